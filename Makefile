@@ -1,0 +1,41 @@
+# Set-up and checks. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: demo test lint format bench clean install dev
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
+	$(BIN)/clv compute sample_data/shop.csv --format table --limit 20
+	$(BIN)/clv segment sample_data/shop.csv --summary --format table
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check clvcli tests sample_data
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check clvcli tests sample_data
+	$(BIN)/ruff format --check clvcli tests sample_data
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format clvcli tests sample_data
+	$(BIN)/ruff check --fix clvcli tests sample_data
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
