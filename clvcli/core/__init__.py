@@ -1,0 +1,1 @@
+"""Customer summaries, historical CLV and the computations behind every command."""

@@ -1,0 +1,1 @@
+"""Reading transaction logs and writing results."""

@@ -1,0 +1,367 @@
+"""Reading purchase dates in every form shops export them.
+
+ISO dates and timestamps, compact ``20240315``, day-first and month-first forms,
+month names, Unix epoch seconds, and Jalali dates such as ``1403/07/19`` or
+``۱۴۰۳-۰۷-۱۹``. A column repeats few distinct values, so each distinct value is
+parsed once, with pyarrow regex kernels and numpy arithmetic, and mapped back.
+
+Dates come out as whole days since 1970-01-01 (int64); -1 marks a cell that is not
+a date. Timestamps that carry a zone are converted to one zone before the day is
+taken (see :func:`parse_dates`); naive ones are read as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clvcli.io import jalali
+from clvcli.io.text import normalise_cells
+
+CALENDARS = ("auto", "gregorian", "jalali")
+# In `auto`, a year-first date with a year below this is Jalali (1403 is never a
+# Gregorian purchase year); Jalali years run far below it until 2321 CE.
+_JALALI_BELOW = 1700
+_SECONDS_PER_DAY = 86_400
+
+_TIME = (
+    r"(?:[T\s]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
+    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_YEAR_FIRST = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME + r"$"
+_COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})" + _TIME + r"$"
+_YEAR_LAST = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})" + _TIME + r"$"
+_EPOCH_SECONDS = r"^\d{9,10}$"
+_EPOCH_MILLISECONDS = r"^\d{12,13}$"
+
+_FORMAT_FIELDS = {
+    "%Y": r"(?P<y>\d{4})",
+    "%m": r"(?P<m>\d{1,2})",
+    "%d": r"(?P<d>\d{1,2})",
+    "%H": r"(?P<H>\d{1,2})",
+    "%I": r"(?P<H>\d{1,2})",
+    "%M": r"(?P<M>\d{2})",
+    "%S": r"(?P<S>\d{2})",
+    "%p": r"(?P<ampm>[AaPp]\.?[Mm]\.?)",
+    "%z": r"(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)",
+    "%f": r"\d+",
+}
+
+
+class DateProblem(ValueError):
+    """A column-wide date problem (ambiguous order); the reader adds the file name."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class DateSettings:
+    """How to read dates: calendar, an explicit format, the zone to convert into."""
+
+    calendar: str = "auto"
+    date_format: str | None = None
+    timezone: str | None = None
+
+    def zone(self) -> ZoneInfo | None:
+        """The target zone, or None for the file's own zone (UTC when mixed)."""
+        if self.timezone is None:
+            return None
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise DateProblem(
+                f"unknown time zone '{self.timezone}'",
+                "use an IANA name such as Asia/Tehran or UTC",
+            ) from exc
+
+
+def parse_dates(
+    column: pa.Array | pa.ChunkedArray, settings: DateSettings = DateSettings()
+) -> np.ndarray:
+    """Days since 1970-01-01 for each cell; -1 where the cell is not a date.
+
+    Timestamps with an offset are converted to ``settings.timezone``; when none is
+    given, to the offset all of the column's timestamps share, or to UTC when they
+    use several.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_date(column.type):
+        days = column.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
+        return pc.fill_null(days, -1).to_numpy(zero_copy_only=False)
+    if pa.types.is_timestamp(column.type):
+        return _typed_timestamps(column, settings)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = column.cast(pa.string())
+    encoded = pc.dictionary_encode(column)
+    distinct = _parse_distinct(normalise_cells(encoded.dictionary), settings)
+    if len(distinct) == 0:
+        return np.full(len(column), -1, dtype=np.int64)
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return np.where(indices < 0, -1, distinct[np.maximum(indices, 0)])
+
+
+def parse_date_value(text: str, settings: DateSettings = DateSettings()) -> int:
+    """One date given on the command line (``--as-of``), as days since 1970-01-01."""
+    days = parse_dates(pa.array([text], type=pa.string()), settings)
+    if days[0] < 0:
+        raise DateProblem(
+            f"cannot read '{text}' as a date",
+            "write it as YYYY-MM-DD, or as a Jalali date such as 1403-07-19",
+        )
+    return int(days[0])
+
+
+def days_to_iso(days: np.ndarray) -> np.ndarray:
+    """ISO ``YYYY-MM-DD`` strings for days since 1970-01-01."""
+    return np.asarray(days, dtype="datetime64[D]").astype(str).astype(object)
+
+
+def _typed_timestamps(column: pa.Array, settings: DateSettings) -> np.ndarray:
+    series = pd.Series(column.to_pandas(), copy=False)
+    zone = settings.zone()
+    if series.dt.tz is not None:
+        series = series.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
+    days = series.dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(series.isna().to_numpy(), -1, days)
+
+
+def _parse_distinct(values: pa.Array, settings: DateSettings) -> np.ndarray:
+    if settings.calendar not in CALENDARS:
+        raise DateProblem(f"unknown calendar '{settings.calendar}'", "use auto, gregorian or jalali")
+    parts = _Parts.empty(len(values))
+    if settings.date_format:
+        pattern = _format_regex(settings.date_format)
+        if pattern is None:
+            return _parse_with_pandas(values, settings)
+        parts.fill(pc.extract_regex(values, pattern))
+    else:
+        for pattern in (_YEAR_FIRST, _COMPACT):
+            parts.fill(pc.extract_regex(values, pattern))
+        _fill_year_last(parts, values)
+        _fill_epochs(parts, values)
+    days = parts.to_days(settings)
+    leftover = (days < 0) & ~parts.matched
+    if leftover.any() and not settings.date_format:
+        texts = values.to_numpy(zero_copy_only=False)
+        days[leftover] = _textual_months(texts[leftover], settings)
+    return days
+
+
+def _format_regex(date_format: str) -> str | None:
+    """A regex for a strftime format built from numeric fields, else None."""
+    pieces = []
+    for token in re.split(r"(%.)", date_format):
+        if token.startswith("%") and len(token) == 2:
+            if token not in _FORMAT_FIELDS:
+                return None
+            pieces.append(_FORMAT_FIELDS[token])
+        elif token:
+            pieces.append(re.escape(token).replace(r"\ ", r"\s+"))
+    return "^" + "".join(pieces) + "$"
+
+
+def _parse_with_pandas(values: pa.Array, settings: DateSettings) -> np.ndarray:
+    texts = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+    try:
+        parsed = pd.to_datetime(texts, format=settings.date_format, errors="coerce")
+    except (ValueError, TypeError) as exc:
+        raise DateProblem(
+            f"cannot use --date-format '{settings.date_format}': {exc}",
+            "give a strftime pattern such as %d/%m/%Y",
+        ) from exc
+    return _datetimes_to_days(parsed, settings)
+
+
+def _datetimes_to_days(parsed: pd.Series, settings: DateSettings) -> np.ndarray:
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(settings.zone() or "UTC").dt.tz_localize(None)
+    missing = parsed.isna().to_numpy()
+    days = parsed.dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(missing, -1, days)
+
+
+def _textual_months(texts: np.ndarray, settings: DateSettings) -> np.ndarray:
+    """Dates with month names ('15 Mar 2024', 'March 15, 2024'), which are unambiguous."""
+    days = np.full(len(texts), -1, dtype=np.int64)
+    has_name = np.array([bool(re.search(r"[A-Za-z]{3}", str(t))) for t in texts], dtype=bool)
+    if not has_name.any():
+        return days
+    for index in np.flatnonzero(has_name):
+        try:
+            stamp = pd.Timestamp(str(texts[index]))
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if stamp is pd.NaT:
+            continue
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert(settings.zone() or "UTC").tz_localize(None)
+        days[index] = int(np.datetime64(stamp.normalize().date(), "D").astype(np.int64))
+    return days
+
+
+def _fill_year_last(parts: _Parts, values: pa.Array) -> None:
+    """Day-first or month-first dates; the order is decided for the whole column."""
+    found = pc.extract_regex(values, _YEAR_LAST)
+    valid = pc.is_valid(found).to_numpy(zero_copy_only=False) & ~parts.matched
+    if not valid.any():
+        return
+    first = _int_field(found, "a")
+    second = _int_field(found, "b")
+    day_first_only = valid & (first > 12) & (second <= 12)
+    month_first_only = valid & (second > 12) & (first <= 12)
+    if day_first_only.sum() >= month_first_only.sum() and day_first_only.any():
+        day, month = first, second
+    elif month_first_only.any():
+        day, month = second, first
+    else:
+        raise DateProblem(
+            "dates such as '"
+            + values[int(np.flatnonzero(valid)[0])].as_py()
+            + "' could be day-first or month-first",
+            "say which with --date-format %d/%m/%Y or --date-format %m/%d/%Y",
+        )
+    parts.take(found, valid, day=day, month=month)
+
+
+def _fill_epochs(parts: _Parts, values: pa.Array) -> None:
+    for pattern, scale in ((_EPOCH_SECONDS, 1), (_EPOCH_MILLISECONDS, 1000)):
+        match = pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
+        match &= ~parts.matched
+        if match.any():
+            seconds = pc.cast(values.filter(pa.array(match)), pa.int64()).to_numpy() // scale
+            parts.set_instants(match, seconds)
+
+
+def _int_field(found: pa.StructArray, name: str) -> np.ndarray:
+    field = pc.struct_field(found, name) if name in _field_names(found) else None
+    if field is None:
+        return np.zeros(len(found), dtype=np.int64)
+    field = pc.if_else(pc.equal(field, ""), None, field)
+    return pc.fill_null(field.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+
+
+def _field_names(found: pa.StructArray) -> list[str]:
+    return [found.type.field(i).name for i in range(found.type.num_fields)]
+
+
+def _text_field(found: pa.StructArray, name: str) -> np.ndarray:
+    if name not in _field_names(found):
+        return np.full(len(found), "", dtype=object)
+    field = pc.fill_null(pc.struct_field(found, name), "")
+    return field.to_numpy(zero_copy_only=False)
+
+
+class _Parts:
+    """Date and time fields gathered from the patterns that matched each value."""
+
+    def __init__(self, size: int) -> None:
+        self.matched = np.zeros(size, dtype=bool)
+        self.year = np.zeros(size, dtype=np.int64)
+        self.month = np.zeros(size, dtype=np.int64)
+        self.day = np.zeros(size, dtype=np.int64)
+        self.seconds = np.zeros(size, dtype=np.int64)
+        self.offset = np.zeros(size, dtype=np.int64)  # seconds east of UTC
+        self.aware = np.zeros(size, dtype=bool)
+        self.bad_time = np.zeros(size, dtype=bool)
+        self.instant = np.zeros(size, dtype=bool)  # epoch values, already UTC seconds
+        self.epoch = np.zeros(size, dtype=np.int64)
+
+    @classmethod
+    def empty(cls, size: int) -> _Parts:
+        return cls(size)
+
+    def fill(self, found: pa.StructArray) -> None:
+        rows = pc.is_valid(found).to_numpy(zero_copy_only=False) & ~self.matched
+        if rows.any():
+            self.take(found, rows, day=_int_field(found, "d"), month=_int_field(found, "m"))
+
+    def take(self, found: pa.StructArray, rows: np.ndarray, *, day, month) -> None:
+        self.matched |= rows
+        self.year[rows] = _int_field(found, "y")[rows]
+        self.month[rows] = month[rows]
+        self.day[rows] = day[rows]
+        hour = _int_field(found, "H")
+        minute = _int_field(found, "M")
+        second = _int_field(found, "S")
+        ampm = np.char.lower(_text_field(found, "ampm").astype(str))
+        is_pm = np.char.startswith(ampm, "p")
+        has_ampm = ampm != ""
+        bad = (hour > 23) | (minute > 59) | (second > 60) | (has_ampm & ((hour < 1) | (hour > 12)))
+        hour = np.where(has_ampm, hour % 12 + np.where(is_pm, 12, 0), hour)
+        self.seconds[rows] = (hour * 3600 + minute * 60 + second)[rows]
+        self.bad_time[rows] = bad[rows]
+        zone = _text_field(found, "tz").astype(str)
+        aware = zone != ""
+        self.aware[rows] = aware[rows]
+        self.offset[rows] = _offset_seconds(zone)[rows]
+
+    def set_instants(self, rows: np.ndarray, seconds: np.ndarray) -> None:
+        self.matched |= rows
+        self.instant[rows] = True
+        self.epoch[rows] = seconds
+
+    def to_days(self, settings: DateSettings) -> np.ndarray:
+        days = np.full(len(self.matched), -1, dtype=np.int64)
+        if settings.calendar == "jalali":
+            is_jalali = self.matched.copy()
+        elif settings.calendar == "gregorian":
+            is_jalali = np.zeros_like(self.matched)
+        else:
+            is_jalali = self.matched & (self.year < _JALALI_BELOW)
+        gregorian = self.matched & ~is_jalali & ~self.instant
+        days[is_jalali] = jalali.to_days(
+            self.year[is_jalali], self.month[is_jalali], self.day[is_jalali]
+        )
+        days[gregorian] = _gregorian_days(
+            self.year[gregorian], self.month[gregorian], self.day[gregorian]
+        )
+        days[self.bad_time] = -1
+        self._convert_zones(days, settings)
+        return days
+
+    def _convert_zones(self, days: np.ndarray, settings: DateSettings) -> None:
+        aware = (self.aware & (days >= 0)) | self.instant
+        if not aware.any():
+            return
+        utc = np.where(
+            self.instant, self.epoch, days * _SECONDS_PER_DAY + self.seconds - self.offset
+        )[aware]
+        zone = settings.zone()
+        if zone is None:
+            offsets = np.unique(self.offset[self.aware & (days >= 0)])
+            shift = int(offsets[0]) if len(offsets) == 1 else 0
+            days[aware] = (utc + shift) // _SECONDS_PER_DAY
+            return
+        local = pd.to_datetime(utc, unit="s", utc=True).tz_convert(zone).tz_localize(None)
+        days[aware] = local.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def _offset_seconds(zone: np.ndarray) -> np.ndarray:
+    offset = np.zeros(len(zone), dtype=np.int64)
+    for index in np.flatnonzero((zone != "") & (zone != "Z") & (zone != "UTC") & (zone != "GMT")):
+        text = zone[index].replace(":", "")
+        sign = -1 if text[0] == "-" else 1
+        hours = int(text[1:3])
+        minutes = int(text[3:5]) if len(text) >= 5 else 0
+        offset[index] = sign * (hours * 3600 + minutes * 60)
+    return offset
+
+
+def _gregorian_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01, or -1 where (year, month, day) is not a real date."""
+    ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (year >= 1)
+    month_index = np.where(ok, (year - 1970) * 12 + month - 1, 0)
+    first_of_month = month_index.astype("datetime64[M]").astype("datetime64[D]")
+    dates = first_of_month + np.where(ok, day - 1, 0)
+    same_month = dates.astype("datetime64[M]").astype(np.int64) == month_index
+    return np.where(ok & same_month, dates.astype(np.int64), -1)

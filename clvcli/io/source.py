@@ -1,0 +1,328 @@
+"""Opening an input: file, compressed file, archive or stdin; CSV text or Parquet.
+
+Everything that can go wrong before the first value is parsed is caught here and
+reported as an InputError naming the file: missing file, directory, unreadable,
+empty, not text, not UTF-8, broken archive, fake Parquet, ragged rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from clvcli.errors import InputError, UsageError
+from clvcli.io.columns import ColumnChoice, choose_columns
+
+STDIN = "-"
+DELIMITERS = (",", ";", "\t", "|")
+_PARQUET_MAGIC = b"PAR1"
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SNIFF_BYTES = 1 << 20
+
+
+@dataclass
+class RawColumns:
+    """The chosen columns of an input, before any value is parsed."""
+
+    source: str
+    header: list[str]
+    choice: ColumnChoice
+    columns: dict[str, pa.Array]
+    locate: Callable[[int], str] = field(repr=False)
+    ragged_skipped: int = 0
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.columns["customer"])
+
+    def column_name(self, role: str) -> str:
+        return self.header[getattr(self.choice, role)]
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
+def read_columns(
+    path: str,
+    given: dict[str, str | None],
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    skip_invalid: bool = False,
+    stdin: io.BufferedIOBase | None = None,
+) -> RawColumns:
+    """Read the customer, date, amount (and channel) columns of an input."""
+    name = display_name(path)
+    data = _load_bytes(path, name, stdin)
+    data, inner = _unpack(data, name)
+    if data[:4] == _PARQUET_MAGIC:
+        return _read_parquet(data, name, given)
+    if (inner or path).lower().endswith(".parquet"):
+        raise InputError(
+            f"{name}: is not a Parquet file (it does not start with the Parquet magic bytes)",
+            "check the file, or give it a .csv name if it is text",
+        )
+    text = _to_utf8(data, name, encoding)
+    return _read_csv(text, name, given, delimiter or _default_delimiter(inner or path), skip_invalid)
+
+
+def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
+    if path == STDIN:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return stream.read()
+    target = Path(path)
+    try:
+        if target.is_dir():
+            raise InputError(f"{name}: is a directory, not a file", "give a CSV or Parquet file")
+        return target.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file", None) from None
+    except PermissionError:
+        raise InputError(f"{name}: cannot read the file: permission denied", None) from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, not a file", None) from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file: {exc.strerror or exc}", None) from None
+
+
+def _unpack(data: bytes, name: str) -> tuple[bytes, str | None]:
+    """Decompress gzip and open single-file zip archives (by content, not by name)."""
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            inner = name[:-3] if name.lower().endswith(".gz") else None
+            return gzip.decompress(data), inner
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{name}: is not a valid gzip file ({exc})", None) from None
+    if data[:4] == _ZIP_MAGIC:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [
+                    m
+                    for m in archive.infolist()
+                    if not m.is_dir() and not m.filename.startswith("__MACOSX/")
+                ]
+                if len(members) != 1:
+                    listed = ", ".join(m.filename for m in members) or "(none)"
+                    raise InputError(
+                        f"{name}: the archive holds {len(members)} files ({listed}); "
+                        "clv reads an archive of exactly one file",
+                        "unzip it and give the file you mean",
+                    )
+                return archive.read(members[0]), members[0].filename
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise InputError(f"{name}: is not a valid zip archive ({exc})", None) from None
+    return data, None
+
+
+def _default_delimiter(path: str) -> str | None:
+    return "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else None
+
+
+def _to_utf8(data: bytes, name: str, encoding: str | None) -> bytes:
+    """UTF-8 bytes without a BOM, from UTF-8, UTF-16 with a BOM, or --encoding."""
+    if encoding and encoding.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig"):
+        return _transcode(data, name, encoding)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return _transcode(data, name, "utf-16")
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise InputError(
+            f"{name}: does not look like a text file (it contains NUL bytes)",
+            "give a CSV or Parquet file; for UTF-16 without a BOM pass --encoding utf-16-le",
+        )
+    return data
+
+
+def _transcode(data: bytes, name: str, encoding: str) -> bytes:
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise UsageError(f"unknown encoding '{encoding}'", "try utf-8, utf-16 or cp1256") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{name}: line {line}: bytes that are not valid {encoding}", "check --encoding"
+        ) from None
+    return text.removeprefix("\ufeff").encode("utf-8")
+
+
+def _invalid_utf8(data: bytes, name: str) -> InputError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return InputError(
+            f"{name}: line {line}: bytes that are not valid UTF-8 text",
+            "save the file as UTF-8, or pass its encoding with --encoding (e.g. cp1256)",
+        )
+    return InputError(f"{name}: is not valid UTF-8 text", "save the file as UTF-8")
+
+
+def _header_and_delimiter(text: bytes, name: str, delimiter: str | None) -> tuple[list[str], str, int]:
+    """The header's names, the delimiter and the number of rows before the data."""
+    head = text[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+    lines = head.splitlines()
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip():
+        skip += 1
+    if skip == len(lines):
+        raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
+    first = lines[skip]
+    if first.lower().startswith("sep=") and len(first.strip()) == 5:
+        delimiter = delimiter or first.strip()[4]
+        skip += 1
+        if skip == len(lines):
+            raise InputError(f"{name}: is empty", None)
+        first = lines[skip]
+    if delimiter is None:
+        delimiter = max(DELIMITERS, key=lambda d: (_count_outside_quotes(first, d), d == ","))
+    header_text = "\n".join(lines[skip : skip + 50])
+    try:
+        header = next(csv.reader(io.StringIO(header_text), delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        raise InputError(f"{name}: line {skip + 1}: cannot read the header row", None) from None
+    return [cell.strip() for cell in header], delimiter, skip + 1
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _read_csv(
+    text: bytes, name: str, given: dict[str, str | None], delimiter: str | None, skip_invalid: bool
+) -> RawColumns:
+    if not text.strip():
+        raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
+    header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
+    choice = choose_columns(header, name, given)
+    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    field_names = [f"c{i}" for i in range(len(header))]
+    ragged: list[object] = []
+
+    def on_ragged(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
+    if ragged and not skip_invalid:
+        first = ragged[0]
+        number = getattr(first, "number", None)
+        if number is None:
+            ragged.clear()
+            _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, False)
+            first = ragged[0]
+            number = getattr(first, "number", None)
+        where = f"line {number}" if number is not None else "a row"
+        raise InputError(
+            f"{name}: {where} has {first.actual_columns} fields, the header has "  # type: ignore[attr-defined]
+            f"{first.expected_columns} ({len(ragged)} such rows)",  # type: ignore[attr-defined]
+            "check the quoting and the delimiter, or pass --skip-invalid to drop such rows",
+        )
+    if table.num_rows == 0:
+        raise InputError(
+            f"{name}: has a header but no data rows", "give a file with at least one transaction"
+        )
+    columns = {
+        role: table.column(f"c{index}").combine_chunks()
+        for role, index in wanted.items()
+        if index is not None
+    }
+
+    def locate(row_index: int) -> str:
+        line = _line_of_record(text, delimiter, skip_rows, row_index)
+        return f"row {row_index + 1} (line {line})" if line else f"row {row_index + 1}"
+
+    return RawColumns(name, header, choice, columns, locate, len(ragged))
+
+
+def _arrow_csv(
+    text: bytes,
+    name: str,
+    field_names: list[str],
+    wanted: dict[str, int | None],
+    delimiter: str,
+    skip_rows: int,
+    on_ragged: Callable[[object], str],
+    use_threads: bool,
+) -> pa.Table:
+    used = [f"c{index}" for index in wanted.values() if index is not None]
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(text),
+            read_options=pacsv.ReadOptions(
+                column_names=field_names, skip_rows=skip_rows, use_threads=use_threads
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_ragged
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=used,
+                column_types={column: pa.string() for column in used},
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            raise _invalid_utf8(text, name) from None
+        raise InputError(f"{name}: cannot parse the file as CSV ({exc})", None) from None
+
+
+def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
+    """The line where data record ``row_index`` starts (error messages only)."""
+    stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
+    previous_line = 0
+    try:
+        for row in reader:
+            start = previous_line + 1
+            previous_line = reader.line_num
+            if start <= skip_rows or not row:
+                continue
+            if row_index == 0:
+                return start
+            row_index -= 1
+    except csv.Error:
+        return None
+    return None
+
+
+def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawColumns:
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{name}: is not a readable Parquet file ({exc})", None) from None
+    header = list(table.column_names)
+    choice = choose_columns(header, name, given)
+    if table.num_rows == 0:
+        raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
+    columns = {}
+    for role in ("customer", "date", "amount", "channel"):
+        index = getattr(choice, role)
+        if index is not None:
+            columns[role] = table.column(index).combine_chunks()
+    return RawColumns(name, header, choice, columns, lambda i: f"row {i + 1}")
+
+
+def is_readable_path(path: str) -> bool:
+    return path == STDIN or os.path.exists(path)
