@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from clvcli.errors import InputError
 from clvcli.io.amounts import parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
-from clvcli.io.source import RawColumns, read_columns
+from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_cells
 
 UNKNOWN_CHANNEL = "unknown"
@@ -89,7 +89,10 @@ class Transactions:
 
 
 def read_transactions(
-    path: str, settings: ReadSettings = ReadSettings(), *, stdin: io.BufferedIOBase | None = None
+    path: str | LoadedInput,
+    settings: ReadSettings = ReadSettings(),
+    *,
+    stdin: io.BufferedIOBase | None = None,
 ) -> Transactions:
     """Read and validate a transaction log (CSV, TSV, gz, zip, Parquet or stdin)."""
     raw = read_columns(

@@ -56,8 +56,29 @@ def display_name(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
+@dataclass(frozen=True)
+class LoadedInput:
+    """An input's bytes, decompressed, with the names to report and to sniff by."""
+
+    name: str
+    data: bytes
+    path_hint: str
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.data[:4] == _PARQUET_MAGIC
+
+
+def load_input(path: str, stdin: io.BufferedIOBase | None = None) -> LoadedInput:
+    """Read a path (or stdin for ``-``) into memory and undo gzip or zip."""
+    name = display_name(path)
+    data = _load_bytes(path, name, stdin)
+    data, inner = _unpack(data, name)
+    return LoadedInput(name, data, inner or path)
+
+
 def read_columns(
-    path: str,
+    path: str | LoadedInput,
     given: dict[str, str | None],
     *,
     encoding: str | None = None,
@@ -66,18 +87,72 @@ def read_columns(
     stdin: io.BufferedIOBase | None = None,
 ) -> RawColumns:
     """Read the customer, date, amount (and channel) columns of an input."""
-    name = display_name(path)
-    data = _load_bytes(path, name, stdin)
-    data, inner = _unpack(data, name)
-    if data[:4] == _PARQUET_MAGIC:
-        return _read_parquet(data, name, given)
-    if (inner or path).lower().endswith(".parquet"):
+    loaded = path if isinstance(path, LoadedInput) else load_input(path, stdin)
+    if loaded.is_parquet:
+        return _read_parquet(loaded.data, loaded.name, given)
+    text = _text_of(loaded, encoding)
+    return _read_csv(
+        text, loaded.name, given, delimiter or _default_delimiter(loaded.path_hint), skip_invalid
+    )
+
+
+def read_table(
+    loaded: LoadedInput, *, encoding: str | None = None, delimiter: str | None = None
+) -> pa.Table:
+    """Every column of an input: typed from Parquet, as text from CSV.
+
+    For inputs that are clv's own output (``clv segment`` reads ``clv compute``).
+    """
+    if loaded.is_parquet:
+        try:
+            return pq.read_table(pa.BufferReader(loaded.data))
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{loaded.name}: is not a readable Parquet file ({exc})") from None
+    text = _text_of(loaded, encoding)
+    if not text.strip():
+        raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
+    header, delimiter, skip_rows = _header_and_delimiter(
+        text, loaded.name, delimiter or _default_delimiter(loaded.path_hint)
+    )
+    names = [f"c{i}" for i in range(len(header))]
+    ragged: list[object] = []
+
+    def on_ragged(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    every = dict(enumerate(range(len(header))))
+    table = _arrow_csv(text, loaded.name, names, every, delimiter, skip_rows, on_ragged, False)
+    if ragged:
+        number = getattr(ragged[0], "number", None)
         raise InputError(
-            f"{name}: is not a Parquet file (it does not start with the Parquet magic bytes)",
+            f"{loaded.name}: line {number} has a different number of fields from the header",
+            "check the quoting and the delimiter",
+        )
+    return table.rename_columns(header)
+
+
+def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str]:
+    """The column names of an input, without parsing its rows."""
+    if loaded.is_parquet:
+        try:
+            return list(pq.read_schema(pa.BufferReader(loaded.data)).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{loaded.name}: is not a readable Parquet file ({exc})") from None
+    text = _text_of(loaded, encoding)
+    if not text.strip():
+        raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
+    return _header_and_delimiter(text, loaded.name, _default_delimiter(loaded.path_hint))[0]
+
+
+def _text_of(loaded: LoadedInput, encoding: str | None) -> bytes:
+    if loaded.path_hint.lower().endswith(".parquet"):
+        raise InputError(
+            f"{loaded.name}: is not a Parquet file (it does not start with the Parquet magic "
+            "bytes)",
             "check the file, or give it a .csv name if it is text",
         )
-    text = _to_utf8(data, name, encoding)
-    return _read_csv(text, name, given, delimiter or _default_delimiter(inner or path), skip_invalid)
+    return _to_utf8(loaded.data, loaded.name, encoding)
 
 
 def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:

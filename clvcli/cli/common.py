@@ -1,0 +1,84 @@
+"""Turning shared options into the core's settings, and reading transactions."""
+
+from __future__ import annotations
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import RunOptions
+from clvcli.core.compute import ComputeSettings, check_margin
+from clvcli.errors import UsageError
+from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
+from clvcli.io.readers import ReadSettings, Transactions, read_transactions
+from clvcli.io.source import LoadedInput
+from clvcli.lifecycle import StageRules
+
+INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
+
+
+def read_settings(opts: RunOptions) -> ReadSettings:
+    if opts.delimiter is not None and len(opts.delimiter.replace("\\t", "\t")) != 1:
+        raise UsageError(f"--delimiter must be one character, not '{opts.delimiter}'")
+    dates = DateSettings(opts.calendar, opts.date_format, opts.timezone)
+    try:
+        dates.zone()
+    except DateProblem as exc:
+        raise UsageError(f"--timezone: {exc}", exc.hint) from None
+    return ReadSettings(
+        customer_col=opts.customer_col,
+        date_col=opts.date_col,
+        amount_col=opts.amount_col,
+        channel_col=opts.channel_col,
+        calendar=opts.calendar,
+        date_format=opts.date_format,
+        timezone=opts.timezone,
+        encoding=opts.encoding,
+        delimiter=opts.delimiter.replace("\\t", "\t") if opts.delimiter else None,
+        skip_invalid=opts.skip_invalid,
+    )
+
+
+def parse_option_date(text: str | None, option: str, opts: RunOptions) -> int | None:
+    """A date option (ISO or Jalali) as days since 1970-01-01."""
+    if text is None:
+        return None
+    try:
+        return parse_date_value(text, DateSettings(opts.calendar, None, opts.timezone))
+    except DateProblem as exc:
+        raise UsageError(f"{option}: {exc}", exc.hint) from None
+
+
+def stage_rules(opts: RunOptions) -> StageRules:
+    for name in ("churn_p_alive", "risk_p_alive"):
+        value = getattr(opts, name)
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"--{name.replace('_', '-')} {value} is outside 0..1")
+    if opts.risk_days > opts.churn_days:
+        raise UsageError(
+            f"--risk-days {opts.risk_days} is longer than --churn-days {opts.churn_days}",
+            "at risk comes before churned: give a shorter --risk-days",
+        )
+    return StageRules(
+        churn_days=opts.churn_days,
+        risk_days=opts.risk_days,
+        loyal_orders=opts.loyal_orders,
+        loyal_days=opts.loyal_days,
+        churn_p_alive=opts.churn_p_alive,
+        risk_p_alive=opts.risk_p_alive,
+    )
+
+
+def compute_settings(opts: RunOptions) -> ComputeSettings:
+    return ComputeSettings(
+        as_of=parse_option_date(opts.as_of, "--as-of", opts),
+        period=opts.period,
+        margin=check_margin(opts.margin),
+        model=opts.model,
+        rules=stage_rules(opts),
+    )
+
+
+def load_transactions(
+    source: str | LoadedInput, opts: RunOptions, reporter: Reporter
+) -> Transactions:
+    with reporter.progress("reading transactions"):
+        transactions = read_transactions(source, read_settings(opts))
+    return transactions

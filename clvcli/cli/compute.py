@@ -1,0 +1,66 @@
+"""`clv compute`: one row per customer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from clvcli.cli.common import INPUT_HELP, compute_settings, load_transactions
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import RunOptions, shared_options
+from clvcli.cli.output import emit, resolve_format
+from clvcli.core.compute import compute_clv
+
+MONEY = (
+    "total_spend",
+    "avg_order_value",
+    "historical_clv",
+    "expected_avg_spend",
+    "predicted_clv",
+    "total_clv",
+)
+
+TABLE_COLUMNS = [
+    "customer_id",
+    "first_purchase",
+    "last_purchase",
+    "orders",
+    "total_spend",
+    "days_since_last",
+    "historical_clv",
+    "p_alive",
+    "predicted_clv",
+    "total_clv",
+    "stage",
+    "channel",
+]
+
+
+@shared_options("input", "model", "stages", "output")
+def compute_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    *,
+    opts: RunOptions,
+) -> None:
+    """One row per customer: RFM summary, historical CLV, predicted CLV, P(alive), stage.
+
+    Example: clv compute sales.csv --margin 0.3 -o customers.parquet
+    """
+    reporter = Reporter(opts.quiet)
+    settings = compute_settings(opts)
+    resolve_format(opts)
+    transactions = load_transactions(input_path, opts, reporter)
+    with reporter.progress("computing customer values"):
+        result = compute_clv(transactions, settings)
+    reporter.warn(result.warnings)
+    emit(
+        result.frame,
+        opts,
+        reporter,
+        money=MONEY,
+        title="Customers",
+        what="customers",
+        table_columns=TABLE_COLUMNS,
+        keep=("total_clv", "stage"),
+    )

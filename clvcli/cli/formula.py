@@ -1,0 +1,94 @@
+"""`clv formula`: the sources' hand formulas, to check a number on paper."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import pandas as pd
+import pyarrow as pa
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import RunOptions, parse_fraction, shared_options
+from clvcli.cli.output import emit
+from clvcli.errors import UsageError
+from clvcli.formulas import PERIODS_PER_YEAR, historical_clv, simple_clv
+from clvcli.io.amounts import parse_amounts
+
+formula_app = typer.Typer(
+    help="The hand formulas of CLV: simple (spend x years) and historical (spend x margin).",
+    no_args_is_help=True,
+)
+
+
+class Per(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+def parse_money(value: Any) -> float:
+    """``400000``, ``400,000`` or ``۴۰۰٬۰۰۰`` as a number."""
+    if isinstance(value, int | float):
+        return float(value)
+    amounts, bad = parse_amounts(pa.array([str(value)], type=pa.string()))
+    if bad[0]:
+        raise typer.BadParameter(f"'{value}' is not an amount")
+    return float(amounts[0])
+
+
+@formula_app.command("simple")
+@shared_options("output")
+def simple_cmd(
+    spend: Annotated[
+        float, typer.Option("--spend", help="Money a customer spends per --per.", parser=parse_money)
+    ],
+    years: Annotated[float, typer.Option("--years", help="Length of the relationship in years.")],
+    per: Annotated[Per, typer.Option("--per", help="The period --spend is given for.")] = Per.month,
+    *,
+    opts: RunOptions,
+) -> None:
+    """Simple CLV = spend per year x years of relationship.
+
+    Example: clv formula simple --spend 400000 --per month --years 30   (144,000,000)
+    """
+    if spend < 0 or years < 0:
+        raise UsageError("--spend and --years must not be negative")
+    value = simple_clv(spend, per.value, years)
+    frame = pd.DataFrame(
+        {
+            "spend": [spend],
+            "per": [per.value],
+            "annual_spend": [spend * PERIODS_PER_YEAR[per.value]],
+            "years": [years],
+            "clv": [value],
+        }
+    )
+    emit(frame, opts, Reporter(opts.quiet), money=("spend", "annual_spend", "clv"), title="Simple CLV")
+
+
+@formula_app.command("historical")
+@shared_options("output")
+def historical_cmd(
+    total: Annotated[
+        float,
+        typer.Option("--total", help="Sum of all of the customer's transactions.", parser=parse_money),
+    ],
+    margin: Annotated[
+        float, typer.Option("--margin", help="Average gross margin, 0.3 or 30%.", parser=parse_fraction)
+    ] = 1.0,
+    *,
+    opts: RunOptions,
+) -> None:
+    """Historical CLV = sum of transactions x average gross margin.
+
+    Example: clv formula historical --total 1000000 --margin 0.3   (300,000)
+    """
+    if not 0 <= margin <= 1:
+        raise UsageError(f"--margin {margin} is outside 0..1", "give it as 0.3 or 30%")
+    frame = pd.DataFrame(
+        {"total": [total], "margin": [margin], "clv": [historical_clv(total, margin)]}
+    )
+    emit(frame, opts, Reporter(opts.quiet), money=("total", "clv"), title="Historical CLV")

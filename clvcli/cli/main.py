@@ -1,0 +1,131 @@
+"""The `clv` application and its entry point, where every error becomes an exit code.
+
+Errors are translated in this one place: ClvError subclasses carry their exit code;
+usage errors from option parsing exit 2; Ctrl-C exits 130; a closed downstream pipe
+ends the run quietly with 0. Each prints one ``clv: error:`` line, never a traceback
+(set CLV_DEBUG=1 to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from clvcli import __version__
+from clvcli.cli.compute import compute_cmd
+from clvcli.cli.console import error
+from clvcli.cli.formula import formula_app
+from clvcli.cli.segment import segment_cmd
+from clvcli.cli.summary import summary_cmd
+from clvcli.errors import ClvError
+
+HELP = """Customer lifetime value from a transaction log.
+
+Reads CSV or Parquet exports (English or Persian headers, Jalali dates, Persian \
+digits), summarises every customer, and tells what each is worth and where they \
+stand in their lifecycle. Data goes to stdout (a table on a terminal, CSV in a \
+pipe); messages go to stderr.
+
+Example: clv compute sales.csv --margin 0.3
+"""
+
+app = typer.Typer(
+    name="clv",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"clv {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Customer lifetime value from a transaction log."""
+
+
+app.command("compute")(compute_cmd)
+app.command("segment")(segment_cmd)
+app.command("summary")(summary_cmd)
+app.add_typer(formula_app, name="formula")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run clv with ``argv`` (default: sys.argv) and return the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        args = ["--help"]
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="clv", standalone_mode=False)
+        _flush_stdout()
+        return result if isinstance(result, int) else 0
+    except ClvError as exc:
+        error(exc.message, exc.hint)
+        return exc.exit_code
+    except typer.Exit as exc:
+        code = getattr(exc, "exit_code", 0)
+        if code == 130:
+            error("interrupted")
+        return code
+    except (KeyboardInterrupt, typer.Abort):
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except typer.TyperException as exc:
+        return _usage_error(exc)
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("CLV_DEBUG"):
+            traceback.print_exc()
+        error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in clv; please report it with the command you ran "
+            "(CLV_DEBUG=1 prints the traceback)",
+        )
+        return 1
+
+
+def _usage_error(exc: Exception) -> int:
+    """One line for an option-parsing error, with where to find help."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    message = message.replace("Value error, ", "")
+    ctx = getattr(exc, "ctx", None)
+    command_path = ctx.command_path if ctx is not None else "clv"
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        print(ctx.get_help())
+        return 0
+    error(f"{command_path}: {message[:1].lower() + message[1:]}", f"see '{command_path} --help'")
+    return int(getattr(exc, "exit_code", 2) or 2)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """After the reader closed the pipe, send what is left to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,291 @@
+"""Options shared by the commands, defined once.
+
+`clv compute`, `segment`, `summary` and every later command that reads transactions
+take the same input, model, stage and output options. :func:`shared_options` adds
+them to a command's signature (Typer reads the signature) and hands the command one
+:class:`RunOptions` instead of two dozen arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import tomllib
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from clvcli.errors import UsageError
+
+DEFAULT_CONFIG = "clv.toml"
+INPUT_PANEL = "Input"
+MODEL_PANEL = "Model"
+STAGE_PANEL = "Stage rules"
+OUTPUT_PANEL = "Output"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class Period(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+class ModelName(str, Enum):
+    none = "none"
+    bgnbd = "bgnbd"
+    mbgnbd = "mbgnbd"
+    pnbd = "pnbd"
+    bgbb = "bgbb"
+
+
+class Calendar(str, Enum):
+    auto = "auto"
+    gregorian = "gregorian"
+    jalali = "jalali"
+
+
+def parse_fraction(value: Any) -> float:
+    """``0.3`` or ``30%`` as 0.3 (margins and probabilities)."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a number or a percentage like 30%") from None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the shared options said, grouped for the core's settings objects."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _load_config(ctx: typer.Context, param: Any, value: str | None) -> str | None:
+    """Read clv.toml (or --config FILE) into the command's defaults.
+
+    Keys are option names (``margin``, ``customer-col`` or ``customer_col``); a table
+    named after a command (``[compute]``) holds defaults for that command only.
+    """
+    path = value or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise UsageError(f"config file {path}: no such file") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"config file {path}: {exc}") from None
+    names = {p.name for p in ctx.command.params if p.name}
+    defaults: dict[str, Any] = {}
+    for key, item in data.items():
+        if isinstance(item, dict):
+            if key == ctx.info_name:
+                defaults.update(_known(item, names, path, strict=True))
+            elif key not in COMMAND_NAMES:
+                raise UsageError(f"config file {path}: unknown table [{key}]")
+            continue
+        defaults.update(_known({key: item}, names, path, strict=False))
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return path
+
+
+def _known(items: dict[str, Any], names: set[str], path: str, *, strict: bool) -> dict[str, Any]:
+    known = {}
+    for key, item in items.items():
+        name = key.replace("-", "_")
+        if name in names and name != "config":
+            known[name] = item.value if isinstance(item, Enum) else item
+        elif strict or name not in ALL_OPTION_NAMES:
+            raise UsageError(
+                f"config file {path}: unknown key '{key}'",
+                "keys are option names such as margin, period or customer-col",
+            )
+    return known
+
+
+def _option(*decls: str, panel: str, help: str, **kwargs: Any) -> Any:
+    return typer.Option(*decls, help=help, rich_help_panel=panel, **kwargs)
+
+
+# name -> (annotation, default); the order is the order in --help.
+INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "customer_col": (
+        Annotated[str | None, _option("--customer-col", panel=INPUT_PANEL, help="Customer id column (default: detected, e.g. customer_id, مشتری).")],
+        None,
+    ),
+    "date_col": (
+        Annotated[str | None, _option("--date-col", panel=INPUT_PANEL, help="Purchase date column (default: detected, e.g. order_date, تاریخ).")],
+        None,
+    ),
+    "amount_col": (
+        Annotated[str | None, _option("--amount-col", panel=INPUT_PANEL, help="Amount column (default: detected, e.g. amount, مبلغ).")],
+        None,
+    ),
+    "channel_col": (
+        Annotated[str | None, _option("--channel-col", panel=INPUT_PANEL, help="Acquisition channel column (default: detected, e.g. channel).")],
+        None,
+    ),
+    "as_of": (
+        Annotated[str | None, _option("--as-of", panel=INPUT_PANEL, help="End of the observation window (default: the last date in the data). ISO or Jalali.")],
+        None,
+    ),
+    "calendar": (
+        Annotated[Calendar, _option("--calendar", panel=INPUT_PANEL, help="Calendar of the dates: auto detects Jalali years such as 1403.")],
+        Calendar.auto,
+    ),
+    "date_format": (
+        Annotated[str | None, _option("--date-format", panel=INPUT_PANEL, help="strftime form of the dates, e.g. %d/%m/%Y (default: detected).")],
+        None,
+    ),
+    "timezone": (
+        Annotated[str | None, _option("--timezone", panel=INPUT_PANEL, help="Zone to convert zoned timestamps into, e.g. Asia/Tehran (default: the file's own).")],
+        None,
+    ),
+    "encoding": (
+        Annotated[str | None, _option("--encoding", panel=INPUT_PANEL, help="Text encoding (default: UTF-8, or UTF-16 with a BOM), e.g. cp1256.")],
+        None,
+    ),
+    "delimiter": (
+        Annotated[str | None, _option("--delimiter", panel=INPUT_PANEL, help="Field delimiter (default: sniffed among , ; tab |).")],
+        None,
+    ),
+    "skip_invalid": (
+        Annotated[bool, _option("--skip-invalid", panel=INPUT_PANEL, help="Drop bad rows with one warning instead of stopping.")],
+        False,
+    ),
+    "config": (
+        Annotated[str | None, _option("--config", panel=INPUT_PANEL, help="TOML file of option defaults (default: ./clv.toml if present).", is_eager=True, callback=_load_config)],
+        None,
+    ),
+}
+MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "model": (
+        Annotated[ModelName, _option("--model", panel=MODEL_PANEL, help="Predictive model; none gives historical CLV and day-rule stages.")],
+        ModelName.none,
+    ),
+    "period": (
+        Annotated[Period, _option("--period", panel=MODEL_PANEL, help="Time unit of frequency, recency and T (and of the models).")],
+        Period.day,
+    ),
+    "margin": (
+        Annotated[float, _option("--margin", panel=MODEL_PANEL, help="Gross margin applied to revenue, 0.3 or 30% (default: 1, revenue).", parser=parse_fraction)],
+        1.0,
+    ),
+}
+STAGE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "churn_days": (
+        Annotated[int, _option("--churn-days", panel=STAGE_PANEL, help="Churned after this many days without a purchase.", min=1)],
+        365,
+    ),
+    "risk_days": (
+        Annotated[int, _option("--risk-days", panel=STAGE_PANEL, help="At risk after this many days without a purchase.", min=1)],
+        180,
+    ),
+    "loyal_orders": (
+        Annotated[int, _option("--loyal-orders", panel=STAGE_PANEL, help="Loyal from this many purchase days...", min=2)],
+        4,
+    ),
+    "loyal_days": (
+        Annotated[int, _option("--loyal-days", panel=STAGE_PANEL, help="...and this many days since the first purchase.", min=0)],
+        180,
+    ),
+    "churn_p_alive": (
+        Annotated[float, _option("--churn-p-alive", panel=STAGE_PANEL, help="Churned below this P(alive) (with a model).", parser=parse_fraction)],
+        0.10,
+    ),
+    "risk_p_alive": (
+        Annotated[float, _option("--risk-p-alive", panel=STAGE_PANEL, help="At risk below this P(alive) (with a model).", parser=parse_fraction)],
+        0.50,
+    ),
+}
+OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "format": (
+        Annotated[OutputFormat | None, _option("--format", panel=OUTPUT_PANEL, help="Output format (default: table on a terminal, csv otherwise, or from -o's extension).")],
+        None,
+    ),
+    "output": (
+        Annotated[str | None, _option("-o", "--output", panel=OUTPUT_PANEL, help="Write to this file (atomically) instead of stdout.")],
+        None,
+    ),
+    "limit": (
+        Annotated[int, _option("--limit", panel=OUTPUT_PANEL, help="Rows shown in a terminal table (0: all). Files and pipes get every row.", min=0)],
+        100,
+    ),
+    "quiet": (
+        Annotated[bool, _option("-q", "--quiet", panel=OUTPUT_PANEL, help="No warnings or progress on stderr; errors still print.")],
+        False,
+    ),
+}
+GROUPS = {
+    "input": INPUT_OPTIONS,
+    "model": MODEL_OPTIONS,
+    "stages": STAGE_OPTIONS,
+    "output": OUTPUT_OPTIONS,
+}
+ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
+    "calibration_end",
+    "stage",
+    "summary",
+}
+COMMAND_NAMES = {"compute", "segment", "summary", "formula"}
+
+
+def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the named option groups to a command; it receives them as ``opts``."""
+    options: dict[str, tuple[Any, Any]] = {}
+    for group in groups:
+        options.update(GROUPS[group])
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+        hints = typing.get_type_hints(func, include_extras=True)
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+            if p.name != "opts"
+        ]
+        extra = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
+            for name, (ann, default) in options.items()
+        ]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in options}
+            values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+            return func(*args, opts=RunOptions(values), **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {
+            **{k: v for k, v in hints.items() if k not in ("opts", "return")},
+            **{name: ann for name, (ann, _) in options.items()},
+        }
+        return wrapper
+
+    return decorate

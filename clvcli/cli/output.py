@@ -1,0 +1,89 @@
+"""Choosing the output format and sending a result frame to stdout or a file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import pandas as pd
+from rich.console import Console
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import RunOptions
+from clvcli.errors import UsageError
+from clvcli.io.writers import check_writable, encode, format_for_path, write_atomic
+from clvcli.report.tables import frame_table
+
+
+def resolve_format(opts: RunOptions) -> str:
+    """The format: --format, else -o's extension, else table on a terminal, else CSV.
+
+    Called before any work so that a bad output fails fast.
+    """
+    if opts.format:
+        fmt = opts.format
+    elif opts.output:
+        fmt = format_for_path(opts.output)
+    else:
+        fmt = "table" if sys.stdout.isatty() else "csv"
+    if fmt == "table" and opts.output:
+        raise UsageError(
+            "--format table is for terminals", "write files as csv, tsv, json, jsonl or parquet"
+        )
+    if fmt == "parquet" and not opts.output and sys.stdout.isatty():
+        raise UsageError("will not write Parquet to a terminal", "use -o FILE.parquet or a pipe")
+    if opts.output:
+        check_writable(opts.output)
+    return fmt
+
+
+def _table_view(frame: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
+    """The columns worth a terminal's width: the chosen ones, without empty ones."""
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    empty = [c for c in frame.columns if len(frame) and frame[c].isna().all()]
+    return frame.drop(columns=empty)
+
+
+def emit(
+    frame: pd.DataFrame,
+    opts: RunOptions,
+    reporter: Reporter,
+    *,
+    money: Iterable[str] = (),
+    percent: Iterable[str] = (),
+    title: str | None = None,
+    what: str = "rows",
+    table_columns: list[str] | None = None,
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Write ``frame`` in the chosen format to -o FILE or stdout."""
+    fmt = resolve_format(opts)
+    if fmt == "table":
+        limit = getattr(opts, "limit", 0)
+        shown = _table_view(frame, table_columns)
+        console = Console(file=sys.stdout, soft_wrap=False)
+        table = frame_table(
+            shown,
+            money=set(money),
+            percent=set(percent),
+            title=title,
+            limit=limit,
+            width=console.width,
+            keep=set(keep),
+        )
+        console.print(table)
+        shown_columns = len(table.columns)
+        notes = []
+        if 0 < limit < len(frame):
+            notes.append(f"showing {limit:,} of {len(frame):,} {what}; --limit 0 shows all")
+        if shown_columns < len(frame.columns):
+            notes.append("the table shows the main columns; --format csv or -o FILE gives all")
+        reporter.warn(notes, kind="note")
+        return
+    data = encode(frame, fmt, money)
+    if opts.output:
+        write_atomic(opts.output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()

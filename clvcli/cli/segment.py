@@ -1,0 +1,88 @@
+"""`clv segment`: the customers of some stages, or counts and value per stage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from clvcli.cli.common import compute_settings, load_transactions
+from clvcli.cli.compute import MONEY, TABLE_COLUMNS
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import RunOptions, shared_options
+from clvcli.cli.output import emit, resolve_format
+from clvcli.core.compute import compute_clv
+from clvcli.core.segments import filter_stages, stage_summary
+from clvcli.errors import UsageError
+from clvcli.io.results import is_customer_values, read_customer_values
+from clvcli.io.source import STDIN, load_input, peek_header
+from clvcli.lifecycle import parse_stages
+
+
+@shared_options("input", "model", "stages", "output")
+def segment_cmd(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="[INPUT]",
+            help="Transaction log or the output of clv compute; - or nothing reads stdin.",
+        ),
+    ] = STDIN,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            help="Stages to list, comma-separated: new, repeat, loyal, at_risk, churned.",
+        ),
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Counts, share, revenue and mean CLV per stage.")
+    ] = False,
+    *,
+    opts: RunOptions,
+) -> None:
+    """The customers of some lifecycle stages, or a summary per stage.
+
+    Example: clv compute sales.csv | clv segment --stage loyal,repeat
+    """
+    if stage is None and not summary:
+        raise UsageError("say which customers: --stage loyal (or loyal,repeat) or --summary")
+    try:
+        stages = parse_stages(stage) if stage is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--stage: {exc}") from None
+    reporter = Reporter(opts.quiet)
+    settings = compute_settings(opts)
+    resolve_format(opts)
+    loaded = load_input(input_path)
+    if is_customer_values(peek_header(loaded, encoding=opts.encoding)):
+        frame = read_customer_values(loaded)
+    else:
+        transactions = load_transactions(loaded, opts, reporter)
+        result = compute_clv(transactions, settings)
+        reporter.warn(result.warnings)
+        frame = result.frame
+    if stages is not None:
+        frame = filter_stages(frame, stages)
+    if summary:
+        table = stage_summary(frame)
+        emit(
+            table,
+            opts,
+            reporter,
+            money=("revenue", "mean_historical_clv", "mean_total_clv"),
+            percent=("share",),
+            title="Customers by stage",
+            what="stages",
+        )
+        return
+    emit(
+        frame,
+        opts,
+        reporter,
+        money=MONEY,
+        title="Customers",
+        what="customers",
+        table_columns=TABLE_COLUMNS,
+        keep=("total_clv", "stage"),
+    )

@@ -1,0 +1,47 @@
+"""Purchase occasions: one per customer and day, refunds netted.
+
+The models count purchase occasions, not rows: several orders of one customer on one
+day are one occasion, and a refund on that day reduces it. A day whose net is not
+positive is not a purchase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from clvcli.io.readers import Transactions
+
+
+@dataclass(frozen=True)
+class Occasions:
+    """Purchase days sorted by customer code, then day."""
+
+    customer: np.ndarray
+    day: np.ndarray
+    value: np.ndarray
+
+    def before_or_on(self, last_day: int) -> Occasions:
+        keep = self.day <= last_day
+        return Occasions(self.customer[keep], self.day[keep], self.value[keep])
+
+    def after(self, first_excluded: int) -> Occasions:
+        keep = self.day > first_excluded
+        return Occasions(self.customer[keep], self.day[keep], self.value[keep])
+
+
+def purchase_occasions(transactions: Transactions) -> Occasions:
+    """Net each customer's day and keep the days with a positive net."""
+    if transactions.num_rows == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Occasions(empty, empty, np.zeros(0))
+    first_day = int(transactions.day.min())
+    width = int(transactions.day.max()) - first_day + 1
+    key = transactions.customer * width + (transactions.day - first_day)
+    keys, inverse = np.unique(key, return_inverse=True)
+    net = np.bincount(inverse, weights=transactions.amount, minlength=len(keys))
+    # Amounts are money: a net within a millionth of zero is a full refund.
+    positive = net > 1e-6
+    keys = keys[positive]
+    return Occasions(keys // width, keys % width + first_day, net[positive])

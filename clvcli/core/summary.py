@@ -1,0 +1,161 @@
+"""Per-customer RFM summary: the input of every model and of historical CLV.
+
+Field convention (Fader, Hardie and Lee): ``frequency`` is the number of repeat
+purchase occasions, ``recency`` the time from first to last occasion, ``T`` the time
+from first occasion to the end of observation, both in model time units, and
+``monetary_value`` the mean value of the repeat occasions (0 without repeats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clvcli.core.occasions import Occasions, purchase_occasions
+from clvcli.core.periods import days_per
+from clvcli.errors import InputError, UsageError
+from clvcli.io.readers import Transactions
+
+SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+
+
+@dataclass
+class CustomerTable:
+    """One row per customer who bought at least once, with the warnings raised."""
+
+    frame: pd.DataFrame
+    as_of: int
+    period: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_as_of(transactions: Transactions, as_of: int | None) -> tuple[Transactions, int, list[str]]:
+    """The observation end, and the transactions on or before it.
+
+    Default: the last date in the data, so one file always gives one answer.
+    """
+    last = int(transactions.day.max())
+    if as_of is None:
+        return transactions, last, []
+    first = int(transactions.day.min())
+    if as_of < first:
+        raise UsageError(
+            f"--as-of {_iso(as_of)} is before the first transaction ({_iso(first)})",
+            "give a date inside the data",
+        )
+    later = transactions.day > as_of
+    if not later.any():
+        return transactions, as_of, []
+    count = int(later.sum())
+    note = f"{transactions.source}: ignored {count} transactions after --as-of {_iso(as_of)}"
+    return transactions.select(~later), as_of, [note]
+
+
+def customer_table(
+    transactions: Transactions, *, as_of: int | None = None, period: str = "day"
+) -> CustomerTable:
+    """Summarise every customer: dates, orders, spend, frequency, recency, T."""
+    unit = days_per(period)
+    transactions, as_of, warnings = resolve_as_of(transactions, as_of)
+    occasions = purchase_occasions(transactions)
+    n = len(transactions.customer_ids)
+    orders = np.bincount(occasions.customer, minlength=n)
+    buyers = orders > 0
+    if not buyers.any():
+        raise InputError(
+            f"{transactions.source}: no purchases (every day's net amount is zero or negative)",
+            "amounts of purchases must be positive; negative amounts are refunds",
+        )
+    has_rows = np.bincount(transactions.customer, minlength=n) > 0
+    refund_only = int((has_rows & ~buyers).sum())
+    if refund_only:
+        warnings.append(
+            f"{transactions.source}: left out {refund_only} customers with refunds but no purchase"
+        )
+    starts = np.searchsorted(occasions.customer, np.arange(n))
+    safe_starts = np.minimum(starts, len(occasions.day) - 1)
+    ends = np.minimum(starts + orders - 1, len(occasions.day) - 1)
+    first = occasions.day[safe_starts]
+    last = occasions.day[ends]
+    occasion_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
+    repeat_total = occasion_total - occasions.value[safe_starts]
+    frequency = orders - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, repeat_total / np.maximum(frequency, 1), 0.0)
+    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
+    frame = pd.DataFrame(
+        {
+            "customer_id": transactions.customer_ids,
+            "first_purchase": first.astype("datetime64[D]"),
+            "last_purchase": last.astype("datetime64[D]"),
+            "orders": orders.astype(np.int64),
+            "total_spend": spend,
+            "avg_order_value": spend / np.maximum(orders, 1),
+            "days_since_last": (as_of - last).astype(np.int64),
+            "frequency": frequency.astype(np.int64),
+            "recency": (last - first) / unit,
+            "T": (as_of - first) / unit,
+            "monetary_value": monetary,
+        }
+    )
+    if transactions.channel is not None:
+        frame["channel"] = _first_channel(transactions, n)
+    frame = frame[buyers].reset_index(drop=True)
+    return CustomerTable(frame, as_of, period, warnings)
+
+
+def calibration_table(
+    transactions: Transactions,
+    *,
+    calibration_end: int,
+    as_of: int | None = None,
+    period: str = "day",
+) -> CustomerTable:
+    """The summary up to ``calibration_end`` plus what each customer did after it.
+
+    ``frequency_holdout`` counts purchase occasions in the holdout window,
+    ``monetary_value_holdout`` is their mean value, ``duration_holdout`` the window's
+    length in model time units. Only customers seen in calibration are listed.
+    """
+    transactions, as_of, warnings = resolve_as_of(transactions, as_of)
+    first_day = int(transactions.day.min())
+    if not first_day <= calibration_end < as_of:
+        raise UsageError(
+            f"--calibration-end {_iso(calibration_end)} must fall on or after the first "
+            f"transaction ({_iso(first_day)}) and before the as-of date ({_iso(as_of)})",
+            None,
+        )
+    calibration = customer_table(
+        transactions.select(transactions.day <= calibration_end),
+        as_of=calibration_end,
+        period=period,
+    )
+    holdout = purchase_occasions(transactions).after(calibration_end)
+    n = len(transactions.customer_ids)
+    count = np.bincount(holdout.customer, minlength=n)
+    value = np.bincount(holdout.customer, weights=holdout.value, minlength=n)
+    codes = np.searchsorted(transactions.customer_ids, calibration.frame["customer_id"].to_numpy())
+    frame = calibration.frame.copy()
+    frame["frequency_holdout"] = count[codes].astype(np.int64)
+    frame["monetary_value_holdout"] = np.where(
+        count[codes] > 0, value[codes] / np.maximum(count[codes], 1), 0.0
+    )
+    frame["duration_holdout"] = (as_of - calibration_end) / days_per(period)
+    return CustomerTable(frame, as_of, period, warnings + calibration.warnings)
+
+
+def _first_channel(transactions: Transactions, n: int) -> np.ndarray:
+    """Each customer's channel on their earliest transaction (ties: first row)."""
+    order = np.lexsort((transactions.day, transactions.customer))
+    customers = transactions.customer[order]
+    first_rows = order[np.r_[True, customers[1:] != customers[:-1]]]
+    channel = np.full(n, "unknown", dtype=object)
+    channel[transactions.customer[first_rows]] = transactions.channel[first_rows]
+    return channel
+
+
+def _iso(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))

@@ -1,0 +1,1 @@
+"""Rendering for people: terminal tables now, reports later."""
