@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
@@ -22,7 +22,7 @@ formula_app = typer.Typer(
 )
 
 
-class Per(str, Enum):
+class Per(StrEnum):
     day = "day"
     week = "week"
     month = "month"
@@ -43,7 +43,8 @@ def parse_money(value: Any) -> float:
 @shared_options("output")
 def simple_cmd(
     spend: Annotated[
-        float, typer.Option("--spend", help="Money a customer spends per --per.", parser=parse_money)
+        float,
+        typer.Option("--spend", help="Money a customer spends per --per.", parser=parse_money),
     ],
     years: Annotated[float, typer.Option("--years", help="Length of the relationship in years.")],
     per: Annotated[Per, typer.Option("--per", help="The period --spend is given for.")] = Per.month,
@@ -66,7 +67,13 @@ def simple_cmd(
             "clv": [value],
         }
     )
-    emit(frame, opts, Reporter(opts.quiet), money=("spend", "annual_spend", "clv"), title="Simple CLV")
+    emit(
+        frame,
+        opts,
+        Reporter(opts.quiet),
+        money=("spend", "annual_spend", "clv"),
+        title="Simple CLV",
+    )
 
 
 @formula_app.command("historical")
@@ -74,10 +81,13 @@ def simple_cmd(
 def historical_cmd(
     total: Annotated[
         float,
-        typer.Option("--total", help="Sum of all of the customer's transactions.", parser=parse_money),
+        typer.Option(
+            "--total", help="Sum of all of the customer's transactions.", parser=parse_money
+        ),
     ],
     margin: Annotated[
-        float, typer.Option("--margin", help="Average gross margin, 0.3 or 30%.", parser=parse_fraction)
+        float,
+        typer.Option("--margin", help="Average gross margin, 0.3 or 30%.", parser=parse_fraction),
     ] = 1.0,
     *,
     opts: RunOptions,

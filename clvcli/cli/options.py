@@ -14,7 +14,7 @@ import tomllib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +29,7 @@ STAGE_PANEL = "Stage rules"
 OUTPUT_PANEL = "Output"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     tsv = "tsv"
@@ -38,14 +38,14 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
-class Period(str, Enum):
+class Period(StrEnum):
     day = "day"
     week = "week"
     month = "month"
     year = "year"
 
 
-class ModelName(str, Enum):
+class ModelName(StrEnum):
     none = "none"
     bgnbd = "bgnbd"
     mbgnbd = "mbgnbd"
@@ -53,7 +53,7 @@ class ModelName(str, Enum):
     bgbb = "bgbb"
 
 
-class Calendar(str, Enum):
+class Calendar(StrEnum):
     auto = "auto"
     gregorian = "gregorian"
     jalali = "jalali"
@@ -136,109 +136,296 @@ def _option(*decls: str, panel: str, help: str, **kwargs: Any) -> Any:
 # name -> (annotation, default); the order is the order in --help.
 INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
     "customer_col": (
-        Annotated[str | None, _option("--customer-col", panel=INPUT_PANEL, help="Customer id column (default: detected, e.g. customer_id, مشتری).")],
+        Annotated[
+            str | None,
+            _option(
+                "--customer-col",
+                panel=INPUT_PANEL,
+                help="Customer id column (default: detected, e.g. customer_id, مشتری).",
+            ),
+        ],
         None,
     ),
     "date_col": (
-        Annotated[str | None, _option("--date-col", panel=INPUT_PANEL, help="Purchase date column (default: detected, e.g. order_date, تاریخ).")],
+        Annotated[
+            str | None,
+            _option(
+                "--date-col",
+                panel=INPUT_PANEL,
+                help="Purchase date column (default: detected, e.g. order_date, تاریخ).",
+            ),
+        ],
         None,
     ),
     "amount_col": (
-        Annotated[str | None, _option("--amount-col", panel=INPUT_PANEL, help="Amount column (default: detected, e.g. amount, مبلغ).")],
+        Annotated[
+            str | None,
+            _option(
+                "--amount-col",
+                panel=INPUT_PANEL,
+                help="Amount column (default: detected, e.g. amount, مبلغ).",
+            ),
+        ],
         None,
     ),
     "channel_col": (
-        Annotated[str | None, _option("--channel-col", panel=INPUT_PANEL, help="Acquisition channel column (default: detected, e.g. channel).")],
+        Annotated[
+            str | None,
+            _option(
+                "--channel-col",
+                panel=INPUT_PANEL,
+                help="Acquisition channel column (default: detected, e.g. channel).",
+            ),
+        ],
         None,
     ),
     "as_of": (
-        Annotated[str | None, _option("--as-of", panel=INPUT_PANEL, help="End of the observation window (default: the last date in the data). ISO or Jalali.")],
+        Annotated[
+            str | None,
+            _option(
+                "--as-of",
+                panel=INPUT_PANEL,
+                help="End of the observation window, ISO or Jalali (default: the last date).",
+            ),
+        ],
         None,
     ),
     "calendar": (
-        Annotated[Calendar, _option("--calendar", panel=INPUT_PANEL, help="Calendar of the dates: auto detects Jalali years such as 1403.")],
+        Annotated[
+            Calendar,
+            _option(
+                "--calendar",
+                panel=INPUT_PANEL,
+                help="Calendar of the dates: auto detects Jalali years such as 1403.",
+            ),
+        ],
         Calendar.auto,
     ),
     "date_format": (
-        Annotated[str | None, _option("--date-format", panel=INPUT_PANEL, help="strftime form of the dates, e.g. %d/%m/%Y (default: detected).")],
+        Annotated[
+            str | None,
+            _option(
+                "--date-format",
+                panel=INPUT_PANEL,
+                help="strftime form of the dates, e.g. %d/%m/%Y (default: detected).",
+            ),
+        ],
         None,
     ),
     "timezone": (
-        Annotated[str | None, _option("--timezone", panel=INPUT_PANEL, help="Zone to convert zoned timestamps into, e.g. Asia/Tehran (default: the file's own).")],
+        Annotated[
+            str | None,
+            _option(
+                "--timezone",
+                panel=INPUT_PANEL,
+                help="Zone for timestamps with an offset, e.g. Asia/Tehran (default: file's).",
+            ),
+        ],
         None,
     ),
     "encoding": (
-        Annotated[str | None, _option("--encoding", panel=INPUT_PANEL, help="Text encoding (default: UTF-8, or UTF-16 with a BOM), e.g. cp1256.")],
+        Annotated[
+            str | None,
+            _option(
+                "--encoding",
+                panel=INPUT_PANEL,
+                help="Text encoding (default: UTF-8, or UTF-16 with a BOM), e.g. cp1256.",
+            ),
+        ],
         None,
     ),
     "delimiter": (
-        Annotated[str | None, _option("--delimiter", panel=INPUT_PANEL, help="Field delimiter (default: sniffed among , ; tab |).")],
+        Annotated[
+            str | None,
+            _option(
+                "--delimiter",
+                panel=INPUT_PANEL,
+                help="Field delimiter (default: sniffed among , ; tab |).",
+            ),
+        ],
         None,
     ),
     "skip_invalid": (
-        Annotated[bool, _option("--skip-invalid", panel=INPUT_PANEL, help="Drop bad rows with one warning instead of stopping.")],
+        Annotated[
+            bool,
+            _option(
+                "--skip-invalid",
+                panel=INPUT_PANEL,
+                help="Drop bad rows with one warning instead of stopping.",
+            ),
+        ],
         False,
     ),
     "config": (
-        Annotated[str | None, _option("--config", panel=INPUT_PANEL, help="TOML file of option defaults (default: ./clv.toml if present).", is_eager=True, callback=_load_config)],
+        Annotated[
+            str | None,
+            _option(
+                "--config",
+                panel=INPUT_PANEL,
+                help="TOML file of option defaults (default: ./clv.toml if present).",
+                is_eager=True,
+                callback=_load_config,
+            ),
+        ],
         None,
     ),
 }
 MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
     "model": (
-        Annotated[ModelName, _option("--model", panel=MODEL_PANEL, help="Predictive model; none gives historical CLV and day-rule stages.")],
+        Annotated[
+            ModelName,
+            _option(
+                "--model",
+                panel=MODEL_PANEL,
+                help="Predictive model; none gives historical CLV and day-rule stages.",
+            ),
+        ],
         ModelName.none,
     ),
     "period": (
-        Annotated[Period, _option("--period", panel=MODEL_PANEL, help="Time unit of frequency, recency and T (and of the models).")],
+        Annotated[
+            Period,
+            _option(
+                "--period",
+                panel=MODEL_PANEL,
+                help="Time unit of frequency, recency and T (and of the models).",
+            ),
+        ],
         Period.day,
     ),
     "margin": (
-        Annotated[float, _option("--margin", panel=MODEL_PANEL, help="Gross margin applied to revenue, 0.3 or 30% (default: 1, revenue).", parser=parse_fraction)],
+        Annotated[
+            float,
+            _option(
+                "--margin",
+                panel=MODEL_PANEL,
+                help="Gross margin applied to revenue, 0.3 or 30% (default: 1, revenue).",
+                parser=parse_fraction,
+            ),
+        ],
         1.0,
     ),
 }
 STAGE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "churn_days": (
-        Annotated[int, _option("--churn-days", panel=STAGE_PANEL, help="Churned after this many days without a purchase.", min=1)],
+        Annotated[
+            int,
+            _option(
+                "--churn-days",
+                panel=STAGE_PANEL,
+                help="Churned after this many days without a purchase.",
+                min=1,
+            ),
+        ],
         365,
     ),
     "risk_days": (
-        Annotated[int, _option("--risk-days", panel=STAGE_PANEL, help="At risk after this many days without a purchase.", min=1)],
+        Annotated[
+            int,
+            _option(
+                "--risk-days",
+                panel=STAGE_PANEL,
+                help="At risk after this many days without a purchase.",
+                min=1,
+            ),
+        ],
         180,
     ),
     "loyal_orders": (
-        Annotated[int, _option("--loyal-orders", panel=STAGE_PANEL, help="Loyal from this many purchase days...", min=2)],
+        Annotated[
+            int,
+            _option(
+                "--loyal-orders",
+                panel=STAGE_PANEL,
+                help="Loyal from this many purchase days...",
+                min=2,
+            ),
+        ],
         4,
     ),
     "loyal_days": (
-        Annotated[int, _option("--loyal-days", panel=STAGE_PANEL, help="...and this many days since the first purchase.", min=0)],
+        Annotated[
+            int,
+            _option(
+                "--loyal-days",
+                panel=STAGE_PANEL,
+                help="...and this many days since the first purchase.",
+                min=0,
+            ),
+        ],
         180,
     ),
     "churn_p_alive": (
-        Annotated[float, _option("--churn-p-alive", panel=STAGE_PANEL, help="Churned below this P(alive) (with a model).", parser=parse_fraction)],
+        Annotated[
+            float,
+            _option(
+                "--churn-p-alive",
+                panel=STAGE_PANEL,
+                help="Churned below this P(alive) (with a model).",
+                parser=parse_fraction,
+            ),
+        ],
         0.10,
     ),
     "risk_p_alive": (
-        Annotated[float, _option("--risk-p-alive", panel=STAGE_PANEL, help="At risk below this P(alive) (with a model).", parser=parse_fraction)],
+        Annotated[
+            float,
+            _option(
+                "--risk-p-alive",
+                panel=STAGE_PANEL,
+                help="At risk below this P(alive) (with a model).",
+                parser=parse_fraction,
+            ),
+        ],
         0.50,
     ),
 }
 OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
     "format": (
-        Annotated[OutputFormat | None, _option("--format", panel=OUTPUT_PANEL, help="Output format (default: table on a terminal, csv otherwise, or from -o's extension).")],
+        Annotated[
+            OutputFormat | None,
+            _option(
+                "--format",
+                panel=OUTPUT_PANEL,
+                help="Output format (default: -o's extension, else table on a terminal, else csv).",
+            ),
+        ],
         None,
     ),
     "output": (
-        Annotated[str | None, _option("-o", "--output", panel=OUTPUT_PANEL, help="Write to this file (atomically) instead of stdout.")],
+        Annotated[
+            str | None,
+            _option(
+                "-o",
+                "--output",
+                panel=OUTPUT_PANEL,
+                help="Write to this file (atomically) instead of stdout.",
+            ),
+        ],
         None,
     ),
     "limit": (
-        Annotated[int, _option("--limit", panel=OUTPUT_PANEL, help="Rows shown in a terminal table (0: all). Files and pipes get every row.", min=0)],
+        Annotated[
+            int,
+            _option(
+                "--limit",
+                panel=OUTPUT_PANEL,
+                help="Rows shown in a terminal table (0: all). Files and pipes get every row.",
+                min=0,
+            ),
+        ],
         100,
     ),
     "quiet": (
-        Annotated[bool, _option("-q", "--quiet", panel=OUTPUT_PANEL, help="No warnings or progress on stderr; errors still print.")],
+        Annotated[
+            bool,
+            _option(
+                "-q",
+                "--quiet",
+                panel=OUTPUT_PANEL,
+                help="No warnings or progress on stderr; errors still print.",
+            ),
+        ],
         False,
     ),
 }

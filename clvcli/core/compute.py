@@ -82,9 +82,8 @@ def compute_clv(transactions: Transactions, settings: ComputeSettings) -> Custom
         frame[column] = np.nan
     frame["total_clv"] = frame["historical_clv"]
     days_since_first = (
-        (np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]"))
-        .astype(np.int64)
-    )
+        np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
+    ).astype(np.int64)
     frame["stage"] = assign_stages(
         frame["orders"].to_numpy(),
         frame["days_since_last"].to_numpy(),

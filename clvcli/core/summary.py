@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from clvcli.core.occasions import Occasions, purchase_occasions
+from clvcli.core.occasions import purchase_occasions
 from clvcli.core.periods import days_per
 from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions
@@ -32,7 +32,9 @@ class CustomerTable:
     warnings: list[str] = field(default_factory=list)
 
 
-def resolve_as_of(transactions: Transactions, as_of: int | None) -> tuple[Transactions, int, list[str]]:
+def resolve_as_of(
+    transactions: Transactions, as_of: int | None
+) -> tuple[Transactions, int, list[str]]:
     """The observation end, and the transactions on or before it.
 
     Default: the last date in the data, so one file always gives one answer.

@@ -54,7 +54,9 @@ def _parse_distinct(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     cleaned = pc.replace_substring_regex(cleaned, r"^\((.+)\)$", "-\\1")
     cleaned = pc.replace_substring_regex(cleaned, r"^([0-9.]+)-$", "-\\1")
     text = cleaned.to_numpy(zero_copy_only=False)
-    plain = pc.match_substring_regex(cleaned, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    plain = pc.match_substring_regex(
+        cleaned, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+    )
     plain = pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
     parsed = pd.to_numeric(pd.Series(np.where(plain, text, "nan"), dtype=object), errors="coerce")
     parsed = parsed.to_numpy(dtype=np.float64)

@@ -19,25 +19,89 @@ REQUIRED_ROLES = ("customer", "date", "amount")
 # Whole names first; each list is in order of preference.
 _NAMES: dict[str, tuple[str, ...]] = {
     "customer": (
-        "customer id", "customer", "customerid", "user id", "userid", "client", "client id",
-        "customer code", "customer no", "customer number", "member id", "buyer id", "user",
-        "buyer", "account id", "مشتری", "کد مشتری", "شناسه مشتری", "شماره مشتری", "کاربر",
-        "شناسه کاربر", "خریدار",
+        "customer id",
+        "customer",
+        "customerid",
+        "user id",
+        "userid",
+        "client",
+        "client id",
+        "customer code",
+        "customer no",
+        "customer number",
+        "member id",
+        "buyer id",
+        "user",
+        "buyer",
+        "account id",
+        "مشتری",
+        "کد مشتری",
+        "شناسه مشتری",
+        "شماره مشتری",
+        "کاربر",
+        "شناسه کاربر",
+        "خریدار",
     ),
     "date": (
-        "date", "order date", "orderdate", "purchase date", "transaction date", "invoice date",
-        "created at", "createdat", "created", "timestamp", "datetime", "order time", "time",
-        "تاریخ", "تاریخ سفارش", "تاریخ خرید", "تاریخ فاکتور", "زمان", "تاریخ تراکنش",
+        "date",
+        "order date",
+        "orderdate",
+        "purchase date",
+        "transaction date",
+        "invoice date",
+        "created at",
+        "createdat",
+        "created",
+        "timestamp",
+        "datetime",
+        "order time",
+        "time",
+        "تاریخ",
+        "تاریخ سفارش",
+        "تاریخ خرید",
+        "تاریخ فاکتور",
+        "زمان",
+        "تاریخ تراکنش",
     ),
     "amount": (
-        "amount", "total", "revenue", "price", "sales", "value", "order total", "order value",
-        "total amount", "net amount", "grand total", "sale amount", "payment", "paid",
-        "مبلغ", "مبلغ کل", "جمع", "جمع کل", "قیمت", "فروش", "مبلغ سفارش", "مبلغ فاکتور",
-        "مبلغ پرداختی", "درآمد",
+        "amount",
+        "total",
+        "revenue",
+        "price",
+        "sales",
+        "value",
+        "order total",
+        "order value",
+        "total amount",
+        "net amount",
+        "grand total",
+        "sale amount",
+        "payment",
+        "paid",
+        "مبلغ",
+        "مبلغ کل",
+        "جمع",
+        "جمع کل",
+        "قیمت",
+        "فروش",
+        "مبلغ سفارش",
+        "مبلغ فاکتور",
+        "مبلغ پرداختی",
+        "درآمد",
     ),
     "channel": (
-        "channel", "acquisition channel", "source", "utm source", "utmsource", "medium",
-        "marketing channel", "کانال", "کانال جذب", "منبع", "کانال ورود", "منبع جذب",
+        "channel",
+        "acquisition channel",
+        "source",
+        "utm source",
+        "utmsource",
+        "medium",
+        "marketing channel",
+        "کانال",
+        "کانال جذب",
+        "منبع",
+        "کانال ورود",
+        "منبع جذب",
     ),
 }
 # Words that mark a column's role when they appear inside a longer name.
@@ -60,9 +124,7 @@ class ColumnChoice:
     channel: int | None
 
 
-def choose_columns(
-    header: list[str], source: str, given: dict[str, str | None]
-) -> ColumnChoice:
+def choose_columns(header: list[str], source: str, given: dict[str, str | None]) -> ColumnChoice:
     """Pick the column of each role, from the user's names or by detection.
 
     Raises InputError naming the columns found when a required one is missing, and
@@ -106,9 +168,7 @@ def choose_columns(
     )
 
 
-def _named_column(
-    header: list[str], keys: list[str], name: str, role: str, source: str
-) -> int:
+def _named_column(header: list[str], keys: list[str], name: str, role: str, source: str) -> int:
     for index, column in enumerate(header):
         if column == name:
             return index

@@ -137,7 +137,9 @@ def _typed_timestamps(column: pa.Array, settings: DateSettings) -> np.ndarray:
 
 def _parse_distinct(values: pa.Array, settings: DateSettings) -> np.ndarray:
     if settings.calendar not in CALENDARS:
-        raise DateProblem(f"unknown calendar '{settings.calendar}'", "use auto, gregorian or jalali")
+        raise DateProblem(
+            f"unknown calendar '{settings.calendar}'", "use auto, gregorian or jalali"
+        )
     parts = _Parts.empty(len(values))
     if settings.date_format:
         pattern = _format_regex(settings.date_format)

@@ -167,8 +167,10 @@ def _customer_codes(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pd_isnull(values: np.ndarray) -> np.ndarray:
-    return np.array([v is None for v in values], dtype=bool) if values.dtype == object else (
-        np.zeros(len(values), dtype=bool)
+    return (
+        np.array([v is None for v in values], dtype=bool)
+        if values.dtype == object
+        else (np.zeros(len(values), dtype=bool))
     )
 
 

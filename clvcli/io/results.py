@@ -24,7 +24,7 @@ _TEXT = ("customer_id", "stage", "channel")
 
 def is_customer_values(header: list[str]) -> bool:
     """Whether a header is that of `clv compute` output rather than transactions."""
-    return _MARKERS <= {name.strip() for name in header}
+    return {name.strip() for name in header} >= _MARKERS
 
 
 def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
@@ -58,14 +58,18 @@ def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
         if name in _DATES:
             if pa.types.is_string(column.type):
                 column = pc.strptime(column, format="%Y-%m-%d", unit="s")
-            return column.cast(pa.timestamp("s")).to_numpy(zero_copy_only=False).astype(
-                "datetime64[D]"
+            return (
+                column.cast(pa.timestamp("s"))
+                .to_numpy(zero_copy_only=False)
+                .astype("datetime64[D]")
             )
         if pa.types.is_string(column.type):
             column = pc.if_else(pc.equal(column, ""), None, column)
         values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InputError(f"{source}: column '{name}' has values clv did not write ({exc})") from None
+        raise InputError(
+            f"{source}: column '{name}' has values clv did not write ({exc})"
+        ) from None
     if name in ("orders", "days_since_last", "frequency"):
         if np.isnan(values).any():
             raise InputError(f"{source}: column '{name}' has empty cells")

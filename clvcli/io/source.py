@@ -248,7 +248,9 @@ def _invalid_utf8(data: bytes, name: str) -> InputError:
     return InputError(f"{name}: is not valid UTF-8 text", "save the file as UTF-8")
 
 
-def _header_and_delimiter(text: bytes, name: str, delimiter: str | None) -> tuple[list[str], str, int]:
+def _header_and_delimiter(
+    text: bytes, name: str, delimiter: str | None
+) -> tuple[list[str], str, int]:
     """The header's names, the delimiter and the number of rows before the data."""
     head = text[:_SNIFF_BYTES].decode("utf-8", errors="replace")
     lines = head.splitlines()

@@ -15,7 +15,9 @@ ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 
 # Zero-width non-joiner/joiner, left-to-right and right-to-left marks, the
 # Arabic letter mark, embeddings and isolates, and the byte-order mark.
-INVISIBLE_MARKS = "\u200c\u200d\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+INVISIBLE_MARKS = (
+    "\u200c\u200d\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
 
 _DIGITS_TO_ASCII = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2)
 _DROP_MARKS = str.maketrans("", "", INVISIBLE_MARKS)

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clvcli.errors import OutputError, UsageError
@@ -71,7 +70,9 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
             days = values.to_numpy(dtype="datetime64[D]")
             arrays.append(pa.array(days, type=pa.date32(), from_pandas=True))
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            arrays.append(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+            arrays.append(
+                pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            )
         else:
             arrays.append(pa.array(values.to_numpy(), from_pandas=True))
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
@@ -170,25 +171,23 @@ def write_atomic(path: str, data: bytes) -> None:
     check_writable(path)
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    handle = None
+    temporary: str | None = None
     try:
-        handle = tempfile.NamedTemporaryFile(
-            dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{target.name}.", suffix=".tmp"
         )
-        with handle:
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, target)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+        temporary = None
     except OSError as exc:
-        if handle is not None:
-            Path(handle.name).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        if handle is not None:
-            Path(handle.name).unlink(missing_ok=True)
-        raise
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def _umask() -> int:

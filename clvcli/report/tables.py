@@ -77,4 +77,6 @@ def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
         return [Text("" if pd.isna(v) else f"{v:,.2f}") for v in values]
     if pd.api.types.is_integer_dtype(values):
         return [Text(f"{v:,}") for v in values]
-    return [Text("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for v in values]
+    return [
+        Text("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for v in values
+    ]

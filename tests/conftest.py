@@ -1,0 +1,81 @@
+"""Shared fixtures: an in-process `clv` runner and paths to test data.
+
+The runner replaces stdin/stdout/stderr with byte buffers (not terminals, as in a
+pipe or cron), calls ``clvcli.cli.main.main`` and returns the exit code and both
+streams, so tests assert on exactly what a user's script would see.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clvcli.cli.main import main
+
+TESTS = Path(__file__).parent
+DATA = TESTS / "data"
+SAMPLE = TESTS.parent / "sample_data"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout_bytes: bytes
+    stderr: str
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8")
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line]
+
+
+class _Stream(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return False
+
+
+def _text_stream(data: bytes = b"") -> _Stream:
+    return _Stream(io.BytesIO(data), encoding="utf-8", newline="")
+
+
+@pytest.fixture
+def clv(monkeypatch: pytest.MonkeyPatch):
+    """Run clv in process: ``clv("compute", path, input=b"...")`` -> Result."""
+
+    def run(*args: str | Path, input: bytes | str = b"") -> Result:
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        stdin, stdout, stderr = _text_stream(data), _text_stream(), _text_stream()
+        monkeypatch.setattr(sys, "stdin", stdin)
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "stderr", stderr)
+        monkeypatch.setenv("COLUMNS", "200")
+        code = main([str(a) for a in args])
+        stdout.flush()
+        stderr.flush()
+        out = stdout.buffer.getvalue()
+        err = stderr.buffer.getvalue().decode("utf-8")
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write a test file: ``write("tx.csv", "a,b\\n1,2\\n")`` -> its path."""
+
+    def make(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    return make
