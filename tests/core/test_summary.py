@@ -1,0 +1,146 @@
+"""The RFM summary, purchase occasions and historical CLV on a hand-worked log.
+
+Customer A: 2024-01-01 100 + 50 (one occasion of 150), 2024-01-11 200 - 50 refund
+(one occasion of 150), 2024-01-31 300. Customer B: 2024-01-05 80, refunded on
+2024-01-20 (a later day: not a purchase, but it nets the spend to 0). Customer C:
+2024-01-10 100 refunded the same day (no purchase at all: left out). Customer D:
+2024-01-31 40. The as-of date defaults to the last date, 2024-01-31.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from clvcli.core.compute import COMPUTE_COLUMNS, ComputeSettings, compute_clv
+from clvcli.core.summary import calibration_table, customer_table
+from clvcli.errors import InputError, UsageError
+from clvcli.io.dates import parse_date_value
+from clvcli.io.readers import read_transactions
+
+LOG = """customer,date,amount
+A,2024-01-01,100
+A,2024-01-01,50
+A,2024-01-11,200
+A,2024-01-11,-50
+A,2024-01-31,300
+B,2024-01-05,80
+B,2024-01-20,-80
+C,2024-01-10,100
+C,2024-01-10,-100
+D,2024-01-31,40
+"""
+
+
+def transactions(text: str = LOG):
+    return read_transactions("-", stdin=io.BytesIO(text.encode()))
+
+
+def row(frame, customer: str) -> dict:
+    return frame.set_index("customer_id").loc[customer].to_dict()
+
+
+def test_purchase_occasions_refunds_and_field_convention_in_days():
+    table = customer_table(transactions())
+    assert list(table.frame["customer_id"]) == ["A", "B", "D"]
+    a = row(table.frame, "A")
+    assert a["orders"] == 3
+    assert a["frequency"] == 2
+    assert a["recency"] == 30
+    assert a["T"] == 30
+    assert a["monetary_value"] == pytest.approx((150 + 300) / 2)
+    assert a["total_spend"] == pytest.approx(600)
+    assert a["avg_order_value"] == pytest.approx(200)
+    assert a["days_since_last"] == 0
+    assert str(a["first_purchase"].date()) == "2024-01-01"
+    assert str(a["last_purchase"].date()) == "2024-01-31"
+    b = row(table.frame, "B")
+    assert (b["orders"], b["frequency"], b["recency"], b["T"]) == (1, 0, 0, 26)
+    assert b["total_spend"] == pytest.approx(0)
+    assert b["monetary_value"] == 0
+    d = row(table.frame, "D")
+    assert (d["orders"], d["T"], d["days_since_last"]) == (1, 0, 0)
+    assert table.warnings == ["<stdin>: left out 1 customers with refunds but no purchase"]
+
+
+@pytest.mark.parametrize(
+    ("period", "days"), [("week", 7.0), ("month", 365.25 / 12), ("year", 365.25)]
+)
+def test_recency_and_t_are_fractional_in_other_periods(period, days):
+    a = row(customer_table(transactions(), period=period).frame, "A")
+    assert a["recency"] == pytest.approx(30 / days)
+    assert a["T"] == pytest.approx(30 / days)
+
+
+def test_as_of_later_than_the_data_ages_everyone():
+    as_of = parse_date_value("2024-03-01")
+    a = row(customer_table(transactions(), as_of=as_of).frame, "A")
+    assert a["T"] == 60
+    assert a["days_since_last"] == 30
+
+
+def test_as_of_inside_the_data_ignores_later_transactions_with_a_warning():
+    table = customer_table(transactions(), as_of=parse_date_value("2024-01-15"))
+    assert list(table.frame["customer_id"]) == ["A", "B"]
+    a = row(table.frame, "A")
+    assert (a["orders"], a["T"], a["total_spend"]) == (2, 14, 300)
+    assert "ignored 3 transactions after --as-of 2024-01-15" in table.warnings[0]
+
+
+def test_as_of_before_the_first_transaction_is_a_usage_error():
+    with pytest.raises(UsageError, match="before the first transaction"):
+        customer_table(transactions(), as_of=parse_date_value("2023-12-01"))
+
+
+def test_calibration_and_holdout_columns():
+    table = calibration_table(
+        transactions(), calibration_end=parse_date_value("2024-01-15"), period="day"
+    )
+    assert list(table.frame["customer_id"]) == ["A", "B"]
+    a = row(table.frame, "A")
+    assert (a["frequency"], a["recency"], a["T"]) == (1, 10, 14)
+    assert a["monetary_value"] == pytest.approx(150)
+    assert a["frequency_holdout"] == 1
+    assert a["monetary_value_holdout"] == pytest.approx(300)
+    assert a["duration_holdout"] == 16
+    b = row(table.frame, "B")
+    assert (b["frequency_holdout"], b["monetary_value_holdout"]) == (0, 0)
+
+
+def test_calibration_end_must_fall_inside_the_data():
+    with pytest.raises(UsageError, match="--calibration-end"):
+        calibration_table(transactions(), calibration_end=parse_date_value("2024-02-01"))
+
+
+def test_historical_clv_is_spend_times_margin_and_model_columns_are_empty():
+    result = compute_clv(transactions(), ComputeSettings(margin=0.3))
+    assert list(result.frame.columns) == COMPUTE_COLUMNS
+    a = row(result.frame, "A")
+    assert a["historical_clv"] == pytest.approx(180)
+    assert a["total_clv"] == pytest.approx(180)
+    for column in ("expected_purchases", "p_alive", "expected_avg_spend", "predicted_clv"):
+        assert np.isnan(a[column])
+    assert list(result.frame["stage"]) == ["repeat", "new", "new"]
+
+
+def test_a_log_of_refunds_only_is_an_input_error():
+    with pytest.raises(InputError, match="no purchases"):
+        customer_table(transactions("customer,date,amount\nA,2024-01-01,-5\n"))
+
+
+def test_channel_comes_from_the_first_purchase():
+    log = "customer,date,amount,channel\nA,2024-02-01,5,ads\nA,2024-01-01,5,seo\nB,2024-01-03,1,\n"
+    table = customer_table(transactions(log))
+    assert list(table.frame["channel"]) == ["seo", "unknown"]
+
+
+def test_customer_ids_stay_text_and_persian_digits_are_one_customer():
+    log = (
+        "customer,date,amount\n0042,2024-01-01,5\n42,2024-01-02,5\n"
+        "C۰۰۴۲,2024-01-03,5\nC0042,2024-01-04,5\n"
+    )
+    table = customer_table(transactions(log))
+    assert list(table.frame["customer_id"]) == ["0042", "42", "C0042"]
+    assert list(table.frame["orders"]) == [1, 1, 2]
