@@ -11,8 +11,6 @@ from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import LoadedInput
 from clvcli.lifecycle import StageRules
 
-INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
-
 
 def read_settings(opts: RunOptions) -> ReadSettings:
     if opts.delimiter is not None and len(opts.delimiter.replace("\\t", "\t")) != 1:

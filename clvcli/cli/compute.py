@@ -6,11 +6,8 @@ from typing import Annotated
 
 import typer
 
-from clvcli.cli.common import INPUT_HELP, compute_settings, load_transactions
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import RunOptions, shared_options
-from clvcli.cli.output import emit, resolve_format
-from clvcli.core.compute import compute_clv
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 
 MONEY = (
     "total_spend",
@@ -47,6 +44,10 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
+    from clvcli.cli.common import compute_settings, load_transactions
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.compute import compute_clv
+
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)

@@ -5,16 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-import pandas as pd
-import pyarrow as pa
 import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_fraction, shared_options
-from clvcli.cli.output import emit
 from clvcli.errors import UsageError
 from clvcli.formulas import PERIODS_PER_YEAR, historical_clv, simple_clv
-from clvcli.io.amounts import parse_amounts
 
 formula_app = typer.Typer(
     help="The hand formulas of CLV: simple (spend x years) and historical (spend x margin).",
@@ -33,6 +29,10 @@ def parse_money(value: Any) -> float:
     """``400000``, ``400,000`` or ``۴۰۰٬۰۰۰`` as a number."""
     if isinstance(value, int | float):
         return float(value)
+    import pyarrow as pa
+
+    from clvcli.io.amounts import parse_amounts
+
     amounts, bad = parse_amounts(pa.array([str(value)], type=pa.string()))
     if bad[0]:
         raise typer.BadParameter(f"'{value}' is not an amount")
@@ -55,6 +55,10 @@ def simple_cmd(
 
     Example: clv formula simple --spend 400000 --per month --years 30   (144,000,000)
     """
+    import pandas as pd
+
+    from clvcli.cli.output import emit
+
     if spend < 0 or years < 0:
         raise UsageError("--spend and --years must not be negative")
     value = simple_clv(spend, per.value, years)
@@ -96,6 +100,10 @@ def historical_cmd(
 
     Example: clv formula historical --total 1000000 --margin 0.3   (300,000)
     """
+    import pandas as pd
+
+    from clvcli.cli.output import emit
+
     if not 0 <= margin <= 1:
         raise UsageError(f"--margin {margin} is outside 0..1", "give it as 0.3 or 30%")
     frame = pd.DataFrame(

@@ -23,6 +23,8 @@ import typer
 from clvcli.errors import UsageError
 
 DEFAULT_CONFIG = "clv.toml"
+STDIN = "-"
+INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
 INPUT_PANEL = "Input"
 MODEL_PANEL = "Model"
 STAGE_PANEL = "Stage rules"

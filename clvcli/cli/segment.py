@@ -6,16 +6,10 @@ from typing import Annotated
 
 import typer
 
-from clvcli.cli.common import compute_settings, load_transactions
 from clvcli.cli.compute import MONEY, TABLE_COLUMNS
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import RunOptions, shared_options
-from clvcli.cli.output import emit, resolve_format
-from clvcli.core.compute import compute_clv
-from clvcli.core.segments import filter_stages, stage_summary
+from clvcli.cli.options import STDIN, RunOptions, shared_options
 from clvcli.errors import UsageError
-from clvcli.io.results import is_customer_values, read_customer_values
-from clvcli.io.source import STDIN, load_input, peek_header
 from clvcli.lifecycle import parse_stages
 
 
@@ -51,6 +45,13 @@ def segment_cmd(
         stages = parse_stages(stage) if stage is not None else None
     except ValueError as exc:
         raise UsageError(f"--stage: {exc}") from None
+    from clvcli.cli.common import compute_settings, load_transactions
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.compute import compute_clv
+    from clvcli.core.segments import filter_stages, stage_summary
+    from clvcli.io.results import is_customer_values, read_customer_values
+    from clvcli.io.source import load_input, peek_header
+
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)

@@ -6,16 +6,8 @@ from typing import Annotated
 
 import typer
 
-from clvcli.cli.common import INPUT_HELP, load_transactions, parse_option_date
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import RunOptions, shared_options
-from clvcli.cli.output import emit, resolve_format
-from clvcli.core.summary import (
-    HOLDOUT_COLUMNS,
-    SUMMARY_COLUMNS,
-    calibration_table,
-    customer_table,
-)
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 
 
 @shared_options("input", "model", "output")
@@ -38,6 +30,15 @@ def summary_cmd(
 
     Example: clv summary sales.csv --period week --calibration-end 2024-06-30
     """
+    from clvcli.cli.common import load_transactions, parse_option_date
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.summary import (
+        HOLDOUT_COLUMNS,
+        SUMMARY_COLUMNS,
+        calibration_table,
+        customer_table,
+    )
+
     reporter = Reporter(opts.quiet)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
