@@ -37,5 +37,9 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format clvcli tests sample_data
 	$(BIN)/ruff check --fix clvcli tests sample_data
 
+bench: $(VENV)/.installed-dev
+	$(PY) bench/generate.py 1000000 bench/data
+	$(PY) bench/read_summary.py bench/data/tx_1000000.csv bench/data/tx_1000000.parquet
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -75,8 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="clv", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+        if code == 130:  # Typer turns Ctrl-C into Exit(130) before we see it
+            error("interrupted")
+            return code
         _flush_stdout()
-        return result if isinstance(result, int) else 0
+        return code
     except ClvError as exc:
         error(exc.message, exc.hint)
         return exc.exit_code
