@@ -74,7 +74,9 @@ def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
         form = "{:,.0f}" if whole else "{:,.2f}"
         return [Text("" if pd.isna(v) else form.format(v)) for v in values]
     if pd.api.types.is_float_dtype(values):
-        return [Text("" if pd.isna(v) else f"{v:,.2f}") for v in values]
+        whole = bool(np.all(np.isnan(values) | (values % 1 == 0)))
+        form = "{:,.0f}" if whole else "{:,.2f}"
+        return [Text("" if pd.isna(v) else form.format(v)) for v in values]
     if pd.api.types.is_integer_dtype(values):
         return [Text(f"{v:,}") for v in values]
     return [
