@@ -16,7 +16,7 @@ from clvcli.io.text import normalise_cells
 
 # Thousands separators (comma, Arabic thousands separator, Arabic comma, apostrophe,
 # spaces) and currency words or signs around the number.
-_NOISE = r"[,٬،'\s\x{00a0}\x{202f}]|(?i:تومان|ريال|ریال|toman|tomans|rials?|irr|irt|usd|eur|\$|€|£)"
+_NOISE = r"[,٬،'\s\x{00a0}\x{202f}]|(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|\$|€|£)"
 
 
 def parse_amounts(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

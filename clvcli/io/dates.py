@@ -5,15 +5,17 @@ month names, Unix epoch seconds, and Jalali dates such as ``1403/07/19`` or
 ``۱۴۰۳-۰۷-۱۹``. A column repeats few distinct values, so each distinct value is
 parsed once, with pyarrow regex kernels and numpy arithmetic, and mapped back.
 
-Dates come out as whole days since 1970-01-01 (int64); -1 marks a cell that is not
-a date. Timestamps that carry a zone are converted to one zone before the day is
-taken (see :func:`parse_dates`); naive ones are read as written.
+Dates come out as whole days since 1970-01-01 (int64); ``NOT_A_DATE`` marks a cell
+that is not a date (a constant far outside any calendar, so 1969-12-31 stays a day).
+Timestamps that carry a zone are converted to one zone before the day is taken (see
+:func:`parse_dates`); naive ones are read as written.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.io import jalali
+from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.text import normalise_cells
 
 CALENDARS = ("auto", "gregorian", "jalali")
@@ -87,7 +90,7 @@ class DateSettings:
 def parse_dates(
     column: pa.Array | pa.ChunkedArray, settings: DateSettings = DateSettings()
 ) -> np.ndarray:
-    """Days since 1970-01-01 for each cell; -1 where the cell is not a date.
+    """Days since 1970-01-01 for each cell; NOT_A_DATE where the cell is not a date.
 
     Timestamps with an offset are converted to ``settings.timezone``; when none is
     given, to the offset all of the column's timestamps share, or to UTC when they
@@ -97,7 +100,7 @@ def parse_dates(
         column = column.combine_chunks()
     if pa.types.is_date(column.type):
         days = column.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-        return pc.fill_null(days, -1).to_numpy(zero_copy_only=False)
+        return pc.fill_null(days, NOT_A_DATE).to_numpy(zero_copy_only=False)
     if pa.types.is_timestamp(column.type):
         return _typed_timestamps(column, settings)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
@@ -105,15 +108,15 @@ def parse_dates(
     encoded = pc.dictionary_encode(column)
     distinct = _parse_distinct(normalise_cells(encoded.dictionary), settings)
     if len(distinct) == 0:
-        return np.full(len(column), -1, dtype=np.int64)
+        return np.full(len(column), NOT_A_DATE, dtype=np.int64)
     indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    return np.where(indices < 0, -1, distinct[np.maximum(indices, 0)])
+    return np.where(indices < 0, NOT_A_DATE, distinct[np.maximum(indices, 0)])
 
 
 def parse_date_value(text: str, settings: DateSettings = DateSettings()) -> int:
     """One date given on the command line (``--as-of``), as days since 1970-01-01."""
     days = parse_dates(pa.array([text], type=pa.string()), settings)
-    if days[0] < 0:
+    if days[0] == NOT_A_DATE:
         raise DateProblem(
             f"cannot read '{text}' as a date",
             "write it as YYYY-MM-DD, or as a Jalali date such as 1403-07-19",
@@ -127,12 +130,15 @@ def days_to_iso(days: np.ndarray) -> np.ndarray:
 
 
 def _typed_timestamps(column: pa.Array, settings: DateSettings) -> np.ndarray:
+    """Typed timestamps: a zoned column is read in --timezone, else in its own zone."""
     series = pd.Series(column.to_pandas(), copy=False)
     zone = settings.zone()
     if series.dt.tz is not None:
-        series = series.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
+        if zone is not None:
+            series = series.dt.tz_convert(zone)
+        series = series.dt.tz_localize(None)
     days = series.dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
-    return np.where(series.isna().to_numpy(), -1, days)
+    return np.where(series.isna().to_numpy(), NOT_A_DATE, days)
 
 
 def _parse_distinct(values: pa.Array, settings: DateSettings) -> np.ndarray:
@@ -140,23 +146,21 @@ def _parse_distinct(values: pa.Array, settings: DateSettings) -> np.ndarray:
         raise DateProblem(
             f"unknown calendar '{settings.calendar}'", "use auto, gregorian or jalali"
         )
-    parts = _Parts.empty(len(values))
+    parts = _Parts(len(values))
+    texts = values.to_numpy(zero_copy_only=False)
     if settings.date_format:
         pattern = _format_regex(settings.date_format)
         if pattern is None:
-            return _parse_with_pandas(values, settings)
-        parts.fill(pc.extract_regex(values, pattern))
+            _fill_strptime(parts, texts, settings.date_format)
+        else:
+            parts.fill(pc.extract_regex(values, pattern))
     else:
         for pattern in (_YEAR_FIRST, _COMPACT):
             parts.fill(pc.extract_regex(values, pattern))
         _fill_year_last(parts, values)
         _fill_epochs(parts, values)
-    days = parts.to_days(settings)
-    leftover = (days < 0) & ~parts.matched
-    if leftover.any() and not settings.date_format:
-        texts = values.to_numpy(zero_copy_only=False)
-        days[leftover] = _textual_months(texts[leftover], settings)
-    return days
+        _fill_month_names(parts, texts)
+    return parts.to_days(settings)
 
 
 def _format_regex(date_format: str) -> str | None:
@@ -172,43 +176,35 @@ def _format_regex(date_format: str) -> str | None:
     return "^" + "".join(pieces) + "$"
 
 
-def _parse_with_pandas(values: pa.Array, settings: DateSettings) -> np.ndarray:
-    texts = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
-    try:
-        parsed = pd.to_datetime(texts, format=settings.date_format, errors="coerce")
-    except (ValueError, TypeError) as exc:
-        raise DateProblem(
-            f"cannot use --date-format '{settings.date_format}': {exc}",
-            "give a strftime pattern such as %d/%m/%Y",
-        ) from exc
-    return _datetimes_to_days(parsed, settings)
-
-
-def _datetimes_to_days(parsed: pd.Series, settings: DateSettings) -> np.ndarray:
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(settings.zone() or "UTC").dt.tz_localize(None)
-    missing = parsed.isna().to_numpy()
-    days = parsed.dt.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
-    return np.where(missing, -1, days)
-
-
-def _textual_months(texts: np.ndarray, settings: DateSettings) -> np.ndarray:
-    """Dates with month names ('15 Mar 2024', 'March 15, 2024'), which are unambiguous."""
-    days = np.full(len(texts), -1, dtype=np.int64)
-    has_name = np.array([bool(re.search(r"[A-Za-z]{3}", str(t))) for t in texts], dtype=bool)
-    if not has_name.any():
-        return days
-    for index in np.flatnonzero(has_name):
+def _fill_strptime(parts: _Parts, texts: np.ndarray, date_format: str) -> None:
+    """Formats with month names and the like, one distinct value at a time."""
+    for index, text in enumerate(texts):
+        if text is None:
+            continue
         try:
-            stamp = pd.Timestamp(str(texts[index]))
+            moment = datetime.strptime(text, date_format)
+        except ValueError:
+            continue
+        except re.error as exc:
+            raise DateProblem(
+                f"cannot use --date-format '{date_format}': {exc}",
+                "give a strftime pattern such as %d/%m/%Y",
+            ) from None
+        parts.set_moment(index, moment)
+
+
+def _fill_month_names(parts: _Parts, texts: np.ndarray) -> None:
+    """Dates with month names ('15 Mar 2024', 'March 15, 2024'), which are unambiguous."""
+    for index in np.flatnonzero(~parts.matched):
+        text = texts[index]
+        if text is None or not re.search(r"[A-Za-z]{3}", text):
+            continue
+        try:
+            stamp = pd.Timestamp(text)
         except (ValueError, TypeError, OverflowError):
             continue
-        if stamp is pd.NaT:
-            continue
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert(settings.zone() or "UTC").tz_localize(None)
-        days[index] = int(np.datetime64(stamp.normalize().date(), "D").astype(np.int64))
-    return days
+        if stamp is not pd.NaT:
+            parts.set_moment(int(index), stamp.to_pydatetime())
 
 
 def _fill_year_last(parts: _Parts, values: pa.Array) -> None:
@@ -278,10 +274,6 @@ class _Parts:
         self.instant = np.zeros(size, dtype=bool)  # epoch values, already UTC seconds
         self.epoch = np.zeros(size, dtype=np.int64)
 
-    @classmethod
-    def empty(cls, size: int) -> _Parts:
-        return cls(size)
-
     def fill(self, found: pa.StructArray) -> None:
         rows = pc.is_valid(found).to_numpy(zero_copy_only=False) & ~self.matched
         if rows.any():
@@ -307,13 +299,27 @@ class _Parts:
         self.aware[rows] = aware[rows]
         self.offset[rows] = _offset_seconds(zone)[rows]
 
+    def set_moment(self, index: int, moment: datetime) -> None:
+        """One value parsed by the standard library (naive or with an offset)."""
+        self.matched[index] = True
+        self.year[index], self.month[index], self.day[index] = (
+            moment.year,
+            moment.month,
+            moment.day,
+        )
+        self.seconds[index] = moment.hour * 3600 + moment.minute * 60 + moment.second
+        offset = moment.utcoffset()
+        if offset is not None:
+            self.aware[index] = True
+            self.offset[index] = int(offset.total_seconds())
+
     def set_instants(self, rows: np.ndarray, seconds: np.ndarray) -> None:
         self.matched |= rows
         self.instant[rows] = True
         self.epoch[rows] = seconds
 
     def to_days(self, settings: DateSettings) -> np.ndarray:
-        days = np.full(len(self.matched), -1, dtype=np.int64)
+        days = np.full(len(self.matched), NOT_A_DATE, dtype=np.int64)
         if settings.calendar == "jalali":
             is_jalali = self.matched.copy()
         elif settings.calendar == "gregorian":
@@ -327,12 +333,12 @@ class _Parts:
         days[gregorian] = _gregorian_days(
             self.year[gregorian], self.month[gregorian], self.day[gregorian]
         )
-        days[self.bad_time] = -1
+        days[self.bad_time] = NOT_A_DATE
         self._convert_zones(days, settings)
         return days
 
     def _convert_zones(self, days: np.ndarray, settings: DateSettings) -> None:
-        aware = (self.aware & (days >= 0)) | self.instant
+        aware = (self.aware & (days != NOT_A_DATE)) | self.instant
         if not aware.any():
             return
         utc = np.where(
@@ -340,7 +346,7 @@ class _Parts:
         )[aware]
         zone = settings.zone()
         if zone is None:
-            offsets = np.unique(self.offset[self.aware & (days >= 0)])
+            offsets = np.unique(self.offset[self.aware & (days != NOT_A_DATE)])
             shift = int(offsets[0]) if len(offsets) == 1 else 0
             days[aware] = (utc + shift) // _SECONDS_PER_DAY
             return
@@ -360,10 +366,10 @@ def _offset_seconds(zone: np.ndarray) -> np.ndarray:
 
 
 def _gregorian_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01, or -1 where (year, month, day) is not a real date."""
+    """Days since 1970-01-01, or NOT_A_DATE where (year, month, day) is not a real date."""
     ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (year >= 1)
     month_index = np.where(ok, (year - 1970) * 12 + month - 1, 0)
     first_of_month = month_index.astype("datetime64[M]").astype("datetime64[D]")
     dates = first_of_month + np.where(ok, day - 1, 0)
     same_month = dates.astype("datetime64[M]").astype(np.int64) == month_index
-    return np.where(ok & same_month, dates.astype(np.int64), -1)
+    return np.where(ok & same_month, dates.astype(np.int64), NOT_A_DATE)

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# Marks "not a date" in arrays of days; far outside any calendar, unlike -1,
+# which is 1969-12-31.
+NOT_A_DATE = -(2**62)
 FIRST_YEAR = 1178
 LAST_YEAR = 1501
 # 1 Farvardin 1403 fell on 2024-03-20; every other year start follows from it.
@@ -54,14 +57,14 @@ def valid(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 
 def to_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of Jalali dates; -1 where the date is not valid."""
+    """Days since 1970-01-01 of Jalali dates; NOT_A_DATE where the date is not valid."""
     year = np.asarray(year, dtype=np.int64)
     month = np.asarray(month, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
     ok = valid(year, month, day)
     index = np.where(ok, year - FIRST_YEAR, 0)
     days = _YEAR_START[index] + _DAYS_BEFORE_MONTH[np.where(ok, month, 1)] + day - 1
-    return np.where(ok, days, -1)
+    return np.where(ok, days, NOT_A_DATE)
 
 
 def from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from clvcli.errors import InputError
 from clvcli.io.amounts import parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
+from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_cells
 
@@ -113,7 +114,7 @@ def read_transactions(
     amount, bad_amount = parse_amounts(raw.columns["amount"])
     checks = (
         ("customer", customer < 0, "empty customer id"),
-        ("date", day < 0, "cannot read {value!r} as a date"),
+        ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
         ("amount", bad_amount, "cannot read {value!r} as an amount (need a finite number)"),
     )
     bad = checks[0][1] | checks[1][1] | checks[2][1]

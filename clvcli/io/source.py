@@ -252,7 +252,12 @@ def _header_and_delimiter(
     text: bytes, name: str, delimiter: str | None
 ) -> tuple[list[str], str, int]:
     """The header's names, the delimiter and the number of rows before the data."""
-    head = text[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+    try:
+        head = text[:_SNIFF_BYTES].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < min(len(text), _SNIFF_BYTES) - 4:
+            raise _invalid_utf8(text, name) from None
+        head = text[: exc.start].decode("utf-8")
     lines = head.splitlines()
     skip = 0
     while skip < len(lines) and not lines[skip].strip():
@@ -260,8 +265,8 @@ def _header_and_delimiter(
     if skip == len(lines):
         raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
     first = lines[skip]
-    if first.lower().startswith("sep=") and len(first.strip()) == 5:
-        delimiter = delimiter or first.strip()[4]
+    if first.lower().startswith("sep=") and len(first.rstrip("\r\n")) == 5:
+        delimiter = delimiter or first[4]
         skip += 1
         if skip == len(lines):
             raise InputError(f"{name}: is empty", None)
@@ -304,13 +309,8 @@ def _read_csv(
     table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
     if ragged and not skip_invalid:
         first = ragged[0]
-        number = getattr(first, "number", None)
-        if number is None:
-            ragged.clear()
-            _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, False)
-            first = ragged[0]
-            number = getattr(first, "number", None)
-        where = f"line {number}" if number is not None else "a row"
+        line = _first_ragged_line(text, delimiter, skip_rows, len(header))
+        where = f"line {line}" if line is not None else "a row"
         raise InputError(
             f"{name}: {where} has {first.actual_columns} fields, the header has "  # type: ignore[attr-defined]
             f"{first.expected_columns} ({len(ragged)} such rows)",  # type: ignore[attr-defined]
@@ -362,7 +362,28 @@ def _arrow_csv(
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise _invalid_utf8(text, name) from None
+        if "Could not skip initial" in str(exc):
+            raise InputError(
+                f"{name}: has a header but no data rows",
+                "give a file with at least one transaction",
+            ) from None
         raise InputError(f"{name}: cannot parse the file as CSV ({exc})", None) from None
+
+
+def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
+    """The line where the first record with the wrong number of fields starts."""
+    stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
+    previous_line = 0
+    try:
+        for row in reader:
+            start = previous_line + 1
+            previous_line = reader.line_num
+            if start > skip_rows and row and len(row) != fields:
+                return start
+    except csv.Error:
+        return None
+    return None
 
 
 def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:

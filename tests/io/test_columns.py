@@ -1,0 +1,235 @@
+"""clvcli.io.columns: finding the customer, date, amount and channel columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from clvcli.errors import InputError, UsageError
+from clvcli.io.columns import ColumnChoice, choose_columns
+
+NO_NAMES: dict[str, str | None] = {}
+
+
+def choose(header: list[str], **given: str) -> ColumnChoice:
+    return choose_columns(header, "shop.csv", given)
+
+
+def roles(header: list[str], **given: str) -> tuple[str, str, str, str | None]:
+    choice = choose(header, **given)
+    channel = None if choice.channel is None else header[choice.channel]
+    return header[choice.customer], header[choice.date], header[choice.amount], channel
+
+
+# -------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["customer_id", "date", "amount"],
+        ["customer", "order_date", "total"],
+        ["user_id", "created_at", "revenue"],
+        ["client", "timestamp", "price"],
+        ["customer_id", "order_date", "sales"],
+        ["Customer ID", "Order Date", "Amount"],
+        ["CUSTOMER_ID", "ORDER_DATE", "AMOUNT"],
+        ["Customer-Id", "Order.Date", "Total"],
+        ["customerId", "orderDate", "Revenue"],
+        ["  customer_id ", " date", "amount  "],
+    ],
+)
+def test_english_names(header):
+    assert choose(header) == ColumnChoice(customer=0, date=1, amount=2, channel=None)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["مشتری", "تاریخ", "مبلغ"],
+        ["کد مشتری", "تاریخ", "مبلغ"],
+        ["کد مشتری", "تاریخ سفارش", "مبلغ (تومان)"],
+        ["شناسه مشتری", "تاریخ خرید", "مبلغ کل"],
+        ["کد_مشتری", "تاریخ_سفارش", "مبلغ_سفارش"],
+        ["مشتري", "تاريخ", "مبلغ"],  # Arabic yeh
+        ["كد مشتري", "تاريخ", "مبلغ"],  # Arabic kaf and yeh
+    ],
+)
+def test_persian_names(header):
+    assert choose(header) == ColumnChoice(customer=0, date=1, amount=2, channel=None)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (["customer_id", "Order Date", "Amount (USD)"], (0, 1, 2)),
+        (["کد مشتری", "تاریخ سفارش", "مبلغ (تومان)"], (0, 1, 2)),
+        (["مشتری", "تاریخ (شمسی)", "مبلغ [ریال]"], (0, 1, 2)),
+        (["Customer Code", "Invoice Date", "Grand Total"], (0, 1, 2)),
+        (["Client Name", "Purchase Date (UTC)", "Net Sales"], (0, 1, 2)),
+        (["customer_id", "تاریخ ثبت سفارش", "مبلغ نهایی"], (0, 1, 2)),
+        (["buyer", "created", "paid"], (0, 1, 2)),
+    ],
+)
+def test_qualified_and_longer_names(header, expected):
+    choice = choose(header)
+    assert (choice.customer, choice.date, choice.amount) == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["\ufeffcustomer_id", "date", "amount"],
+        ["customer_id\u200e", "\u200fdate", "amount\u200c"],
+        ["\ufeffکد مشتری", "\u200fتاریخ\u200e", "مبلغ\u200c(تومان)"],
+        ["\u200fکد\u200cمشتری", "تاریخ\u200cسفارش", "\u200eمبلغ"],
+    ],
+)
+def test_bom_and_invisible_marks_in_headers_are_ignored(header):
+    assert choose(header) == ColumnChoice(customer=0, date=1, amount=2, channel=None)
+
+
+def test_columns_in_any_order_with_extra_columns():
+    header = ["order_id", "amount", "note", "date", "sku", "customer_id", "channel"]
+    assert choose(header) == ColumnChoice(customer=5, date=3, amount=1, channel=6)
+
+
+def test_whole_name_beats_a_word_inside_a_longer_name():
+    header = ["Customer Name", "Customer ID", "Order Date Local", "Date", "Amount", "Total"]
+    assert roles(header) == ("Customer ID", "Date", "Amount", None)
+
+
+def test_updated_at_is_not_a_date_column():
+    header = ["customer_id", "updated_at", "date", "amount"]
+    assert roles(header) == ("customer_id", "date", "amount", None)
+
+
+@pytest.mark.parametrize(
+    ("header", "channel"),
+    [
+        (["customer_id", "date", "amount", "channel"], "channel"),
+        (["customer_id", "date", "amount", "utm_source"], "utm_source"),
+        (["مشتری", "تاریخ", "مبلغ", "کانال جذب"], "کانال جذب"),
+        (
+            ["customer_id", "date", "amount", "Acquisition Channel (first touch)"],
+            "Acquisition Channel (first touch)",
+        ),
+    ],
+)
+def test_channel_detection(header, channel):
+    assert roles(header)[3] == channel
+
+
+# ----------------------------------------------------------------- explicit names
+
+
+def test_explicit_names_exact():
+    header = ["Buyer Ref", "When", "Paid Total", "Src"]
+    choice = choose(header, customer="Buyer Ref", date="When", amount="Paid Total", channel="Src")
+    assert choice == ColumnChoice(customer=0, date=1, amount=2, channel=3)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("buyer ref", 0),
+        ("BUYER_REF", 0),
+        ("buyer-ref", 0),
+        ("  Buyer   Ref ", 0),
+        ("buyer.ref", 0),
+    ],
+)
+def test_explicit_names_case_and_spacing_insensitive(given, expected):
+    header = ["Buyer Ref", "When", "Paid Total"]
+    choice = choose(header, customer=given, date="when", amount="paid_total")
+    assert choice == ColumnChoice(customer=expected, date=1, amount=2, channel=None)
+
+
+def test_explicit_name_with_a_case_insensitive_duplicate_is_an_error():
+    header = ["customer_id", "date", "Amount", "amount"]
+    # "Amount" and "amount" collide case-insensitively, so the named column must be the
+    # exact one; the duplicate check then sees two columns with one key.
+    with pytest.raises(InputError, match="appears more than once"):
+        choose(header, amount="amount")
+
+
+def test_explicit_name_overrides_detection():
+    header = ["customer_id", "date", "total", "price"]
+    assert roles(header, amount="price") == ("customer_id", "date", "price", None)
+
+
+def test_explicit_name_is_not_reused_by_detection():
+    # The named customer column is "user"; detection must not pick it again for another role
+    # and must still find the other roles.
+    header = ["amount", "user", "date", "customer_id"]
+    assert roles(header, customer="user") == ("user", "date", "amount", None)
+
+
+def test_explicit_name_not_in_header_is_a_usage_error_listing_columns():
+    header = ["customer_id", "date", "amount"]
+    with pytest.raises(UsageError) as caught:
+        choose(header, amount="price")
+    message = str(caught.value)
+    assert message.startswith("shop.csv:")
+    assert "--amount-col 'price' is not a column" in message
+    assert "customer_id, date, amount" in message
+
+
+# --------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("header", "role"),
+    [
+        (["customer_id", "order_date", "qty"], "amount"),
+        (["customer_id", "qty", "amount"], "date"),
+        (["order_id", "date", "amount"], "customer"),
+        (["a", "b", "c"], "customer"),
+    ],
+)
+def test_missing_column_lists_the_columns_found(header, role):
+    with pytest.raises(InputError) as caught:
+        choose(header)
+    message = str(caught.value)
+    assert message == f"shop.csv: no {role} column found; columns are: {', '.join(header)}"
+    assert caught.value.hint == f"name it with --{role}-col"
+    assert caught.value.exit_code == 3
+
+
+def test_missing_column_in_an_empty_header():
+    with pytest.raises(InputError, match=r"columns are: \(none\)"):
+        choose([])
+
+
+@pytest.mark.parametrize(
+    ("header", "name", "positions"),
+    [
+        (["customer_id", "date", "amount", "amount"], "amount", "3, 4"),
+        (["customer_id", "date", "amount", "Amount"], "amount", "3, 4"),
+        (["customer_id", "date", "customer_id", "amount"], "customer_id", "1, 3"),
+        (["customer_id", "Date", "amount", "date"], "Date", "2, 4"),
+        (["مشتری", "تاریخ", "مبلغ", "مبلغ"], "مبلغ", "3, 4"),
+    ],
+)
+def test_duplicated_header_of_a_used_column(header, name, positions):
+    with pytest.raises(InputError) as caught:
+        choose(header)
+    assert str(caught.value) == (
+        f"shop.csv: column '{name}' appears more than once in the header (columns {positions})"
+    )
+
+
+def test_duplicated_header_of_an_unused_column_is_fine():
+    header = ["customer_id", "date", "amount", "note", "note"]
+    assert choose(header) == ColumnChoice(customer=0, date=1, amount=2, channel=None)
+
+
+def test_duplicated_explicit_column_is_an_error():
+    header = ["ref", "ref", "date", "amount"]
+    with pytest.raises(InputError, match=r"column 'ref' appears more than once"):
+        choose(header, customer="ref")
+
+
+def test_one_column_named_for_two_roles_is_an_error():
+    header = ["customer_id", "date", "amount"]
+    with pytest.raises(InputError, match="one column was picked for two roles"):
+        choose(header, customer="amount", amount="amount")
