@@ -64,6 +64,11 @@ def stage_rules(opts: RunOptions) -> StageRules:
     )
 
 
+def check_model_options(opts: RunOptions) -> None:
+    """The checks of --margin and --model for commands that only summarise."""
+    check_margin(opts.margin)
+
+
 def compute_settings(opts: RunOptions) -> ComputeSettings:
     return ComputeSettings(
         as_of=parse_option_date(opts.as_of, "--as-of", opts),

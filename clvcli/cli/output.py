@@ -20,6 +20,8 @@ def resolve_format(opts: RunOptions) -> str:
 
     Called before any work so that a bad output fails fast.
     """
+    if opts.output:
+        check_writable(opts.output)
     if opts.format:
         fmt = opts.format
     elif opts.output:
@@ -32,8 +34,6 @@ def resolve_format(opts: RunOptions) -> str:
         )
     if fmt == "parquet" and not opts.output and sys.stdout.isatty():
         raise UsageError("will not write Parquet to a terminal", "use -o FILE.parquet or a pipe")
-    if opts.output:
-        check_writable(opts.output)
     return fmt
 
 

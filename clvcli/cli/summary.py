@@ -30,7 +30,7 @@ def summary_cmd(
 
     Example: clv summary sales.csv --period week --calibration-end 2024-06-30
     """
-    from clvcli.cli.common import load_transactions, parse_option_date
+    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.summary import (
         HOLDOUT_COLUMNS,
@@ -40,6 +40,7 @@ def summary_cmd(
     )
 
     reporter = Reporter(opts.quiet)
+    check_model_options(opts)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)

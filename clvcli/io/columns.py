@@ -198,7 +198,15 @@ def _detect(keys: list[str], role: str, taken: set[int]) -> int | None:
 
 
 def _list(header: list[str]) -> str:
-    return ", ".join(header) if header else "(none)"
+    """The header for a message: printable, each name and the list kept short."""
+    if not header:
+        return "(none)"
+    names = []
+    for name in header[:12]:
+        printable = "".join(ch if ch.isprintable() else "?" for ch in name)
+        names.append(printable if len(printable) <= 40 else printable[:39] + "…")
+    more = f" and {len(header) - 12} more" if len(header) > 12 else ""
+    return ", ".join(names) + more
 
 
 def _roles(chosen: dict[str, int | None], header: list[str]) -> str:

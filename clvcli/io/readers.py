@@ -119,16 +119,22 @@ def read_transactions(
     )
     bad = checks[0][1] | checks[1][1] | checks[2][1]
     warnings: list[str] = []
-    if raw.ragged_skipped:
-        warnings.append(
-            f"{raw.source}: skipped {raw.ragged_skipped} rows whose number of fields "
-            "differs from the header"
-        )
     bad_count = int(bad.sum())
     if bad_count and not settings.skip_invalid:
         _raise_first_bad(raw, checks, bad, bad_count, settings)
-    if bad_count:
-        warnings.append(f"{raw.source}: skipped {bad_count} rows with bad values (--skip-invalid)")
+    skipped = bad_count + raw.ragged_skipped
+    if skipped:
+        reasons = [
+            (raw.ragged_skipped, "the wrong number of fields"),
+            (bad_count, "bad values"),
+        ]
+        reasons = [(count, why) for count, why in reasons if count]
+        if len(reasons) == 1:
+            what = f"{skipped} rows with {reasons[0][1]}"
+        else:
+            what = f"{skipped} bad rows ({reasons[0][0]} with {reasons[0][1]}, "
+            what += f"{reasons[1][0]} with {reasons[1][1]})"
+        warnings.append(f"{raw.source}: skipped {what} (--skip-invalid)")
     channel = _channels(raw.columns.get("channel"))
     keep = ~bad
     if not keep.any():

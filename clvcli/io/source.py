@@ -107,7 +107,7 @@ def read_table(
         try:
             return pq.read_table(pa.BufferReader(loaded.data))
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{loaded.name}: is not a readable Parquet file ({exc})") from None
+            raise _parquet_error(loaded.name, exc) from None
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -136,9 +136,11 @@ def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str
     """The column names of an input, without parsing its rows."""
     if loaded.is_parquet:
         try:
-            return list(pq.read_schema(pa.BufferReader(loaded.data)).names)
+            names = list(pq.read_schema(pa.BufferReader(loaded.data)).names)
+            pq.ParquetFile(pa.BufferReader(loaded.data)).metadata  # noqa: B018
+            return names
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{loaded.name}: is not a readable Parquet file ({exc})") from None
+            raise _parquet_error(loaded.name, exc) from None
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -220,6 +222,13 @@ def _to_utf8(data: bytes, name: str, encoding: str | None) -> bytes:
             f"{name}: does not look like a text file (it contains NUL bytes)",
             "give a CSV or Parquet file; for UTF-16 without a BOM pass --encoding utf-16-le",
         )
+    # Checked whole and up front: pyarrow reports bad bytes without a line, and its
+    # handler for ragged rows cannot decode them.
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid_utf8(data, name) from None
     return data
 
 
@@ -252,12 +261,7 @@ def _header_and_delimiter(
     text: bytes, name: str, delimiter: str | None
 ) -> tuple[list[str], str, int]:
     """The header's names, the delimiter and the number of rows before the data."""
-    try:
-        head = text[:_SNIFF_BYTES].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < min(len(text), _SNIFF_BYTES) - 4:
-            raise _invalid_utf8(text, name) from None
-        head = text[: exc.start].decode("utf-8")
+    head = text[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
     lines = head.splitlines()
     skip = 0
     while skip < len(lines) and not lines[skip].strip():
@@ -313,7 +317,7 @@ def _read_csv(
         where = f"line {line}" if line is not None else "a row"
         raise InputError(
             f"{name}: {where} has {first.actual_columns} fields, the header has "  # type: ignore[attr-defined]
-            f"{first.expected_columns} ({len(ragged)} such rows)",  # type: ignore[attr-defined]
+            f"{first.expected_columns} ({_such_rows(len(ragged))})",  # type: ignore[attr-defined]
             "check the quoting and the delimiter, or pass --skip-invalid to drop such rows",
         )
     if table.num_rows == 0:
@@ -386,6 +390,10 @@ def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int)
     return None
 
 
+def _such_rows(count: int) -> str:
+    return "1 such row" if count == 1 else f"{count} such rows"
+
+
 def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
     """The line where data record ``row_index`` starts (error messages only)."""
     stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
@@ -405,11 +413,19 @@ def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int)
     return None
 
 
+def _parquet_error(name: str, exc: Exception) -> InputError:
+    detail = str(exc).replace("Could not open Parquet input source '<Buffer>': ", "")
+    return InputError(
+        f"{name}: is not a readable Parquet file ({detail.rstrip('.')})",
+        "the file may be truncated or corrupt; export it again",
+    )
+
+
 def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawColumns:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{name}: is not a readable Parquet file ({exc})", None) from None
+        raise _parquet_error(name, exc) from None
     header = list(table.column_names)
     choice = choose_columns(header, name, given)
     if table.num_rows == 0:

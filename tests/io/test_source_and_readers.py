@@ -515,7 +515,9 @@ def test_skip_invalid_with_ragged_rows(tmp_path):
     assert rows(tx) == [("C1", "2024-03-15", 100.0), ("C3", "2024-03-17", 9.0)]
     assert tx.rows_read == 3
     assert tx.rows_skipped == 1
-    assert tx.warnings == [f"{path}: skipped 1 rows whose number of fields differs from the header"]
+    assert tx.warnings == [
+        f"{path}: skipped 1 rows with the wrong number of fields (--skip-invalid)"
+    ]
 
 
 def test_skip_invalid_with_nothing_left_is_an_error(tmp_path):
@@ -593,7 +595,7 @@ def test_ragged_row_is_an_error_with_the_line(tmp_path):
     text = "customer_id,date,amount\nC1,2024-03-15,100\nC2,2024-03-16,5,extra\n"
     path = write(tmp_path, "tx.csv", text)
     error = read_error(path)
-    assert str(error) == f"{path}: line 3 has 4 fields, the header has 3 (1 such rows)"
+    assert str(error) == f"{path}: line 3 has 4 fields, the header has 3 (1 such row)"
 
 
 def test_ragged_row_after_a_multiline_record_reports_its_physical_line(tmp_path):
@@ -604,19 +606,19 @@ def test_ragged_row_after_a_multiline_record_reports_its_physical_line(tmp_path)
         "C2,2024-03-16,5,x,extra\n"  # line 5
     )
     path = write(tmp_path, "tx.csv", text)
-    assert str(read_error(path)) == f"{path}: line 5 has 5 fields, the header has 4 (1 such rows)"
+    assert str(read_error(path)) == f"{path}: line 5 has 5 fields, the header has 4 (1 such row)"
 
 
 def test_ragged_row_after_blank_lines_reports_its_physical_line(tmp_path):
     text = "\n\ncustomer_id,date,amount\nC1,2024-03-15,100\n\nC2,2024-03-16,5,extra\n"
     path = write(tmp_path, "tx.csv", text)
-    assert str(read_error(path)) == f"{path}: line 6 has 4 fields, the header has 3 (1 such rows)"
+    assert str(read_error(path)) == f"{path}: line 6 has 4 fields, the header has 3 (1 such row)"
 
 
 def test_short_row_is_an_error_with_the_line(tmp_path):
     text = "customer_id,date,amount\nC1,2024-03-15,100\nC2,2024-03-16,5\nC3,2024-03-17\n"
     path = write(tmp_path, "tx.csv", text)
-    assert str(read_error(path)) == f"{path}: line 4 has 2 fields, the header has 3 (1 such rows)"
+    assert str(read_error(path)) == f"{path}: line 4 has 2 fields, the header has 3 (1 such row)"
 
 
 def test_empty_file(tmp_path):
