@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MONEY = (
     "total_spend",
@@ -45,7 +48,7 @@ def compute_cmd(
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
     from clvcli.cli.common import compute_settings, load_transactions
-    from clvcli.cli.output import emit, resolve_format
+    from clvcli.cli.output import resolve_format
     from clvcli.core.compute import compute_clv
 
     reporter = Reporter(opts.quiet)
@@ -55,8 +58,15 @@ def compute_cmd(
     with reporter.progress("computing customer values"):
         result = compute_clv(transactions, settings)
     reporter.warn(result.warnings)
+    emit_customers(result.frame, opts, reporter)
+
+
+def emit_customers(frame: pd.DataFrame, opts: RunOptions, reporter: Reporter) -> None:
+    """The compute table to stdout or -o, its terminal view led by value and stage."""
+    from clvcli.cli.output import emit
+
     emit(
-        result.frame,
+        frame,
         opts,
         reporter,
         money=MONEY,

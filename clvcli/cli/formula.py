@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import RunOptions, parse_fraction, shared_options
+from clvcli.cli.options import Period, RunOptions, parse_fraction, shared_options
 from clvcli.errors import UsageError
 from clvcli.formulas import PERIODS_PER_YEAR, historical_clv, simple_clv
 
@@ -16,13 +15,6 @@ formula_app = typer.Typer(
     help="The hand formulas of CLV: simple (spend x years) and historical (spend x margin).",
     no_args_is_help=True,
 )
-
-
-class Per(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
-    year = "year"
 
 
 def parse_money(value: Any) -> float:
@@ -47,7 +39,9 @@ def simple_cmd(
         typer.Option("--spend", help="Money a customer spends per --per.", parser=parse_money),
     ],
     years: Annotated[float, typer.Option("--years", help="Length of the relationship in years.")],
-    per: Annotated[Per, typer.Option("--per", help="The period --spend is given for.")] = Per.month,
+    per: Annotated[
+        Period, typer.Option("--per", help="The period --spend is given for.")
+    ] = Period.month,
     *,
     opts: RunOptions,
 ) -> None:

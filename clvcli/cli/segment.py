@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from clvcli.cli.compute import MONEY, TABLE_COLUMNS
+from clvcli.cli.compute import emit_customers
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import STDIN, RunOptions, shared_options
 from clvcli.errors import UsageError
@@ -77,13 +77,4 @@ def segment_cmd(
             what="stages",
         )
         return
-    emit(
-        frame,
-        opts,
-        reporter,
-        money=MONEY,
-        title="Customers",
-        what="customers",
-        table_columns=TABLE_COLUMNS,
-        keep=("total_clv", "stage"),
-    )
+    emit_customers(frame, opts, reporter)

@@ -14,7 +14,7 @@ import os
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -374,8 +374,8 @@ def _arrow_csv(
         raise InputError(f"{name}: cannot parse the file as CSV ({exc})", None) from None
 
 
-def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
-    """The line where the first record with the wrong number of fields starts."""
+def _data_records(text: bytes, delimiter: str, skip_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each non-empty record after the header (error paths only)."""
     stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
     reader = csv.reader(stream, delimiter=delimiter)
     previous_line = 0
@@ -383,34 +383,28 @@ def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int)
         for row in reader:
             start = previous_line + 1
             previous_line = reader.line_num
-            if start > skip_rows and row and len(row) != fields:
-                return start
+            if start > skip_rows and row:
+                yield start, row
     except csv.Error:
-        return None
-    return None
+        return
+
+
+def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
+    """The line where the first record with the wrong number of fields starts."""
+    return next(
+        (line for line, row in _data_records(text, delimiter, skip_rows) if len(row) != fields),
+        None,
+    )
+
+
+def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
+    """The line where data record ``row_index`` starts."""
+    records = _data_records(text, delimiter, skip_rows)
+    return next((line for index, (line, _) in enumerate(records) if index == row_index), None)
 
 
 def _such_rows(count: int) -> str:
     return "1 such row" if count == 1 else f"{count} such rows"
-
-
-def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
-    """The line where data record ``row_index`` starts (error messages only)."""
-    stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
-    reader = csv.reader(stream, delimiter=delimiter)
-    previous_line = 0
-    try:
-        for row in reader:
-            start = previous_line + 1
-            previous_line = reader.line_num
-            if start <= skip_rows or not row:
-                continue
-            if row_index == 0:
-                return start
-            row_index -= 1
-    except csv.Error:
-        return None
-    return None
 
 
 def _parquet_error(name: str, exc: Exception) -> InputError:
