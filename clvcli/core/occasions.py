@@ -1,8 +1,9 @@
 """Purchase occasions: one per customer and day, refunds netted.
 
 The models count purchase occasions, not rows: several orders of one customer on one
-day are one occasion, and a refund on that day reduces it. A day whose net is not
-positive is not a purchase.
+day are one occasion, and a refund on that day reduces it. A day whose refunds bring
+its net to zero or below is not a purchase; a day of free (zero-amount) orders and no
+refund is one, as in the field's standard data (CDNOW has such orders).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
     key = transactions.customer * width + (transactions.day - first_day)
     keys, inverse = np.unique(key, return_inverse=True)
     net = np.bincount(inverse, weights=transactions.amount, minlength=len(keys))
-    # Amounts are money: a net within a millionth of zero is a full refund.
-    positive = net > 1e-6
-    keys = keys[positive]
-    return Occasions(keys // width, keys % width + first_day, net[positive])
+    refunded = np.bincount(inverse, weights=transactions.amount < 0, minlength=len(keys)) > 0
+    # Amounts are money: a net within a millionth of zero is zero.
+    purchase = (net > 1e-6) | (~refunded & (net > -1e-6))
+    keys = keys[purchase]
+    return Occasions(keys // width, keys % width + first_day, np.maximum(net[purchase], 0.0))

@@ -1,0 +1,34 @@
+"""The field's probabilistic models, usable from Python without the CLI.
+
+Purchase models: BG/NBD, MBG/NBD, Pareto/NBD (continuous time) and BG/BB (discrete
+opportunities); spend model: Gamma-Gamma. Each fits by maximum likelihood on the
+distinct rows of a summary and predicts P(alive) and expected purchases.
+"""
+
+from __future__ import annotations
+
+from clvcli.models.base import DistinctRows, Fitter, NotFittedError
+from clvcli.models.bgbb import BGBBFitter
+from clvcli.models.bgnbd import BGNBDFitter
+from clvcli.models.gamma_gamma import GammaGammaFitter
+from clvcli.models.mbgnbd import MBGNBDFitter
+from clvcli.models.pareto_nbd import ParetoNBDFitter
+
+PURCHASE_MODELS: dict[str, type[Fitter]] = {
+    "bgnbd": BGNBDFitter,
+    "mbgnbd": MBGNBDFitter,
+    "pnbd": ParetoNBDFitter,
+    "bgbb": BGBBFitter,
+}
+
+__all__ = [
+    "PURCHASE_MODELS",
+    "BGBBFitter",
+    "BGNBDFitter",
+    "DistinctRows",
+    "Fitter",
+    "GammaGammaFitter",
+    "MBGNBDFitter",
+    "NotFittedError",
+    "ParetoNBDFitter",
+]
