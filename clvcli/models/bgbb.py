@@ -41,7 +41,7 @@ class BGBBFitter(Fitter):
         width = int(extra.max()) if len(extra) else 0
         i = np.arange(width)[None, :]
         used = i < extra[:, None]
-        x2, t2, n2 = x[:, None], t_x[:, None], n[:, None]
+        x2, t2 = x[:, None], t_x[:, None]
         base = betaln(al, be) + betaln(ga, de)
         survive = betaln(al + x, be + n - x) + betaln(ga, de + n) - base
         died = np.where(

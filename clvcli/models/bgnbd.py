@@ -26,7 +26,7 @@ class BGNBDFitter(Fitter):
     param_names = ("r", "alpha", "a", "b")
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
-        x, _, T = data.columns
+        _, _, T = data.columns
         scale = max(float(np.average(T, weights=data.weight)), 1e-3)
         return [
             np.array([1.0, scale, 1.0, 1.0]),
