@@ -49,3 +49,10 @@ class LockError(ClvError):
     """Another run holds the lock file (exit 6)."""
 
     exit_code = 6
+
+
+class TooLittleDataError(ModelError):
+    """The data cannot identify the model (say, nobody bought twice); exit 4.
+
+    `clv compute` catches it and still gives the historical columns.
+    """

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import RunOptions
-from clvcli.core.compute import ComputeSettings, check_margin
-from clvcli.errors import UsageError
+from clvcli.cli.options import RunOptions, parse_horizon
+from clvcli.core.compute import MODELS, ComputeSettings, check_margin
+from clvcli.core.periods import PERIODS
+from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import LoadedInput
@@ -64,18 +68,48 @@ def stage_rules(opts: RunOptions) -> StageRules:
     )
 
 
-def check_model_options(opts: RunOptions) -> None:
-    """The checks of --margin and --model for commands that only summarise."""
+def check_model_options(opts: RunOptions, allowed: tuple[str, ...] = MODELS) -> str:
+    """The checks of --margin and --model shared by every command that reads them."""
     check_margin(opts.margin)
+    if opts.model not in allowed:
+        raise UsageError(f"--model {opts.model} is not one of: {', '.join(allowed)}", None)
+    return opts.model
+
+
+def load_params(path: str | None) -> dict[str, Any] | None:
+    """The JSON that `clv fit --format json` wrote, checked enough to score with."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            saved = json.load(handle)
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: no such file", "write one with clv fit --format json -o FILE"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a parameters file ({exc})", None) from None
+    if not isinstance(saved, dict) or not {"model", "period", "params"} <= set(saved):
+        raise InputError(
+            f"{path}: not a parameters file (it needs model, period and params)",
+            "write one with clv fit --format json -o FILE",
+        )
+    if saved["period"] not in PERIODS:
+        raise InputError(f"{path}: unknown period '{saved['period']}'")
+    return saved
 
 
 def compute_settings(opts: RunOptions) -> ComputeSettings:
+    check_model_options(opts)
     return ComputeSettings(
         as_of=parse_option_date(opts.as_of, "--as-of", opts),
         period=opts.period,
-        margin=check_margin(opts.margin),
+        margin=opts.margin,
         model=opts.model,
+        horizon=parse_horizon(opts.horizon),
+        discount_rate=opts.discount_rate,
         rules=stage_rules(opts),
+        saved=load_params(opts.params),
     )
 
 

@@ -36,6 +36,19 @@ TABLE_COLUMNS = [
     "channel",
 ]
 
+# On a narrow terminal, these go first.
+TABLE_DROP_ORDER = [
+    "channel",
+    "first_purchase",
+    "days_since_last",
+    "historical_clv",
+    "orders",
+    "last_purchase",
+    "total_spend",
+    "predicted_clv",
+    "p_alive",
+]
+
 
 @shared_options("input", "model", "stages", "output")
 def compute_cmd(
@@ -74,4 +87,5 @@ def emit_customers(frame: pd.DataFrame, opts: RunOptions, reporter: Reporter) ->
         what="customers",
         table_columns=TABLE_COLUMNS,
         keep=("total_clv", "stage"),
+        drop_order=TABLE_DROP_ORDER,
     )

@@ -18,9 +18,11 @@ import typer
 from clvcli import __version__
 from clvcli.cli.compute import compute_cmd
 from clvcli.cli.console import error
+from clvcli.cli.fit import fit_cmd
 from clvcli.cli.formula import formula_app
 from clvcli.cli.segment import segment_cmd
 from clvcli.cli.summary import summary_cmd
+from clvcli.cli.validate import validate_cmd
 from clvcli.errors import ClvError
 
 HELP = """Customer lifetime value from a transaction log.
@@ -64,6 +66,8 @@ def root(
 app.command("compute")(compute_cmd)
 app.command("segment")(segment_cmd)
 app.command("summary")(summary_cmd)
+app.command("fit")(fit_cmd)
+app.command("validate")(validate_cmd)
 app.add_typer(formula_app, name="formula")
 
 

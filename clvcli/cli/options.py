@@ -47,18 +47,26 @@ class Period(StrEnum):
     year = "year"
 
 
-class ModelName(StrEnum):
-    none = "none"
-    bgnbd = "bgnbd"
-    mbgnbd = "mbgnbd"
-    pnbd = "pnbd"
-    bgbb = "bgbb"
-
-
 class Calendar(StrEnum):
     auto = "auto"
     gregorian = "gregorian"
     jalali = "jalali"
+
+
+def parse_horizon(value: Any) -> float | None:
+    """Months as a number (``12``, ``6.5``, ``24m``), or ``lifetime`` (None)."""
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    text = str(value).strip().lower().removesuffix("m")
+    if text in ("lifetime", "life", "inf"):
+        return None
+    try:
+        months = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a number of months or 'lifetime'") from None
+    if not months > 0 or months > 1200:
+        raise typer.BadParameter(f"'{value}' must be between 0 and 1200 months")
+    return months
 
 
 def parse_fraction(value: Any) -> float:
@@ -275,14 +283,14 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
 MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
     "model": (
         Annotated[
-            ModelName,
+            str,
             _option(
                 "--model",
                 panel=MODEL_PANEL,
-                help="Predictive model; none gives historical CLV and day-rule stages.",
+                help="Purchase model: bgnbd, mbgnbd, pnbd, bgbb, or none (history only).",
             ),
         ],
-        ModelName.none,
+        "bgnbd",
     ),
     "period": (
         Annotated[
@@ -294,6 +302,40 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
             ),
         ],
         Period.day,
+    ),
+    "horizon": (
+        Annotated[
+            str,
+            _option(
+                "--horizon",
+                panel=MODEL_PANEL,
+                help="Months of future in predicted CLV (a month is 365.25/12 days), or lifetime.",
+            ),
+        ],
+        "12",
+    ),
+    "discount_rate": (
+        Annotated[
+            float,
+            _option(
+                "--discount-rate",
+                panel=MODEL_PANEL,
+                help="Annual discount rate, 0.10 or 10%; applied monthly.",
+                parser=parse_fraction,
+            ),
+        ],
+        0.10,
+    ),
+    "params": (
+        Annotated[
+            str | None,
+            _option(
+                "--params",
+                panel=MODEL_PANEL,
+                help="Score with parameters saved by clv fit --format json; no refitting.",
+            ),
+        ],
+        None,
     ),
     "margin": (
         Annotated[
@@ -441,8 +483,10 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "calibration_end",
     "stage",
     "summary",
+    "holdout",
+    "by_frequency",
 }
-COMMAND_NAMES = {"compute", "segment", "summary", "formula"}
+COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate"}
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -56,6 +56,7 @@ def emit(
     what: str = "rows",
     table_columns: list[str] | None = None,
     keep: tuple[str, ...] = (),
+    drop_order: list[str] | None = None,
 ) -> None:
     """Write ``frame`` in the chosen format to -o FILE or stdout."""
     fmt = resolve_format(opts)
@@ -71,6 +72,7 @@ def emit(
             limit=limit,
             width=console.width,
             keep=set(keep),
+            drop_order=drop_order,
         )
         console.print(table)
         shown_columns = len(table.columns)

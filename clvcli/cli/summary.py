@@ -32,6 +32,7 @@ def summary_cmd(
     """
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.compute import MODELS
     from clvcli.core.summary import (
         HOLDOUT_COLUMNS,
         SUMMARY_COLUMNS,
@@ -40,7 +41,7 @@ def summary_cmd(
     )
 
     reporter = Reporter(opts.quiet)
-    check_model_options(opts)
+    check_model_options(opts, allowed=(*MODELS, "gamma-gamma"))
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)

@@ -1,20 +1,29 @@
 """`clv compute`: one row per customer with historical and predicted CLV and stage.
 
-The predictive columns stay empty (NaN) until a model is chosen; historical CLV and
-the day rules of the lifecycle need no model.
+Historical CLV and the day rules of the lifecycle need no model. With a purchase model
+(BG/NBD by default) and Gamma-Gamma spend, the predictive columns are filled and the
+P(alive) rules join the stage rules. When the data cannot identify a model (nobody
+bought twice, say) the predictive columns stay empty with a warning, and the rest of
+the table is still produced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from clvcli.core.summary import customer_table
-from clvcli.errors import UsageError
+from clvcli.core.occasions import purchase_occasions
+from clvcli.core.opportunities import opportunity_rows
+from clvcli.core.periods import days_per
+from clvcli.core.summary import CustomerTable, customer_table
+from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score
+from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.lifecycle import StageRules, assign_stages
+from clvcli.models import PURCHASE_MODELS, Fitter, GammaGammaFitter
 
 COMPUTE_COLUMNS = [
     "customer_id",
@@ -36,27 +45,36 @@ COMPUTE_COLUMNS = [
     "stage",
 ]
 MODEL_COLUMNS = ["expected_purchases", "p_alive", "expected_avg_spend", "predicted_clv"]
-MODELS = ("none", "bgnbd", "mbgnbd", "pnbd", "bgbb")
+MODELS = ("none", *PURCHASE_MODELS)
 
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    """Everything `compute` needs besides the transactions."""
+    """Everything `compute` needs besides the transactions.
+
+    ``saved`` holds parameters written by `clv fit --format json`; when given, the
+    models are not refitted and its model and period win.
+    """
 
     as_of: int | None = None
     period: str = "day"
     margin: float = 1.0
-    model: str = "none"
+    model: str = "bgnbd"
+    horizon: float | None = 12.0
+    discount_rate: float = 0.10
     rules: StageRules = field(default_factory=StageRules)
+    saved: dict[str, Any] | None = None
 
 
 @dataclass
 class CustomerValues:
-    """The compute table and what the run should tell the user."""
+    """The compute table, the fitted models and what the run should tell the user."""
 
     frame: pd.DataFrame
     as_of: int
     warnings: list[str]
+    purchase_model: Fitter | None = None
+    spend_model: GammaGammaFitter | None = None
 
 
 def check_margin(margin: float) -> float:
@@ -68,28 +86,112 @@ def check_margin(margin: float) -> float:
 
 
 def compute_clv(transactions: Transactions, settings: ComputeSettings) -> CustomerValues:
-    """Summary columns, historical CLV, (empty) model columns and the stage."""
+    """Summary columns, historical CLV, model columns and the stage of every customer."""
     check_margin(settings.margin)
-    if settings.model != "none":
-        raise UsageError(
-            f"--model {settings.model} is not available in this version",
-            "use --model none (historical CLV and day-rule stages)",
-        )
-    table = customer_table(transactions, as_of=settings.as_of, period=settings.period)
+    model, period = settings.model, settings.period
+    if settings.saved is not None:
+        model, period = settings.saved["model"], settings.saved["period"]
+    if model not in MODELS:
+        raise UsageError(f"--model {model} is not a purchase model", "use " + ", ".join(MODELS))
+    value_settings = ValueSettings(
+        period, settings.horizon, settings.discount_rate, settings.margin
+    )
+    value_settings.check()
+    table = customer_table(transactions, as_of=settings.as_of, period=period)
     frame = table.frame
     frame["historical_clv"] = frame["total_spend"] * settings.margin
     for column in MODEL_COLUMNS:
         frame[column] = np.nan
-    frame["total_clv"] = frame["historical_clv"]
+    warnings = transactions.warnings + table.warnings
+    result = CustomerValues(frame, table.as_of, warnings)
+    if model != "none":
+        _predict(transactions, table, model, settings, value_settings, result)
+    predicted = frame["predicted_clv"].to_numpy()
+    frame["total_clv"] = frame["historical_clv"] + np.where(np.isnan(predicted), 0.0, predicted)
     days_since_first = (
         np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
     ).astype(np.int64)
+    p_alive = frame["p_alive"].to_numpy()
     frame["stage"] = assign_stages(
         frame["orders"].to_numpy(),
         frame["days_since_last"].to_numpy(),
         days_since_first,
-        None,
+        None if np.isnan(p_alive).all() else p_alive,
         settings.rules,
     )
     columns = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
-    return CustomerValues(frame[columns], table.as_of, transactions.warnings + table.warnings)
+    result.frame = frame[columns]
+    return result
+
+
+def model_history(
+    model: str, transactions: Transactions, table: CustomerTable
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (x, t_x, T) a model reads for the customers of ``table``, in its order.
+
+    BG/BB reads discrete opportunities (x, t_x, n) instead of continuous time.
+    """
+    frame = table.frame
+    if model != "bgbb":
+        return (
+            frame["frequency"].to_numpy(np.float64),
+            frame["recency"].to_numpy(np.float64),
+            frame["T"].to_numpy(np.float64),
+        )
+    codes = np.searchsorted(transactions.customer_ids, frame["customer_id"].to_numpy())
+    first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
+    first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    occasions = purchase_occasions(transactions).before_or_on(table.as_of)
+    x, t_x, n = opportunity_rows(occasions, first_day, table.as_of, days_per(table.period))
+    return x[codes].astype(np.float64), t_x[codes].astype(np.float64), n[codes].astype(np.float64)
+
+
+def load_models(saved: dict[str, Any]) -> tuple[Fitter, GammaGammaFitter | None]:
+    """Models from the parameters `clv fit --format json` wrote."""
+    name = saved.get("model")
+    if name not in PURCHASE_MODELS:
+        raise UsageError(f"the parameters file is for model '{name}', not a purchase model")
+    purchases = PURCHASE_MODELS[name]().set_params(saved["params"])
+    spend_saved = saved.get("spend_model")
+    spend = None
+    if spend_saved:
+        spend = GammaGammaFitter().set_params(spend_saved["params"])
+    return purchases, spend
+
+
+def _predict(
+    transactions: Transactions,
+    table: CustomerTable,
+    model: str,
+    settings: ComputeSettings,
+    value_settings: ValueSettings,
+    result: CustomerValues,
+) -> None:
+    frame = table.frame
+    history = model_history(model, transactions, table)
+    frequency = frame["frequency"].to_numpy(np.float64)
+    monetary = frame["monetary_value"].to_numpy(np.float64)
+    try:
+        if settings.saved is not None:
+            purchases, spend = load_models(settings.saved)
+        else:
+            purchases = fit_purchase_model(model, *history)
+            spend = None
+    except TooLittleDataError as exc:
+        result.warnings.append(f"{exc.message}; the model columns are left empty")
+        return
+    if settings.saved is None:
+        try:
+            spend, spend_warnings = fit_spend_model(frequency, monetary)
+            result.warnings.extend(spend_warnings)
+        except TooLittleDataError as exc:
+            result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
+        except ModelError as exc:
+            result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
+    scores = score(purchases, spend, history, frequency, monetary, value_settings)
+    frame["expected_purchases"] = scores.expected_purchases
+    frame["p_alive"] = scores.p_alive
+    frame["expected_avg_spend"] = scores.expected_avg_spend
+    frame["predicted_clv"] = scores.predicted_clv
+    result.purchase_model = purchases
+    result.spend_model = spend

@@ -23,17 +23,19 @@ def frame_table(
     limit: int = 0,
     width: int | None = None,
     keep: frozenset[str] | set[str] = frozenset(),
+    drop_order: list[str] | None = None,
 ) -> Table:
     """A rich Table of the first ``limit`` rows (all when 0).
 
     Cells are never cut: when ``width`` is too narrow for every column, columns are
-    left out from the right, except the first and those in ``keep``.
+    left out in ``drop_order`` (default: from the right), except the first column and
+    those in ``keep``.
     """
     shown = frame if limit <= 0 else frame.head(limit)
     names = [str(c) for c in shown.columns]
     cells = {name: _cells(shown[name], name in money, name in percent) for name in names}
     if width is not None:
-        names = _fitting(names, cells, width, {names[0], *keep} if names else set(keep))
+        names = _fitting(names, cells, width, {names[0], *keep} if names else set(keep), drop_order)
     table = Table(
         title=title,
         header_style="bold",
@@ -51,13 +53,18 @@ def frame_table(
 
 
 def _fitting(
-    names: list[str], cells: dict[str, list[Text]], width: int, keep: set[str]
+    names: list[str],
+    cells: dict[str, list[Text]],
+    width: int,
+    keep: set[str],
+    drop_order: list[str] | None,
 ) -> list[str]:
     widths = {
         name: max([len(name), *(cell.cell_len for cell in cells[name])]) + 3 for name in names
     }
     kept = list(names)
-    droppable = [name for name in reversed(names) if name not in keep]
+    order = [n for n in (drop_order or []) if n in names] + list(reversed(names))
+    droppable = list(dict.fromkeys(name for name in order if name not in keep))
     while droppable and sum(widths[n] for n in kept) > width:
         kept.remove(droppable.pop(0))
     return kept

@@ -477,7 +477,9 @@ def test_skip_invalid_drops_two_bad_rows_with_one_warning(run, write, kind):
         + bad_c4
         + "\nC5,2024-01-05,7\n",
     )
-    result = run("compute", "in/two_bad.csv", "--format", "csv", "--skip-invalid")
+    result = run(
+        "compute", "in/two_bad.csv", "--format", "csv", "--skip-invalid", "--model", "none"
+    )
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()

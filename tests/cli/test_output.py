@@ -22,7 +22,7 @@ def log(write) -> Path:
 
 
 def test_csv_is_the_default_in_a_pipe_with_the_contract_columns(clv, log):
-    result = clv("compute", log)
+    result = clv("compute", log, "--model", "none")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == ",".join(COMPUTE_COLUMNS)

@@ -1,0 +1,94 @@
+"""`clv fit`: one model's parameters, errors, intervals and fit statistics."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
+
+
+@shared_options("input", "model", "output")
+def fit_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    *,
+    opts: RunOptions,
+) -> None:
+    """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
+
+    --model takes bgnbd, mbgnbd, pnbd, bgbb or gamma-gamma (spend). The JSON output
+    (--format json, or -o FILE.json) scores new data with clv compute --params FILE.
+
+    Example: clv fit sales.csv --model pnbd --period week -o params.json
+    """
+    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
+    from clvcli.cli.output import resolve_format
+    from clvcli.core.fitting import fit_report
+
+    reporter = Reporter(opts.quiet)
+    model = check_model_options(opts, allowed=FIT_MODELS)
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    fmt = resolve_format(opts)
+    transactions = load_transactions(input_path, opts, reporter)
+    with reporter.progress(f"fitting {model}"):
+        report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
+    reporter.warn(warnings)
+    _emit_report(report, fmt, opts, reporter)
+
+
+def parameter_frame(report: dict[str, Any]):
+    """One row per parameter: estimate, standard error, 95% interval."""
+    import pandas as pd
+
+    rows = []
+    for part in (report, report.get("spend_model")):
+        if not part:
+            continue
+        for name, value in part["params"].items():
+            rows.append(
+                {
+                    "model": part["model"],
+                    "parameter": name,
+                    "estimate": value,
+                    "std_error": part["std_errors"].get(name),
+                    "ci_lower": part["ci_lower"].get(name),
+                    "ci_upper": part["ci_upper"].get(name),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def statistics_frame(report: dict[str, Any]):
+    """One row per fitted model: log-likelihood, AIC, BIC, customers, convergence."""
+    import pandas as pd
+
+    keys = ("log_likelihood", "aic", "bic", "n_customers", "converged", "iterations", "seconds")
+    parts = [p for p in (report, report.get("spend_model")) if p]
+    return pd.DataFrame([{"model": p["model"], **{k: p[k] for k in keys}} for p in parts])
+
+
+def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
+    import sys
+
+    from clvcli.cli.output import emit
+    from clvcli.io.writers import write_atomic
+
+    if fmt == "json":
+        data = (json.dumps(report, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        if opts.output:
+            write_atomic(opts.output, data)
+        else:
+            sys.stdout.buffer.write(data)
+        return
+    title = (
+        f"{report['model']} fitted on {report['n_customers']:,} customers, "
+        f"{report['period']}s, as of {report['as_of']}"
+    )
+    emit(parameter_frame(report), opts, reporter, title=title, what="parameters")
+    if fmt == "table":
+        emit(statistics_frame(report), opts, reporter, title="Fit")

@@ -1,0 +1,136 @@
+"""`clv validate`: calibration and holdout, per model, with error metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+VALIDATE_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "all")
+
+
+@shared_options("input", "model", "output")
+def validate_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    holdout: Annotated[
+        str | None,
+        typer.Option("--holdout", help="Length of the holdout at the end: 39w, 6m, 90d, 1y."),
+    ] = None,
+    calibration_end: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration-end", help="End of the calibration period (instead of --holdout)."
+        ),
+    ] = None,
+    by_frequency: Annotated[
+        bool,
+        typer.Option(
+            "--by-frequency",
+            help="Mean predicted against mean actual by calibration frequency, per model.",
+        ),
+    ] = False,
+    *,
+    opts: RunOptions,
+) -> None:
+    """Fit on a calibration period, predict the holdout and compare, per model.
+
+    --model all compares bgnbd, mbgnbd, pnbd and bgbb and names the best by holdout error.
+
+    Example: clv validate sales.csv --holdout 39w --period week --model all
+    """
+    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.validation import all_models, holdout_days, validate_models
+    from clvcli.errors import UsageError
+
+    reporter = Reporter(opts.quiet)
+    model = check_model_options(opts, allowed=VALIDATE_MODELS)
+    if (holdout is None) == (calibration_end is None):
+        raise UsageError("give the holdout as --holdout 39w (or 6m) or as --calibration-end DATE")
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    end = parse_option_date(calibration_end, "--calibration-end", opts)
+    span = holdout_days(holdout) if holdout is not None else None
+    fmt = resolve_format(opts)
+    transactions = load_transactions(input_path, opts, reporter)
+    if end is None:
+        last = as_of if as_of is not None else int(transactions.day.max())
+        end = int(last - round(span))
+    models = all_models() if model == "all" else [model]
+    with reporter.progress("fitting and predicting the holdout"):
+        report, warnings = validate_models(
+            transactions, models, period=opts.period, calibration_end=end, as_of=as_of
+        )
+    reporter.warn(warnings)
+    if fmt == "json":
+        _write_json(report, opts)
+        return
+    if by_frequency:
+        emit(
+            frequency_frame(report),
+            opts,
+            reporter,
+            title="Holdout purchases by calibration frequency",
+        )
+        return
+    emit(
+        summary_frame(report),
+        opts,
+        reporter,
+        title=(
+            f"Holdout {report['calibration_end']} to {report['holdout_end']}, "
+            f"{report['customers']:,} customers; best: {report['best']}"
+        ),
+        what="models",
+    )
+    if fmt == "table":
+        emit(
+            frequency_frame(report),
+            opts,
+            reporter,
+            title="Mean holdout purchases by calibration frequency",
+        )
+
+
+def summary_frame(report: dict[str, Any]):
+    import pandas as pd
+
+    keys = (
+        "predicted_holdout_purchases",
+        "actual_holdout_purchases",
+        "error_pct",
+        "mae",
+        "rmse",
+        "correlation",
+        "log_likelihood",
+    )
+    return pd.DataFrame(
+        [{"model": name, **{k: m[k] for k in keys}} for name, m in report["models"].items()]
+    )
+
+
+def frequency_frame(report: dict[str, Any]):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"model": name, **row}
+            for name, metrics in report["models"].items()
+            for row in metrics["by_frequency"]
+        ]
+    )
+
+
+def _write_json(report: dict[str, Any], opts: RunOptions) -> None:
+    import sys
+
+    from clvcli.io.writers import write_atomic
+
+    data = (json.dumps(report, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    if opts.output:
+        write_atomic(opts.output, data)
+    else:
+        sys.stdout.buffer.write(data)

@@ -1,0 +1,49 @@
+"""`clv fit`: fit one model and report it in the form `--params` reads back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from clvcli.core.compute import model_history
+from clvcli.core.summary import customer_table
+from clvcli.core.value import fit_purchase_model, fit_spend_model
+from clvcli.errors import ModelError
+from clvcli.io.readers import Transactions
+
+SPEND_MODEL = "gamma-gamma"
+
+
+def fit_report(
+    transactions: Transactions, model: str, *, period: str, as_of: int | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The fit of ``model`` as the contract's JSON object, and warnings.
+
+    A purchase model's report carries the Gamma-Gamma fit under ``spend_model`` when
+    one is possible, so that `clv compute --params` can score without refitting.
+    """
+    table = customer_table(transactions, as_of=as_of, period=period)
+    frame = table.frame
+    frequency = frame["frequency"].to_numpy(np.float64)
+    monetary = frame["monetary_value"].to_numpy(np.float64)
+    warnings = list(transactions.warnings + table.warnings)
+    head = {
+        "model": model,
+        "period": period,
+        "as_of": str(np.datetime64(table.as_of, "D")),
+    }
+    if model == SPEND_MODEL:
+        spend, spend_warnings = fit_spend_model(frequency, monetary)
+        return {**head, **spend.summary()}, warnings + spend_warnings
+    fitted = fit_purchase_model(model, *model_history(model, transactions, table))
+    report = {**head, **fitted.summary()}
+    try:
+        spend, spend_warnings = fit_spend_model(frequency, monetary)
+        report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
+        warnings.extend(spend_warnings)
+    except ModelError as exc:
+        warnings.append(
+            f"{exc.message}; the file has no spend model, so it predicts purchases only"
+        )
+    return report, warnings

@@ -1,0 +1,159 @@
+"""Predicted CLV with honest time units.
+
+A month is 365.25 / 12 days whatever time unit the model was fitted in, so a 12-month
+horizon means the same money for a model in days, weeks or months. Predicted CLV sums
+month by month: expected purchases in the month x expected spend x margin, discounted
+at the monthly rate equivalent to the annual one, (1 + d)^(1/12) - 1. The lifetime
+value is the same sum run for a century, by which time a positive discount rate has
+made the rest negligible.
+
+Predictions run on the distinct (x, t_x, T) rows and are mapped back to customers, so
+scoring millions of customers costs what scoring their few distinct histories costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clvcli.core.periods import DAYS_PER_MONTH, days_per
+from clvcli.errors import TooLittleDataError, UsageError
+from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
+from clvcli.models.gamma_gamma import (
+    CORRELATION_WARNING,
+    spend_frequency_correlation,
+    spend_rows,
+)
+
+LIFETIME_MONTHS = 1200
+MIN_CUSTOMERS = 10
+MIN_REPEAT_BUYERS = 5
+
+
+@dataclass(frozen=True)
+class ValueSettings:
+    """Horizon (months, None for lifetime), annual discount rate, margin, time unit."""
+
+    period: str = "day"
+    horizon: float | None = 12.0
+    discount_rate: float = 0.10
+    margin: float = 1.0
+
+    def check(self) -> ValueSettings:
+        if self.horizon is not None and not self.horizon > 0:
+            raise UsageError(f"--horizon {self.horizon} must be a positive number of months")
+        if not -1 < self.discount_rate < 10:
+            raise UsageError(f"--discount-rate {self.discount_rate} is not an annual rate")
+        if self.horizon is None and self.discount_rate <= 0:
+            raise UsageError(
+                "--horizon lifetime needs a positive --discount-rate",
+                "without discounting, the whole future of a customer has no finite value",
+            )
+        return self
+
+
+@dataclass
+class Scores:
+    """Model columns per customer, plus what the user should be told."""
+
+    expected_purchases: np.ndarray
+    p_alive: np.ndarray
+    expected_avg_spend: np.ndarray
+    predicted_clv: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+
+
+def monthly_discount_rate(annual: float) -> float:
+    """The monthly rate that compounds to ``annual`` over twelve months."""
+    return (1 + annual) ** (1 / 12) - 1
+
+
+def month_grid(horizon: float | None) -> np.ndarray:
+    """Month ends to evaluate at: every month for a horizon; coarser far ahead for lifetime."""
+    if horizon is not None:
+        whole = np.arange(1, int(np.floor(horizon)) + 1, dtype=np.float64)
+        return whole if whole.size and whole[-1] == horizon else np.append(whole, horizon)
+    return np.concatenate(
+        [np.arange(1, 37.0), np.arange(39, 121.0, 3), np.arange(132, LIFETIME_MONTHS + 1.0, 12)]
+    )
+
+
+def fit_purchase_model(name: str, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fitter:
+    """Fit a purchase model, refusing data that cannot identify it."""
+    customers = len(x)
+    repeaters = int(np.count_nonzero(x > 0))
+    if customers < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
+        raise TooLittleDataError(
+            f"{name}: too little data to fit: {customers} customers, {repeaters} with a repeat "
+            "purchase",
+            f"the model needs at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_BUYERS} repeat "
+            "buyers; a longer history or --model none helps",
+        )
+    return PURCHASE_MODELS[name]().fit_rows(DistinctRows.of(x, t_x, T))
+
+
+def fit_spend_model(
+    frequency: np.ndarray, monetary_value: np.ndarray
+) -> tuple[GammaGammaFitter, list[str]]:
+    """Fit Gamma-Gamma on repeat buyers; warn when spend follows frequency."""
+    rows = spend_rows(frequency, monetary_value)
+    if rows.customers < MIN_CUSTOMERS:
+        raise TooLittleDataError(
+            f"gamma-gamma: too little data to fit: {rows.customers} repeat buyers with spend",
+            f"the spend model needs at least {MIN_CUSTOMERS} repeat buyers",
+        )
+    warnings = []
+    correlation = spend_frequency_correlation(frequency, monetary_value)
+    if abs(correlation) > CORRELATION_WARNING:
+        warnings.append(
+            f"gamma-gamma: spend and frequency are correlated ({correlation:+.2f} among repeat "
+            "buyers); the model assumes they are independent, so expected spend may be biased"
+        )
+    return GammaGammaFitter().fit_rows(rows), warnings
+
+
+def score(
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    history: tuple[np.ndarray, np.ndarray, np.ndarray],
+    frequency: np.ndarray,
+    monetary_value: np.ndarray,
+    settings: ValueSettings,
+) -> Scores:
+    """Expected purchases over the horizon, P(alive), expected spend and predicted CLV."""
+    settings.check()
+    rows = DistinctRows.of(*history)
+    x, t_x, T = rows.columns
+    units_per_month = DAYS_PER_MONTH / days_per(settings.period)
+    months = month_grid(settings.horizon)
+    monthly = monthly_discount_rate(settings.discount_rate)
+    previous_months = np.concatenate([[0.0], months[:-1]])
+    # Discount each step at its middle; for monthly steps that is the month's end.
+    discount = (1 + monthly) ** -((previous_months + months) / 2 + 0.5)
+    cumulative_before = np.zeros(len(x))
+    discounted = np.zeros(len(x))
+    for month, factor in zip(months, discount, strict=True):
+        cumulative = np.asarray(purchases.expected_purchases(month * units_per_month, x, t_x, T))
+        discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
+        cumulative_before = cumulative
+    alive = np.asarray(purchases.p_alive(x, t_x, T))
+    expected = cumulative_before[rows.inverse]
+    p_alive = alive[rows.inverse]
+    if spend is None:
+        spend_per_purchase = np.full(len(expected), np.nan)
+    else:
+        spend_per_purchase = spend.expected_spend(frequency, monetary_value)
+    predicted = discounted[rows.inverse] * spend_per_purchase * settings.margin
+    return Scores(
+        expected_purchases=_finite(expected),
+        p_alive=np.clip(_finite(p_alive), 0.0, 1.0),
+        expected_avg_spend=spend_per_purchase,
+        predicted_clv=predicted,
+    )
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Guard the outputs: a numerical failure shows as an empty cell, never inf."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values), values, np.nan)
