@@ -138,7 +138,7 @@ def model_history(
             frame["recency"].to_numpy(np.float64),
             frame["T"].to_numpy(np.float64),
         )
-    codes = np.searchsorted(transactions.customer_ids, frame["customer_id"].to_numpy())
+    codes = table.codes
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     occasions = purchase_occasions(transactions).before_or_on(table.as_of)

@@ -30,6 +30,7 @@ class CustomerTable:
     as_of: int
     period: str
     warnings: list[str] = field(default_factory=list)
+    codes: np.ndarray | None = None  # each row's customer code in the transactions
 
 
 def resolve_as_of(
@@ -106,7 +107,7 @@ def customer_table(
     if transactions.channel is not None:
         frame["channel"] = _first_channel(transactions, n)
     frame = frame[buyers].reset_index(drop=True)
-    return CustomerTable(frame, as_of, period, warnings)
+    return CustomerTable(frame, as_of, period, warnings, np.flatnonzero(buyers))
 
 
 def calibration_table(
@@ -139,14 +140,14 @@ def calibration_table(
     n = len(transactions.customer_ids)
     count = np.bincount(holdout.customer, minlength=n)
     value = np.bincount(holdout.customer, weights=holdout.value, minlength=n)
-    codes = np.searchsorted(transactions.customer_ids, calibration.frame["customer_id"].to_numpy())
+    codes = calibration.codes
     frame = calibration.frame.copy()
     frame["frequency_holdout"] = count[codes].astype(np.int64)
     frame["monetary_value_holdout"] = np.where(
         count[codes] > 0, value[codes] / np.maximum(count[codes], 1), 0.0
     )
     frame["duration_holdout"] = (as_of - calibration_end) / days_per(period)
-    return CustomerTable(frame, as_of, period, warnings + calibration.warnings)
+    return CustomerTable(frame, as_of, period, warnings + calibration.warnings, codes)
 
 
 def _first_channel(transactions: Transactions, n: int) -> np.ndarray:

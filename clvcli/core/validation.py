@@ -95,7 +95,7 @@ def _holdout_inputs(name, transactions, table, calibration_end):
         actual = frame["frequency_holdout"].to_numpy(np.float64)
         return history, actual, float(frame["duration_holdout"].iloc[0])
     unit = days_per(table.period)
-    codes = np.searchsorted(transactions.customer_ids, frame["customer_id"].to_numpy())
+    codes = table.codes
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     occasions = purchase_occasions(transactions)

@@ -131,13 +131,15 @@ def score(
     previous_months = np.concatenate([[0.0], months[:-1]])
     # Discount each step at its middle; for monthly steps that is the month's end.
     discount = (1 + monthly) ** -((previous_months + months) / 2 + 0.5)
+    alive = np.asarray(purchases.p_alive(x, t_x, T))
     cumulative_before = np.zeros(len(x))
     discounted = np.zeros(len(x))
     for month, factor in zip(months, discount, strict=True):
-        cumulative = np.asarray(purchases.expected_purchases(month * units_per_month, x, t_x, T))
+        cumulative = np.asarray(
+            purchases.expected_purchases(month * units_per_month, x, t_x, T, p_alive=alive)
+        )
         discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
         cumulative_before = cumulative
-    alive = np.asarray(purchases.p_alive(x, t_x, T))
     expected = cumulative_before[rows.inverse]
     p_alive = alive[rows.inverse]
     if spend is None:

@@ -11,10 +11,11 @@ other tools; standard errors come from the Hessian of the log-likelihood.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 
 from clvcli.errors import ModelError
@@ -29,34 +30,95 @@ class NotFittedError(ModelError):
     """A prediction was asked of a model that has not been fitted."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class DistinctRows:
     """Distinct rows of the model's inputs with how many customers share each.
 
     ``columns`` hold one float array per input (``x, t_x, T`` for the purchase models);
-    ``inverse`` maps every customer back to its row.
+    ``inverse`` maps every customer back to its row. :meth:`levels` gives the distinct
+    values of one column or of a pair of columns, so that a likelihood can evaluate
+    its expensive functions once per distinct value and gather the results.
     """
 
     columns: tuple[np.ndarray, ...]
     weight: np.ndarray
     inverse: np.ndarray
+    _levels: dict[tuple[int, ...], tuple[np.ndarray, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, *columns: np.ndarray) -> DistinctRows:
-        stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-        if len(stacked) == 0:
-            empty = tuple(np.zeros(0) for _ in columns)
+        """Group equal rows by hashing (linear time, unlike a lexicographic sort)."""
+        arrays = [np.asarray(c, dtype=np.float64) for c in columns]
+        if len(arrays[0]) == 0:
+            empty = tuple(np.zeros(0) for _ in arrays)
             return cls(empty, np.zeros(0), np.zeros(0, dtype=np.int64))
-        rows, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
-        return cls(
-            tuple(rows[:, i] for i in range(rows.shape[1])),
-            counts.astype(np.float64),
-            inverse.reshape(-1),
-        )
+        key, decode = _combined_codes(arrays)
+        inverse, unique_keys = pd.factorize(key)
+        rows = decode(unique_keys)
+        weight = np.bincount(inverse, minlength=len(unique_keys)).astype(np.float64)
+        return cls(rows, weight, inverse.astype(np.int64))
 
     @property
     def customers(self) -> int:
         return int(self.weight.sum())
+
+    def levels(self, *indices: int) -> tuple[np.ndarray, ...]:
+        """Distinct values of the given columns (one array each) and each row's index."""
+        if indices not in self._levels:
+            key, decode = _combined_codes([self.columns[i] for i in indices])
+            codes, unique_keys = pd.factorize(key)
+            self._levels[indices] = (*decode(unique_keys), codes.astype(np.int64))
+        return self._levels[indices]
+
+
+def on_distinct(function, *arrays: np.ndarray) -> np.ndarray:
+    """``function(*arrays)`` evaluated once per distinct combination of the arrays.
+
+    Predictions that depend on (x, T) only, say, cost what the distinct pairs cost,
+    not what the customers cost.
+    """
+    arrays = tuple(np.asarray(a, dtype=np.float64) for a in np.broadcast_arrays(*arrays))
+    if arrays[0].size == 0:
+        return np.zeros(0)
+    key, decode = _combined_codes([a.reshape(-1) for a in arrays])
+    codes, unique_keys = pd.factorize(key)
+    values = np.asarray(function(*decode(unique_keys)), dtype=np.float64)
+    return values[codes].reshape(arrays[0].shape)
+
+
+def _combined_codes(arrays: list[np.ndarray]):
+    """One int64 key per row for several float columns, and a way back to values."""
+    codes, uniques = [], []
+    for values in arrays:
+        code, unique = pd.factorize(values)
+        codes.append(code.astype(np.int64))
+        uniques.append(np.asarray(unique, dtype=np.float64))
+    if np.prod([float(len(u)) for u in uniques]) >= 2.0**62:
+        # Too many combinations for one int64: fall back to a lexicographic sort.
+        stacked = np.column_stack(codes)
+        unique_rows, key = np.unique(stacked, axis=0, return_inverse=True)
+        key = key.reshape(-1)
+
+        def decode_rows(keys: np.ndarray) -> tuple[np.ndarray, ...]:
+            picked = unique_rows[np.asarray(keys, dtype=np.int64)]
+            return tuple(u[picked[:, i]] for i, u in enumerate(uniques))
+
+        return key, decode_rows
+    key = np.zeros(len(arrays[0]), dtype=np.int64)
+    for code, unique in zip(codes, uniques, strict=True):
+        key = key * len(unique) + code
+
+    def decode(keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        out = []
+        rest = np.asarray(keys, dtype=np.int64)
+        for unique in reversed(uniques):
+            out.append(unique[rest % len(unique)])
+            rest = rest // len(unique)
+        return tuple(reversed(out))
+
+    return key, decode
 
 
 class Fitter:

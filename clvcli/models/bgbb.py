@@ -34,52 +34,72 @@ class BGBBFitter(Fitter):
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
         """Equation (5) of the paper: the 'alive through n' term plus one term for each
-        opportunity after t_x at which the customer may have died."""
+        opportunity j in [t_x, n) after which the customer may have died.
+
+        The terms for dying after opportunity j depend on (x, j) only, so they are
+        tabulated once per distinct x and summed over ranges of j with cumulative
+        sums from the right, in logs; the gradient's sums are split into their positive
+        and negative parts so that they can be summed in logs too.
+        """
         al, be, ga, de = params
         x, t_x, n = data.columns
-        extra = n - t_x
-        width = int(extra.max()) if len(extra) else 0
-        i = np.arange(width)[None, :]
-        used = i < extra[:, None]
-        x2, t2 = x[:, None], t_x[:, None]
         base = betaln(al, be) + betaln(ga, de)
         survive = betaln(al + x, be + n - x) + betaln(ga, de + n) - base
-        died = np.where(
-            used,
-            betaln(al + x2, be + t2 - x2 + i) + betaln(ga + 1, de + t2 + i) - base,
+        d_base = np.array(
+            [
+                psi(al) - psi(al + be),
+                psi(be) - psi(al + be),
+                psi(ga) - psi(ga + de),
+                psi(de) - psi(ga + de),
+            ]
+        )
+        d_survive = (
+            np.column_stack(
+                [
+                    psi(al + x) - psi(al + be + n),
+                    psi(be + n - x) - psi(al + be + n),
+                    np.full(len(x), psi(ga)) - psi(ga + de + n),
+                    psi(de + n) - psi(ga + de + n),
+                ]
+            )
+            - d_base
+        )
+        xs, at_x = data.levels(0)
+        width = int(n.max()) if len(n) else 0
+        j = np.arange(width, dtype=np.float64)[None, :]
+        xx = xs[:, None]
+        valid = j >= xx
+        safe_j = np.where(valid, j, xx)
+        log_h = np.where(
+            valid,
+            betaln(al + xx, be + safe_j - xx) + betaln(ga + 1, de + safe_j) - base,
             -np.inf,
         )
-        everything = np.concatenate([survive[:, None], died], axis=1)
-        top = everything.max(axis=1, keepdims=True)
-        shares = np.exp(everything - top)
-        total = top[:, 0] + np.log(shares.sum(axis=1))
-        shares /= shares.sum(axis=1, keepdims=True)
-        w0, wi = shares[:, 0], shares[:, 1:]
-        d_base_al = psi(al) - psi(al + be)
-        d_base_be = psi(be) - psi(al + be)
-        d_base_ga = psi(ga) - psi(ga + de)
-        d_base_de = psi(de) - psi(ga + de)
-        grad = np.empty((len(x), 4))
-        grad[:, 0] = (
-            w0 * (psi(al + x) - psi(al + be + n))
-            + np.sum(wi * (psi(al + x2) - psi(al + be + t2 + i)), axis=1, where=used)
-            - d_base_al
+        d_h = (
+            np.stack(
+                [
+                    psi(al + xx) - psi(al + be + safe_j),
+                    psi(be + safe_j - xx) - psi(al + be + safe_j),
+                    np.full_like(safe_j, psi(ga + 1)) - psi(ga + de + safe_j + 1),
+                    psi(de + safe_j) - psi(ga + de + safe_j + 1),
+                ]
+            )
+            - d_base[:, None, None]
         )
-        grad[:, 1] = (
-            w0 * (psi(be + n - x) - psi(al + be + n))
-            + np.sum(wi * (psi(be + t2 - x2 + i) - psi(al + be + t2 + i)), axis=1, where=used)
-            - d_base_be
-        )
-        grad[:, 2] = (
-            w0 * (psi(ga) - psi(ga + de + n))
-            + np.sum(wi * (psi(ga + 1) - psi(ga + de + t2 + i + 1)), axis=1, where=used)
-            - d_base_ga
-        )
-        grad[:, 3] = (
-            w0 * (psi(de + n) - psi(ga + de + n))
-            + np.sum(wi * (psi(de + t2 + i) - psi(ga + de + t2 + i + 1)), axis=1, where=used)
-            - d_base_de
-        )
+        start, stop = t_x.astype(np.int64), n.astype(np.int64)
+        died = _range_log_sum(log_h, at_x, start, stop)
+        total = np.logaddexp(survive, died)
+        w0 = np.exp(survive - total)
+        grad = w0[:, None] * d_survive
+        has_range = stop > start
+        for k in range(4):
+            with np.errstate(divide="ignore"):
+                log_up = log_h + np.log(np.maximum(d_h[k], 0))
+                log_down = log_h + np.log(np.maximum(-d_h[k], 0))
+            positive = _range_log_sum(log_up, at_x, start, stop)
+            negative = _range_log_sum(log_down, at_x, start, stop)
+            mean_d = np.exp(positive - total) - np.exp(negative - total)
+            grad[:, k] += np.where(has_range, mean_d, 0.0)
         return total, grad
 
     def _log_likelihood_rows(self, x, t_x, n) -> np.ndarray:
@@ -102,7 +122,12 @@ class BGBBFitter(Fitter):
         return np.exp(alive - self._log_likelihood_rows(x, t_x, n))
 
     def expected_purchases(
-        self, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
+        self,
+        t: float | np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        n: np.ndarray,
+        p_alive: np.ndarray | None = None,
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` opportunities, equation (13)."""
         al, be, ga, de = self.fitted().values()
@@ -112,6 +137,15 @@ class BGBBFitter(Fitter):
         log_front = betaln(al + x + 1, be + n - x) - betaln(al, be)
         span = _gamma_ratio(1 + de + n, ga + de + n) - _gamma_ratio(1 + de + n + t, ga + de + n + t)
         scale = de / (ga - 1) * np.exp(gammaln(ga + de) - gammaln(1 + de))
+        if p_alive is not None:
+            # P(alive) carries the same 1 / L; reuse it rather than the likelihood.
+            log_alive = (
+                betaln(al + x, be + n - x)
+                - betaln(al, be)
+                + betaln(ga, de + n + 1)
+                - betaln(ga, de)
+            )
+            return p_alive * np.exp(log_front - log_alive) * scale * span
         return np.exp(log_front - self._log_likelihood_rows(x, t_x, n)) * scale * span
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
@@ -126,3 +160,17 @@ class BGBBFitter(Fitter):
 
 def _gamma_ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     return np.exp(gammaln(top) - gammaln(bottom))
+
+
+def _range_log_sum(
+    log_table: np.ndarray, row: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """log of the sum of exp(log_table[row, j]) over j in [start, stop), per entry."""
+    with np.errstate(divide="ignore"):
+        padded = np.concatenate([log_table, np.full((len(log_table), 1), -np.inf)], axis=1)
+        suffix = np.logaddexp.accumulate(padded[:, ::-1], axis=1)[:, ::-1]
+        upper = suffix[row, start]
+        lower = suffix[row, stop]
+        finite = np.isfinite(upper) & (upper > lower)
+        gap = np.where(finite, lower - np.where(finite, upper, 0.0), -np.inf)
+        return np.where(finite, upper + np.log1p(-np.exp(gap)), -np.inf)

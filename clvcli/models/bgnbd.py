@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
-from clvcli.models.base import DistinctRows, Fitter
+from clvcli.models.base import DistinctRows, Fitter, on_distinct
 
 
 class BGNBDFitter(Fitter):
@@ -38,25 +38,38 @@ class BGNBDFitter(Fitter):
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Equation (6) of the paper, as logs; gradient by the digamma function."""
+        """Equation (6) of the paper, as logs; gradient by the digamma function.
+
+        Functions of x alone, of t_x alone and of T alone are evaluated once per
+        distinct value and gathered: millions of rows share a few hundred of each.
+        """
         r, alpha, a, b = params
-        x, t_x, T = data.columns
+        x = data.columns[0]
+        xs, at_x = data.levels(0)
+        t_xs, at_t_x = data.levels(1)
+        Ts, at_T = data.levels(2)
         repeat = x > 0
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-        a3 = -(r + x) * np.log(alpha + T)
-        safe_b = np.where(repeat, b + x - 1, 1.0)
-        a4 = np.where(repeat, np.log(a) - np.log(safe_b) - (r + x) * np.log(alpha + t_x), -np.inf)
+        log_alpha_T = np.log(alpha + Ts)[at_T]
+        log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
+        b_x = np.where(xs > 0, b + xs - 1, 1.0)
+        a1 = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha)
+        a2 = (gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs))[at_x]
+        a3 = -(r + x) * log_alpha_T
+        a4 = np.where(repeat, (np.log(a) - np.log(b_x))[at_x] - (r + x) * log_alpha_t_x, -np.inf)
         total = np.logaddexp(a3, a4)
         w3 = np.exp(a3 - total)
-        w4 = np.exp(a4 - total)
+        w4 = 1.0 - w3
         grad = np.empty((len(x), 4))
         grad[:, 0] = (
-            psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+            (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w3 * log_alpha_T - w4 * log_alpha_t_x
         )
-        grad[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-        grad[:, 2] = psi(a + b) - psi(a + b + x) + w4 / a
-        grad[:, 3] = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - w4 / safe_b
+        grad[:, 1] = r / alpha - (r + x) * (
+            w3 * (1 / (alpha + Ts))[at_T] + w4 * (1 / (alpha + t_xs))[at_t_x]
+        )
+        grad[:, 2] = (psi(a + b) - psi(a + b + xs))[at_x] + w4 / a
+        grad[:, 3] = (psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs))[at_x] - w4 * (1 / b_x)[
+            at_x
+        ]
         return a1 + a2 + total, grad
 
     # -- predictions --------------------------------------------------------------
@@ -69,27 +82,35 @@ class BGNBDFitter(Fitter):
         return np.where(x > 0, expit(-log_odds), 1.0)
 
     def expected_purchases(
-        self, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+        self,
+        t: float | np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        p_alive: np.ndarray | None = None,
     ) -> np.ndarray:
         """Expected purchases in (T, T + t] given the history, equation (10).
 
-        The hypergeometric term is evaluated after Euler's transformation,
-        (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z),
-        whose small parameters keep it finite for customers with hundreds of purchases.
+        The hypergeometric term is evaluated in whichever of its two Euler-related forms
+        has a convergent 2F1 at z = 1 (see :func:`_tail`), so that it stays finite for
+        customers with hundreds of purchases and for horizons far beyond alpha.
         """
         r, alpha, a, b = self.fitted().values()
         x = np.asarray(x, dtype=np.float64)
-        z = t / (alpha + T + t)
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        return self.p_alive(x, t_x, T) * (a + b + x - 1) / (a - 1) * (1 - tail)
+
+        def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
+            z = t / (alpha + T + t)
+            return (a + b + x - 1) / (a - 1) * (1 - _tail(r, a, b, x, z))
+
+        alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
+        return alive * on_distinct(growth, x, T, t)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] for a customer just acquired, equation (9)."""
         r, alpha, a, b = self.fitted().values()
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
-        return (a + b - 1) / (a - 1) * (1 - tail)
+        return (a + b - 1) / (a - 1) * (1 - _tail(r, a, b, np.zeros_like(z), z))
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
         """P(X(t) = n) for a customer just acquired, equation (8)."""
@@ -118,3 +139,20 @@ class BGNBDFitter(Fitter):
             0.0,
         )
         return first + second
+
+
+def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """(1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), the share of purchases not yet made.
+
+    Euler's transformation gives the same value as
+    (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z). Of the two, the form whose 2F1 has
+    c - a - b > 0 converges at z = 1, so its power factor never meets an infinity.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    euler = x + r + 1 >= a
+    log1m = np.log1p(-z)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    return np.where(euler, transformed, original)

@@ -72,6 +72,16 @@ class GammaGammaFitter(Fitter):
         return np.where(x > 0, weight * population + (1 - weight) * m, population)
 
 
+def _data_terms(data: DistinctRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ln m, ln x and m x: fixed by the data, so computed once per fit."""
+    cached = data._levels.get(("gamma-gamma",))
+    if cached is None:
+        x, m = data.columns
+        cached = (np.log(m), np.log(x), m * x)
+        data._levels[("gamma-gamma",)] = cached
+    return cached
+
+
 def spend_rows(frequency: np.ndarray, monetary_value: np.ndarray) -> DistinctRows:
     """The repeat customers with a positive mean spend, as distinct (x, m) rows."""
     keep = (frequency > 0) & (monetary_value > 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
-from clvcli.models.base import DistinctRows, Fitter
+from clvcli.models.base import DistinctRows, Fitter, on_distinct
 from clvcli.models.bgnbd import BGNBDFitter
 
 
@@ -34,20 +34,30 @@ class MBGNBDFitter(Fitter):
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Functions of x, t_x and T alone are evaluated once per distinct value."""
         r, alpha, a, b = params
-        x, t_x, T = data.columns
-        base, alive, ended = self._log_parts(params, x, t_x, T)
+        x = data.columns[0]
+        xs, at_x = data.levels(0)
+        t_xs, at_t_x = data.levels(1)
+        Ts, at_T = data.levels(2)
+        log_alpha_T = np.log(alpha + Ts)[at_T]
+        log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
+        base = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha)
+        alive = (betaln(a, b + xs + 1) - betaln(a, b))[at_x] - (r + x) * log_alpha_T
+        ended = (betaln(a + 1, b + xs) - betaln(a, b))[at_x] - (r + x) * log_alpha_t_x
         total = np.logaddexp(alive, ended)
         w1 = np.exp(alive - total)
-        w2 = np.exp(ended - total)
+        w2 = 1.0 - w1
         grad = np.empty((len(x), 4))
         grad[:, 0] = (
-            psi(r + x) - psi(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + t_x)
+            (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w1 * log_alpha_T - w2 * log_alpha_t_x
         )
-        grad[:, 1] = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x))
-        common_a = psi(a + b) - psi(a + b + x + 1)
-        grad[:, 2] = common_a + w2 * (psi(a + 1) - psi(a))
-        grad[:, 3] = common_a - psi(b) + w1 * psi(b + x + 1) + w2 * psi(b + x)
+        grad[:, 1] = r / alpha - (r + x) * (
+            w1 * (1 / (alpha + Ts))[at_T] + w2 * (1 / (alpha + t_xs))[at_t_x]
+        )
+        common = (psi(a + b) - psi(a + b + xs + 1))[at_x]
+        grad[:, 2] = common + w2 * (psi(a + 1) - psi(a))
+        grad[:, 3] = common - psi(b) + w1 * psi(b + xs + 1)[at_x] + w2 * psi(b + xs)[at_x]
         return base + total, grad
 
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -57,19 +67,39 @@ class MBGNBDFitter(Fitter):
         return np.exp(alive - np.logaddexp(alive, ended))
 
     def expected_purchases(
-        self, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+        self,
+        t: float | np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        p_alive: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Expected purchases in (T, T + t], with Euler's transformation as in BG/NBD."""
+        """Expected purchases in (T, T + t], with the tail computed as in BG/NBD."""
         r, alpha, a, b = self.fitted().values()
         x = np.asarray(x, dtype=np.float64)
-        z = t / (alpha + T + t)
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1, a + b + x, z)
-        return self.p_alive(x, t_x, T) * (a + b + x) / (a - 1) * (1 - tail)
+
+        def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
+            z = t / (alpha + T + t)
+            return (a + b + x) / (a - 1) * (1 - _tail(r, a, b, x, z))
+
+        alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
+        return alive * on_distinct(growth, x, T, t)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
         r, alpha, a, b = self.fitted().values()
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1, a + b, z)
-        return b / (a - 1) * (1 - tail)
+        return b / (a - 1) * (1 - _tail(r, a, b, np.zeros_like(z), z))
+
+
+def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """(1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) in its convergent Euler form (see BG/NBD)."""
+    x = np.asarray(x, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    euler = x + r + 1 >= a
+    log1m = np.log1p(-z)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - r, a - 1, a + b + x, z)
+        original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x + 1, a + b + x, z)
+    return np.where(euler, transformed, original)
