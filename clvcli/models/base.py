@@ -212,6 +212,14 @@ class Fitter:
                 "try another --period (week suits most shops), more history, or another --model",
             )
         self._store(best.x, data, iterations, time.perf_counter() - started)
+        if not all(np.isfinite(list(self.std_errors_.values()))):
+            self.params_ = None
+            raise ModelError(
+                f"{self.name}: the data cannot pin down the parameters (the likelihood is flat "
+                "in some direction, so they have no standard errors)",
+                "more customers, more repeat buyers or a longer history help; or try another "
+                "--model",
+            )
         return self
 
     def _is_optimum(self, result: optimize.OptimizeResult, data: DistinctRows) -> bool:

@@ -111,6 +111,9 @@ class BGBBFitter(Fitter):
         )
         return self.log_likelihood_terms(params, data)[0]
 
+    def _shifted(self, gamma: float) -> BGBBFitter:
+        return BGBBFitter().set_params({**self.fitted(), "gamma": gamma})
+
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
         """P(alive at opportunity n + 1 | x, t_x, n), equation (11)."""
         al, be, ga, de = self.fitted().values()
@@ -131,6 +134,12 @@ class BGBBFitter(Fitter):
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` opportunities, equation (13)."""
         al, be, ga, de = self.fitted().values()
+        if abs(ga - 1) < 1e-4:
+            values = [
+                self._shifted(1 + d).expected_purchases(t, x, t_x, n, p_alive)
+                for d in (2e-4, -2e-4)
+            ]
+            return np.mean(values, axis=0)
         x = np.asarray(x, dtype=np.float64)
         n = np.asarray(n, dtype=np.float64)
         # delta / (gamma - 1) and the bracket change sign together when gamma < 1.
@@ -151,6 +160,12 @@ class BGBBFitter(Fitter):
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] over the first ``t`` opportunities of a new customer, equation (7)."""
         al, be, ga, de = self.fitted().values()
+        if abs(ga - 1) < 1e-4:
+            # delta / (gamma - 1) times a bracket that vanishes at gamma = 1: the
+            # mean of the values either side is the limit.
+            return np.mean(
+                [self._shifted(1 + d).expected_purchases_new(t) for d in (2e-4, -2e-4)], axis=0
+            )
         t = np.asarray(t, dtype=np.float64)
         ratio = np.exp(
             gammaln(ga + de) + gammaln(1 + de + t) - gammaln(ga + de + t) - gammaln(1 + de)

@@ -100,7 +100,7 @@ class BGNBDFitter(Fitter):
 
         def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
             z = t / (alpha + T + t)
-            return (a + b + x - 1) / (a - 1) * (1 - _tail(r, a, b, x, z))
+            return _regular(_growth, r, a, b, x, z)
 
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * on_distinct(growth, x, T, t)
@@ -110,7 +110,7 @@ class BGNBDFitter(Fitter):
         r, alpha, a, b = self.fitted().values()
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
-        return (a + b - 1) / (a - 1) * (1 - _tail(r, a, b, np.zeros_like(z), z))
+        return _regular(_growth, r, a, b, np.zeros_like(z), z)
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
         """P(X(t) = n) for a customer just acquired, equation (8)."""
@@ -141,6 +141,23 @@ class BGNBDFitter(Fitter):
         return first + second
 
 
+def _growth(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Expected purchases of a customer alive now, over the horizon z stands for."""
+    return (a + b + x - 1) / (a - 1) * (1 - _tail(r, a, b, x, z))
+
+
+def _regular(function, r: float, a: float, b: float, x: np.ndarray, z: np.ndarray):
+    """``function`` at removable singularities (a = 1, a + b = 1) as the mean of the
+    values just either side, which is exact to second order."""
+    step = 1e-4
+    if abs(a - 1) < step:
+        return (function(r, 1 + step, b, x, z) + function(r, 1 - step, b, x, z)) / 2
+    if abs(a + b - 1) < step:
+        shift = 1 - a - b
+        return (function(r, a, b + shift + step, x, z) + function(r, a, b + shift - step, x, z)) / 2
+    return function(r, a, b, x, z)
+
+
 def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     """(1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), the share of purchases not yet made.
 
@@ -155,4 +172,30 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x, a + b + x - 1, z)
-    return np.where(euler, transformed, original)
+    chosen = np.where(euler, transformed, original)
+    # scipy's 2F1 returns NaN for a few parameter sets; the other form may not, and
+    # failing both, the transformed series is summed directly.
+    chosen = np.where(np.isnan(chosen), np.where(euler, original, transformed), chosen)
+    missing = np.isnan(chosen)
+    if missing.any():
+        xm, zm = (
+            np.broadcast_to(x, chosen.shape)[missing],
+            np.broadcast_to(z, chosen.shape)[missing],
+        )
+        series = hyp2f1_series(a + b - 1 - r, a - 1, a + b + xm - 1, zm)
+        chosen[missing] = np.exp((a - 1) * np.log1p(-zm)) * series
+    return chosen
+
+
+def hyp2f1_series(a: float, b: float, c: np.ndarray, z: np.ndarray, terms: int = 20000):
+    """2F1(a, b; c; z) by its power series, for |z| < 1 (a fallback, not the main path)."""
+    c = np.asarray(c, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    total = np.ones_like(z)
+    term = np.ones_like(z)
+    for n in range(terms):
+        term = term * (a + n) * (b + n) / ((c + n) * (n + 1)) * z
+        total = total + term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    return total

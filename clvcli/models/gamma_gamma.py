@@ -68,8 +68,10 @@ class GammaGammaFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         m = np.asarray(m, dtype=np.float64)
         population = p * v / (q - 1) if q > 1 else np.nan
-        weight = (q - 1) / (p * x + q - 1)
-        return np.where(x > 0, weight * population + (1 - weight) * m, population)
+        # p (v + m x) / (p x + q - 1): the posterior mean, finite even when q <= 1.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            posterior = p * (v + m * x) / (p * x + q - 1)
+        return np.where(x > 0, posterior, population)
 
 
 def _data_terms(data: DistinctRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
-from clvcli.models.bgnbd import BGNBDFitter
+from clvcli.models.bgnbd import BGNBDFitter, _regular
 
 
 class MBGNBDFitter(Fitter):
@@ -80,7 +80,7 @@ class MBGNBDFitter(Fitter):
 
         def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
             z = t / (alpha + T + t)
-            return (a + b + x) / (a - 1) * (1 - _tail(r, a, b, x, z))
+            return _regular(_growth, r, a, b, x, z)
 
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * on_distinct(growth, x, T, t)
@@ -90,7 +90,15 @@ class MBGNBDFitter(Fitter):
         r, alpha, a, b = self.fitted().values()
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
-        return b / (a - 1) * (1 - _tail(r, a, b, np.zeros_like(z), z))
+        return _regular(_growth_new, r, a, b, np.zeros_like(z), z)
+
+
+def _growth(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return (a + b + x) / (a - 1) * (1 - _tail(r, a, b, x, z))
+
+
+def _growth_new(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return b / (a - 1) * (1 - _tail(r, a, b, x, z))
 
 
 def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -102,4 +110,5 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - r, a - 1, a + b + x, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x + 1, a + b + x, z)
-    return np.where(euler, transformed, original)
+    chosen = np.where(euler, transformed, original)
+    return np.where(np.isnan(chosen), np.where(euler, original, transformed), chosen)

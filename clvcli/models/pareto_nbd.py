@@ -31,12 +31,30 @@ from scipy.special import gammaln, psi
 from clvcli.models.base import DistinctRows, Fitter
 
 _NODES, _WEIGHTS = leggauss(32)
-_Y = (_NODES + 1) / 2
+_PANEL_Y = (_NODES + 1) / 2
+_PANEL_WEIGHTS = _WEIGHTS / 2
 _M = 3.0
-# w = y^(M/c), dw = (M/c) y^(M/c - 1) dy: the weight w^(c-1) dw becomes
-# (M/c) y^(M-1) dy, smooth at 0 whatever c is (the 1/c is kept outside).
-_Y_WEIGHTS = _WEIGHTS / 2 * _M * _Y ** (_M - 1)
-_LOG_Y = np.log(_Y)
+# Where (1 + rho w)^-(s+1) turns, as a multiple of 1/rho (rho > 0) or of 1 + rho
+# (rho < 0): the quadrature splits there so both sides are smooth.
+_TURN = 4.0
+
+
+def _nodes(c: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature nodes y in (0, 1) per row, and weights including (M/c)-free Jacobian.
+
+    w = y^(M/c), dw = (M/c) y^(M/c - 1) dy: the weight w^(c-1) dw becomes
+    (M/c) y^(M-1) dy, smooth at 0 whatever c is (the 1/c is kept outside). Two panels
+    of Gauss-Legendre nodes meet where the other factor turns.
+    """
+    turn = np.where(
+        rho > 0,
+        np.minimum(0.5, _TURN / np.maximum(rho, 1e-300)),
+        np.maximum(0.5, 1 - _TURN * (1 + rho)),
+    )
+    split = np.exp(c / _M * np.log(turn))[:, None]
+    y = np.concatenate([split * _PANEL_Y, split + (1 - split) * _PANEL_Y], axis=1)
+    weight = np.concatenate([split * _PANEL_WEIGHTS, (1 - split) * _PANEL_WEIGHTS], axis=1)
+    return y, weight * _M * y ** (_M - 1)
 
 
 def _log_tail(
@@ -47,11 +65,12 @@ def _log_tail(
     c = k + s
     base = alpha + u
     rho = (beta - alpha) / base
-    log_w = (_M / c)[:, None] * _LOG_Y[None, :]
+    y, y_weights = _nodes(c, rho)
+    log_w = (_M / c)[:, None] * np.log(y)
     w = np.exp(log_w)
     one_plus = 1 + rho[:, None] * w
     log_one_plus = np.log(one_plus)
-    g = np.exp(-(s + 1) * log_one_plus) * _Y_WEIGHTS[None, :]
+    g = np.exp(-(s + 1) * log_one_plus) * y_weights
     integral = g.sum(axis=1)
     log_f = -c * np.log(base) - np.log(c) + np.log(integral)
     if not gradient:
