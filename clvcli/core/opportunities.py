@@ -58,6 +58,8 @@ def _distinct_opportunities(
     keys = np.unique(customer * width + index)
     owners = keys // width
     count = np.bincount(owners, minlength=n_customers)
+    # Keys are sorted, so each owner's last key holds its latest opportunity.
+    ends = np.flatnonzero(np.r_[owners[1:] != owners[:-1], True])
     last = np.zeros(n_customers, dtype=np.int64)
-    np.maximum.at(last, owners, keys % width)
+    last[owners[ends]] = keys[ends] % width
     return count, last
