@@ -157,6 +157,27 @@ class BGBBFitter(Fitter):
             return p_alive * np.exp(log_front - log_alive) * scale * span
         return np.exp(log_front - self._log_likelihood_rows(x, t_x, n)) * scale * span
 
+    def probability_of_purchases(self, x: int | np.ndarray, n: int) -> np.ndarray:
+        """P(X(n) = x): x purchases in the first n opportunities of a new customer.
+
+        Alive through all n opportunities with x of them purchases, or died after
+        opportunity i (x <= i < n) having bought at x of the first i.
+        """
+        al, be, ga, de = self.fitted().values()
+        x = np.asarray(x, dtype=np.float64)
+        base = betaln(al, be) + betaln(ga, de)
+        alive = np.exp(_log_choose(n, x) + betaln(al + x, be + n - x) + betaln(ga, de + n) - base)
+        i = np.arange(n, dtype=np.float64)[:, None]
+        usable = i >= x[None, :]
+        safe_i = np.where(usable, i, x[None, :])
+        died_terms = np.exp(
+            _log_choose(safe_i, x[None, :])
+            + betaln(al + x[None, :], be + safe_i - x[None, :])
+            + betaln(ga + 1, de + safe_i)
+            - base
+        )
+        return alive + np.sum(np.where(usable, died_terms, 0.0), axis=0)
+
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] over the first ``t`` opportunities of a new customer, equation (7)."""
         al, be, ga, de = self.fitted().values()
@@ -171,6 +192,10 @@ class BGBBFitter(Fitter):
             gammaln(ga + de) + gammaln(1 + de + t) - gammaln(ga + de + t) - gammaln(1 + de)
         )
         return al / (al + be) * de / (ga - 1) * (1 - ratio)
+
+
+def _log_choose(n: np.ndarray | float, k: np.ndarray) -> np.ndarray:
+    return gammaln(np.asarray(n) + 1) - gammaln(k + 1) - gammaln(np.asarray(n) - k + 1)
 
 
 def _gamma_ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:

@@ -85,12 +85,36 @@ class MBGNBDFitter(Fitter):
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * on_distinct(growth, x, T, t)
 
+    def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
+        """P(X(t) = n) for a customer just acquired.
+
+        Either n purchases came in (0, t] and the customer survived the n + 1 coin
+        tosses so far (at time 0 and after each purchase), or they died right after
+        the n-th purchase (at time 0 when n = 0) with at least n purchases' worth of time.
+        """
+        r, alpha, a, b = self.fitted().values()
+        n = np.asarray(n, dtype=np.float64)
+        count = n.astype(np.int64)
+        nbd = _nbd_terms(r, alpha, t, int(np.max(count)) if count.size else 0)
+        at_least = 1 - np.concatenate([[0.0], np.cumsum(nbd)])[count]
+        survived = np.exp(betaln(a, b + n + 1) - betaln(a, b)) * nbd[count]
+        died = np.exp(betaln(a + 1, b + n) - betaln(a, b)) * at_least
+        return survived + died
+
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
         r, alpha, a, b = self.fitted().values()
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
         return _regular(_growth_new, r, a, b, np.zeros_like(z), z)
+
+
+def _nbd_terms(r: float, alpha: float, t: float, upto: int) -> np.ndarray:
+    """P(N = j) for j = 0..upto of the gamma-Poisson count over t (NBD)."""
+    j = np.arange(upto + 1, dtype=np.float64)
+    log_q = np.log(alpha) - np.log(alpha + t)
+    log_p = np.log(t) - np.log(alpha + t)
+    return np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + r * log_q + j * log_p)
 
 
 def _growth(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:

@@ -173,6 +173,32 @@ class ParetoNBDFitter(Fitter):
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * rate * _survival_integral(s, beta + T, t)
 
+    def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
+        """P(X(t) = n) for a customer just acquired.
+
+        Given the death time tau, purchases are NBD over min(tau, t); tau is Pareto
+        (Lomax) with P(tau > t) = (beta / (beta + t))^s, so the death-time part is a
+        smooth one-dimensional integral over (0, t], done by Gauss-Legendre quadrature.
+        """
+        r, alpha, s, beta = self.fitted().values()
+        n = np.asarray(n, dtype=np.float64)
+
+        def nbd(exposure: np.ndarray) -> np.ndarray:
+            exposure = np.asarray(exposure, dtype=np.float64)[..., None]
+            return np.exp(
+                gammaln(r + n)
+                - gammaln(r)
+                - gammaln(n + 1)
+                + r * (np.log(alpha) - np.log(alpha + exposure))
+                + n * (np.log(exposure) - np.log(alpha + exposure))
+            )
+
+        survive = np.exp(s * (np.log(beta) - np.log(beta + t)))
+        tau = t * (_NODES + 1) / 2
+        density = s * np.exp(s * np.log(beta) - (s + 1) * np.log(beta + tau))
+        died = np.sum((t / 2 * _WEIGHTS * density)[:, None] * nbd(tau), axis=0)
+        return survive * nbd(t) + died
+
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
         r, alpha, s, beta = self.fitted().values()

@@ -1,0 +1,53 @@
+"""Predictions for a new customer agree with each other, and Gamma-Gamma's warning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clvcli.core.value import fit_spend_model
+from clvcli.models import BGBBFitter, BGNBDFitter, MBGNBDFitter, ParetoNBDFitter
+
+CONTINUOUS = [
+    (BGNBDFitter, {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+    (MBGNBDFitter, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
+    (ParetoNBDFitter, {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}),
+]
+
+
+@pytest.mark.parametrize(("model", "params"), CONTINUOUS, ids=lambda v: getattr(v, "name", ""))
+@pytest.mark.parametrize("t", [1.0, 39.0, 78.0])
+def test_pmf_sums_to_one_and_its_mean_is_the_expected_count(model, params, t):
+    fitted = model().set_params(params)
+    n = np.arange(0, 600)
+    pmf = fitted.probability_of_purchases(n, t)
+    assert np.all(pmf >= 0)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (n * pmf).sum() == pytest.approx(float(fitted.expected_purchases_new(t)), rel=1e-6)
+
+
+def test_bgbb_pmf_sums_to_one_and_its_mean_is_the_expected_count():
+    fitted = BGBBFitter().set_params(
+        {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    )
+    for n in (1, 6, 20):
+        x = np.arange(0, n + 1)
+        pmf = fitted.probability_of_purchases(x, n)
+        assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+        assert (x * pmf).sum() == pytest.approx(float(fitted.expected_purchases_new(n)), rel=1e-9)
+
+
+def test_bgnbd_probability_of_no_purchase_in_39_weeks_is_published():
+    fitted = BGNBDFitter().set_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    assert float(fitted.probability_of_purchases(0, 39.0)[()]) == pytest.approx(0.5737864, abs=1e-6)
+
+
+def test_gamma_gamma_warns_when_spend_follows_frequency():
+    rng = np.random.default_rng(5)
+    frequency = rng.integers(1, 20, 2000).astype(float)
+    monetary = 10 * frequency * rng.gamma(8, 1 / 8, 2000)
+    _, warnings = fit_spend_model(frequency, monetary)
+    assert len(warnings) == 1 and "correlated" in warnings[0]
+    independent = rng.gamma(6, 5, 2000)
+    _, warnings = fit_spend_model(frequency, independent)
+    assert warnings == []
