@@ -4,7 +4,9 @@ A month is 365.25 / 12 days whatever time unit the model was fitted in, so a 12-
 horizon means the same money for a model in days, weeks or months. Predicted CLV sums
 month by month: expected purchases in the month x expected spend x margin, discounted
 at the monthly rate equivalent to the annual one, (1 + d)^(1/12) - 1. The lifetime
-value is the same sum run for a century, by which time a positive discount rate has
+value uses the papers' closed form where there is one (Pareto/NBD's DET, BG/BB's
+DERT, with the same annual rate as a continuous or per-opportunity one) and otherwise
+the same monthly sum run for a century, by which time a positive discount rate has
 made the rest negligible.
 
 Predictions run on the distinct (x, t_x, T) rows and are mapped back to customers, so
@@ -132,6 +134,10 @@ def score(
     # Discount each step at its middle; for monthly steps that is the month's end.
     discount = (1 + monthly) ** -((previous_months + months) / 2 + 0.5)
     alive = np.asarray(purchases.p_alive(x, t_x, T))
+    if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
+        return _scores_from_closed_form(
+            purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
+        )
     cumulative_before = np.zeros(len(x))
     discounted = np.zeros(len(x))
     for month, factor in zip(months, discount, strict=True):
@@ -152,6 +158,39 @@ def score(
         p_alive=np.clip(_finite(p_alive), 0.0, 1.0),
         expected_avg_spend=spend_per_purchase,
         predicted_clv=predicted,
+    )
+
+
+def _scores_from_closed_form(
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    rows: DistinctRows,
+    alive: np.ndarray,
+    frequency: np.ndarray,
+    monetary_value: np.ndarray,
+    settings: ValueSettings,
+    units_per_month: float,
+) -> Scores:
+    """Lifetime value from DET or DERT; expected purchases are those of the century."""
+    x, t_x, T = rows.columns
+    per_month = np.log1p(monthly_discount_rate(settings.discount_rate))
+    if purchases.name == "bgbb":
+        rate = np.expm1(per_month / units_per_month)  # per opportunity
+    else:
+        rate = per_month / units_per_month  # continuous, per model time unit
+    discounted = np.asarray(purchases.discounted_expected_purchases(rate, x, t_x, T, p_alive=alive))
+    century = np.asarray(
+        purchases.expected_purchases(LIFETIME_MONTHS * units_per_month, x, t_x, T, p_alive=alive)
+    )
+    if spend is None:
+        spend_per_purchase = np.full(len(rows.inverse), np.nan)
+    else:
+        spend_per_purchase = spend.expected_spend(frequency, monetary_value)
+    return Scores(
+        expected_purchases=_finite(century[rows.inverse]),
+        p_alive=np.clip(_finite(alive[rows.inverse]), 0.0, 1.0),
+        expected_avg_spend=spend_per_purchase,
+        predicted_clv=_finite(discounted[rows.inverse]) * spend_per_purchase * settings.margin,
     )
 
 

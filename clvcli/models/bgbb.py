@@ -11,7 +11,7 @@ first, ``t_x`` the last such opportunity, ``n`` opportunities observed.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, gammaln, psi
+from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter
 
@@ -156,6 +156,23 @@ class BGBBFitter(Fitter):
             )
             return p_alive * np.exp(log_front - log_alive) * scale * span
         return np.exp(log_front - self._log_likelihood_rows(x, t_x, n)) * scale * span
+
+    def discounted_expected_purchases(
+        self,
+        rate: float,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        n: np.ndarray,
+        p_alive: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """DERT: every future opportunity's expected purchase, discounted at ``rate``
+        per opportunity (equation (14) of the paper, through P(alive))."""
+        al, be, ga, de = self.fitted().values()
+        x = np.asarray(x, dtype=np.float64)
+        n = np.asarray(n, dtype=np.float64)
+        alive = self.p_alive(x, t_x, n) if p_alive is None else p_alive
+        series = hyp2f1(1.0, de + n + 1, ga + de + n + 1, 1 / (1 + rate))
+        return alive * (al + x) / (al + be + n) * series / (1 + rate)
 
     def probability_of_purchases(self, x: int | np.ndarray, n: int) -> np.ndarray:
         """P(X(n) = x): x purchases in the first n opportunities of a new customer.
