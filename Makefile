@@ -39,7 +39,9 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/generate.py 1000000 bench/data
-	$(PY) bench/read_summary.py bench/data/tx_1000000.csv bench/data/tx_1000000.parquet
+	$(PY) bench/generate.py 10000000 bench/data
+	$(PY) bench/run.py bench/data/tx_1000000.csv bench/data/tx_1000000.parquet \
+		bench/data/tx_10000000.parquet bench/data/tx_10000000.csv
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

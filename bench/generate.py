@@ -72,9 +72,7 @@ def write(rows: int, out_dir: Path) -> tuple[Path, Path]:
     parquet_path = out_dir / f"tx_{rows}.parquet"
     if not (csv_path.exists() and parquet_path.exists()):
         table = simulate(rows)
-        pacsv.write_csv(
-            table, csv_path, write_options=pacsv.WriteOptions(quoting_style="none")
-        )
+        pacsv.write_csv(table, csv_path, write_options=pacsv.WriteOptions(quoting_style="none"))
         pq.write_table(table, parquet_path, compression="zstd")
     return csv_path, parquet_path
 

@@ -104,6 +104,11 @@ def read_transactions(
         skip_invalid=settings.skip_invalid,
         stdin=stdin,
     )
+    return parse_transactions(raw, settings)
+
+
+def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings()) -> Transactions:
+    """Parse and check the columns :func:`read_columns` found (ids, dates, amounts)."""
     customer_ids, customer = _customer_codes(raw.columns["customer"])
     try:
         day = parse_dates(raw.columns["date"], settings.dates)
@@ -154,31 +159,36 @@ def read_transactions(
 
 
 def _customer_codes(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct normalised ids and each row's code (-1 for an empty id)."""
+    """Sorted distinct normalised ids and each row's code (-1 for an empty id).
+
+    Hash the raw ids, normalise the distinct ones, hash again (normalising can merge
+    'C۰۰۴۲' and 'C0042'), and sort only the distinct values, all in Arrow kernels.
+    """
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())
     encoded = pc.dictionary_encode(column)
-    normalised = normalise_cells(encoded.dictionary).to_numpy(zero_copy_only=False)
-    normalised = np.where(pd_isnull(normalised), "", normalised).astype(object)
-    ids, remap = np.unique(normalised.astype(str), return_inverse=True)
+    normalised = pc.fill_null(normalise_cells(encoded.dictionary), "")
+    if pc.all(pc.equal(normalised, pc.fill_null(encoded.dictionary, ""))).as_py() is not False:
+        # Nothing changed, so the values are still distinct: skip the second hash.
+        distinct, to_distinct = normalised, np.arange(len(normalised))
+    else:
+        merged = pc.dictionary_encode(normalised)
+        distinct = merged.dictionary
+        to_distinct = merged.indices.to_numpy(zero_copy_only=False)
+    order = pc.sort_indices(distinct).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    ids = distinct.take(pa.array(order))
+    empty = np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))
+    if len(empty):
+        rank = np.where(rank == empty[0], -1, rank - (rank > empty[0]))
+        ids = pc.filter(ids, pc.not_equal(ids, ""))
+    raw_to_code = rank[to_distinct]
     null_rows = pc.is_null(encoded.indices).to_numpy(zero_copy_only=False)
     indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
-    codes = remap[indices] if len(remap) else np.zeros(len(indices), dtype=np.int64)
-    empty = ids == ""
-    if empty.any():
-        empty_code = int(np.flatnonzero(empty)[0])
-        codes = np.where(codes == empty_code, -1, codes - (codes > empty_code))
-        ids = ids[~empty]
+    codes = raw_to_code[indices] if len(raw_to_code) else np.zeros(len(indices), dtype=np.int64)
     codes = np.where(null_rows, -1, codes)
-    return ids.astype(object), codes.astype(np.int64)
-
-
-def pd_isnull(values: np.ndarray) -> np.ndarray:
-    return (
-        np.array([v is None for v in values], dtype=bool)
-        if values.dtype == object
-        else (np.zeros(len(values), dtype=bool))
-    )
+    return ids.to_numpy(zero_copy_only=False).astype(object), codes.astype(np.int64)
 
 
 def _drop_unused(

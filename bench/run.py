@@ -1,0 +1,138 @@
+"""`make bench`: clv compute end to end, phase by phase, against a one-pass floor.
+
+For each log it prints seconds and peak memory (the process's high-water mark after
+the phase) of read, parse, summary, fit, score, stages and write, the whole
+`clv compute FILE -o out.parquet` as users run it (with start-up), and the floor:
+DuckDB reading the same file and aggregating per customer (count of purchase days,
+first and last day, spend). Figures, not pass/fail: shared machines are noisy, and
+the ratio to a floor measured in the same run is what we track.
+
+Usage: python bench/run.py FILE [FILE ...]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PHASES = ("read", "parse", "summary", "fit", "score", "stages", "write")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phases(path: str) -> dict[str, tuple[float, float]]:
+    """Run compute's steps one by one in this process (call it in a fresh one)."""
+    import numpy as np
+
+    from clvcli.core.compute import COMPUTE_COLUMNS, model_history
+    from clvcli.core.summary import customer_table
+    from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score
+    from clvcli.io.readers import ReadSettings, parse_transactions
+    from clvcli.io.source import read_columns
+    from clvcli.io.writers import encode, write_atomic
+    from clvcli.lifecycle import assign_stages
+
+    out: dict[str, tuple[float, float]] = {}
+    clock = time.perf_counter()
+
+    def mark(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        out[name] = (now - clock, _peak_mb())
+        clock = time.perf_counter()
+
+    raw = read_columns(path, ReadSettings().given_columns())
+    mark("read")
+    transactions = parse_transactions(raw)
+    del raw
+    mark("parse")
+    table = customer_table(transactions, period="week")
+    frame = table.frame
+    mark("summary")
+    history = model_history("bgnbd", transactions, table)
+    frequency = frame["frequency"].to_numpy(np.float64)
+    monetary = frame["monetary_value"].to_numpy(np.float64)
+    purchases = fit_purchase_model("bgnbd", *history)
+    spend, _ = fit_spend_model(frequency, monetary)
+    mark("fit")
+    scores = score(purchases, spend, history, frequency, monetary, ValueSettings("week"))
+    frame["historical_clv"] = frame["total_spend"]
+    frame["expected_purchases"] = scores.expected_purchases
+    frame["p_alive"] = scores.p_alive
+    frame["expected_avg_spend"] = scores.expected_avg_spend
+    frame["predicted_clv"] = scores.predicted_clv
+    frame["total_clv"] = frame["historical_clv"] + np.nan_to_num(scores.predicted_clv)
+    mark("score")
+    since_first = (
+        np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
+    ).astype(np.int64)
+    frame["stage"] = assign_stages(
+        frame["orders"].to_numpy(),
+        frame["days_since_last"].to_numpy(),
+        since_first,
+        scores.p_alive,
+    )
+    mark("stages")
+    with tempfile.TemporaryDirectory() as folder:
+        write_atomic(str(Path(folder) / "out.parquet"), encode(frame[COMPUTE_COLUMNS], "parquet"))
+    mark("write")
+    return out
+
+
+def floor_seconds(path: str) -> float:
+    import duckdb
+
+    reader = "read_parquet" if path.endswith(".parquet") else "read_csv_auto"
+    query = (
+        "select customer_id, count(distinct date), min(date), max(date), sum(amount) "
+        f"from {reader}('{path}') group by customer_id"
+    )
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        duckdb.connect().execute(query).fetchall()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def end_to_end(path: str) -> tuple[float, float]:
+    clv = str(Path(sys.executable).parent / "clv")
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        subprocess.run(
+            [clv, "compute", path, "--period", "week", "-q", "-o", str(Path(folder) / "o.parquet")],
+            check=True,
+        )
+        seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main(paths: list[str]) -> None:
+    for path in paths:
+        result = subprocess.run(
+            [sys.executable, __file__, "--phases", path], check=True, capture_output=True, text=True
+        )
+        steps = json.loads(result.stdout)
+        floor = floor_seconds(path)
+        total, peak = end_to_end(path)
+        print(f"\n{Path(path).name}")
+        for name in PHASES:
+            seconds, memory = steps[name]
+            print(f"  {name:<8} {seconds:7.2f} s   peak {memory:7.0f} MB")
+        print(f"  clv compute end to end: {total:.2f} s, peak {peak:.0f} MB")
+        print(f"  floor (DuckDB read + per-customer aggregate): {floor:.2f} s")
+        print(f"  ratio to the floor: {total / floor:.1f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--phases"]:
+        print(json.dumps(phases(sys.argv[2])))
+    else:
+        main(sys.argv[1:])
