@@ -485,6 +485,9 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "summary",
     "holdout",
     "by_frequency",
+    "emit_sql",
+    "dialect",
+    "table",
 }
 COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate"}
 

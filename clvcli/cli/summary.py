@@ -12,7 +12,22 @@ from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 
 @shared_options("input", "model", "output")
 def summary_cmd(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    input_path: Annotated[
+        str | None, typer.Argument(metavar="[INPUT]", help=INPUT_HELP + " Not with --emit-sql.")
+    ] = None,
+    emit_sql: Annotated[
+        bool,
+        typer.Option(
+            "--emit-sql",
+            help="Print SQL that computes this summary inside a warehouse (see --dialect).",
+        ),
+    ] = False,
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="SQL dialect: duckdb, postgres, spark, bigquery.")
+    ] = "duckdb",
+    table: Annotated[
+        str | None, typer.Option("--table", help="Table of transactions, for --emit-sql.")
+    ] = None,
     calibration_end: Annotated[
         str | None,
         typer.Option(
@@ -28,8 +43,18 @@ def summary_cmd(
     Field convention: frequency counts repeat purchase days; recency and T are in
     --period units; monetary_value is the mean of the repeat purchases.
 
+    With --emit-sql, prints a query computing the same columns from a warehouse table
+    (--table, and --customer-col/--date-col/--amount-col for its column names).
+
     Example: clv summary sales.csv --period week --calibration-end 2024-06-30
     """
+    if emit_sql:
+        _emit_sql(opts, dialect, table, input_path)
+        return
+    if input_path is None:
+        from clvcli.errors import UsageError
+
+        raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import MODELS
@@ -64,3 +89,33 @@ def summary_cmd(
         title="RFM summary",
         what="customers",
     )
+
+
+def _emit_sql(opts: RunOptions, dialect: str, table: str | None, input_path: str | None) -> None:
+    import sys
+
+    from clvcli.cli.common import parse_option_date
+    from clvcli.core.sql import summary_sql
+    from clvcli.errors import UsageError
+    from clvcli.io.writers import write_atomic
+
+    if table is None:
+        raise UsageError("--emit-sql needs --table NAME (the warehouse table of transactions)")
+    if input_path is not None:
+        raise UsageError("--emit-sql reads no INPUT; name the warehouse table with --table")
+    import numpy as np
+
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    sql = summary_sql(
+        dialect=dialect,
+        table=table,
+        customer_col=opts.customer_col or "customer_id",
+        date_col=opts.date_col or "date",
+        amount_col=opts.amount_col or "amount",
+        period=opts.period,
+        as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
+    )
+    if opts.output:
+        write_atomic(opts.output, sql.encode("utf-8"))
+    else:
+        sys.stdout.write(sql)

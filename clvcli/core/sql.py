@@ -1,0 +1,122 @@
+"""The RFM summary as SQL, to run inside the user's warehouse or Spark cluster.
+
+The heavy step of CLV is one pass over every transaction; the models need only the
+per-customer summary. `clv summary --emit-sql` prints a query that computes that
+summary where the data already lives, with clv's own rules: customer ids trimmed and
+their Persian and Arabic-Indic digits read as ASCII, refunds netted per customer and
+day, a day whose refunds bring it to zero or below not a purchase, field-convention
+frequency, recency, T and monetary_value in --period units. Its result has the
+columns of `clv summary` and can be passed back with `--summary FILE`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clvcli.core.periods import days_per
+from clvcli.errors import UsageError
+from clvcli.io.text import ARABIC_INDIC_DIGITS, PERSIAN_DIGITS
+
+DIALECTS = ("duckdb", "postgres", "spark", "bigquery")
+_IDENTIFIER = re.compile(r"^[A-Za-z_\u0600-\u06FF][\w\u0600-\u06FF$ -]*$")
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    quote: str
+    text: str
+    days_between: str  # format with {later} and {earlier}
+
+
+_DIALECTS = {
+    "duckdb": _Dialect('"', "VARCHAR", "DATE_DIFF('day', {earlier}, {later})"),
+    "postgres": _Dialect('"', "TEXT", "({later} - {earlier})"),
+    "spark": _Dialect("`", "STRING", "DATEDIFF({later}, {earlier})"),
+    "bigquery": _Dialect("`", "STRING", "DATE_DIFF({later}, {earlier}, DAY)"),
+}
+
+
+def _quoted(name: str, dialect: _Dialect, what: str) -> str:
+    """A validated identifier, quoted; ``schema.table`` keeps its parts."""
+    parts = name.split(".")
+    for part in parts:
+        if not _IDENTIFIER.match(part):
+            raise UsageError(
+                f"{what} '{name}' is not a plain identifier",
+                "use letters, digits, underscores, spaces or hyphens (schema.table is fine)",
+            )
+    return ".".join(f"{dialect.quote}{part}{dialect.quote}" for part in parts)
+
+
+def summary_sql(
+    *,
+    dialect: str,
+    table: str,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    period: str = "day",
+    as_of: str | None = None,
+) -> str:
+    """The query; ``as_of`` is an ISO date (default: the last date in the table)."""
+    if dialect not in _DIALECTS:
+        raise UsageError(f"unknown --dialect '{dialect}'", "use " + ", ".join(DIALECTS))
+    if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
+    d = _DIALECTS[dialect]
+    source = _quoted(table, d, "--table")
+    customer = _quoted(customer_col, d, "--customer-col")
+    day = _quoted(date_col, d, "--date-col")
+    amount = _quoted(amount_col, d, "--amount-col")
+    unit = repr(days_per(period))
+    digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS
+    end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
+    days = d.days_between.format
+    return f"""-- RFM summary as clv computes it: period {period}, as of {as_of or "the last date"}.
+WITH daily AS (
+  SELECT
+    TRIM(TRANSLATE(CAST({customer} AS {d.text}), '{digits}', '{"0123456789" * 2}')) AS customer_id,
+    CAST({day} AS DATE) AS day,
+    SUM({amount}) AS net,
+    MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
+  FROM {source}
+  WHERE {customer} IS NOT NULL AND {day} IS NOT NULL AND {amount} IS NOT NULL
+  GROUP BY 1, 2
+),
+bounds AS (
+  SELECT {end} AS as_of
+),
+occasions AS (
+  SELECT
+    daily.customer_id,
+    daily.day,
+    GREATEST(daily.net, 0) AS value,
+    ROW_NUMBER() OVER (PARTITION BY daily.customer_id ORDER BY daily.day) AS nth
+  FROM daily CROSS JOIN bounds
+  WHERE daily.customer_id <> ''
+    AND daily.day <= bounds.as_of
+    AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
+),
+customers AS (
+  SELECT
+    customer_id,
+    MIN(day) AS first_purchase,
+    MAX(day) AS last_purchase,
+    COUNT(*) AS orders,
+    SUM(value) AS occasion_total,
+    SUM(CASE WHEN nth = 1 THEN value ELSE 0 END) AS first_value
+  FROM occasions
+  GROUP BY customer_id
+)
+SELECT
+  customers.customer_id,
+  customers.orders - 1 AS frequency,
+  {days(later="customers.last_purchase", earlier="customers.first_purchase")} / {unit} AS recency,
+  {days(later="bounds.as_of", earlier="customers.first_purchase")} / {unit} AS {d.quote}T{d.quote},
+  CASE WHEN customers.orders > 1
+    THEN (customers.occasion_total - customers.first_value) / (customers.orders - 1)
+    ELSE 0 END AS monetary_value
+FROM customers CROSS JOIN bounds
+ORDER BY customers.customer_id;
+"""
