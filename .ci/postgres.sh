@@ -11,6 +11,8 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+# The server runs as postgres, which may not enter the caller's directory.
+cd /
 case $action in
   start)
     mkdir -p "$data"
