@@ -9,6 +9,7 @@ from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
 from clvcli.core.compute import MODELS, ComputeSettings, check_margin
 from clvcli.core.periods import PERIODS
+from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
@@ -111,6 +112,25 @@ def compute_settings(opts: RunOptions) -> ComputeSettings:
         rules=stage_rules(opts),
         saved=load_params(opts.params),
     )
+
+
+def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTable:
+    """A per-customer summary file (from clv summary or its SQL), in --period units."""
+    from clvcli.io.results import read_summary
+    from clvcli.io.source import load_input
+
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    with reporter.progress("reading the summary"):
+        return read_summary(load_input(path), period=opts.period, as_of=as_of)
+
+
+def one_source(input_path: str | None, summary_path: str | None) -> None:
+    """Exactly one of INPUT and --summary FILE."""
+    if (input_path is None) == (summary_path is None):
+        raise UsageError(
+            "give a transaction log as INPUT or a per-customer summary with --summary FILE",
+            "not both, and not neither",
+        )
 
 
 def load_transactions(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +52,10 @@ TABLE_DROP_ORDER = [
 
 @shared_options("input", "model", "stages", "output")
 def compute_cmd(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
+    summary_path: Annotated[
+        str | None, typer.Option("--summary", metavar="FILE", help=SUMMARY_HELP)
+    ] = None,
     *,
     opts: RunOptions,
 ) -> None:
@@ -60,16 +63,22 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
-    from clvcli.cli.common import compute_settings, load_transactions
+    from clvcli.cli.common import compute_settings, load_summary, load_transactions, one_source
     from clvcli.cli.output import resolve_format
-    from clvcli.core.compute import compute_clv
+    from clvcli.core.compute import compute_clv, compute_from_table
 
+    one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
-    transactions = load_transactions(input_path, opts, reporter)
-    with reporter.progress("computing customer values"):
-        result = compute_clv(transactions, settings)
+    if summary_path is not None:
+        table = load_summary(summary_path, opts, reporter)
+        with reporter.progress("computing customer values"):
+            result = compute_from_table(table, settings)
+    else:
+        transactions = load_transactions(input_path, opts, reporter)
+        with reporter.progress("computing customer values"):
+            result = compute_clv(transactions, settings)
     reporter.warn(result.warnings)
     emit_customers(result.frame, opts, reporter)
 

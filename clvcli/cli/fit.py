@@ -8,14 +8,17 @@ from typing import Annotated, Any
 import typer
 
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
 FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
 
 
 @shared_options("input", "model", "output")
 def fit_cmd(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
+    summary_path: Annotated[
+        str | None, typer.Option("--summary", metavar="FILE", help=SUMMARY_HELP)
+    ] = None,
     *,
     opts: RunOptions,
 ) -> None:
@@ -26,17 +29,29 @@ def fit_cmd(
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
-    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
+    from clvcli.cli.common import (
+        check_model_options,
+        load_summary,
+        load_transactions,
+        one_source,
+        parse_option_date,
+    )
     from clvcli.cli.output import resolve_format
-    from clvcli.core.fitting import fit_report
+    from clvcli.core.fitting import fit_report, fit_report_from_table
 
+    one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
     model = check_model_options(opts, allowed=FIT_MODELS)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     fmt = resolve_format(opts)
-    transactions = load_transactions(input_path, opts, reporter)
-    with reporter.progress(f"fitting {model}"):
-        report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
+    if summary_path is not None:
+        table = load_summary(summary_path, opts, reporter)
+        with reporter.progress(f"fitting {model}"):
+            report, warnings = fit_report_from_table(table, model)
+    else:
+        transactions = load_transactions(input_path, opts, reporter)
+        with reporter.progress(f"fitting {model}"):
+            report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
     reporter.warn(warnings)
     _emit_report(report, fmt, opts, reporter)
 

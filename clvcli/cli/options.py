@@ -25,6 +25,10 @@ from clvcli.errors import UsageError
 DEFAULT_CONFIG = "clv.toml"
 STDIN = "-"
 INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
+SUMMARY_HELP = (
+    "Start from a per-customer summary (clv summary, or its --emit-sql query's result) "
+    "instead of transactions; its recency and T are in --period units."
+)
 INPUT_PANEL = "Input"
 MODEL_PANEL = "Model"
 STAGE_PANEL = "Stage rules"
@@ -486,6 +490,7 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "holdout",
     "by_frequency",
     "emit_sql",
+    "summary_path",
     "dialect",
     "table",
 }

@@ -47,17 +47,23 @@ def segment_cmd(
         raise UsageError(f"--stage: {exc}") from None
     from clvcli.cli.common import compute_settings, load_transactions
     from clvcli.cli.output import emit, resolve_format
-    from clvcli.core.compute import compute_clv
+    from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.core.segments import filter_stages, stage_summary
-    from clvcli.io.results import is_customer_values, read_customer_values
+    from clvcli.io.results import is_customer_values, is_summary, read_customer_values, read_summary
     from clvcli.io.source import load_input, peek_header
 
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
     loaded = load_input(input_path)
-    if is_customer_values(peek_header(loaded, encoding=opts.encoding)):
+    header = peek_header(loaded, encoding=opts.encoding)
+    if is_customer_values(header):
         frame = read_customer_values(loaded)
+    elif is_summary(header):
+        table = read_summary(loaded, period=opts.period, as_of=settings.as_of)
+        result = compute_from_table(table, settings)
+        reporter.warn(result.warnings)
+        frame = result.frame
     else:
         transactions = load_transactions(loaded, opts, reporter)
         result = compute_clv(transactions, settings)

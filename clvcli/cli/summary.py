@@ -61,6 +61,7 @@ def summary_cmd(
     from clvcli.core.summary import (
         HOLDOUT_COLUMNS,
         SUMMARY_COLUMNS,
+        SUMMARY_EXTRA,
         calibration_table,
         customer_table,
     )
@@ -74,18 +75,18 @@ def summary_cmd(
     with reporter.progress("summarising customers"):
         if end is None:
             table = customer_table(transactions, as_of=as_of, period=opts.period)
-            columns = SUMMARY_COLUMNS
+            columns = SUMMARY_COLUMNS + SUMMARY_EXTRA
         else:
             table = calibration_table(
                 transactions, calibration_end=end, as_of=as_of, period=opts.period
             )
-            columns = SUMMARY_COLUMNS + HOLDOUT_COLUMNS
+            columns = SUMMARY_COLUMNS + SUMMARY_EXTRA + HOLDOUT_COLUMNS
     reporter.warn(transactions.warnings + table.warnings)
     emit(
         table.frame[columns],
         opts,
         reporter,
-        money=("monetary_value", "monetary_value_holdout"),
+        money=("monetary_value", "total_spend", "monetary_value_holdout"),
         title="RFM summary",
         what="customers",
     )

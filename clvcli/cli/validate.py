@@ -8,14 +8,23 @@ from typing import Annotated, Any
 import typer
 
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
 VALIDATE_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "all")
 
 
 @shared_options("input", "model", "output")
 def validate_cmd(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
+    summary_path: Annotated[
+        str | None,
+        typer.Option(
+            "--summary",
+            metavar="FILE",
+            help=SUMMARY_HELP
+            + " It must hold the holdout columns (clv summary --calibration-end).",
+        ),
+    ] = None,
     holdout: Annotated[
         str | None,
         typer.Option("--holdout", help="Length of the holdout at the end: 39w, 6m, 90d, 1y."),
@@ -43,12 +52,27 @@ def validate_cmd(
     Example: clv validate sales.csv --holdout 39w --period week --model all
     """
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
-    from clvcli.cli.output import emit, resolve_format
+    from clvcli.cli.output import resolve_format
     from clvcli.core.validation import all_models, holdout_days, validate_models
     from clvcli.errors import UsageError
 
     reporter = Reporter(opts.quiet)
     model = check_model_options(opts, allowed=VALIDATE_MODELS)
+    models = all_models() if model == "all" else [model]
+    if summary_path is not None:
+        from clvcli.cli.common import load_summary, one_source
+        from clvcli.core.validation import validate_table
+
+        one_source(input_path, summary_path)
+        fmt = resolve_format(opts)
+        table = load_summary(summary_path, opts, reporter)
+        with reporter.progress("fitting and predicting the holdout"):
+            report, warnings = validate_table(table, models, table.as_of)
+        reporter.warn(warnings)
+        _show(report, fmt, opts, reporter, by_frequency)
+        return
+    if input_path is None:
+        raise UsageError("give a transaction log as INPUT or a calibration summary with --summary")
     if (holdout is None) == (calibration_end is None):
         raise UsageError("give the holdout as --holdout 39w (or 6m) or as --calibration-end DATE")
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
@@ -59,12 +83,19 @@ def validate_cmd(
     if end is None:
         last = as_of if as_of is not None else int(transactions.day.max())
         end = int(last - round(span))
-    models = all_models() if model == "all" else [model]
     with reporter.progress("fitting and predicting the holdout"):
         report, warnings = validate_models(
             transactions, models, period=opts.period, calibration_end=end, as_of=as_of
         )
     reporter.warn(warnings)
+    _show(report, fmt, opts, reporter, by_frequency)
+
+
+def _show(
+    report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter, by_frequency: bool
+):
+    from clvcli.cli.output import emit
+
     if fmt == "json":
         _write_json(report, opts)
         return

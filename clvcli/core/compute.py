@@ -87,23 +87,46 @@ def check_margin(margin: float) -> float:
 
 def compute_clv(transactions: Transactions, settings: ComputeSettings) -> CustomerValues:
     """Summary columns, historical CLV, model columns and the stage of every customer."""
+    period = settings.saved["period"] if settings.saved is not None else settings.period
+    table = customer_table(transactions, as_of=settings.as_of, period=period)
+    table.warnings = transactions.warnings + table.warnings
+    return compute_from_table(table, settings, transactions)
+
+
+def compute_from_table(
+    table: CustomerTable, settings: ComputeSettings, transactions: Transactions | None = None
+) -> CustomerValues:
+    """The compute table from a per-customer summary (with or without its transactions).
+
+    BG/BB needs the transactions (it counts purchase periods); the other models need
+    only the summary.
+    """
     check_margin(settings.margin)
-    model, period = settings.model, settings.period
+    model = settings.model
     if settings.saved is not None:
-        model, period = settings.saved["model"], settings.saved["period"]
+        model = settings.saved["model"]
+        if settings.saved["period"] != table.period:
+            raise UsageError(
+                f"the parameters were fitted with --period {settings.saved['period']}, "
+                f"the summary is in {table.period}s",
+                f"pass --period {settings.saved['period']}",
+            )
     if model not in MODELS:
         raise UsageError(f"--model {model} is not a purchase model", "use " + ", ".join(MODELS))
+    if model == "bgbb" and transactions is None:
+        raise UsageError(
+            "--model bgbb counts purchase periods, which a summary does not hold",
+            "give the transaction log, or another --model",
+        )
     value_settings = ValueSettings(
-        period, settings.horizon, settings.discount_rate, settings.margin
+        table.period, settings.horizon, settings.discount_rate, settings.margin
     )
     value_settings.check()
-    table = customer_table(transactions, as_of=settings.as_of, period=period)
     frame = table.frame
     frame["historical_clv"] = frame["total_spend"] * settings.margin
     for column in MODEL_COLUMNS:
         frame[column] = np.nan
-    warnings = transactions.warnings + table.warnings
-    result = CustomerValues(frame, table.as_of, warnings)
+    result = CustomerValues(frame, table.as_of, list(table.warnings))
     if model != "none":
         _predict(transactions, table, model, settings, value_settings, result)
     predicted = frame["predicted_clv"].to_numpy()
@@ -125,7 +148,7 @@ def compute_clv(transactions: Transactions, settings: ComputeSettings) -> Custom
 
 
 def model_history(
-    model: str, transactions: Transactions, table: CustomerTable
+    model: str, transactions: Transactions | None, table: CustomerTable
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (x, t_x, T) a model reads for the customers of ``table``, in its order.
 
@@ -138,6 +161,8 @@ def model_history(
             frame["recency"].to_numpy(np.float64),
             frame["T"].to_numpy(np.float64),
         )
+    if transactions is None or table.codes is None:
+        raise UsageError("--model bgbb needs the transaction log, not a summary")
     codes = table.codes
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
@@ -160,7 +185,7 @@ def load_models(saved: dict[str, Any]) -> tuple[Fitter, GammaGammaFitter | None]
 
 
 def _predict(
-    transactions: Transactions,
+    transactions: Transactions | None,
     table: CustomerTable,
     model: str,
     settings: ComputeSettings,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from clvcli.core.compute import model_history
-from clvcli.core.summary import customer_table
+from clvcli.core.summary import CustomerTable, customer_table
 from clvcli.core.value import fit_purchase_model, fit_spend_model
 from clvcli.errors import ModelError
 from clvcli.io.readers import Transactions
@@ -24,10 +24,19 @@ def fit_report(
     one is possible, so that `clv compute --params` can score without refitting.
     """
     table = customer_table(transactions, as_of=as_of, period=period)
+    table.warnings = transactions.warnings + table.warnings
+    return fit_report_from_table(table, model, transactions)
+
+
+def fit_report_from_table(
+    table: CustomerTable, model: str, transactions: Transactions | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`fit_report` for a per-customer summary (BG/BB needs the transactions)."""
+    period = table.period
     frame = table.frame
     frequency = frame["frequency"].to_numpy(np.float64)
     monetary = frame["monetary_value"].to_numpy(np.float64)
-    warnings = list(transactions.warnings + table.warnings)
+    warnings = list(table.warnings)
     head = {
         "model": model,
         "period": period,

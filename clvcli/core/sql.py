@@ -108,6 +108,12 @@ customers AS (
     SUM(CASE WHEN nth = 1 THEN value ELSE 0 END) AS first_value
   FROM occasions
   GROUP BY customer_id
+),
+spend AS (
+  SELECT daily.customer_id, SUM(daily.net) AS total_spend
+  FROM daily CROSS JOIN bounds
+  WHERE daily.day <= bounds.as_of
+  GROUP BY daily.customer_id
 )
 SELECT
   customers.customer_id,
@@ -116,7 +122,12 @@ SELECT
   {days(later="bounds.as_of", earlier="customers.first_purchase")} / {unit} AS {d.quote}T{d.quote},
   CASE WHEN customers.orders > 1
     THEN (customers.occasion_total - customers.first_value) / (customers.orders - 1)
-    ELSE 0 END AS monetary_value
+    ELSE 0 END AS monetary_value,
+  customers.first_purchase,
+  customers.last_purchase,
+  customers.orders,
+  spend.total_spend
 FROM customers CROSS JOIN bounds
+JOIN spend ON spend.customer_id = customers.customer_id
 ORDER BY customers.customer_id;
 """

@@ -19,6 +19,8 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions
 
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+# What else `clv summary` writes, so that compute can start from a summary file.
+SUMMARY_EXTRA = ["first_purchase", "last_purchase", "orders", "total_spend"]
 HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import DAYS_PER_MONTH, days_per
-from clvcli.core.summary import calibration_table
+from clvcli.core.summary import CustomerTable, calibration_table
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
@@ -55,15 +55,39 @@ def validate_models(
     table = calibration_table(
         transactions, calibration_end=calibration_end, as_of=as_of, period=period
     )
+    table.warnings = transactions.warnings + table.warnings
+    return validate_table(table, models, calibration_end, transactions)
+
+
+def validate_table(
+    table: CustomerTable,
+    models: list[str],
+    calibration_end: int,
+    transactions: Transactions | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`validate_models` on a calibration summary with holdout columns."""
+    missing = [c for c in ("frequency_holdout", "duration_holdout") if c not in table.frame]
+    if missing:
+        raise UsageError(
+            "the summary has no holdout columns (" + ", ".join(missing) + ")",
+            "write it with clv summary --calibration-end DATE",
+        )
+    warnings = list(table.warnings)
+    if transactions is None and "bgbb" in models:
+        models = [m for m in models if m != "bgbb"]
+        if not models:
+            raise UsageError("--model bgbb needs the transaction log, not a summary")
+        warnings.append("bgbb counts purchase periods, which a summary does not hold: left out")
     frame = table.frame
+    period = table.period
+    holdout_days = float(frame["duration_holdout"].iloc[0]) * days_per(period) if len(frame) else 0
     report: dict[str, Any] = {
         "period": period,
         "calibration_end": str(np.datetime64(calibration_end, "D")),
-        "holdout_end": str(np.datetime64(table.as_of, "D")),
+        "holdout_end": str(np.datetime64(calibration_end + round(holdout_days), "D")),
         "customers": len(frame),
         "models": {},
     }
-    warnings = list(transactions.warnings + table.warnings)
     frequency = frame["frequency"].to_numpy(np.int64)
     for name in models:
         try:

@@ -13,7 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.core.compute import COMPUTE_COLUMNS
-from clvcli.errors import InputError
+from clvcli.core.periods import days_per
+from clvcli.core.summary import CustomerTable
+from clvcli.errors import InputError, UsageError
 from clvcli.io.source import LoadedInput, read_table
 from clvcli.lifecycle import STAGES
 
@@ -52,6 +54,8 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
 
 
 def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
+    as_number = name.endswith("#number")
+    name = name.removesuffix("#number")
     if name in _TEXT:
         return column.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
     try:
@@ -70,8 +74,122 @@ def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
         raise InputError(
             f"{source}: column '{name}' has values clv did not write ({exc})"
         ) from None
-    if name in ("orders", "days_since_last", "frequency"):
+    if name in ("orders", "days_since_last", "frequency") and not as_number:
         if np.isnan(values).any():
             raise InputError(f"{source}: column '{name}' has empty cells")
         return values.astype(np.int64)
     return values
+
+
+SUMMARY_REQUIRED = ("customer_id", "frequency", "recency", "T", "monetary_value")
+_SUMMARY_NUMBERS = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "orders",
+    "total_spend",
+    "frequency_holdout",
+    "monetary_value_holdout",
+    "duration_holdout",
+)
+
+
+def is_summary(header: list[str]) -> bool:
+    """Whether a header is that of `clv summary` (or of the SQL it emits)."""
+    names = {name.strip() for name in header}
+    return set(SUMMARY_REQUIRED) <= names and "stage" not in names
+
+
+def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> CustomerTable:
+    """A per-customer summary file as the table compute and the models start from.
+
+    Its recency and T are in ``period`` units. Dates come from first_purchase and
+    last_purchase when present, else from ``as_of`` (then required) and T, recency.
+    """
+    table = read_table(loaded)
+    missing = [c for c in SUMMARY_REQUIRED if c not in table.column_names]
+    if missing:
+        raise InputError(
+            f"{loaded.name}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
+            f"missing: {', '.join(missing)}",
+            "write one with clv summary, or with the SQL of clv summary --emit-sql",
+        )
+    data: dict[str, np.ndarray] = {
+        "customer_id": table.column("customer_id")
+        .cast(pa.string())
+        .to_numpy(zero_copy_only=False)
+        .astype(object)
+    }
+    for name in _SUMMARY_NUMBERS:
+        if name in table.column_names:
+            data[name] = _typed(table.column(name).combine_chunks(), name + "#number", loaded.name)
+    _check_summary(data, loaded.name)
+    unit = days_per(period)
+    warnings: list[str] = []
+    if "first_purchase" in table.column_names:
+        first = _typed(
+            table.column("first_purchase").combine_chunks(), "first_purchase", loaded.name
+        )
+        first = first.astype("datetime64[D]").astype(np.int64)
+        implied = first + np.round(data["T"] * unit).astype(np.int64)
+        end = int(implied.max()) if as_of is None else as_of
+    elif as_of is not None:
+        end = as_of
+        first = end - np.round(data["T"] * unit).astype(np.int64)
+    else:
+        raise UsageError(
+            f"{loaded.name}: this summary has no first_purchase column, so give its --as-of",
+            None,
+        )
+    last = first + np.round(data["recency"] * unit).astype(np.int64)
+    frequency = np.round(data["frequency"]).astype(np.int64)
+    orders = np.round(data.get("orders", frequency + 1)).astype(np.int64)
+    spend = data.get("total_spend")
+    if spend is None:
+        spend = np.full(len(frequency), np.nan)
+        warnings.append(f"{loaded.name}: no total_spend column, so historical CLV is left empty")
+    frame = pd.DataFrame(
+        {
+            "customer_id": data["customer_id"],
+            "first_purchase": first.astype("datetime64[D]"),
+            "last_purchase": last.astype("datetime64[D]"),
+            "orders": orders,
+            "total_spend": spend,
+            "avg_order_value": spend / np.maximum(orders, 1),
+            "days_since_last": (end - last).astype(np.int64),
+            "frequency": frequency,
+            "recency": data["recency"],
+            "T": data["T"],
+            "monetary_value": data["monetary_value"],
+        }
+    )
+    for name in ("frequency_holdout", "monetary_value_holdout", "duration_holdout"):
+        if name in data:
+            frame[name] = data[name]
+    if "channel" in table.column_names:
+        frame["channel"] = (
+            table.column("channel").cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
+        )
+    order = np.argsort(frame["customer_id"].to_numpy().astype(str), kind="stable")
+    return CustomerTable(frame.iloc[order].reset_index(drop=True), end, period, warnings)
+
+
+def _check_summary(data: dict[str, np.ndarray], source: str) -> None:
+    """One clear error for the first row a model could not use."""
+    frequency, recency, T = data["frequency"], data["recency"], data["T"]
+    checks = (
+        ("customer_id", np.array([not str(v).strip() for v in data["customer_id"]])),
+        ("frequency", ~np.isfinite(frequency) | (frequency < 0) | (frequency % 1 != 0)),
+        ("recency", ~np.isfinite(recency) | (recency < 0)),
+        ("T", ~np.isfinite(T) | (recency > T + 1e-6)),
+        ("monetary_value", ~np.isfinite(data["monetary_value"]) | (data["monetary_value"] < 0)),
+    )
+    for column, bad in checks:
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{source}: row {row + 1}, column '{column}': a value a summary cannot hold "
+                f"({int(bad.sum())} such rows)",
+                "frequency is a whole number >= 0, 0 <= recency <= T, monetary_value >= 0",
+            )

@@ -88,7 +88,10 @@ def test_segment_summary_of_the_sample_adds_up(clv):
 
 def test_summary_has_the_model_columns(clv, log):
     result = clv("summary", log, "--period", "week")
-    assert result.stdout.splitlines()[0] == "customer_id,frequency,recency,T,monetary_value"
+    assert result.stdout.splitlines()[0] == (
+        "customer_id,frequency,recency,T,monetary_value,first_purchase,last_purchase,orders,"
+        "total_spend"
+    )
     a = rows(result.stdout)[0]
     assert a["frequency"] == "3"
     assert float(a["recency"]) == pytest.approx(182 / 7)

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import SAMPLE
 
-COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "orders", "total_spend"]
 
 
 def clv_summary(clv, *options: str) -> pd.DataFrame:
@@ -36,9 +36,12 @@ def emitted(clv, *options: str) -> str:
 
 
 def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
-    theirs = theirs[COLUMNS].sort_values("customer_id").reset_index(drop=True)
-    ours = ours[COLUMNS].sort_values("customer_id").reset_index(drop=True)
+    dates = ["first_purchase", "last_purchase"]
+    theirs = theirs[COLUMNS + dates].sort_values("customer_id").reset_index(drop=True)
+    ours = ours[COLUMNS + dates].sort_values("customer_id").reset_index(drop=True)
     assert list(theirs["customer_id"]) == list(ours["customer_id"])
+    for column in ("first_purchase", "last_purchase"):
+        assert [str(v)[:10] for v in theirs[column]] == list(ours[column])
     for column in COLUMNS[1:]:
         np.testing.assert_allclose(
             theirs[column].astype(float), ours[column].astype(float), rtol=1e-9, atol=0.006
