@@ -50,13 +50,16 @@ def segment_cmd(
     from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.core.segments import filter_stages, stage_summary
     from clvcli.io.results import is_customer_values, is_summary, read_customer_values, read_summary
-    from clvcli.io.source import load_input, peek_header
+    from clvcli.io.source import is_many, load_input, peek_header
 
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
-    loaded = load_input(input_path)
-    header = peek_header(loaded, encoding=opts.encoding)
+    if is_many(input_path):
+        loaded, header = input_path, []
+    else:
+        loaded = load_input(input_path)
+        header = peek_header(loaded, encoding=opts.encoding)
     if is_customer_values(header):
         frame = read_customer_values(loaded)
     elif is_summary(header):

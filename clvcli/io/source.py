@@ -8,6 +8,7 @@ empty, not text, not UTF-8, broken archive, fake Parquet, ragged rows.
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import io
 import os
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -86,7 +88,13 @@ def read_columns(
     skip_invalid: bool = False,
     stdin: io.BufferedIOBase | None = None,
 ) -> RawColumns:
-    """Read the customer, date, amount (and channel) columns of an input."""
+    """Read the customer, date, amount (and channel) columns of an input.
+
+    A directory, or a glob such as ``exports/*.parquet``, stands for all the files in
+    it (a partitioned export), read one after another and joined.
+    """
+    if isinstance(path, str) and is_many(path):
+        return _read_many(path, given, encoding, delimiter, skip_invalid)
     loaded = path if isinstance(path, LoadedInput) else load_input(path, stdin)
     if loaded.is_parquet:
         return _read_parquet(loaded.data, loaded.name, given)
@@ -155,6 +163,73 @@ def _text_of(loaded: LoadedInput, encoding: str | None) -> bytes:
             "check the file, or give it a .csv name if it is text",
         )
     return _to_utf8(loaded.data, loaded.name, encoding)
+
+
+_PART_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zip")
+
+
+def is_many(path: str) -> bool:
+    """Whether INPUT names several files: a directory or a glob pattern."""
+    return path != STDIN and (os.path.isdir(path) or glob.has_magic(path))
+
+
+def input_files(path: str) -> list[str]:
+    """The files a directory or glob stands for, sorted so the order never varies."""
+    if os.path.isdir(path):
+        found = [
+            os.path.join(path, name)
+            for name in os.listdir(path)
+            if name.lower().endswith(_PART_SUFFIXES) and not name.startswith((".", "_"))
+        ]
+    else:
+        found = [name for name in glob.glob(path, recursive=True) if os.path.isfile(name)]
+    if not found:
+        where = "is a directory with no" if os.path.isdir(path) else "matches no"
+        raise InputError(
+            f"{path}: {where} CSV or Parquet files", "name a file, a folder of files or a glob"
+        )
+    return sorted(found)
+
+
+def _read_many(
+    path: str,
+    given: dict[str, str | None],
+    encoding: str | None,
+    delimiter: str | None,
+    skip_invalid: bool,
+) -> RawColumns:
+    parts = [
+        read_columns(name, given, encoding=encoding, delimiter=delimiter, skip_invalid=skip_invalid)
+        for name in input_files(path)
+    ]
+    roles = [role for role in ("customer", "date", "amount", "channel") if role in parts[0].columns]
+    if any(set(part.columns) != set(roles) for part in parts):
+        raise InputError(
+            f"{path}: the files do not all have a channel column",
+            "give files with the same columns, or name them with --channel-col",
+        )
+    columns = {}
+    for role in roles:
+        arrays = [part.columns[role] for part in parts]
+        if len({a.type for a in arrays}) > 1:
+            arrays = [a.cast(pa.string()) for a in arrays]
+        columns[role] = pa.concat_arrays(arrays)
+    starts = np.cumsum([0] + [part.num_rows for part in parts])
+
+    def locate(row: int) -> str:
+        index = int(np.searchsorted(starts, row, side="right")) - 1
+        part = parts[index]
+        return f"file {part.source}, {part.locate(row - int(starts[index]))}"
+
+    first = parts[0]
+    return RawColumns(
+        path,
+        first.header,
+        first.choice,
+        columns,
+        locate,
+        sum(part.ragged_skipped for part in parts),
+    )
 
 
 def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:

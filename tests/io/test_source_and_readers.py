@@ -661,5 +661,8 @@ def test_missing_file(tmp_path):
     assert str(read_error(path)) == f"{path}: no such file"
 
 
-def test_directory(tmp_path):
-    assert str(read_error(str(tmp_path))) == f"{tmp_path}: is a directory, not a file"
+def test_empty_directory(tmp_path):
+    # A directory is a partitioned export; one with nothing to read is an error.
+    assert str(read_error(str(tmp_path))) == (
+        f"{tmp_path}: is a directory with no CSV or Parquet files"
+    )
