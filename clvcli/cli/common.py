@@ -124,6 +124,23 @@ def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTab
         return read_summary(load_input(path), period=opts.period, as_of=as_of)
 
 
+def uses_duckdb(opts: RunOptions) -> bool:
+    if opts.engine not in ("arrow", "duckdb"):
+        raise UsageError(f"--engine {opts.engine} is not one of: arrow, duckdb")
+    return opts.engine == "duckdb"
+
+
+def duckdb_table(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTable:
+    """The per-customer summary of INPUT computed by DuckDB (--engine duckdb)."""
+    from clvcli.io.engine import duckdb_summary
+
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    with reporter.progress("summarising customers with DuckDB"):
+        return duckdb_summary(
+            path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
+        )
+
+
 def one_source(input_path: str | None, summary_path: str | None) -> None:
     """Exactly one of INPUT and --summary FILE."""
     if (input_path is None) == (summary_path is None):

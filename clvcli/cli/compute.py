@@ -63,7 +63,14 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
-    from clvcli.cli.common import compute_settings, load_summary, load_transactions, one_source
+    from clvcli.cli.common import (
+        compute_settings,
+        duckdb_table,
+        load_summary,
+        load_transactions,
+        one_source,
+        uses_duckdb,
+    )
     from clvcli.cli.output import resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
 
@@ -71,8 +78,11 @@ def compute_cmd(
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
-    if summary_path is not None:
-        table = load_summary(summary_path, opts, reporter)
+    if summary_path is not None or uses_duckdb(opts):
+        if summary_path is not None:
+            table = load_summary(summary_path, opts, reporter)
+        else:
+            table = duckdb_table(input_path, opts, reporter)
         with reporter.progress("computing customer values"):
             result = compute_from_table(table, settings)
     else:

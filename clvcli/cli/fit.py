@@ -31,10 +31,12 @@ def fit_cmd(
     """
     from clvcli.cli.common import (
         check_model_options,
+        duckdb_table,
         load_summary,
         load_transactions,
         one_source,
         parse_option_date,
+        uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
     from clvcli.core.fitting import fit_report, fit_report_from_table
@@ -44,8 +46,11 @@ def fit_cmd(
     model = check_model_options(opts, allowed=FIT_MODELS)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     fmt = resolve_format(opts)
-    if summary_path is not None:
-        table = load_summary(summary_path, opts, reporter)
+    if summary_path is not None or uses_duckdb(opts):
+        if summary_path is not None:
+            table = load_summary(summary_path, opts, reporter)
+        else:
+            table = duckdb_table(input_path, opts, reporter)
         with reporter.progress(f"fitting {model}"):
             report, warnings = fit_report_from_table(table, model)
     else:

@@ -270,6 +270,18 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         False,
     ),
+    "engine": (
+        Annotated[
+            str,
+            _option(
+                "--engine",
+                panel=INPUT_PANEL,
+                help="arrow (default) or duckdb: DuckDB computes the per-customer summary "
+                "(large files; ISO dates and plain numbers only).",
+            ),
+        ],
+        "arrow",
+    ),
     "config": (
         Annotated[
             str | None,

@@ -8,6 +8,7 @@ import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+from clvcli.errors import UsageError
 
 
 @shared_options("input", "model", "output")
@@ -52,8 +53,6 @@ def summary_cmd(
         _emit_sql(opts, dialect, table, input_path)
         return
     if input_path is None:
-        from clvcli.errors import UsageError
-
         raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
@@ -71,6 +70,22 @@ def summary_cmd(
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)
+    from clvcli.cli.common import duckdb_table, uses_duckdb
+
+    if uses_duckdb(opts):
+        if end is not None:
+            raise UsageError("--calibration-end needs the default engine")
+        table = duckdb_table(input_path, opts, reporter)
+        reporter.warn(table.warnings)
+        emit(
+            table.frame[SUMMARY_COLUMNS + SUMMARY_EXTRA],
+            opts,
+            reporter,
+            money=("monetary_value", "total_spend"),
+            title="RFM summary",
+            what="customers",
+        )
+        return
     transactions = load_transactions(input_path, opts, reporter)
     with reporter.progress("summarising customers"):
         if end is None:

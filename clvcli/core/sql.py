@@ -26,15 +26,23 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_\u0600-\u06FF][\w\u0600-\u06FF$ -]*$")
 class _Dialect:
     quote: str
     text: str
+    number: str
     days_between: str  # format with {later} and {earlier}
 
 
 _DIALECTS = {
-    "duckdb": _Dialect('"', "VARCHAR", "DATE_DIFF('day', {earlier}, {later})"),
-    "postgres": _Dialect('"', "TEXT", "({later} - {earlier})"),
-    "spark": _Dialect("`", "STRING", "DATEDIFF({later}, {earlier})"),
-    "bigquery": _Dialect("`", "STRING", "DATE_DIFF({later}, {earlier}, DAY)"),
+    "duckdb": _Dialect('"', "VARCHAR", "DOUBLE", "DATE_DIFF('day', {earlier}, {later})"),
+    "postgres": _Dialect('"', "TEXT", "NUMERIC", "({later} - {earlier})"),
+    "spark": _Dialect("`", "STRING", "DOUBLE", "DATEDIFF({later}, {earlier})"),
+    "bigquery": _Dialect("`", "STRING", "FLOAT64", "DATE_DIFF({later}, {earlier}, DAY)"),
 }
+
+
+def _quoted_column(name: str, dialect: _Dialect) -> str:
+    """Any column name, quoted with its quote characters doubled (never injectable)."""
+    if not name or not name.isprintable():
+        raise UsageError(f"column name '{name}' cannot be used in SQL")
+    return dialect.quote + name.replace(dialect.quote, dialect.quote * 2) + dialect.quote
 
 
 def _quoted(name: str, dialect: _Dialect, what: str) -> str:
@@ -58,17 +66,22 @@ def summary_sql(
     amount_col: str = "amount",
     period: str = "day",
     as_of: str | None = None,
+    source: str | None = None,
 ) -> str:
-    """The query; ``as_of`` is an ISO date (default: the last date in the table)."""
+    """The query; ``as_of`` is an ISO date (default: the last date in the table).
+
+    ``source`` replaces the quoted table with a FROM expression clv builds itself
+    (a DuckDB ``read_parquet('...')``), never with text from the user.
+    """
     if dialect not in _DIALECTS:
         raise UsageError(f"unknown --dialect '{dialect}'", "use " + ", ".join(DIALECTS))
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
     d = _DIALECTS[dialect]
-    source = _quoted(table, d, "--table")
-    customer = _quoted(customer_col, d, "--customer-col")
-    day = _quoted(date_col, d, "--date-col")
-    amount = _quoted(amount_col, d, "--amount-col")
+    source = source or _quoted(table, d, "--table")
+    customer = _quoted_column(customer_col, d)
+    day = _quoted_column(date_col, d)
+    amount = f"CAST({_quoted_column(amount_col, d)} AS {d.number})"
     unit = repr(days_per(period))
     digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"

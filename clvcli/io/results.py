@@ -107,11 +107,17 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
     Its recency and T are in ``period`` units. Dates come from first_purchase and
     last_purchase when present, else from ``as_of`` (then required) and T, recency.
     """
-    table = read_table(loaded)
+    return summary_from_arrow(read_table(loaded), loaded.name, period=period, as_of=as_of)
+
+
+def summary_from_arrow(
+    table: pa.Table, name: str, *, period: str, as_of: int | None
+) -> CustomerTable:
+    """:func:`read_summary` for a summary already in Arrow (say, from DuckDB)."""
     missing = [c for c in SUMMARY_REQUIRED if c not in table.column_names]
     if missing:
         raise InputError(
-            f"{loaded.name}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
+            f"{name}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
             f"missing: {', '.join(missing)}",
             "write one with clv summary, or with the SQL of clv summary --emit-sql",
         )
@@ -121,16 +127,15 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
         .to_numpy(zero_copy_only=False)
         .astype(object)
     }
-    for name in _SUMMARY_NUMBERS:
-        if name in table.column_names:
-            data[name] = _typed(table.column(name).combine_chunks(), name + "#number", loaded.name)
-    _check_summary(data, loaded.name)
+    for column in _SUMMARY_NUMBERS:
+        if column in table.column_names:
+            values = table.column(column).combine_chunks()
+            data[column] = _typed(values, column + "#number", name)
+    _check_summary(data, name)
     unit = days_per(period)
     warnings: list[str] = []
     if "first_purchase" in table.column_names:
-        first = _typed(
-            table.column("first_purchase").combine_chunks(), "first_purchase", loaded.name
-        )
+        first = _typed(table.column("first_purchase").combine_chunks(), "first_purchase", name)
         first = first.astype("datetime64[D]").astype(np.int64)
         implied = first + np.round(data["T"] * unit).astype(np.int64)
         end = int(implied.max()) if as_of is None else as_of
@@ -139,7 +144,7 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
         first = end - np.round(data["T"] * unit).astype(np.int64)
     else:
         raise UsageError(
-            f"{loaded.name}: this summary has no first_purchase column, so give its --as-of",
+            f"{name}: this summary has no first_purchase column, so give its --as-of",
             None,
         )
     last = first + np.round(data["recency"] * unit).astype(np.int64)
@@ -148,7 +153,7 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
     spend = data.get("total_spend")
     if spend is None:
         spend = np.full(len(frequency), np.nan)
-        warnings.append(f"{loaded.name}: no total_spend column, so historical CLV is left empty")
+        warnings.append(f"{name}: no total_spend column, so historical CLV is left empty")
     frame = pd.DataFrame(
         {
             "customer_id": data["customer_id"],
@@ -164,9 +169,9 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
             "monetary_value": data["monetary_value"],
         }
     )
-    for name in ("frequency_holdout", "monetary_value_holdout", "duration_holdout"):
-        if name in data:
-            frame[name] = data[name]
+    for column in ("frequency_holdout", "monetary_value_holdout", "duration_holdout"):
+        if column in data:
+            frame[column] = data[column]
     if "channel" in table.column_names:
         frame["channel"] = (
             table.column("channel").cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
