@@ -28,13 +28,28 @@ class _Dialect:
     text: str
     number: str
     days_between: str  # format with {later} and {earlier}
+    first_by: str | None = None  # format with {value} and {order}; None: a window
 
 
 _DIALECTS = {
-    "duckdb": _Dialect('"', "VARCHAR", "DOUBLE", "DATE_DIFF('day', {earlier}, {later})"),
+    "duckdb": _Dialect(
+        '"',
+        "VARCHAR",
+        "DOUBLE",
+        "DATE_DIFF('day', {earlier}, {later})",
+        "ARG_MIN({value}, {order})",
+    ),
     "postgres": _Dialect('"', "TEXT", "NUMERIC", "({later} - {earlier})"),
-    "spark": _Dialect("`", "STRING", "DOUBLE", "DATEDIFF({later}, {earlier})"),
-    "bigquery": _Dialect("`", "STRING", "FLOAT64", "DATE_DIFF({later}, {earlier}, DAY)"),
+    "spark": _Dialect(
+        "`", "STRING", "DOUBLE", "DATEDIFF({later}, {earlier})", "MIN_BY({value}, {order})"
+    ),
+    "bigquery": _Dialect(
+        "`",
+        "STRING",
+        "FLOAT64",
+        "DATE_DIFF({later}, {earlier}, DAY)",
+        "ARRAY_AGG({value} ORDER BY {order} LIMIT 1)[OFFSET(0)]",
+    ),
 }
 
 
@@ -85,6 +100,13 @@ def summary_sql(
     unit = repr(days_per(period))
     digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
+    if d.first_by is None:
+        # No aggregate picks the value at the first day here: number the days.
+        nth = ",\n    ROW_NUMBER() OVER (PARTITION BY daily.customer_id ORDER BY daily.day) AS nth"
+        first_value = "SUM(CASE WHEN nth = 1 THEN value ELSE 0 END)"
+    else:
+        nth = ""
+        first_value = d.first_by.format(value="value", order="day")
     days = d.days_between.format
     return f"""-- RFM summary as clv computes it: period {period}, as of {as_of or "the last date"}.
 WITH daily AS (
@@ -104,8 +126,7 @@ occasions AS (
   SELECT
     daily.customer_id,
     daily.day,
-    GREATEST(daily.net, 0) AS value,
-    ROW_NUMBER() OVER (PARTITION BY daily.customer_id ORDER BY daily.day) AS nth
+    GREATEST(daily.net, 0) AS value{nth}
   FROM daily CROSS JOIN bounds
   WHERE daily.customer_id <> ''
     AND daily.day <= bounds.as_of
@@ -118,7 +139,7 @@ customers AS (
     MAX(day) AS last_purchase,
     COUNT(*) AS orders,
     SUM(value) AS occasion_total,
-    SUM(CASE WHEN nth = 1 THEN value ELSE 0 END) AS first_value
+    {first_value} AS first_value
   FROM occasions
   GROUP BY customer_id
 ),

@@ -57,7 +57,9 @@ def duckdb_summary(
         source=reader,
     )
     try:
-        relation = duckdb.connect().sql(sql)
+        connection = duckdb.connect()
+        connection.execute("SET enable_progress_bar = false")
+        relation = connection.sql(sql)
         # The method's name changed across DuckDB releases.
         fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
         result = fetch()

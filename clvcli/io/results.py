@@ -176,15 +176,20 @@ def summary_from_arrow(
         frame["channel"] = (
             table.column("channel").cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
         )
-    order = np.argsort(frame["customer_id"].to_numpy().astype(str), kind="stable")
+    order = pc.sort_indices(pa.array(frame["customer_id"].to_numpy(), type=pa.string())).to_numpy()
     return CustomerTable(frame.iloc[order].reset_index(drop=True), end, period, warnings)
+
+
+def _blank(ids: np.ndarray) -> np.ndarray:
+    trimmed = pc.utf8_trim_whitespace(pa.array(ids, type=pa.string(), from_pandas=True))
+    return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
 
 
 def _check_summary(data: dict[str, np.ndarray], source: str) -> None:
     """One clear error for the first row a model could not use."""
     frequency, recency, T = data["frequency"], data["recency"], data["T"]
     checks = (
-        ("customer_id", np.array([not str(v).strip() for v in data["customer_id"]])),
+        ("customer_id", _blank(data["customer_id"])),
         ("frequency", ~np.isfinite(frequency) | (frequency < 0) | (frequency % 1 != 0)),
         ("recency", ~np.isfinite(recency) | (recency < 0)),
         ("T", ~np.isfinite(T) | (recency > T + 1e-6)),
