@@ -19,6 +19,40 @@ from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
 
 
+class PoissonGammaPart:
+    """The purchase-rate half shared by BG/NBD and MBG/NBD likelihoods.
+
+    Gamma(r, alpha)-mixed Poisson purchasing contributes
+    ln Gamma(r+x) - ln Gamma(r) + r ln alpha, and (r+x) ln(alpha + t) for the time
+    t the customer was last known to buy at rate lambda: T if alive, t_x if not. Each
+    function is evaluated once per distinct x, t_x or T.
+    """
+
+    def __init__(self, r: float, alpha: float, data: DistinctRows) -> None:
+        self.r, self.alpha = r, alpha
+        self.x = data.columns[0]
+        self.xs, self.at_x = data.levels(0)
+        t_xs, at_t_x = data.levels(1)
+        Ts, at_T = data.levels(2)
+        self.log_alpha_T = np.log(alpha + Ts)[at_T]
+        self.log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
+        self.inverse_T = (1 / (alpha + Ts))[at_T]
+        self.inverse_t_x = (1 / (alpha + t_xs))[at_t_x]
+        self.base = (gammaln(r + self.xs) - gammaln(r))[self.at_x] + r * np.log(alpha)
+
+    def gradient(self, w_T: np.ndarray, w_t_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d/dr and d/dalpha, given the weights of the alive-at-T and died-at-t_x terms."""
+        r, alpha = self.r, self.alpha
+        d_r = (
+            (psi(r + self.xs) - psi(r))[self.at_x]
+            + np.log(alpha)
+            - w_T * self.log_alpha_T
+            - w_t_x * self.log_alpha_t_x
+        )
+        d_alpha = r / alpha - (r + self.x) * (w_T * self.inverse_T + w_t_x * self.inverse_t_x)
+        return d_r, d_alpha
+
+
 class BGNBDFitter(Fitter):
     """BG/NBD with parameters ``r, alpha, a, b``."""
 
@@ -45,31 +79,25 @@ class BGNBDFitter(Fitter):
         """
         r, alpha, a, b = params
         x = data.columns[0]
-        xs, at_x = data.levels(0)
-        t_xs, at_t_x = data.levels(1)
-        Ts, at_T = data.levels(2)
+        rates = PoissonGammaPart(r, alpha, data)
+        xs, at_x = rates.xs, rates.at_x
         repeat = x > 0
-        log_alpha_T = np.log(alpha + Ts)[at_T]
-        log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
         b_x = np.where(xs > 0, b + xs - 1, 1.0)
-        a1 = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha)
         a2 = (gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs))[at_x]
-        a3 = -(r + x) * log_alpha_T
-        a4 = np.where(repeat, (np.log(a) - np.log(b_x))[at_x] - (r + x) * log_alpha_t_x, -np.inf)
+        a3 = -(r + x) * rates.log_alpha_T
+        a4 = np.where(
+            repeat, (np.log(a) - np.log(b_x))[at_x] - (r + x) * rates.log_alpha_t_x, -np.inf
+        )
         total = np.logaddexp(a3, a4)
         w3 = np.exp(a3 - total)
         w4 = 1.0 - w3
         grad = np.empty((len(x), 4))
-        grad[:, 0] = (
-            (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w3 * log_alpha_T - w4 * log_alpha_t_x
-        )
-        grad[:, 1] = r / alpha - (r + x) * (
-            w3 * (1 / (alpha + Ts))[at_T] + w4 * (1 / (alpha + t_xs))[at_t_x]
-        )
+        grad[:, 0], grad[:, 1] = rates.gradient(w3, w4)
         grad[:, 2] = (psi(a + b) - psi(a + b + xs))[at_x] + w4 / a
         grad[:, 3] = (psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs))[at_x] - w4 * (1 / b_x)[
             at_x
         ]
+        a1 = rates.base
         return a1 + a2 + total, grad
 
     # -- predictions --------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
-from clvcli.models.bgnbd import BGNBDFitter, _regular
+from clvcli.models.bgnbd import BGNBDFitter, PoissonGammaPart, _regular
 
 
 class MBGNBDFitter(Fitter):
@@ -37,24 +37,16 @@ class MBGNBDFitter(Fitter):
         """Functions of x, t_x and T alone are evaluated once per distinct value."""
         r, alpha, a, b = params
         x = data.columns[0]
-        xs, at_x = data.levels(0)
-        t_xs, at_t_x = data.levels(1)
-        Ts, at_T = data.levels(2)
-        log_alpha_T = np.log(alpha + Ts)[at_T]
-        log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
-        base = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha)
-        alive = (betaln(a, b + xs + 1) - betaln(a, b))[at_x] - (r + x) * log_alpha_T
-        ended = (betaln(a + 1, b + xs) - betaln(a, b))[at_x] - (r + x) * log_alpha_t_x
+        rates = PoissonGammaPart(r, alpha, data)
+        xs, at_x = rates.xs, rates.at_x
+        base = rates.base
+        alive = (betaln(a, b + xs + 1) - betaln(a, b))[at_x] - (r + x) * rates.log_alpha_T
+        ended = (betaln(a + 1, b + xs) - betaln(a, b))[at_x] - (r + x) * rates.log_alpha_t_x
         total = np.logaddexp(alive, ended)
         w1 = np.exp(alive - total)
         w2 = 1.0 - w1
         grad = np.empty((len(x), 4))
-        grad[:, 0] = (
-            (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w1 * log_alpha_T - w2 * log_alpha_t_x
-        )
-        grad[:, 1] = r / alpha - (r + x) * (
-            w1 * (1 / (alpha + Ts))[at_T] + w2 * (1 / (alpha + t_xs))[at_t_x]
-        )
+        grad[:, 0], grad[:, 1] = rates.gradient(w1, w2)
         common = (psi(a + b) - psi(a + b + xs + 1))[at_x]
         grad[:, 2] = common + w2 * (psi(a + 1) - psi(a))
         grad[:, 3] = common - psi(b) + w1 * psi(b + xs + 1)[at_x] + w2 * psi(b + xs)[at_x]
