@@ -21,6 +21,7 @@ from clvcli.cli.console import error
 from clvcli.cli.fit import fit_cmd
 from clvcli.cli.formula import formula_app
 from clvcli.cli.segment import segment_cmd
+from clvcli.cli.stages import stages_cmd
 from clvcli.cli.summary import summary_cmd
 from clvcli.cli.validate import validate_cmd
 from clvcli.errors import ClvError
@@ -66,6 +67,7 @@ def root(
 app.command("compute")(compute_cmd)
 app.command("segment")(segment_cmd)
 app.command("summary")(summary_cmd)
+app.command("stages")(stages_cmd)
 app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
 app.add_typer(formula_app, name="formula")

@@ -503,10 +503,12 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "by_frequency",
     "emit_sql",
     "summary_path",
+    "by",
+    "compare_to",
     "dialect",
     "table",
 }
-COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate"}
+COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate", "stages"}
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,0 +1,76 @@
+"""`clv stages`: the lifecycle funnel, and its movements since an earlier date."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+
+@shared_options("input", "model", "stages", "output")
+def stages_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    by: Annotated[str | None, typer.Option("--by", help="Split the funnel: channel.")] = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to",
+            help="An earlier as-of date: show the stage-to-stage movements since then.",
+        ),
+    ] = None,
+    *,
+    opts: RunOptions,
+) -> None:
+    """The lifecycle funnel: customers, share, revenue and CLV per stage, in order.
+
+    With --compare-to DATE, a transition matrix instead: customers by their stage at
+    DATE (rows, with new arrivals first) and now (columns).
+
+    Example: clv stages sales.csv --compare-to 2024-06-30
+    """
+    from dataclasses import replace
+
+    from clvcli.cli.common import compute_settings, load_transactions, parse_option_date
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.compute import compute_clv
+    from clvcli.core.funnel import funnel, transitions
+    from clvcli.errors import UsageError
+
+    if by not in (None, "channel"):
+        raise UsageError(f"--by {by} is not supported", "use --by channel")
+    reporter = Reporter(opts.quiet)
+    settings = compute_settings(opts)
+    earlier_day = parse_option_date(compare_to, "--compare-to", opts)
+    resolve_format(opts)
+    transactions = load_transactions(input_path, opts, reporter)
+    with reporter.progress("computing stages"):
+        now = compute_clv(transactions, settings)
+    reporter.warn(now.warnings)
+    if earlier_day is None:
+        frame = now.frame
+        if by is not None and by not in frame:
+            raise UsageError("--by channel needs a channel column", "name it with --channel-col")
+        emit(
+            funnel(frame, by),
+            opts,
+            reporter,
+            money=("revenue", "mean_clv", "total_clv"),
+            percent=("share",),
+            title="Lifecycle funnel",
+            what="stages",
+        )
+        return
+    if earlier_day >= now.as_of:
+        raise UsageError("--compare-to must be before the as-of date")
+    with reporter.progress("computing stages at the earlier date"):
+        then = compute_clv(transactions, replace(settings, as_of=earlier_day))
+    emit(
+        transitions(then.frame, now.frame),
+        opts,
+        reporter,
+        title=f"Stage movements from {compare_to} to the as-of date",
+        what="stages",
+    )
