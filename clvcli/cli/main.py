@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from clvcli import __version__
+from clvcli.cli.cohorts import cohorts_cmd
 from clvcli.cli.compute import compute_cmd
 from clvcli.cli.console import error
 from clvcli.cli.fit import fit_cmd
@@ -68,6 +69,7 @@ app.command("compute")(compute_cmd)
 app.command("segment")(segment_cmd)
 app.command("summary")(summary_cmd)
 app.command("stages")(stages_cmd)
+app.command("cohorts")(cohorts_cmd)
 app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
 app.add_typer(formula_app, name="formula")

@@ -505,10 +505,12 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "summary_path",
     "by",
     "compare_to",
+    "metric",
+    "cohort",
     "dialect",
     "table",
 }
-COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate", "stages"}
+COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate", "stages", "cohorts"}
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,0 +1,64 @@
+"""`clv cohorts`: acquisition cohorts by months since the first purchase."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+
+@shared_options("input", "model", "output")
+def cohorts_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="retention (share buying in the period), revenue or margin (cumulative, "
+            "per acquired customer).",
+        ),
+    ] = "retention",
+    cohort: Annotated[
+        str, typer.Option("--cohort", help="Cohorts by month or quarter of first purchase.")
+    ] = "month",
+    *,
+    opts: RunOptions,
+) -> None:
+    """Acquisition cohorts: for months since the first purchase, retention or revenue.
+
+    Months follow --calendar: jalali gives Jalali months (1403-07).
+
+    Example: clv cohorts sales.csv --metric revenue --cohort quarter
+    """
+    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
+    from clvcli.cli.output import emit, resolve_format
+    from clvcli.core.cohorts import cohort_table
+
+    reporter = Reporter(opts.quiet)
+    check_model_options(opts)
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    resolve_format(opts)
+    transactions = load_transactions(input_path, opts, reporter)
+    with reporter.progress("building cohorts"):
+        frame, warnings = cohort_table(
+            transactions,
+            metric=metric,
+            grain=cohort,
+            calendar="jalali" if opts.calendar == "jalali" else "gregorian",
+            margin=opts.margin,
+            as_of=as_of,
+        )
+    reporter.warn(transactions.warnings + warnings)
+    periods = [c for c in frame.columns if c not in ("cohort", "customers")]
+    emit(
+        frame,
+        opts,
+        reporter,
+        money=() if metric == "retention" else periods,
+        percent=periods if metric == "retention" else (),
+        title=f"Cohorts by {cohort} of first purchase: {metric}",
+        what="cohorts",
+    )
