@@ -32,15 +32,39 @@ def segment_cmd(
     summary: Annotated[
         bool, typer.Option("--summary", help="Counts, share, revenue and mean CLV per stage.")
     ] = False,
+    min_clv: Annotated[
+        float | None, typer.Option("--min-clv", help="Only customers with total_clv >= this.")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Only customers acquired through this channel.")
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", help="The N customers of highest total_clv.", min=1)
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            help="Sort by this column: numbers high to low, text and dates A to Z.",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="With --summary, split by: channel.")
+    ] = None,
     *,
     opts: RunOptions,
 ) -> None:
     """The customers of some lifecycle stages, or a summary per stage.
 
-    Example: clv compute sales.csv | clv segment --stage loyal,repeat
+    Example: clv segment sales.csv --stage loyal --channel instagram --min-clv 5000000
     """
-    if stage is None and not summary:
-        raise UsageError("say which customers: --stage loyal (or loyal,repeat) or --summary")
+    if stage is None and not summary and min_clv is None and top is None and channel is None:
+        raise UsageError(
+            "say which customers: --stage loyal (or loyal,repeat), --min-clv, --top, "
+            "--channel, or --summary"
+        )
+    if by not in (None, "channel"):
+        raise UsageError(f"--by {by} is not supported", "use --by channel")
     try:
         stages = parse_stages(stage) if stage is not None else None
     except ValueError as exc:
@@ -48,7 +72,7 @@ def segment_cmd(
     from clvcli.cli.common import compute_settings, load_transactions
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
-    from clvcli.core.segments import filter_stages, stage_summary
+    from clvcli.core.segments import filter_stages, select_customers, stage_summary
     from clvcli.io.results import is_customer_values, is_summary, read_customer_values, read_summary
     from clvcli.io.source import is_many, load_input, peek_header
 
@@ -74,8 +98,11 @@ def segment_cmd(
         frame = result.frame
     if stages is not None:
         frame = filter_stages(frame, stages)
+    frame = select_customers(frame, min_clv=min_clv, channel=channel, top=top, sort=sort)
     if summary:
-        table = stage_summary(frame)
+        if by is not None and "channel" not in frame:
+            raise UsageError("--by channel needs a channel column", "name it with --channel-col")
+        table = stage_summary(frame, by)
         emit(
             table,
             opts,
