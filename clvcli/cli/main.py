@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from clvcli import __version__
+from clvcli.cli.cac import cac_cmd
 from clvcli.cli.cohorts import cohorts_cmd
 from clvcli.cli.compute import compute_cmd
 from clvcli.cli.console import error
@@ -70,6 +71,7 @@ app.command("segment")(segment_cmd)
 app.command("summary")(summary_cmd)
 app.command("stages")(stages_cmd)
 app.command("cohorts")(cohorts_cmd)
+app.command("cac")(cac_cmd)
 app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
 app.add_typer(formula_app, name="formula")

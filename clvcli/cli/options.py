@@ -507,10 +507,24 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "compare_to",
     "metric",
     "cohort",
+    "costs",
+    "healthy",
+    "thin",
+    "retention_cost",
     "dialect",
     "table",
 }
-COMMAND_NAMES = {"compute", "segment", "summary", "formula", "fit", "validate", "stages", "cohorts"}
+COMMAND_NAMES = {
+    "compute",
+    "segment",
+    "summary",
+    "formula",
+    "fit",
+    "validate",
+    "stages",
+    "cohorts",
+    "cac",
+}
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,0 +1,222 @@
+"""Acquisition cost against CLV, per channel and acquisition cohort.
+
+CAC is a group's spend over the customers it acquired; CLV for the comparison is the
+group's mean total CLV (margin to date plus predicted margin, less --retention-cost
+per expected active month). Payback counts calendar months from the acquisition month
+(month 1 is that month itself) until the cumulative margin per acquired customer
+reaches CAC; where it has not, the months the predicted margin would take are shown
+in brackets. Spend with no customers and customers with no spend are shown as such,
+never divided by zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clvcli.core.cohorts import month_index, period_label
+from clvcli.errors import UsageError
+from clvcli.io.readers import Transactions
+
+CAC_COLUMNS = [
+    "channel",
+    "cohort",
+    "customers",
+    "spend",
+    "cac",
+    "mean_historical_clv",
+    "mean_total_clv",
+    "clv_cac_ratio",
+    "payback_months",
+    "verdict",
+]
+GROUPINGS = ("channel", "cohort", "channel,cohort")
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class CacSettings:
+    """Grouping, cohort grain and calendar, margin, thresholds and horizon."""
+
+    by: str = "channel,cohort"
+    grain: str = "month"
+    calendar: str = "gregorian"
+    margin: float = 1.0
+    healthy: float = 3.0
+    thin: float = 1.0
+    retention_cost: float = 0.0
+    horizon_months: float = 12.0
+
+
+def cac_table(
+    customers: pd.DataFrame,
+    transactions: Transactions,
+    costs: pd.DataFrame,
+    settings: CacSettings,
+    as_of: int,
+) -> pd.DataFrame:
+    """One row per group with the contract's columns, and a total row last."""
+    if settings.by not in GROUPINGS:
+        raise UsageError(f"--by {settings.by} is not one of: {', '.join(GROUPINGS)}")
+    size = 3 if settings.grain == "quarter" else 1
+    first_day = customers["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    acquired_month = month_index(first_day, settings.calendar)
+    frame = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "channel": _channels(customers),
+            "cohort": acquired_month // size,
+            "acquired_month": acquired_month,
+            "historical": customers["historical_clv"].to_numpy(np.float64),
+            "total": _total_clv(customers, settings),
+            "monthly_predicted": _monthly_predicted(customers, settings),
+        }
+    )
+    spend = costs.assign(cohort=costs["month"] // size)
+    if spend["channel"].isna().all():
+        spend["channel"] = ALL
+    keys = _keys(settings.by)
+    if "channel" in keys and (spend["channel"] == ALL).all():
+        raise UsageError("--by channel needs a channel column in the costs file")
+    margin_by_month = _margin_by_month(frame, transactions, settings, as_of)
+    groups = frame.groupby(keys, sort=True)
+    summary = groups.agg(
+        customers=("customer_id", "size"),
+        mean_historical_clv=("historical", "mean"),
+        mean_total_clv=("total", "mean"),
+    )
+    paid = spend.groupby(keys, sort=True)["spend"].sum()
+    table = summary.join(paid, how="outer").reset_index()
+    table["customers"] = table["customers"].fillna(0).astype(np.int64)
+    rows = [_row(table.iloc[i], keys, frame, margin_by_month, settings) for i in range(len(table))]
+    total = pd.Series(
+        {
+            "customers": len(frame),
+            "mean_historical_clv": frame["historical"].mean(),
+            "mean_total_clv": frame["total"].mean(),
+            "spend": float(spend["spend"].sum()),
+        }
+    )
+    rows.append(_row(total, [], frame, margin_by_month, settings, label="total"))
+    result = pd.DataFrame(rows, columns=CAC_COLUMNS)
+    for column in ("channel", "cohort"):
+        if column in keys:
+            labels = result[column]
+            if column == "cohort":
+                numeric = pd.to_numeric(labels, errors="coerce")
+                text = period_label(np.nan_to_num(numeric).astype(np.int64) * size, settings.grain)
+                labels = np.where(numeric.notna(), text, labels)
+            result[column] = labels
+    return result
+
+
+def _keys(by: str) -> list[str]:
+    return by.split(",")
+
+
+def _channels(customers: pd.DataFrame) -> np.ndarray:
+    if "channel" in customers:
+        return customers["channel"].fillna("unknown").to_numpy(dtype=object)
+    return np.full(len(customers), "unknown", dtype=object)
+
+
+def _total_clv(customers: pd.DataFrame, settings: CacSettings) -> np.ndarray:
+    predicted = customers["predicted_clv"].to_numpy(np.float64)
+    alive = customers["p_alive"].to_numpy(np.float64)
+    keep = predicted - settings.retention_cost * settings.horizon_months * np.nan_to_num(alive)
+    keep = np.where(np.isnan(predicted), 0.0, keep)
+    return customers["historical_clv"].to_numpy(np.float64) + keep
+
+
+def _monthly_predicted(customers: pd.DataFrame, settings: CacSettings) -> np.ndarray:
+    predicted = np.nan_to_num(customers["predicted_clv"].to_numpy(np.float64))
+    alive = np.nan_to_num(customers["p_alive"].to_numpy(np.float64))
+    return predicted / settings.horizon_months - settings.retention_cost * alive
+
+
+def _margin_by_month(
+    frame: pd.DataFrame, transactions: Transactions, settings: CacSettings, as_of: int
+) -> pd.DataFrame:
+    """Each customer's net margin by month since acquisition (1 = the acquisition month)."""
+    codes = np.searchsorted(transactions.customer_ids, frame["customer_id"].to_numpy())
+    position = np.full(len(transactions.customer_ids), -1)
+    position[codes] = np.arange(len(frame))
+    keep = (position[transactions.customer] >= 0) & (transactions.day <= as_of)
+    who = position[transactions.customer[keep]]
+    month = month_index(transactions.day[keep], settings.calendar)
+    offset = month - frame["acquired_month"].to_numpy()[who] + 1
+    # A refund booked before the first purchase counts in the acquisition month.
+    offset = np.maximum(offset, 1)
+    return pd.DataFrame(
+        {"who": who, "offset": offset, "margin": transactions.amount[keep] * settings.margin}
+    )
+
+
+def _row(
+    group: pd.Series,
+    keys: list[str],
+    frame: pd.DataFrame,
+    margin_by_month: pd.DataFrame,
+    settings: CacSettings,
+    label: str | None = None,
+) -> dict:
+    members = np.ones(len(frame), dtype=bool)
+    for key in keys:
+        members &= (frame[key] == group[key]).to_numpy()
+    customers = int(members.sum())
+    spend = group.get("spend")
+    spend = float(spend) if spend is not None and pd.notna(spend) else np.nan
+    cac = spend / customers if customers and not np.isnan(spend) else np.nan
+    mean_total = float(group["mean_total_clv"]) if customers else np.nan
+    ratio = mean_total / cac if cac and not np.isnan(cac) else np.nan
+    row = {
+        "channel": label or (group["channel"] if "channel" in keys else ALL),
+        "cohort": label or (str(group["cohort"]) if "cohort" in keys else ALL),
+        "customers": customers,
+        "spend": spend,
+        "cac": cac,
+        "mean_historical_clv": float(group["mean_historical_clv"]) if customers else np.nan,
+        "mean_total_clv": mean_total,
+        "clv_cac_ratio": ratio,
+        "payback_months": _payback(members, cac, frame, margin_by_month),
+        "verdict": _verdict(customers, spend, ratio, settings),
+    }
+    return row
+
+
+def _payback(
+    members: np.ndarray, cac: float, frame: pd.DataFrame, margin_by_month: pd.DataFrame
+) -> str:
+    customers = int(members.sum())
+    if not customers or np.isnan(cac):
+        return ""
+    if cac <= 0:
+        return "1"
+    mine = margin_by_month[members[margin_by_month["who"].to_numpy()]]
+    span = int(mine["offset"].max()) if len(mine) else 1
+    per_month = np.bincount(mine["offset"].to_numpy(), weights=mine["margin"], minlength=span + 1)
+    cumulative = np.cumsum(per_month[1:]) / customers
+    reached = np.flatnonzero(cumulative >= cac - 1e-9)
+    if len(reached):
+        return str(int(reached[0]) + 1)
+    monthly = float(frame["monthly_predicted"].to_numpy()[members].mean())
+    if monthly > 0:
+        needed = int(np.ceil((cac - cumulative[-1]) / monthly))
+        return f"not yet (~{span + needed})"
+    return "not yet"
+
+
+def _verdict(customers: int, spend: float, ratio: float, settings: CacSettings) -> str:
+    if customers == 0:
+        return "no customers"
+    if np.isnan(spend):
+        return "no spend"
+    if np.isnan(ratio):
+        return "no spend" if spend == 0 else ""
+    if ratio >= settings.healthy:
+        return "healthy"
+    if ratio >= settings.thin:
+        return "thin"
+    return "losing"
