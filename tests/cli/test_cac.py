@@ -81,9 +81,7 @@ def test_losing_and_not_yet_and_no_spend(clv, files, write):
 
 def test_persian_costs_with_jalali_months(clv, files, write):
     log, _ = files
-    costs = write(
-        "fa.csv", "کانال,ماه,هزینه (تومان)\nads,۱۴۰۲-۱۰,۱۵۰\nseo,۱۴۰۲/۱۱,۴۰\n".encode()
-    )
+    costs = write("fa.csv", "کانال,ماه,هزینه (تومان)\nads,۱۴۰۲-۱۰,۱۵۰\nseo,۱۴۰۲/۱۱,۴۰\n".encode())
     table = rows(run(clv, log, costs))
     assert table[("ads", "1402-10")]["cac"] == "75.00"
     assert table[("ads", "1402-10")]["payback_months"] == "3"
