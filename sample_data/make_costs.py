@@ -1,7 +1,7 @@
 """Write the sample shop's acquisition costs, in English and as a Persian export.
 
 Monthly spend per paid channel over 2023-2024 (organic "direct" has none), with a
-fixed seed. costs_fa.csv books each month's spend at the Jalali month holding its
+fixed seed. shop_costs_fa.csv books each month's spend at the Jalali month holding its
 15th, with Persian headers, digits and separators, and a UTF-8 BOM.
 
 Usage: python sample_data/make_costs.py (from the project root)
@@ -38,11 +38,11 @@ def spend_rows() -> list[tuple[str, int, int, int]]:
 
 def main() -> None:
     rows = spend_rows()
-    with open(HERE / "costs.csv", "w", newline="") as out:
+    with open(HERE / "shop_costs.csv", "w", newline="") as out:
         out.write("channel,period,spend\n")
         for channel, year, month, spend in rows:
             out.write(f"{channel},{year:04d}-{month:02d},{spend}\n")
-    with open(HERE / "costs_fa.csv", "w", encoding="utf-8-sig", newline="") as out:
+    with open(HERE / "shop_costs_fa.csv", "w", encoding="utf-8-sig", newline="") as out:
         out.write("کانال جذب,ماه,هزینه (تومان)\n")
         for channel, year, month, spend in rows:
             day = int(np.datetime64(f"{year:04d}-{month:02d}-15", "D").astype(np.int64))
