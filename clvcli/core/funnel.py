@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clvcli.core.segments import per_stage, split_by
 from clvcli.lifecycle import STAGES
 
 ARRIVED = "not_yet_customer"
-FUNNEL_COLUMNS = ["stage", "customers", "share", "revenue", "mean_clv", "total_clv"]
 
 
 def funnel(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -18,33 +18,12 @@ def funnel(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     night after night; with ``by`` (say channel) the funnel is split per value, and
     shares are within each value.
     """
-    if by is None:
-        return _one_funnel(frame)
-    parts = []
-    for value in sorted(frame[by].unique(), key=str):
-        part = _one_funnel(frame[frame[by] == value])
-        part.insert(0, by, value)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
-
-
-def _one_funnel(frame: pd.DataFrame) -> pd.DataFrame:
-    grouped = frame.groupby("stage", sort=False)
-    counts = grouped.size()
-    stages = [s for s in STAGES if s != "potential" or s in counts.index]
-    customers = np.array([int(counts.get(s, 0)) for s in stages], dtype=np.int64)
-    revenue = grouped["total_spend"].sum()
-    clv = grouped["total_clv"].agg(["mean", "sum"])
-    return pd.DataFrame(
-        {
-            "stage": stages,
-            "customers": customers,
-            "share": customers / max(int(customers.sum()), 1),
-            "revenue": [float(revenue.get(s, 0.0)) for s in stages],
-            "mean_clv": [float(clv["mean"].get(s, np.nan)) for s in stages],
-            "total_clv": [float(clv["sum"].get(s, 0.0)) for s in stages],
-        }
-    )
+    measures = {
+        "revenue": ("total_spend", "sum"),
+        "mean_clv": ("total_clv", "mean"),
+        "total_clv": ("total_clv", "sum"),
+    }
+    return split_by(frame, by, lambda part: per_stage(part, measures))
 
 
 def transitions(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from clvcli.errors import UsageError
 from clvcli.lifecycle import STAGES
-
-STAGE_SUMMARY_COLUMNS = [
-    "stage",
-    "customers",
-    "share",
-    "revenue",
-    "mean_historical_clv",
-    "mean_total_clv",
-]
 
 
 def filter_stages(frame: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
@@ -54,36 +47,51 @@ def select_customers(
     return frame.reset_index(drop=True)
 
 
+def per_stage(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Customers and share per stage in lifecycle order, plus ``measures``.
+
+    ``measures`` maps an output column to (input column, "sum" or "mean"). Every
+    stage after ``potential`` gets a row, even when empty, so scripts see the same rows
+    every night; ``potential`` appears only when such customers exist.
+    """
+    grouped = frame.groupby("stage", sort=False)
+    counts = grouped.size()
+    stages = [s for s in STAGES if s != "potential" or s in counts.index]
+    customers = np.array([int(counts.get(s, 0)) for s in stages], dtype=np.int64)
+    table: dict[str, object] = {
+        "stage": stages,
+        "customers": customers,
+        "share": customers / max(int(customers.sum()), 1),
+    }
+    for name, (column, how) in measures.items():
+        values = grouped[column].agg(how)
+        empty = 0.0 if how == "sum" else np.nan
+        table[name] = [float(values.get(s, empty)) for s in stages]
+    return pd.DataFrame(table)
+
+
+def split_by(frame: pd.DataFrame, by: str | None, table: Callable[[pd.DataFrame], pd.DataFrame]):
+    """``table(frame)``, or one block per value of ``by`` with that value first."""
+    if by is None:
+        return table(frame)
+    parts = []
+    for value in sorted(frame[by].unique(), key=str):
+        part = table(frame[frame[by] == value])
+        part.insert(0, by, value)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[by, *table(frame).columns])
+    return pd.concat(parts, ignore_index=True)
+
+
 def stage_summary(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Customers, share, revenue and mean CLV per stage, in lifecycle order.
 
-    Every stage after ``potential`` gets a row, even when empty, so scripts see the
-    same rows every night; ``potential`` appears only when such customers exist. With
-    ``by`` (channel), one block of rows per value, shares within it.
+    With ``by`` (channel), one block of rows per value, shares within it.
     """
-    if by is not None:
-        parts = []
-        for value in sorted(frame[by].unique(), key=str):
-            part = stage_summary(frame[frame[by] == value])
-            part.insert(0, by, value)
-            parts.append(part)
-        columns = [by, *STAGE_SUMMARY_COLUMNS]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    grouped = frame.groupby("stage", sort=False)
-    counts = grouped.size()
-    revenue = grouped["total_spend"].sum()
-    historical = grouped["historical_clv"].mean()
-    total = grouped["total_clv"].mean()
-    stages = [s for s in STAGES if s != "potential" or s in counts.index]
-    customers = np.array([int(counts.get(s, 0)) for s in stages], dtype=np.int64)
-    all_customers = max(int(customers.sum()), 1)
-    return pd.DataFrame(
-        {
-            "stage": stages,
-            "customers": customers,
-            "share": customers / all_customers,
-            "revenue": [float(revenue.get(s, 0.0)) for s in stages],
-            "mean_historical_clv": [float(historical.get(s, np.nan)) for s in stages],
-            "mean_total_clv": [float(total.get(s, np.nan)) for s in stages],
-        }
-    )
+    measures = {
+        "revenue": ("total_spend", "sum"),
+        "mean_historical_clv": ("historical_clv", "mean"),
+        "mean_total_clv": ("total_clv", "mean"),
+    }
+    return split_by(frame, by, lambda part: per_stage(part, measures))
