@@ -3,6 +3,9 @@
 Monthly spend per paid channel over 2023-2024 (organic "direct" has none), with a
 fixed seed. shop_costs_fa.csv books each month's spend at the Jalali month holding its
 15th, with Persian headers, digits and separators, and a UTF-8 BOM.
+shop_customers.csv is the shop's customer list as a CRM would export it: every buyer
+with the channel of their first order and what acquiring them cost (none for direct
+visitors), and 120 prospects who signed up but never bought.
 
 Usage: python sample_data/make_costs.py (from the project root)
 """
@@ -36,7 +39,30 @@ def spend_rows() -> list[tuple[str, int, int, int]]:
     return rows
 
 
+CPA = {"instagram": 500_000, "google": 700_000, "telegram": 400_000, "referral": 250_000}
+
+
+def write_customer_list() -> None:
+    """Buyers with their first order's channel and a cost, then prospects."""
+    rng = np.random.default_rng(11)
+    first_channel: dict[str, str] = {}
+    with open(HERE / "shop.csv", encoding="utf-8") as source:
+        next(source)
+        for line in source:
+            _, customer, _, _, channel = line.rstrip("\n").split(",")
+            first_channel.setdefault(customer, channel)
+    channels = list(CPA)
+    prospects = {f"P{n:04d}": channels[rng.integers(len(channels))] for n in range(1, 121)}
+    with open(HERE / "shop_customers.csv", "w", newline="") as out:
+        out.write("customer_id,channel,acquisition_cost\n")
+        for customer, channel in sorted({**first_channel, **prospects}.items()):
+            cost = CPA.get(channel)
+            text = "" if cost is None else str(int(round(cost * rng.uniform(0.5, 1.5), -3)))
+            out.write(f"{customer},{channel},{text}\n")
+
+
 def main() -> None:
+    write_customer_list()
     rows = spend_rows()
     with open(HERE / "shop_costs.csv", "w", newline="") as out:
         out.write("channel,period,spend\n")

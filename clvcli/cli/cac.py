@@ -7,20 +7,30 @@ from typing import Annotated
 import typer
 
 from clvcli.cli.console import Reporter
-from clvcli.cli.options import INPUT_HELP, RunOptions, parse_fraction, shared_options
+from clvcli.cli.options import (
+    INPUT_HELP,
+    SUMMARY_HELP,
+    RunOptions,
+    parse_fraction,
+    shared_options,
+)
 
 
-@shared_options("input", "model", "stages", "output")
+@shared_options("input", "customers", "model", "stages", "output")
 def cac_cmd(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     costs: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--costs",
             metavar="FILE",
-            help="Spend per month (2024-03, 1403-07 or a date) and optionally channel.",
+            help="Spend per month (2024-03, 1403-07 or a date) and optionally channel. "
+            "Or give acquisition_cost per customer in --customers FILE.",
         ),
-    ],
+    ] = None,
+    summary_path: Annotated[
+        str | None, typer.Option("--summary", metavar="FILE", help=SUMMARY_HELP)
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", help="channel, cohort or channel,cohort.")
     ] = "channel,cohort",
@@ -46,15 +56,27 @@ def cac_cmd(
 ) -> None:
     """Acquisition cost against CLV: CAC, CLV:CAC, payback months and a verdict per group.
 
+    Spend comes from --costs (per month and channel) or from the acquisition_cost
+    column of --customers (per customer). A per-customer summary (--summary FILE)
+    gives everything but payback, which needs the month-by-month margin.
+
     Example: clv cac sales.csv --costs spend.csv --by channel --margin 0.3
     """
-    from clvcli.cli.common import compute_settings, load_transactions
+    from clvcli.cli.common import (
+        compute_settings,
+        customer_list,
+        join_customer_list,
+        load_summary,
+        load_transactions,
+        one_source,
+    )
     from clvcli.cli.output import emit, resolve_format
-    from clvcli.core.cac import CacSettings, cac_table
-    from clvcli.core.compute import compute_clv
+    from clvcli.core.cac import CacSettings, cac_table, spend_per_customer
+    from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.errors import UsageError
     from clvcli.io.costs import read_costs
 
+    one_source(input_path, summary_path)
     if cohort not in ("month", "quarter"):
         raise UsageError(f"--cohort {cohort} is not one of: month, quarter")
     if not 0 <= thin <= healthy:
@@ -62,14 +84,39 @@ def cac_cmd(
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
-    spend, calendar = read_costs(costs)
-    transactions = load_transactions(input_path, opts, reporter)
-    with reporter.progress("computing customer values"):
-        values = compute_clv(transactions, settings)
+    listed = customer_list(opts)
+    per_customer = listed is not None and listed.acquisition_cost is not None
+    if costs is None and not per_customer:
+        raise UsageError(
+            "clv cac needs what acquiring customers cost",
+            "give --costs FILE (spend per month), or --customers FILE with acquisition_cost",
+        )
+    if costs is not None and per_customer:
+        raise UsageError(
+            f"both --costs and the acquisition_cost column of {listed.name} give spend",
+            "keep one of them, so no spend is counted twice",
+        )
+    if costs is not None:
+        spend, calendar = read_costs(costs)
+    else:
+        calendar = opts.calendar or "gregorian"
+    transactions = None
+    if summary_path is not None:
+        table = load_summary(summary_path, opts, reporter)
+        with reporter.progress("computing customer values"):
+            values = compute_from_table(table, settings)
+        values.warnings.append("payback months need the transaction log, not a summary")
+    else:
+        transactions = load_transactions(input_path, opts, reporter)
+        with reporter.progress("computing customer values"):
+            values = compute_clv(transactions, settings)
     reporter.warn(values.warnings)
+    customers = join_customer_list(values.frame, listed)
+    if per_customer:
+        spend = spend_per_customer(customers, calendar)
     horizon = settings.horizon if settings.horizon is not None else 12.0
     table = cac_table(
-        values.frame,
+        customers,
         transactions,
         spend,
         CacSettings(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
@@ -11,10 +11,14 @@ from clvcli.core.compute import MODELS, ComputeSettings, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
+from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import LoadedInput
 from clvcli.lifecycle import StageRules
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_settings(opts: RunOptions) -> ReadSettings:
@@ -148,6 +152,24 @@ def one_source(input_path: str | None, summary_path: str | None) -> None:
             "give a transaction log as INPUT or a per-customer summary with --summary FILE",
             "not both, and not neither",
         )
+
+
+def customer_list(opts: RunOptions) -> CustomerList | None:
+    """The --customers file, read once per run."""
+    if opts.values.get("customers") is None:
+        return None
+    from clvcli.io.customers import read_customer_list
+
+    return read_customer_list(opts.customers)
+
+
+def join_customer_list(frame: pd.DataFrame, listed: CustomerList | None) -> pd.DataFrame:
+    """The listed prospects (stage potential), channels and costs joined to the table."""
+    if listed is None:
+        return frame
+    from clvcli.core.prospects import with_customer_list
+
+    return with_customer_list(frame, listed)
 
 
 def load_transactions(

@@ -19,6 +19,7 @@ MONEY = (
     "expected_avg_spend",
     "predicted_clv",
     "total_clv",
+    "acquisition_cost",
 )
 
 TABLE_COLUMNS = [
@@ -50,7 +51,7 @@ TABLE_DROP_ORDER = [
 ]
 
 
-@shared_options("input", "model", "stages", "output")
+@shared_options("input", "customers", "model", "stages", "output")
 def compute_cmd(
     input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     summary_path: Annotated[
@@ -65,7 +66,9 @@ def compute_cmd(
     """
     from clvcli.cli.common import (
         compute_settings,
+        customer_list,
         duckdb_table,
+        join_customer_list,
         load_summary,
         load_transactions,
         one_source,
@@ -78,6 +81,7 @@ def compute_cmd(
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
+    listed = customer_list(opts)
     if summary_path is not None or uses_duckdb(opts):
         if summary_path is not None:
             table = load_summary(summary_path, opts, reporter)
@@ -90,7 +94,7 @@ def compute_cmd(
         with reporter.progress("computing customer values"):
             result = compute_clv(transactions, settings)
     reporter.warn(result.warnings)
-    emit_customers(result.frame, opts, reporter)
+    emit_customers(join_customer_list(result.frame, listed), opts, reporter)
 
 
 def emit_customers(frame: pd.DataFrame, opts: RunOptions, reporter: Reporter) -> None:

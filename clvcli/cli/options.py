@@ -489,8 +489,24 @@ OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
         False,
     ),
 }
+CUSTOMER_LIST_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "customers": (
+        Annotated[
+            str | None,
+            _option(
+                "--customers",
+                panel=INPUT_PANEL,
+                metavar="FILE",
+                help="Customer list (customer_id, channel, acquisition_cost): listed "
+                "customers who never bought are the potential stage.",
+            ),
+        ],
+        None,
+    ),
+}
 GROUPS = {
     "input": INPUT_OPTIONS,
+    "customers": CUSTOMER_LIST_OPTIONS,
     "model": MODEL_OPTIONS,
     "stages": STAGE_OPTIONS,
     "output": OUTPUT_OPTIONS,

@@ -13,7 +13,7 @@ from clvcli.errors import UsageError
 from clvcli.lifecycle import parse_stages
 
 
-@shared_options("input", "model", "stages", "output")
+@shared_options("input", "customers", "model", "stages", "output")
 def segment_cmd(
     input_path: Annotated[
         str,
@@ -69,7 +69,12 @@ def segment_cmd(
         stages = parse_stages(stage) if stage is not None else None
     except ValueError as exc:
         raise UsageError(f"--stage: {exc}") from None
-    from clvcli.cli.common import compute_settings, load_transactions
+    from clvcli.cli.common import (
+        compute_settings,
+        customer_list,
+        join_customer_list,
+        load_transactions,
+    )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.core.segments import filter_stages, select_customers, stage_summary
@@ -79,6 +84,7 @@ def segment_cmd(
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
+    listed = customer_list(opts)
     if is_many(input_path):
         loaded, header = input_path, []
     else:
@@ -96,6 +102,7 @@ def segment_cmd(
         result = compute_clv(transactions, settings)
         reporter.warn(result.warnings)
         frame = result.frame
+    frame = join_customer_list(frame, listed)
     if stages is not None:
         frame = filter_stages(frame, stages)
     frame = select_customers(frame, min_clv=min_clv, channel=channel, top=top, sort=sort)

@@ -10,7 +10,7 @@ from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 
 
-@shared_options("input", "model", "stages", "output")
+@shared_options("input", "customers", "model", "stages", "output")
 def stages_cmd(
     input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
     by: Annotated[str | None, typer.Option("--by", help="Split the funnel: channel.")] = None,
@@ -33,7 +33,13 @@ def stages_cmd(
     """
     from dataclasses import replace
 
-    from clvcli.cli.common import compute_settings, load_transactions, parse_option_date
+    from clvcli.cli.common import (
+        compute_settings,
+        customer_list,
+        join_customer_list,
+        load_transactions,
+        parse_option_date,
+    )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv
     from clvcli.core.funnel import funnel, transitions
@@ -45,12 +51,14 @@ def stages_cmd(
     settings = compute_settings(opts)
     earlier_day = parse_option_date(compare_to, "--compare-to", opts)
     resolve_format(opts)
+    listed = customer_list(opts)
     transactions = load_transactions(input_path, opts, reporter)
     with reporter.progress("computing stages"):
         now = compute_clv(transactions, settings)
     reporter.warn(now.warnings)
+    now_frame = join_customer_list(now.frame, listed)
     if earlier_day is None:
-        frame = now.frame
+        frame = now_frame
         if by is not None and by not in frame:
             raise UsageError("--by channel needs a channel column", "name it with --channel-col")
         emit(
@@ -68,7 +76,7 @@ def stages_cmd(
     with reporter.progress("computing stages at the earlier date"):
         then = compute_clv(transactions, replace(settings, as_of=earlier_day))
     emit(
-        transitions(then.frame, now.frame),
+        transitions(join_customer_list(then.frame, listed), now_frame),
         opts,
         reporter,
         title=f"Stage movements from {compare_to} to the as-of date",

@@ -34,6 +34,9 @@ CAC_COLUMNS = [
 ]
 GROUPINGS = ("channel", "cohort", "channel,cohort")
 ALL = "all"
+# The cohort of prospects' acquisition costs: spent on, never bought.
+NO_PURCHASE = "none"
+NO_PURCHASE_MONTH = 2**40
 
 
 @dataclass(frozen=True)
@@ -50,17 +53,36 @@ class CacSettings:
     horizon_months: float = 12.0
 
 
+def spend_per_customer(customers: pd.DataFrame, calendar: str) -> pd.DataFrame:
+    """The costs rows of a customer list: each acquisition cost in its customer's
+    channel and acquisition month; prospects' costs in the ``none`` cohort."""
+    cost = customers["acquisition_cost"].to_numpy(np.float64)
+    known = ~np.isnan(cost)
+    first = customers["first_purchase"].to_numpy(dtype="datetime64[D]")
+    bought = ~np.isnat(first)
+    month = np.full(len(customers), NO_PURCHASE_MONTH, dtype=np.int64)
+    month[bought] = month_index(first[bought].astype(np.int64), calendar)
+    return pd.DataFrame(
+        {"channel": _channels(customers)[known], "month": month[known], "spend": cost[known]}
+    )
+
+
 def cac_table(
     customers: pd.DataFrame,
-    transactions: Transactions,
+    transactions: Transactions | None,
     costs: pd.DataFrame,
     settings: CacSettings,
     as_of: int,
 ) -> pd.DataFrame:
-    """One row per group with the contract's columns, and a total row last."""
+    """One row per group with the contract's columns, and a total row last.
+
+    ``customers`` may hold prospects (no purchase): they are not acquired, so they
+    count in no group. Without ``transactions`` (from a summary) payback is empty.
+    """
     if settings.by not in GROUPINGS:
         raise UsageError(f"--by {settings.by} is not one of: {', '.join(GROUPINGS)}")
     size = 3 if settings.grain == "quarter" else 1
+    customers = customers[customers["orders"].to_numpy(np.int64) > 0]
     first_day = customers["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     acquired_month = month_index(first_day, settings.calendar)
     frame = pd.DataFrame(
@@ -80,7 +102,9 @@ def cac_table(
     keys = _keys(settings.by)
     if "channel" in keys and (spend["channel"] == ALL).all():
         raise UsageError("--by channel needs a channel column in the costs file")
-    margin_by_month = _margin_by_month(frame, transactions, settings, as_of)
+    margin_by_month = (
+        None if transactions is None else _margin_by_month(frame, transactions, settings, as_of)
+    )
     groups = frame.groupby(keys, sort=True)
     summary = groups.agg(
         customers=("customer_id", "size"),
@@ -106,8 +130,10 @@ def cac_table(
             labels = result[column]
             if column == "cohort":
                 numeric = pd.to_numeric(labels, errors="coerce")
-                text = period_label(np.nan_to_num(numeric).astype(np.int64) * size, settings.grain)
-                labels = np.where(numeric.notna(), text, labels)
+                dated = numeric.notna() & (numeric < NO_PURCHASE_MONTH // size)
+                months = np.where(dated, numeric, 0).astype(np.int64) * size
+                text = period_label(months, settings.grain)
+                labels = np.where(dated, text, np.where(numeric.notna(), NO_PURCHASE, labels))
             result[column] = labels
     return result
 
@@ -158,7 +184,7 @@ def _row(
     group: pd.Series,
     keys: list[str],
     frame: pd.DataFrame,
-    margin_by_month: pd.DataFrame,
+    margin_by_month: pd.DataFrame | None,
     settings: CacSettings,
     label: str | None = None,
 ) -> dict:
@@ -187,10 +213,10 @@ def _row(
 
 
 def _payback(
-    members: np.ndarray, cac: float, frame: pd.DataFrame, margin_by_month: pd.DataFrame
+    members: np.ndarray, cac: float, frame: pd.DataFrame, margin_by_month: pd.DataFrame | None
 ) -> str:
     customers = int(members.sum())
-    if not customers or np.isnan(cac):
+    if not customers or np.isnan(cac) or margin_by_month is None:
         return ""
     if cac <= 0:
         return "1"

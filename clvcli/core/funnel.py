@@ -8,6 +8,8 @@ import pandas as pd
 from clvcli.core.segments import per_stage, split_by
 from clvcli.lifecycle import STAGES
 
+POTENTIAL = "potential"
+
 ARRIVED = "not_yet_customer"
 
 
@@ -29,12 +31,14 @@ def funnel(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 def transitions(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
     """Counts of customers by stage then (rows) and stage now (columns).
 
-    Customers who had not bought by the earlier date form the first row; each other
-    row sums to that stage's count at the earlier date.
+    Customers who had not bought by the earlier date (and were not listed as
+    prospects) form the first row; each other row sums to that stage's count at the
+    earlier date. ``potential`` appears when a customer list brought prospects.
     """
     now = later.set_index("customer_id")["stage"]
     then = earlier.set_index("customer_id")["stage"].reindex(now.index).fillna(ARRIVED)
-    stages = [s for s in STAGES if s != "potential"]
+    seen = set(then) | set(now)
+    stages = [s for s in STAGES if s != POTENTIAL or s in seen]
     rows = [ARRIVED, *stages]
     table = pd.crosstab(then, now).reindex(index=rows, columns=stages, fill_value=0)
     table = table.astype(np.int64)

@@ -168,6 +168,12 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     )
 
 
+def find_column(header: list[str], role: str) -> int | None:
+    """The position of the column detected for ``role``, or None: for other files
+    (costs, customer lists) that share the transaction log's column names."""
+    return _detect([header_key(name) for name in header], role, set())
+
+
 def _named_column(header: list[str], keys: list[str], name: str, role: str, source: str) -> int:
     for index, column in enumerate(header):
         if column == name:

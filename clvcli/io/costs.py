@@ -17,6 +17,7 @@ from clvcli.errors import InputError
 from clvcli.io.amounts import parse_amounts
 from clvcli.io.dates import parse_dates
 from clvcli.io.jalali import NOT_A_DATE
+from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_table
 from clvcli.io.text import header_key, normalise_cells
 
@@ -58,9 +59,7 @@ def read_costs(path: str) -> tuple[pd.DataFrame, str]:
                 "periods are months such as 2024-03 or 1403-07; spend is a number >= 0",
             )
     if found["channel"] is not None:
-        channel = normalise_cells(table.column(found["channel"]).combine_chunks().cast(pa.string()))
-        channel = pc.if_else(pc.equal(pc.fill_null(channel, ""), ""), "unknown", channel)
-        channels = channel.to_numpy(zero_copy_only=False).astype(object)
+        channels = channel_labels(table.column(found["channel"]).combine_chunks())
     else:
         channels = np.full(table.num_rows, None, dtype=object)
     frame = pd.DataFrame({"channel": channels, "month": months, "spend": spend})

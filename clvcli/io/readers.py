@@ -140,7 +140,8 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
             what = f"{skipped} bad rows ({reasons[0][0]} with {reasons[0][1]}, "
             what += f"{reasons[1][0]} with {reasons[1][1]})"
         warnings.append(f"{raw.source}: skipped {what} (--skip-invalid)")
-    channel = _channels(raw.columns.get("channel"))
+    channel_column = raw.columns.get("channel")
+    channel = None if channel_column is None else channel_labels(channel_column)
     keep = ~bad
     if not keep.any():
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
@@ -204,9 +205,8 @@ def _drop_unused(
     return ids[used], new_code[kept]
 
 
-def _channels(column: pa.Array | None) -> np.ndarray | None:
-    if column is None:
-        return None
+def channel_labels(column: pa.Array) -> np.ndarray:
+    """Channel names normalised as ids are, ``unknown`` where empty."""
     cleaned = normalise_cells(column.cast(pa.string()))
     cleaned = pc.if_else(pc.equal(pc.fill_null(cleaned, ""), ""), UNKNOWN_CHANNEL, cleaned)
     return cleaned.to_numpy(zero_copy_only=False).astype(object)

@@ -1,0 +1,117 @@
+"""Reading a customer list: who the business knows, their channel and what each cost.
+
+A customer list has a customer column (named as in transaction logs) and optionally a
+``channel`` and an ``acquisition_cost`` column, in English or Persian. Listed customers
+who never bought are the ``potential`` stage; the channel of a listed customer wins
+over the channel of their first purchase; the costs feed `clv cac` per customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clvcli.errors import InputError
+from clvcli.io.amounts import parse_amounts
+from clvcli.io.columns import find_column
+from clvcli.io.readers import channel_labels
+from clvcli.io.source import load_input, read_table
+from clvcli.io.text import header_key, normalise_cells
+
+_COST_NAMES = (
+    "acquisition cost",
+    "acquisitioncost",
+    "cac",
+    "cost",
+    "هزینه جذب",
+    "هزینه",
+    "هزینه جذب مشتری",
+)
+_HINT = "a customer list has customer_id and optionally channel and acquisition_cost"
+
+
+@dataclass(frozen=True)
+class CustomerList:
+    """Normalised ids (unique), and channel and acquisition cost when the file has them."""
+
+    name: str
+    ids: np.ndarray
+    channel: np.ndarray | None
+    acquisition_cost: np.ndarray | None
+
+
+def read_customer_list(path: str) -> CustomerList:
+    """The customer list at ``path``, its ids normalised as transaction ids are."""
+    loaded = load_input(path)
+    table = read_table(loaded)
+    header = list(table.column_names)
+    customer = find_column(header, "customer")
+    if customer is None:
+        raise InputError(
+            f"{loaded.name}: no customer column found; columns are: {', '.join(header)}",
+            _HINT,
+        )
+    if table.num_rows == 0:
+        raise InputError(f"{loaded.name}: has a header but no rows", None)
+    ids = normalise_cells(table.column(customer).combine_chunks().cast(pa.string()))
+    empty = pc.fill_null(pc.equal(ids, ""), True).to_numpy(zero_copy_only=False)
+    if empty.any():
+        _bad_row(loaded.name, header[customer], empty, "the customer id is empty", _HINT)
+    ids = ids.to_numpy(zero_copy_only=False).astype(object)
+    _refuse_repeats(loaded.name, header[customer], ids)
+    channel = _channel(table, header)
+    cost = _cost(table, header, loaded.name)
+    order = np.argsort(ids, kind="stable")
+    return CustomerList(
+        loaded.name,
+        ids[order],
+        None if channel is None else channel[order],
+        None if cost is None else cost[order],
+    )
+
+
+def _refuse_repeats(name: str, column: str, ids: np.ndarray) -> None:
+    order = np.argsort(ids, kind="stable")
+    repeat = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+    if len(repeat):
+        first, second = sorted(order[repeat[0] : repeat[0] + 2])
+        raise InputError(
+            f"{name}: customer '{ids[first]}' is listed twice (rows {first + 1} and "
+            f"{second + 1}), column '{column}'",
+            "list each customer once, with their total acquisition cost",
+        )
+
+
+def _channel(table: pa.Table, header: list[str]) -> np.ndarray | None:
+    position = find_column(header, "channel")
+    return None if position is None else channel_labels(table.column(position).combine_chunks())
+
+
+def _cost(table: pa.Table, header: list[str], name: str) -> np.ndarray | None:
+    keys = [header_key(column) for column in header]
+    position = next((keys.index(n) for n in _COST_NAMES if n in keys), None)
+    if position is None:
+        return None
+    column = table.column(position).combine_chunks()
+    cost, bad = parse_amounts(column)
+    hint = "acquisition_cost is a number >= 0 (empty when unknown)"
+    blank = pc.fill_null(
+        pc.equal(pc.utf8_trim_whitespace(column.cast(pa.string())), ""), True
+    ).to_numpy(zero_copy_only=False)
+    bad &= ~blank
+    if bad.any():
+        value = column[int(np.flatnonzero(bad)[0])].as_py()
+        _bad_row(name, header[position], bad, f"cannot read {value!r} as an amount", hint)
+    negative = ~blank & (cost < 0)
+    if negative.any():
+        value = column[int(np.flatnonzero(negative)[0])].as_py()
+        _bad_row(name, header[position], negative, f"cost {value!r} is negative", hint)
+    return np.where(blank, np.nan, cost)
+
+
+def _bad_row(name: str, column: str, bad: np.ndarray, problem: str, hint: str) -> None:
+    row = int(np.flatnonzero(bad)[0])
+    raise InputError(f"{name}: row {row + 1} (line {row + 2}), column '{column}': {problem}", hint)
