@@ -69,6 +69,7 @@ def cac_cmd(
         load_summary,
         load_transactions,
         one_source,
+        record_values,
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.cac import CacSettings, cac_table, spend_per_customer
@@ -111,6 +112,7 @@ def cac_cmd(
         with reporter.progress("computing customer values"):
             values = compute_clv(transactions, settings)
     reporter.warn(values.warnings)
+    record_values(opts, values)
     customers = join_customer_list(values.frame, listed)
     if per_customer:
         spend = spend_per_customer(customers, calendar)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
-from clvcli.core.compute import MODELS, ComputeSettings, check_margin
+from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
-from clvcli.io.source import LoadedInput
+from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
 
 if TYPE_CHECKING:
@@ -124,6 +126,7 @@ def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTab
     from clvcli.io.source import load_input
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("reading the summary"):
         return read_summary(load_input(path), period=opts.period, as_of=as_of)
 
@@ -139,6 +142,7 @@ def duckdb_table(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTab
     from clvcli.io.engine import duckdb_summary
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("summarising customers with DuckDB"):
         return duckdb_summary(
             path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
@@ -154,12 +158,23 @@ def one_source(input_path: str | None, summary_path: str | None) -> None:
         )
 
 
+def record_values(opts: RunOptions, values: CustomerValues) -> None:
+    """The as-of date and fitted models of a run, for its output's metadata."""
+    opts.record["as_of"] = str(np.datetime64(values.as_of, "D"))
+    models = {}
+    for role, model in (("purchases", values.purchase_model), ("spend", values.spend_model)):
+        if model is not None:
+            models[role] = {"model": model.name, "params": model.fitted()}
+    opts.record["models"] = models
+
+
 def customer_list(opts: RunOptions) -> CustomerList | None:
     """The --customers file, read once per run."""
     if opts.values.get("customers") is None:
         return None
     from clvcli.io.customers import read_customer_list
 
+    opts.record.setdefault("inputs", []).append(opts.customers)
     return read_customer_list(opts.customers)
 
 
@@ -175,6 +190,15 @@ def join_customer_list(frame: pd.DataFrame, listed: CustomerList | None) -> pd.D
 def load_transactions(
     source: str | LoadedInput, opts: RunOptions, reporter: Reporter
 ) -> Transactions:
+    if source == STDIN:
+        source = load_input(STDIN)  # read once, so its bytes can be digested too
+    opts.record.setdefault("inputs", []).append(source)
     with reporter.progress("reading transactions"):
         transactions = read_transactions(source, read_settings(opts))
+    reporter.event(
+        "read",
+        rows_read=transactions.rows_read,
+        rows_skipped=transactions.rows_skipped,
+        customers=len(transactions.customer_ids),
+    )
     return transactions

@@ -72,6 +72,7 @@ def compute_cmd(
         load_summary,
         load_transactions,
         one_source,
+        record_values,
         uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
@@ -94,6 +95,7 @@ def compute_cmd(
         with reporter.progress("computing customer values"):
             result = compute_clv(transactions, settings)
     reporter.warn(result.warnings)
+    record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)
 
 

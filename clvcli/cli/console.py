@@ -1,25 +1,55 @@
-"""Everything the CLI says on stderr: errors, warnings and progress.
+"""Everything the CLI says on stderr: errors, warnings, progress and log events.
 
 stdout carries data only. Progress shows only when stderr is a terminal (cron mails
-every line it gets), and ``--quiet`` silences warnings and progress, never errors.
+every line it gets), and ``--quiet`` silences warnings, progress and events, never
+errors. With ``--log-format json`` every message is one JSON object per line (time,
+level, event and its fields) for log collectors, and progress bars give way to
+``step`` events.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console
+
+LOG_FORMATS = ("text", "json")
+_settings = {"log_format": "text"}
+
+
+def set_log_format(log_format: str) -> None:
+    """Text lines (the default) or JSON objects, for the rest of the run."""
+    _settings["log_format"] = log_format
+
+
+def _json_logs() -> bool:
+    return _settings["log_format"] == "json"
 
 
 def _color() -> bool:
     return sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
 
-def error(message: str, hint: str | None = None) -> None:
+def log_event(event: str, level: str = "info", **fields: Any) -> None:
+    """One JSON object on stderr: time (UTC), level, event, then the fields."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    record = {"time": now, "level": level, "event": event, **fields}
+    print(json.dumps(record, ensure_ascii=False, default=str), file=sys.stderr)
+    sys.stderr.flush()
+
+
+def error(message: str, hint: str | None = None, exit_code: int | None = None) -> None:
     """One ``clv: error:`` line, and a ``hint:`` line when there is one."""
+    if _json_logs():
+        fields = {"message": _one_line(message), "hint": _one_line(hint) if hint else None}
+        log_event("error", "error", **fields, exit_code=exit_code)
+        return
     label = "\033[1;31merror:\033[0m" if _color() else "error:"
     print(f"clv: {label} {_one_line(message)}", file=sys.stderr)
     if hint:
@@ -32,7 +62,7 @@ def _one_line(text: str) -> str:
 
 
 class Reporter:
-    """Warnings and progress for one run."""
+    """Warnings, progress and log events for one run."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
@@ -40,15 +70,31 @@ class Reporter:
     def warn(self, messages: Iterable[str], kind: str = "warning") -> None:
         if self.quiet:
             return
+        if _json_logs():
+            for message in messages:
+                log_event(kind, "warning" if kind == "warning" else "info", message=message)
+            return
         label = f"\033[33m{kind}:\033[0m" if _color() else f"{kind}:"
         for message in messages:
             print(f"clv: {label} {_one_line(message)}", file=sys.stderr)
         sys.stderr.flush()
 
+    def event(self, event: str, **fields: Any) -> None:
+        """A log event for collectors: shown with --log-format json only."""
+        if _json_logs() and not self.quiet:
+            log_event(event, **fields)
+
     @contextlib.contextmanager
     def progress(self, what: str) -> Iterator[None]:
         """A spinner on a terminal's stderr while ``what`` runs; nothing otherwise."""
-        if self.quiet or not sys.stderr.isatty():
+        if self.quiet:
+            yield
+            return
+        if _json_logs():
+            log_event("step", message=what)
+            yield
+            return
+        if not sys.stderr.isatty():
             yield
             return
         console = Console(file=sys.stderr)

@@ -19,7 +19,7 @@ from clvcli import __version__
 from clvcli.cli.cac import cac_cmd
 from clvcli.cli.cohorts import cohorts_cmd
 from clvcli.cli.compute import compute_cmd
-from clvcli.cli.console import error
+from clvcli.cli.console import error, set_log_format
 from clvcli.cli.fit import fit_cmd
 from clvcli.cli.formula import formula_app
 from clvcli.cli.segment import segment_cmd
@@ -83,24 +83,25 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         args = ["--help"]
     command = typer.main.get_command(app)
+    set_log_format("text")
     try:
         result = command.main(args=args, prog_name="clv", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == 130:  # Typer turns Ctrl-C into Exit(130) before we see it
-            error("interrupted")
+            error("interrupted", exit_code=130)
             return code
         _flush_stdout()
         return code
     except ClvError as exc:
-        error(exc.message, exc.hint)
+        error(exc.message, exc.hint, exc.exit_code)
         return exc.exit_code
     except typer.Exit as exc:
         code = getattr(exc, "exit_code", 0)
         if code == 130:
-            error("interrupted")
+            error("interrupted", exit_code=130)
         return code
     except (KeyboardInterrupt, typer.Abort):
-        error("interrupted")
+        error("interrupted", exit_code=130)
         return 130
     except BrokenPipeError:
         _silence_stdout()
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             f"internal error: {type(exc).__name__}: {exc}",
             "this is a bug in clv; please report it with the command you ran "
             "(CLV_DEBUG=1 prints the traceback)",
+            exit_code=1,
         )
         return 1
 
@@ -127,8 +129,13 @@ def _usage_error(exc: Exception) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
         print(ctx.get_help())
         return 0
-    error(f"{command_path}: {message[:1].lower() + message[1:]}", f"see '{command_path} --help'")
-    return int(getattr(exc, "exit_code", 2) or 2)
+    code = int(getattr(exc, "exit_code", 2) or 2)
+    error(
+        f"{command_path}: {message[:1].lower() + message[1:]}",
+        f"see '{command_path} --help'",
+        exit_code=code,
+    )
+    return code
 
 
 def _flush_stdout() -> None:

@@ -8,18 +8,21 @@ them to a command's signature (Typer reads the signature) and hands the command 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import time
 import tomllib
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from clvcli import __version__
 from clvcli.errors import UsageError
 
 DEFAULT_CONFIG = "clv.toml"
@@ -33,6 +36,7 @@ INPUT_PANEL = "Input"
 MODEL_PANEL = "Model"
 STAGE_PANEL = "Stage rules"
 OUTPUT_PANEL = "Output"
+RUN_PANEL = "Unattended runs"
 
 
 class OutputFormat(StrEnum):
@@ -42,6 +46,11 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     parquet = "parquet"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class Period(StrEnum):
@@ -91,6 +100,8 @@ class RunOptions:
     """What the shared options said, grouped for the core's settings objects."""
 
     values: dict[str, Any]
+    # What the run learns on the way (inputs, as-of date, models), for output metadata.
+    record: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -489,6 +500,57 @@ OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
         False,
     ),
 }
+RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "lock": (
+        Annotated[
+            str | None,
+            _option(
+                "--lock",
+                panel=RUN_PANEL,
+                metavar="FILE",
+                help="Exit at once with code 6 if another run holds this lock file "
+                "(for cron; released when the run ends, even if killed).",
+            ),
+        ],
+        None,
+    ),
+    "log_format": (
+        Annotated[
+            LogFormat,
+            _option(
+                "--log-format",
+                panel=RUN_PANEL,
+                help="Messages on stderr as text lines, or one JSON object per event "
+                "(time, level, event, rows read, skipped and written).",
+            ),
+        ],
+        LogFormat.text,
+    ),
+    "raw": (
+        Annotated[
+            bool,
+            _option(
+                "--raw",
+                panel=RUN_PANEL,
+                help="CSV/TSV text cells exactly as they are. By default a cell starting "
+                "with = + - or @ gets a leading ' so spreadsheets never run it as a formula.",
+            ),
+        ],
+        False,
+    ),
+    "sidecar": (
+        Annotated[
+            bool,
+            _option(
+                "--sidecar",
+                panel=RUN_PANEL,
+                help="With -o FILE, also write FILE.meta.json: clv version, as-of date, "
+                "options, model parameters and the input's SHA-256.",
+            ),
+        ],
+        False,
+    ),
+}
 CUSTOMER_LIST_OPTIONS: dict[str, tuple[Any, Any]] = {
     "customers": (
         Annotated[
@@ -509,7 +571,7 @@ GROUPS = {
     "customers": CUSTOMER_LIST_OPTIONS,
     "model": MODEL_OPTIONS,
     "stages": STAGE_OPTIONS,
-    "output": OUTPUT_OPTIONS,
+    "output": {**OUTPUT_OPTIONS, **RUN_OPTIONS},
 }
 ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "calibration_end",
@@ -543,6 +605,22 @@ COMMAND_NAMES = {
 }
 
 
+@contextlib.contextmanager
+def unattended(opts: RunOptions, command: str) -> Iterator[None]:
+    """The run-level options: log format, lock, and start and finish events."""
+    from clvcli.cli.console import Reporter, set_log_format
+    from clvcli.io.lock import run_lock
+
+    set_log_format(opts.values.get("log_format", "text"))
+    reporter = Reporter(opts.values.get("quiet", False))
+    opts.record.update(command=command, options=dict(sorted(opts.values.items())))
+    with run_lock(opts.values.get("lock")):
+        started = time.perf_counter()
+        reporter.event("start", command=command, version=__version__)
+        yield
+        reporter.event("finish", command=command, seconds=round(time.perf_counter() - started, 3))
+
+
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Add the named option groups to a command; it receives them as ``opts``."""
     options: dict[str, tuple[Any, Any]] = {}
@@ -566,7 +644,9 @@ def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[...,
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for name in options}
             values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
-            return func(*args, opts=RunOptions(values), **kwargs)
+            opts = RunOptions(values)
+            with unattended(opts, func.__name__.removesuffix("_cmd")):
+                return func(*args, opts=opts, **kwargs)
 
         wrapper.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {

@@ -11,6 +11,7 @@ from rich.console import Console
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
+from clvcli.io.metadata import metadata_json, run_metadata
 from clvcli.io.writers import check_writable, encode, format_for_path, write_atomic
 from clvcli.report.tables import frame_table
 
@@ -22,6 +23,8 @@ def resolve_format(opts: RunOptions) -> str:
     """
     if opts.output:
         check_writable(opts.output)
+    if opts.values.get("sidecar") and not opts.output:
+        raise UsageError("--sidecar needs -o FILE", "the metadata goes to FILE.meta.json")
     if opts.format:
         fmt = opts.format
     elif opts.output:
@@ -83,9 +86,15 @@ def emit(
             notes.append("the table shows the main columns; --format csv or -o FILE gives all")
         reporter.warn(notes, kind="note")
         return
-    data = encode(frame, fmt, money)
+    metadata = None
+    if fmt == "parquet" or opts.values.get("sidecar"):
+        metadata = run_metadata(opts.record)
+    data = encode(frame, fmt, money, raw=opts.values.get("raw", False), metadata=metadata)
     if opts.output:
         write_atomic(opts.output, data)
+        if metadata is not None and opts.values.get("sidecar"):
+            write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+    reporter.event("written", rows=len(frame), format=fmt, path=opts.output or "-")

@@ -74,6 +74,7 @@ def segment_cmd(
         customer_list,
         join_customer_list,
         load_transactions,
+        record_values,
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
@@ -96,11 +97,13 @@ def segment_cmd(
         table = read_summary(loaded, period=opts.period, as_of=settings.as_of)
         result = compute_from_table(table, settings)
         reporter.warn(result.warnings)
+        record_values(opts, result)
         frame = result.frame
     else:
         transactions = load_transactions(loaded, opts, reporter)
         result = compute_clv(transactions, settings)
         reporter.warn(result.warnings)
+        record_values(opts, result)
         frame = result.frame
     frame = join_customer_list(frame, listed)
     if stages is not None:

@@ -39,6 +39,7 @@ def stages_cmd(
         join_customer_list,
         load_transactions,
         parse_option_date,
+        record_values,
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv
@@ -56,6 +57,7 @@ def stages_cmd(
     with reporter.progress("computing stages"):
         now = compute_clv(transactions, settings)
     reporter.warn(now.warnings)
+    record_values(opts, now)
     now_frame = join_customer_list(now.frame, listed)
     if earlier_day is None:
         frame = now_frame

@@ -17,11 +17,16 @@ from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.source import LoadedInput, read_table
+from clvcli.io.writers import FORMULA_START
 from clvcli.lifecycle import STAGES
 
 _MARKERS = {"customer_id", "stage", "historical_clv", "total_clv"}
 _DATES = ("first_purchase", "last_purchase")
 _TEXT = ("customer_id", "stage", "channel")
+# Columns compute adds after the contract's: a channel, a customer list's costs.
+_EXTRA = ("channel", "acquisition_cost")
+# Counts that are empty for prospects (stage potential) only.
+_COUNTS = ("orders", "days_since_last", "frequency")
 
 
 def is_customer_values(header: list[str]) -> bool:
@@ -38,7 +43,7 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
             f"{loaded.name}: looks like clv compute output but lacks columns: {', '.join(missing)}",
             "pass the transaction log instead, or the full output of clv compute",
         )
-    columns = COMPUTE_COLUMNS + (["channel"] if "channel" in table.column_names else [])
+    columns = COMPUTE_COLUMNS + [c for c in _EXTRA if c in table.column_names]
     data = {}
     for name in columns:
         column = table.column(name).combine_chunks()
@@ -53,14 +58,23 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
     return frame
 
 
+def unguarded(text: pa.Array) -> pa.Array:
+    """Text cells as they were before clv's CSV guarded them against formulas."""
+    guarded = pc.fill_null(pc.match_substring_regex(text, "^'" + FORMULA_START[1:]), False)
+    if not pc.any(guarded).as_py():
+        return text
+    return pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
+
+
 def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
     as_number = name.endswith("#number")
     name = name.removesuffix("#number")
     if name in _TEXT:
-        return column.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
+        return unguarded(column.cast(pa.string())).to_numpy(zero_copy_only=False).astype(object)
     try:
         if name in _DATES:
             if pa.types.is_string(column.type):
+                column = pc.if_else(pc.equal(column, ""), None, column)
                 column = pc.strptime(column, format="%Y-%m-%d", unit="s")
             return (
                 column.cast(pa.timestamp("s"))
@@ -74,9 +88,9 @@ def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
         raise InputError(
             f"{source}: column '{name}' has values clv did not write ({exc})"
         ) from None
-    if name in ("orders", "days_since_last", "frequency") and not as_number:
+    if name in _COUNTS and not as_number:
         if np.isnan(values).any():
-            raise InputError(f"{source}: column '{name}' has empty cells")
+            return pd.array(values, dtype="Int64")
         return values.astype(np.int64)
     return values
 

@@ -2,18 +2,21 @@
 
 The same frame always gives the same bytes: stable column order, ISO dates, money
 rounded to cents in text formats (full precision in Parquet), empty cells for
-missing values. Files appear whole or not at all: data goes to a temporary file in
-the target's directory, is flushed to disk, then renamed over the target.
+missing values. Files appear whole or not at all: data goes to an unnamed file in
+the target's directory, is flushed to disk, then named and renamed over the target.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +39,10 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 MONEY_DECIMALS = 2
+# What spreadsheets read as the start of a formula (tab and CR too, per OWASP).
+FORMULA_START = "^[=+\\-@\t\r]"
+# Below this, Arrow's decimal128(38, 2) holds money exactly.
+_DECIMAL_LIMIT = 1e35
 
 
 def format_for_path(path: str) -> str:
@@ -49,15 +56,28 @@ def format_for_path(path: str) -> str:
     return _EXTENSIONS[suffix]
 
 
-def encode(frame: pd.DataFrame, fmt: str, money: Iterable[str] = ()) -> bytes:
-    """The bytes of ``frame`` in a data format."""
+def encode(
+    frame: pd.DataFrame,
+    fmt: str,
+    money: Iterable[str] = (),
+    *,
+    raw: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> bytes:
+    """The bytes of ``frame`` in a data format.
+
+    CSV and TSV open in spreadsheets, which run a cell starting with ``=``, ``+``,
+    ``-`` or ``@`` as a formula; such text cells (an id, a channel name) get a leading
+    ``'`` unless ``raw``. Numbers are never touched, and JSON and Parquet stay raw.
+    Parquet carries ``metadata`` (what made the file) under the key ``clv``.
+    """
     money = [column for column in money if column in frame.columns]
     if fmt in ("csv", "tsv"):
-        return _csv(frame, money, "," if fmt == "csv" else "\t")
+        return _csv(frame, money, "," if fmt == "csv" else "\t", guard=not raw)
     if fmt in ("json", "jsonl"):
         return _json(frame, money, lines=fmt == "jsonl")
     if fmt == "parquet":
-        return _parquet(frame)
+        return _parquet(frame, metadata)
     raise UsageError(f"unknown output format '{fmt}'", "use one of: " + ", ".join(DATA_FORMATS))
 
 
@@ -78,18 +98,19 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
 
-def _csv(frame: pd.DataFrame, money: list[str], delimiter: str) -> bytes:
+def _csv(frame: pd.DataFrame, money: list[str], delimiter: str, *, guard: bool) -> bytes:
     """CSV with quotes only where a cell needs them, built column-wise in Arrow."""
     table = _arrow(frame)
     cells = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         column = column.combine_chunks()
         if name in money:
-            cents = pc.round(column, MONEY_DECIMALS)
-            text = cents.cast(pa.decimal128(38, MONEY_DECIMALS), safe=False).cast(pa.string())
+            text = _money_text(column)
         else:
             text = column.cast(pa.string())
             if pa.types.is_string(column.type):
+                if guard:
+                    text = guard_formulas(text)
                 text = _quote_where_needed(text, delimiter)
         cells.append(pc.fill_null(text, ""))
     header = delimiter.join(_quote_name(name, delimiter) for name in table.column_names)
@@ -98,6 +119,32 @@ def _csv(frame: pd.DataFrame, money: list[str], delimiter: str) -> bytes:
     lines = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
     terminated = pc.binary_join_element_wise(lines, "", "\n")
     return (header + "\n").encode("utf-8") + _concatenated(terminated)
+
+
+def _money_text(column: pa.Array) -> pa.Array:
+    """Money with two decimals, exact for any finite amount; empty where not finite.
+
+    Arrow's decimal cast is fast but holds 36 digits before the point (and its unsafe
+    cast writes 0.00 beyond them), so larger amounts are written by Python, exactly.
+    """
+    values = column.cast(pa.float64())
+    values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
+    small = pc.fill_null(pc.less(pc.abs(values), _DECIMAL_LIMIT), True)
+    # Large doubles are whole numbers, and rounding them would overflow.
+    cents = pc.round(pc.if_else(small, values, 0.0), MONEY_DECIMALS)
+    text = cents.cast(pa.decimal128(38, MONEY_DECIMALS), safe=False).cast(pa.string())
+    if pc.all(small).as_py():
+        return text
+    large = [None if v is None else f"{v:.{MONEY_DECIMALS}f}" for v in values.to_pylist()]
+    return pc.if_else(small, text, pa.array(large, type=pa.string()))
+
+
+def guard_formulas(text: pa.Array) -> pa.Array:
+    """Text cells a spreadsheet would run as a formula, with a leading ``'``."""
+    risky = pc.fill_null(pc.match_substring_regex(text, FORMULA_START), False)
+    if not pc.any(risky).as_py():
+        return text
+    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
 
 
 def _concatenated(strings: pa.Array) -> bytes:
@@ -135,7 +182,7 @@ def _json(frame: pd.DataFrame, money: list[str], *, lines: bool) -> bytes:
             if value is None:
                 continue
             if key in money_set:
-                record[key] = round(value, MONEY_DECIMALS)
+                record[key] = round(value, MONEY_DECIMALS) if np.isfinite(value) else None
             elif isinstance(value, float) and not np.isfinite(value):
                 record[key] = None
             elif hasattr(value, "isoformat"):
@@ -148,9 +195,13 @@ def _json(frame: pd.DataFrame, money: list[str], *, lines: bool) -> bytes:
     return text.encode("utf-8")
 
 
-def _parquet(frame: pd.DataFrame) -> bytes:
+def _parquet(frame: pd.DataFrame, metadata: dict[str, Any] | None) -> bytes:
+    table = _arrow(frame)
+    if metadata is not None:
+        text = json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str)
+        table = table.replace_schema_metadata({b"clv": text.encode("utf-8")})
     sink = io.BytesIO()
-    pq.write_table(_arrow(frame), sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
 
 
@@ -167,27 +218,83 @@ def check_writable(path: str) -> None:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all."""
+    """Write ``data`` to ``path`` whole or not at all.
+
+    The data goes to an unnamed file in the target's directory (O_TMPFILE), is synced,
+    given a temporary name and renamed over the target. A run killed before that leaves
+    no file behind at all: the kernel frees an unnamed file with its last descriptor.
+    Where O_TMPFILE is missing, a named temporary file does the same job.
+    """
     check_writable(path)
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    temporary: str | None = None
+    temporary: Path | None = None
     try:
-        descriptor, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
+        descriptor = _unnamed_file(directory)
+        if descriptor is None:
+            descriptor, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.")
+            temporary = Path(name)
+        try:
+            _write_all(descriptor, data)
+            os.fchmod(descriptor, 0o666 & ~_umask())
+            if temporary is None:
+                temporary = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
+                _name_unnamed_file(descriptor, temporary)
+        finally:
+            os.close(descriptor)
         os.replace(temporary, target)
         temporary = None
+        _sync_directory(directory)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
+
+
+def _unnamed_file(directory: Path) -> int | None:
+    """A descriptor of a new unnamed file in ``directory``, or None where unsupported."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(directory, flag | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return None
+        raise
+
+
+def _name_unnamed_file(descriptor: int, name: Path) -> None:
+    # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N names an O_TMPFILE file; os.link
+    # calls linkat only when given a directory descriptor, so give it /proc/self/fd.
+    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(descriptor), name, src_dir_fd=proc, follow_symlinks=True)
+    finally:
+        os.close(proc)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        view = view[written:]
+    os.fsync(descriptor)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable; not every file system can sync a directory."""
+    try:
+        handle = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _umask() -> int:

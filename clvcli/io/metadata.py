@@ -1,0 +1,62 @@
+"""What a run records about itself, so an output file can be traced to the run that
+made it: clv's version, the command and its options, the as-of date, the fitted
+models' parameters and the SHA-256 of every input file.
+
+Nothing here varies between two runs on the same input with the same options (no
+clock time, no host name), so outputs stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from clvcli import __version__
+from clvcli.io.source import STDIN, LoadedInput, input_files, is_many
+
+METADATA_KEY = b"clv"
+_CHUNK = 1 << 20
+
+
+def run_metadata(record: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of a run from what its command recorded along the way."""
+    inputs = [_describe(source) for source in record.get("inputs", [])]
+    return {
+        "clv_version": __version__,
+        "command": record.get("command"),
+        "as_of": record.get("as_of"),
+        "options": record.get("options", {}),
+        "models": record.get("models", {}),
+        "inputs": [item for group in inputs for item in group],
+    }
+
+
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """Stable JSON: sorted keys, so the same run gives the same bytes."""
+    return json.dumps(metadata, ensure_ascii=False, sort_keys=True, indent=1, default=str) + "\n"
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _describe(source: str | LoadedInput) -> list[dict[str, Any]]:
+    if isinstance(source, LoadedInput):
+        if source.name != STDIN and os.path.isfile(source.path_hint):
+            return [_file(source.path_hint)]
+        return [{"path": source.name, "sha256": hashlib.sha256(source.data).hexdigest()}]
+    if source == STDIN:
+        return [{"path": STDIN, "sha256": None}]
+    if is_many(source):
+        return [_file(path) for path in input_files(source)]
+    return [_file(source)] if os.path.isfile(source) else [{"path": source, "sha256": None}]
+
+
+def _file(path: str) -> dict[str, Any]:
+    return {"path": path, "sha256": file_sha256(path)}
