@@ -1,1 +1,9 @@
 """The command line: parse options, call one core function, render the result."""
+
+import os
+
+# The models' linear algebra is vectors of a few million values: one BLAS thread
+# does it as fast as several, and idle BLAS threads that spin, then sleep, cost
+# milliseconds per call on a busy machine. Users can still ask for more.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")

@@ -166,7 +166,8 @@ def _margin_by_month(
     frame: pd.DataFrame, transactions: Transactions, settings: CacSettings, as_of: int
 ) -> pd.DataFrame:
     """Each customer's net margin by month since acquisition (1 = the acquisition month)."""
-    codes = np.searchsorted(transactions.customer_ids, frame["customer_id"].to_numpy())
+    ids = np.asarray(transactions.customer_ids, dtype=object)
+    codes = np.searchsorted(ids, frame["customer_id"].to_numpy(dtype=object))
     position = np.full(len(transactions.customer_ids), -1)
     position[codes] = np.arange(len(frame))
     keep = (position[transactions.customer] >= 0) & (transactions.day <= as_of)

@@ -16,7 +16,7 @@ import pandas as pd
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.periods import days_per
 from clvcli.errors import InputError, UsageError
-from clvcli.io.readers import Transactions
+from clvcli.io.readers import Transactions, id_column
 
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 # What else `clv summary` writes, so that compute can start from a summary file.
@@ -93,7 +93,7 @@ def customer_table(
     spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
     frame = pd.DataFrame(
         {
-            "customer_id": transactions.customer_ids,
+            "customer_id": id_column(transactions.customer_ids),
             "first_purchase": first.astype("datetime64[D]"),
             "last_purchase": last.astype("datetime64[D]"),
             "orders": orders.astype(np.int64),

@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,11 +58,12 @@ class Transactions:
     """Valid transactions with customers as integer codes into sorted ids.
 
     ``customer_ids`` is sorted (code-point order), so any per-customer result built
-    from the codes comes out in a stable order.
+    from the codes comes out in a stable order. The readers give an Arrow string
+    array (millions of ids never become Python objects); any sequence of str works.
     """
 
     source: str
-    customer_ids: np.ndarray
+    customer_ids: pa.Array | np.ndarray
     customer: np.ndarray
     day: np.ndarray
     amount: np.ndarray
@@ -145,6 +147,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     keep = ~bad
     if not keep.any():
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
+    _check_total(raw, np.where(keep, amount, 0.0))
     customer_ids, customer = _drop_unused(customer_ids, customer, keep)
     return Transactions(
         source=raw.source,
@@ -159,7 +162,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     )
 
 
-def _customer_codes(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Sorted distinct normalised ids and each row's code (-1 for an empty id).
 
     Hash the raw ids, normalise the distinct ones, hash again (normalising can merge
@@ -189,12 +192,15 @@ def _customer_codes(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
     codes = raw_to_code[indices] if len(raw_to_code) else np.zeros(len(indices), dtype=np.int64)
     codes = np.where(null_rows, -1, codes)
-    return ids.to_numpy(zero_copy_only=False).astype(object), codes.astype(np.int64)
+    return ids, codes.astype(np.int64)
 
 
-def _drop_unused(
-    ids: np.ndarray, codes: np.ndarray, keep: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def id_column(ids: pa.Array | np.ndarray) -> pd.Series | np.ndarray:
+    """Customer ids as a frame column, without a Python object per id."""
+    return ids.to_pandas() if isinstance(ids, pa.Array) else ids
+
+
+def _drop_unused(ids: pa.Array, codes: np.ndarray, keep: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """Ids of the kept rows only, re-coded densely (order preserved)."""
     kept = codes[keep]
     used = np.zeros(len(ids), dtype=bool)
@@ -202,7 +208,7 @@ def _drop_unused(
     if used.all():
         return ids, kept
     new_code = np.cumsum(used) - 1
-    return ids[used], new_code[kept]
+    return ids.filter(pa.array(used)), new_code[kept]
 
 
 def channel_labels(column: pa.Array) -> np.ndarray:
@@ -210,6 +216,21 @@ def channel_labels(column: pa.Array) -> np.ndarray:
     cleaned = normalise_cells(column.cast(pa.string()))
     cleaned = pc.if_else(pc.equal(pc.fill_null(cleaned, ""), ""), UNKNOWN_CHANNEL, cleaned)
     return cleaned.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _check_total(raw: RawColumns, amount: np.ndarray) -> None:
+    """Every total of the log must be a number: amounts near 1e308 add up to infinity."""
+    with np.errstate(over="ignore"):
+        running = np.cumsum(np.abs(amount))
+    if np.isfinite(running[-1]):
+        return
+    row = int(np.argmax(~np.isfinite(running)))
+    value = raw.columns["amount"][row].as_py()
+    raise InputError(
+        f"{raw.source}: {raw.locate(row)}, column '{raw.column_name('amount')}': with "
+        f"{value!r} the amounts add up to more than the largest number clv can hold (1.8e308)",
+        "check the amount column: such totals are not money",
+    )
 
 
 def _raise_first_bad(

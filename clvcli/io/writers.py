@@ -90,12 +90,17 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
             days = values.to_numpy(dtype="datetime64[D]")
             arrays.append(pa.array(days, type=pa.date32(), from_pandas=True))
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            arrays.append(
-                pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-            )
+            arrays.append(_text_array(values))
         else:
             arrays.append(pa.array(values.to_numpy(), from_pandas=True))
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+
+
+def _text_array(values: pd.Series) -> pa.Array:
+    """A text column as Arrow strings: zero-copy when pandas already holds Arrow."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        return pa.array(values.array).cast(pa.string())
+    return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
 def _csv(frame: pd.DataFrame, money: list[str], delimiter: str, *, guard: bool) -> bytes:

@@ -146,18 +146,25 @@ class Fitter:
         """Starting points for the optimiser, most promising first."""
         raise NotImplementedError
 
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The weighted sum of the terms and of their gradients: what the fit needs.
+
+        Models whose likelihood splits into parts that depend on few distinct values
+        override this to skip the per-row arrays.
+        """
+        terms, gradient = self.log_likelihood_terms(params, data)
+        return float(np.dot(data.weight, terms)), data.weight @ gradient
+
     # -- fitting ------------------------------------------------------------------
     def log_likelihood(self, params: np.ndarray | dict[str, float], data: DistinctRows) -> float:
         """The weighted log-likelihood of ``data`` at ``params``."""
-        values = self._vector(params)
-        terms, _ = self.log_likelihood_terms(values, data)
-        return float(np.dot(data.weight, terms))
+        return self.weighted_log_likelihood(self._vector(params), data)[0]
 
     def _objective(self, log_params: np.ndarray, data: DistinctRows) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        terms, gradient = self.log_likelihood_terms(params, data)
-        total = float(np.dot(data.weight, terms))
-        grad_params = data.weight @ gradient
+        total, grad_params = self.weighted_log_likelihood(params, data)
         if not np.isfinite(total) or not np.all(np.isfinite(grad_params)):
             return 1e300, np.zeros_like(log_params)
         scale = max(data.customers, 1)

@@ -10,6 +10,8 @@ assumption, that spend does not depend on frequency, is checked by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import gammaln, psi
 
@@ -59,6 +61,45 @@ class GammaGammaFitter(Fitter):
         grad[:, 2] = q / v - (px + q) / (v + m * x)
         return terms, grad
 
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The same sums as the terms give, with the gamma functions evaluated once per
+        distinct x (a few hundred) and one log per row: the fit's whole cost."""
+        p, q, v = params
+        stats = _sufficient(data)
+        level, weight, log_m_sum = stats.level, stats.level_weight, stats.level_log_m
+        pl = p * level
+        total_weight = stats.total_weight
+        per_level = gammaln(pl + q) - gammaln(pl) + pl * np.log(level)
+        x = data.columns[0]
+        log_total = np.log(v + stats.mx)
+        weighted_log_total = data.weight * log_total
+        total = (
+            float(weight @ per_level)
+            + total_weight * (q * np.log(v) - gammaln(q))
+            + p * float(level @ log_m_sum)
+            - stats.log_m_total
+            - p * float(x @ weighted_log_total)
+            - q * float(weighted_log_total.sum())
+        )
+        digamma_sum = psi(pl + q)
+        grad_p = (
+            float(weight @ (level * (digamma_sum - psi(pl) + np.log(level))))
+            + float(level @ log_m_sum)
+            - float(x @ weighted_log_total)
+        )
+        grad_q = (
+            float(weight @ digamma_sum)
+            + total_weight * (np.log(v) - psi(q))
+            - float(weighted_log_total.sum())
+        )
+        inverse_total = data.weight / (v + stats.mx)
+        grad_v = (
+            total_weight * q / v - p * float(x @ inverse_total) - q * float(inverse_total.sum())
+        )
+        return total, np.array([grad_p, grad_q, grad_v])
+
     def expected_spend(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
         """E[mean purchase value | x, m]: a weighted mean of the population mean and m.
 
@@ -74,14 +115,34 @@ class GammaGammaFitter(Fitter):
         return np.where(x > 0, posterior, population)
 
 
-def _data_terms(data: DistinctRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ln m, ln x and m x: fixed by the data, so computed once per fit."""
+@dataclass(frozen=True)
+class _Sufficient:
+    """What the Gamma-Gamma likelihood needs of the data, computed once per fit."""
+
+    level: np.ndarray  # distinct x
+    level_weight: np.ndarray  # customers at each x
+    level_log_m: np.ndarray  # their sum of ln m
+    log_m_total: float
+    total_weight: float
+    mx: np.ndarray  # m x per row
+
+
+def _sufficient(data: DistinctRows) -> _Sufficient:
     cached = data._levels.get(("gamma-gamma",))
     if cached is None:
         x, m = data.columns
-        cached = (np.log(m), np.log(x), m * x)
-        data._levels[("gamma-gamma",)] = cached
-    return cached
+        level, codes = data.levels(0)
+        weighted_log_m = data.weight * np.log(m)
+        cached = _Sufficient(
+            level=level,
+            level_weight=np.bincount(codes, weights=data.weight, minlength=len(level)),
+            level_log_m=np.bincount(codes, weights=weighted_log_m, minlength=len(level)),
+            log_m_total=float(weighted_log_m.sum()),
+            total_weight=float(data.weight.sum()),
+            mx=m * x,
+        )
+        data._levels[("gamma-gamma",)] = cached  # type: ignore[assignment]
+    return cached  # type: ignore[return-value]
 
 
 def spend_rows(frequency: np.ndarray, monetary_value: np.ndarray) -> DistinctRows:

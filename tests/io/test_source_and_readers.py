@@ -9,6 +9,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -26,7 +27,7 @@ PLAIN_ROWS = [
 
 
 def rows(tx: Transactions) -> list[tuple[str, str, float]]:
-    ids = tx.customer_ids[tx.customer]
+    ids = np.asarray(tx.customer_ids, dtype=object)[tx.customer]
     dates = days_to_iso(tx.day)
     return [
         (str(c), str(d), float(a)) for c, d, a in zip(ids, dates, tx.amount.tolist(), strict=True)

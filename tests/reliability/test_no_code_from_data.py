@@ -47,9 +47,9 @@ def test_no_shell_and_no_unpickling():
     bad = []
     for path, node in calls():
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if (func.value.id, func.attr) in FORBIDDEN_ATTRIBUTES:
-                bad.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+        is_call_on_module = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        if is_call_on_module and (func.value.id, func.attr) in FORBIDDEN_ATTRIBUTES:
+            bad.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
         for keyword in node.keywords:
             if keyword.arg == "shell" and not (
                 isinstance(keyword.value, ast.Constant) and keyword.value.value is False
