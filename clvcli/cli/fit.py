@@ -61,41 +61,11 @@ def fit_cmd(
     _emit_report(report, fmt, opts, reporter)
 
 
-def parameter_frame(report: dict[str, Any]):
-    """One row per parameter: estimate, standard error, 95% interval."""
-    import pandas as pd
-
-    rows = []
-    for part in (report, report.get("spend_model")):
-        if not part:
-            continue
-        for name, value in part["params"].items():
-            rows.append(
-                {
-                    "model": part["model"],
-                    "parameter": name,
-                    "estimate": value,
-                    "std_error": part["std_errors"].get(name),
-                    "ci_lower": part["ci_lower"].get(name),
-                    "ci_upper": part["ci_upper"].get(name),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def statistics_frame(report: dict[str, Any]):
-    """One row per fitted model: log-likelihood, AIC, BIC, customers, convergence."""
-    import pandas as pd
-
-    keys = ("log_likelihood", "aic", "bic", "n_customers", "converged", "iterations", "seconds")
-    parts = [p for p in (report, report.get("spend_model")) if p]
-    return pd.DataFrame([{"model": p["model"], **{k: p[k] for k in keys}} for p in parts])
-
-
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
     import sys
 
     from clvcli.cli.output import emit
+    from clvcli.core.fitting import parameter_frame, statistics_frame
     from clvcli.io.writers import write_atomic
 
     if fmt == "json":

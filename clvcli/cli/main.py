@@ -22,6 +22,7 @@ from clvcli.cli.compute import compute_cmd
 from clvcli.cli.console import error, set_log_format
 from clvcli.cli.fit import fit_cmd
 from clvcli.cli.formula import formula_app
+from clvcli.cli.report import report_cmd
 from clvcli.cli.segment import segment_cmd
 from clvcli.cli.stages import stages_cmd
 from clvcli.cli.summary import summary_cmd
@@ -74,6 +75,7 @@ app.command("cohorts")(cohorts_cmd)
 app.command("cac")(cac_cmd)
 app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
+app.command("report")(report_cmd)
 app.add_typer(formula_app, name="formula")
 
 

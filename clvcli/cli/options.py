@@ -591,6 +591,8 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "retention_cost",
     "dialect",
     "table",
+    "lang",
+    "top",
 }
 COMMAND_NAMES = {
     "compute",
@@ -602,6 +604,7 @@ COMMAND_NAMES = {
     "stages",
     "cohorts",
     "cac",
+    "report",
 }
 
 

@@ -53,7 +53,12 @@ def validate_cmd(
     """
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import resolve_format
-    from clvcli.core.validation import all_models, holdout_days, validate_models
+    from clvcli.core.validation import (
+        all_models,
+        holdout_days,
+        holdout_start,
+        validate_models,
+    )
     from clvcli.errors import UsageError
 
     reporter = Reporter(opts.quiet)
@@ -81,8 +86,7 @@ def validate_cmd(
     fmt = resolve_format(opts)
     transactions = load_transactions(input_path, opts, reporter)
     if end is None:
-        last = as_of if as_of is not None else int(transactions.day.max())
-        end = int(last - round(span))
+        end = holdout_start(transactions, span, as_of)
     with reporter.progress("fitting and predicting the holdout"):
         report, warnings = validate_models(
             transactions, models, period=opts.period, calibration_end=end, as_of=as_of
@@ -95,6 +99,7 @@ def _show(
     report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter, by_frequency: bool
 ):
     from clvcli.cli.output import emit
+    from clvcli.core.validation import frequency_frame, summary_frame
 
     if fmt == "json":
         _write_json(report, opts)
@@ -124,35 +129,6 @@ def _show(
             reporter,
             title="Mean holdout purchases by calibration frequency",
         )
-
-
-def summary_frame(report: dict[str, Any]):
-    import pandas as pd
-
-    keys = (
-        "predicted_holdout_purchases",
-        "actual_holdout_purchases",
-        "error_pct",
-        "mae",
-        "rmse",
-        "correlation",
-        "log_likelihood",
-    )
-    return pd.DataFrame(
-        [{"model": name, **{k: m[k] for k in keys}} for name, m in report["models"].items()]
-    )
-
-
-def frequency_frame(report: dict[str, Any]):
-    import pandas as pd
-
-    return pd.DataFrame(
-        [
-            {"model": name, **row}
-            for name, metrics in report["models"].items()
-            for row in metrics["by_frequency"]
-        ]
-    )
 
 
 def _write_json(report: dict[str, Any], opts: RunOptions) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from clvcli.core.compute import model_history
 from clvcli.core.summary import CustomerTable, customer_table
 from clvcli.core.value import fit_purchase_model, fit_spend_model
 from clvcli.errors import ModelError
 from clvcli.io.readers import Transactions
+from clvcli.models import Fitter
 
 SPEND_MODEL = "gamma-gamma"
 
@@ -56,3 +58,45 @@ def fit_report_from_table(
             f"{exc.message}; the file has no spend model, so it predicts purchases only"
         )
     return report, warnings
+
+
+def fitted_report(
+    purchases: Fitter, spend: Fitter | None, *, period: str, as_of: int
+) -> dict[str, Any]:
+    """The report of :func:`fit_report` for models already fitted (as by compute_clv)."""
+    report = {
+        "model": purchases.name,
+        "period": period,
+        "as_of": str(np.datetime64(as_of, "D")),
+        **purchases.summary(),
+    }
+    if spend is not None:
+        report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
+    return report
+
+
+def parameter_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per parameter: estimate, standard error, 95% interval."""
+    rows = []
+    for part in (report, report.get("spend_model")):
+        if not part:
+            continue
+        for name, value in part["params"].items():
+            rows.append(
+                {
+                    "model": part["model"],
+                    "parameter": name,
+                    "estimate": value,
+                    "std_error": part["std_errors"].get(name),
+                    "ci_lower": part["ci_lower"].get(name),
+                    "ci_upper": part["ci_upper"].get(name),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def statistics_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per fitted model: log-likelihood, AIC, BIC, customers, convergence."""
+    keys = ("log_likelihood", "aic", "bic", "n_customers", "converged", "iterations", "seconds")
+    parts = [p for p in (report, report.get("spend_model")) if p]
+    return pd.DataFrame([{"model": p["model"], **{k: p[k] for k in keys}} for p in parts])

@@ -13,17 +13,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from clvcli.core.occasions import purchase_occasions
+from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import DAYS_PER_MONTH, days_per
-from clvcli.core.summary import CustomerTable, calibration_table
+from clvcli.core.summary import CustomerTable, calibration_table, resolve_as_of
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.models import PURCHASE_MODELS
 
 TOP_FREQUENCY = 7
+HOLDOUT_METRICS = (
+    "predicted_holdout_purchases",
+    "actual_holdout_purchases",
+    "error_pct",
+    "mae",
+    "rmse",
+    "correlation",
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,12 @@ def holdout_days(text: str) -> float:
         raise UsageError(f"--holdout '{text}' is not a length", "write it as 39w, 6m, 90d or 1y")
     number, unit = float(found.group(1)), found.group(2)
     return number * {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": 365.25}[unit]
+
+
+def holdout_start(transactions: Transactions, span_days: float, as_of: int | None = None) -> int:
+    """The calibration end that leaves ``span_days`` of holdout before the as-of date."""
+    last = as_of if as_of is not None else int(transactions.day.max())
+    return int(last - round(span_days))
 
 
 def validate_models(
@@ -108,6 +123,73 @@ def validate_table(
     return report, warnings
 
 
+def cumulative_purchases(
+    transactions: Transactions,
+    model: str,
+    params: dict[str, float],
+    *,
+    period: str,
+    calibration_end: int,
+    as_of: int | None = None,
+    step_days: int = 7,
+) -> pd.DataFrame:
+    """Cumulative repeat purchases of the calibration customers, actual and predicted.
+
+    The tracking plot of Fader, Hardie and Lee: every ``step_days`` from the first
+    purchase to the as-of date, the repeat purchases made so far by the customers
+    acquired by ``calibration_end``, and what the model fitted on calibration expects
+    of them, the sum over customers of E[X(t)] for a new customer at their age t (in
+    opportunities for BG/BB).
+    """
+    transactions, as_of, _ = resolve_as_of(transactions, as_of)
+    occasions = purchase_occasions(transactions)
+    never = np.iinfo(np.int64).max
+    first = np.full(len(transactions.customer_ids), never)
+    np.minimum.at(first, occasions.customer, occasions.day)
+    acquired = first <= calibration_end
+    unit = days_per(period)
+    repeat_days = _repeat_days(occasions, first, acquired, unit if model == "bgbb" else None)
+    firsts, counts = np.unique(first[acquired], return_counts=True)
+    grid = np.arange(int(firsts.min()), as_of + 1, step_days) if len(firsts) else np.array([])
+    if len(grid) and grid[-1] != as_of:
+        grid = np.append(grid, as_of)
+    age = np.maximum(grid[:, None] - firsts[None, :], 0) / unit
+    if model == "bgbb":
+        age = np.floor(age)
+    fitted = PURCHASE_MODELS[model]().set_params(params)
+    expected = np.asarray(fitted.expected_purchases_new(age.ravel()), dtype=np.float64)
+    predicted = (expected.reshape(age.shape) * counts[None, :]).sum(axis=1)
+    return pd.DataFrame(
+        {
+            "date": grid.astype("datetime64[D]"),
+            "actual": np.searchsorted(repeat_days, grid, side="right").astype(np.int64),
+            "predicted": predicted,
+            "holdout": grid > calibration_end,
+        }
+    )
+
+
+def _repeat_days(
+    occasions: Occasions, first: np.ndarray, acquired: np.ndarray, unit_days: float | None
+) -> np.ndarray:
+    """Sorted days of the acquired customers' repeat purchases.
+
+    With ``unit_days`` (BG/BB), a repeat is an opportunity after the first with a
+    purchase, dated by its first purchase day.
+    """
+    owner = occasions.customer
+    repeat = acquired[owner] & (occasions.day > first[owner])
+    owner, day = owner[repeat], occasions.day[repeat]
+    if unit_days is not None:
+        index = np.floor((day - first[owner]) / unit_days).astype(np.int64)
+        later = index >= 1
+        owner, day, index = owner[later], day[later], index[later]
+        # Occasions run by customer then day, so each opportunity's first is its earliest.
+        _, earliest = np.unique(owner * (int(index.max(initial=0)) + 1) + index, return_index=True)
+        day = day[earliest]
+    return np.sort(day)
+
+
 def _holdout_inputs(name, transactions, table, calibration_end):
     frame = table.frame
     if name != "bgbb":
@@ -163,3 +245,22 @@ def _metrics(predicted: np.ndarray, actual: np.ndarray, frequency: np.ndarray) -
 
 def all_models() -> list[str]:
     return list(PURCHASE_MODELS)
+
+
+def summary_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per model: holdout totals, error metrics and the log-likelihood."""
+    keys = (*HOLDOUT_METRICS, "log_likelihood")
+    return pd.DataFrame(
+        [{"model": name, **{k: m[k] for k in keys}} for name, m in report["models"].items()]
+    )
+
+
+def frequency_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """Mean predicted and actual holdout purchases by calibration frequency, per model."""
+    return pd.DataFrame(
+        [
+            {"model": name, **row}
+            for name, metrics in report["models"].items()
+            for row in metrics["by_frequency"]
+        ]
+    )

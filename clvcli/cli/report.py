@@ -1,0 +1,104 @@
+"""`clv report`: one HTML, Excel or Markdown report of a shop's customer value."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from clvcli.cli.console import Reporter
+from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+from clvcli.errors import UsageError
+
+LANGS = ("en", "fa")
+FORMAT_HINT = "name the file .html, .xlsx or .md"
+
+
+@shared_options("input", "model", "stages", "output")
+def report_cmd(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    costs: Annotated[
+        str | None,
+        typer.Option(
+            "--costs",
+            metavar="FILE",
+            help="Spend per month (and channel): adds CLV against CAC, as in clv cac.",
+        ),
+    ] = None,
+    holdout: Annotated[
+        str | None,
+        typer.Option(
+            "--holdout",
+            help="Check the model on a holdout at the end (39w, 6m, 90d, 1y), as in clv validate.",
+        ),
+    ] = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="en, or fa: Persian, right to left, Jalali dates, Persian digits."
+        ),
+    ] = "en",
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Customers in the top customers table.")
+    ] = 20,
+    *,
+    opts: RunOptions,
+) -> None:
+    """A report file: headline figures, CLV distribution, funnel, cohorts, model fit.
+
+    The format comes from -o's extension: .html (one self-contained page with
+    charts), .xlsx (a sheet per table) or .md (headline figures and main tables).
+
+    Example: clv report sales.csv --costs spend.csv --holdout 26w -o report.html
+    """
+    from dataclasses import replace
+
+    from clvcli.cli.common import compute_settings, load_transactions, record_values
+    from clvcli.core.validation import holdout_days
+    from clvcli.io.costs import read_costs
+    from clvcli.io.metadata import metadata_json, run_metadata
+    from clvcli.io.writers import check_writable, write_atomic
+    from clvcli.report.analysis import Costs, ReportSettings, build_report
+    from clvcli.report.labels import labels_for
+    from clvcli.report.render import render_report
+
+    fmt = output_format(opts)
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang} is not one of: {', '.join(LANGS)}")
+    reporter = Reporter(opts.quiet)
+    settings = ReportSettings(
+        compute=compute_settings(opts),
+        holdout_days=holdout_days(holdout) if holdout is not None else None,
+        top=top,
+        cohort_calendar="jalali" if lang == "fa" or opts.calendar == "jalali" else "gregorian",
+    ).check()
+    check_writable(opts.output)
+    if costs is not None:
+        spend, calendar = read_costs(costs)
+        settings = replace(settings, costs=Costs(spend, calendar))
+    transactions = load_transactions(input_path, opts, reporter)
+    data = build_report(transactions, settings, step=reporter.progress)
+    reporter.warn(data.warnings)
+    record_values(opts, data.values)
+    with reporter.progress(f"writing the {fmt} report"):
+        write_atomic(opts.output, render_report(data, labels_for(lang), fmt))
+    if opts.values.get("sidecar"):
+        sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
+        write_atomic(opts.output + ".meta.json", sidecar)
+    reporter.event("written", format=fmt, path=opts.output)
+
+
+def output_format(opts: RunOptions) -> str:
+    """html, xlsx or md, from -o's extension; a usage error otherwise."""
+    from clvcli.report.render import report_format
+
+    if not opts.output:
+        raise UsageError("clv report writes a file: give -o FILE", "e.g. -o report.html")
+    if opts.format is not None:
+        raise UsageError("clv report takes its format from -o's extension", FORMAT_HINT)
+    fmt = report_format(opts.output)
+    if fmt is None:
+        raise UsageError(
+            f"cannot tell the report format of '{opts.output}' from its extension", FORMAT_HINT
+        )
+    return fmt
