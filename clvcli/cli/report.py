@@ -61,6 +61,7 @@ def report_cmd(
     from clvcli.report.analysis import Costs, ReportSettings, build_report
     from clvcli.report.labels import labels_for
     from clvcli.report.render import render_report
+    from clvcli.report.xlsx import SHEET_ROWS
 
     fmt = output_format(opts)
     if lang not in LANGS:
@@ -79,6 +80,13 @@ def report_cmd(
     transactions = load_transactions(input_path, opts, reporter)
     data = build_report(transactions, settings, step=reporter.progress)
     reporter.warn(data.warnings)
+    if fmt == "xlsx" and len(data.customers) > SHEET_ROWS:
+        reporter.warn(
+            [
+                f"a sheet holds {SHEET_ROWS:,} rows: the customers sheet has the most valuable "
+                f"{SHEET_ROWS:,} of {len(data.customers):,} customers (clv compute gives all)"
+            ]
+        )
     record_values(opts, data.values)
     with reporter.progress(f"writing the {fmt} report"):
         write_atomic(opts.output, render_report(data, labels_for(lang), fmt))

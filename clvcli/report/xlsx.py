@@ -34,6 +34,8 @@ FORMATS = {
     "number": "#,##0.00",
 }
 MIN_WIDTH, MAX_WIDTH = 8, 42
+# Excel's rows per sheet, less the header.
+SHEET_ROWS = 1_048_575
 
 
 class _Book:
@@ -72,18 +74,42 @@ class _Book:
     def write_frame(
         self, sheet: Any, frame: pd.DataFrame, first_row: int, kinds: dict[str, str] | None = None
     ) -> int:
-        """Write a header and rows from ``first_row``; returns the next free row."""
+        """Write a header and rows from ``first_row``; returns the next free row.
+
+        Column by column, with each column's kind decided once: a customers sheet has
+        millions of cells, and per-cell type checks would dominate the report's time.
+        """
         widths = self.widths.setdefault(sheet.name, {})
         for col, name in enumerate(frame.columns):
             sheet.write_string(first_row, col, str(name), self.header)
             widths[col] = max(widths.get(col, MIN_WIDTH), len(str(name)) + 2)
             kind = (kinds or {}).get(str(name)) or _kind(str(name), frame[name])
-            for offset, value in enumerate(frame[name].tolist(), start=1):
-                shown = self.write(sheet, first_row + offset, col, value, kind)
-                widths[col] = max(widths[col], min(MAX_WIDTH, shown + 2))
+            shown = self._write_column(sheet, first_row + 1, col, frame[name], kind)
+            widths[col] = max(widths[col], min(MAX_WIDTH, shown + 2))
         for col, width in widths.items():
             sheet.set_column(col, col, width)
         return first_row + len(frame) + 2
+
+    def _write_column(self, sheet: Any, first: int, col: int, values: pd.Series, kind: str) -> int:
+        """One column's cells; returns the width its widest text needs, roughly."""
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if not numeric or kind == "date":
+            return max(
+                (self.write(sheet, first + i, col, v, kind) for i, v in enumerate(values.tolist())),
+                default=0,
+            )
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        cell_format = self.formats.get(kind, self.formats["number"])
+        write_number, write_blank = sheet.write_number, sheet.write_blank
+        for row, number in enumerate(numbers.tolist(), start=first):
+            if math.isfinite(number):
+                write_number(row, col, number, cell_format)
+            else:
+                write_blank(row, col, None)
+        finite = numbers[np.isfinite(numbers)]
+        if not len(finite):
+            return 0
+        return max(len(f"{float(finite.max()):,.2f}"), len(f"{float(finite.min()):,.2f}"))
 
     def write(self, sheet: Any, row: int, col: int, value: Any, kind: str) -> int:
         """One typed cell; returns the width its text needs, roughly."""
@@ -117,7 +143,7 @@ def render_xlsx(data: ReportData, labels: Labels) -> bytes:
     """The workbook's bytes: summary, customers, stages, CAC, cohorts, model."""
     book = _Book(data)
     _summary(book, data, labels)
-    book.sheet("customers", data.customers, freeze_column=True)
+    book.sheet("customers", sheet_rows(data.customers), freeze_column=True)
     book.sheet("stages", data.stages)
     cac = _cac(data)
     if cac is not None:
@@ -132,6 +158,14 @@ def render_xlsx(data: ReportData, labels: Labels) -> bytes:
         rows = len(data.validation_model["by_frequency"])
         book.write_frame(sheet, summary_frame(data.validation), rows + 2)
     return book.close()
+
+
+def sheet_rows(customers: pd.DataFrame) -> pd.DataFrame:
+    """The customers a sheet can hold: all of them, or the most valuable that fit."""
+    if len(customers) <= SHEET_ROWS:
+        return customers
+    top = customers.nlargest(SHEET_ROWS, "total_clv", keep="first")
+    return top.sort_values("customer_id", kind="stable")
 
 
 def _summary(book: _Book, data: ReportData, labels: Labels) -> None:

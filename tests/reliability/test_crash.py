@@ -1,6 +1,7 @@
 """A run killed with SIGKILL never leaves a partial output file.
 
-Real `clv` processes write a large output over an existing one and are killed: once
+Real `clv compute` and `clv report` processes (CSV, Parquet, xlsx, HTML) write a
+large output over an existing one and are killed: once
 exactly while the output is being written (seen in /proc as an open file in the
 output's directory), and at moments spread over the whole run. Each time the target
 must be the previous file, byte for byte, or the complete new one, and no other file
@@ -26,13 +27,11 @@ CUSTOMERS = 150_000
 PREVIOUS = b"customer_id,total_clv\nkept,1.00\n"
 
 
-@pytest.fixture(scope="module")
-def big_log(tmp_path_factory) -> Path:
-    """One purchase per customer: a quick run whose output is tens of megabytes."""
+def one_purchase_each(folder: Path, customers: int) -> Path:
     rng = np.random.default_rng(5)
-    days = np.datetime64("2024-01-01") + rng.integers(0, 365, CUSTOMERS)
-    amounts = rng.integers(1_000, 900_000, CUSTOMERS)
-    path = tmp_path_factory.mktemp("big") / "tx.csv"
+    days = np.datetime64("2024-01-01") + rng.integers(0, 365, customers)
+    amounts = rng.integers(1_000, 900_000, customers)
+    path = folder / "tx.csv"
     with path.open("w") as out:
         out.write("customer_id,date,amount\n")
         out.writelines(
@@ -42,8 +41,21 @@ def big_log(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory) -> Path:
+    """One purchase per customer: a quick run whose output is tens of megabytes."""
+    return one_purchase_each(tmp_path_factory.mktemp("big"), CUSTOMERS)
+
+
+@pytest.fixture(scope="module")
+def report_log(tmp_path_factory) -> Path:
+    """Enough customers for a workbook of a few megabytes in a few seconds."""
+    return one_purchase_each(tmp_path_factory.mktemp("report"), 30_000)
+
+
 def command(log: Path, out: Path) -> list[str]:
-    return [*CLV, "compute", str(log), "--model", "none", "-q", "-o", str(out)]
+    name = "report" if out.suffix in (".html", ".xlsx") else "compute"
+    return [*CLV, name, str(log), "--model", "none", "-q", "-o", str(out)]
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +100,40 @@ def _check(out: Path, complete: bytes) -> str:
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_killed_while_writing_leaves_the_previous_file(big_log, expected, tmp_path, suffix):
-    out = tmp_path / f"values.{suffix}"
+    killed_mid_write(big_log, tmp_path / f"values.{suffix}", expected[suffix])
+
+
+def test_a_report_killed_while_writing_leaves_the_previous_file(report_log, tmp_path):
+    out = tmp_path / "report.xlsx"
+    subprocess.run(command(report_log, out), check=True, timeout=300)
+    complete = out.read_bytes()
+    killed_mid_write(report_log, out, complete)
+
+
+@pytest.mark.parametrize("suffix", ["html", "xlsx"])
+def test_a_report_killed_at_any_moment_leaves_a_whole_file(report_log, tmp_path, suffix):
+    out = tmp_path / f"report.{suffix}"
+    started = time.monotonic()
+    subprocess.run(command(report_log, out), check=True, timeout=300)
+    duration = time.monotonic() - started
+    complete = out.read_bytes()
+    seen = set()
+    for moment in np.linspace(0.5, 1.1, 4) * duration:
+        out.write_bytes(PREVIOUS)
+        process = subprocess.Popen(command(report_log, out))
+        time.sleep(moment)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=300)
+        seen.add(_check(out, complete))
+    assert "previous" in seen
+
+
+def killed_mid_write(log: Path, out: Path, complete: bytes) -> None:
+    """Kill runs of ``log`` into ``out`` until one dies while writing; check it."""
+    tmp_path = out.parent
     out.write_bytes(PREVIOUS)
     for _attempt in range(5):
-        process = subprocess.Popen(command(big_log, out))
+        process = subprocess.Popen(command(log, out))
         caught = False
         while process.poll() is None:
             if _writing(process.pid, tmp_path):
@@ -101,7 +143,7 @@ def test_killed_while_writing_leaves_the_previous_file(big_log, expected, tmp_pa
         process.wait(timeout=300)
         if caught:
             assert process.returncode == -signal.SIGKILL
-            assert _check(out, expected[suffix]) == "previous"
+            assert _check(out, complete) == "previous"
             return
         out.write_bytes(PREVIOUS)  # it finished first; try again
     pytest.fail("never caught the run while it was writing")

@@ -108,3 +108,18 @@ def test_text_that_looks_like_a_formula_stays_text(hostile):
     assert "=1+1" in ids and "@SUM(A1)" in ids
     assert all(cell.data_type == "s" for cell in customers["A"])
     assert not math.isnan(customers["E2"].value)
+
+
+def test_a_customers_sheet_keeps_the_most_valuable_that_fit(clv, write, tmp_path, monkeypatch):
+    import clvcli.report.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 2)
+    log = write(
+        "tx.csv", "customer,date,amount\nA,2024-01-01,5\nB,2024-01-02,50\nC,2024-01-03,20\n"
+    )
+    out = tmp_path / "r.xlsx"
+    result = clv("report", log, "--model", "none", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert "the customers sheet has the most valuable 2 of 3 customers" in result.stderr
+    sheet = openpyxl.load_workbook(out)["customers"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["B", "C"]
