@@ -129,23 +129,15 @@ def score(
     x, t_x, T = rows.columns
     units_per_month = DAYS_PER_MONTH / days_per(settings.period)
     months = month_grid(settings.horizon)
-    monthly = monthly_discount_rate(settings.discount_rate)
-    previous_months = np.concatenate([[0.0], months[:-1]])
-    # Discount each step at its middle; for monthly steps that is the month's end.
-    discount = (1 + monthly) ** -((previous_months + months) / 2 + 0.5)
+    discount = _discount_factors(months, settings.discount_rate)
     alive = np.asarray(purchases.p_alive(x, t_x, T))
     if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
         return _scores_from_closed_form(
             purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
         )
-    cumulative_before = np.zeros(len(x))
-    discounted = np.zeros(len(x))
-    for month, factor in zip(months, discount, strict=True):
-        cumulative = np.asarray(
-            purchases.expected_purchases(month * units_per_month, x, t_x, T, p_alive=alive)
-        )
-        discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
-        cumulative_before = cumulative
+    discounted, cumulative_before = _monthly_sums(
+        purchases, rows.columns, alive, months, discount, units_per_month
+    )
     expected = cumulative_before[rows.inverse]
     p_alive = alive[rows.inverse]
     if spend is None:
@@ -159,6 +151,35 @@ def score(
         expected_avg_spend=spend_per_purchase,
         predicted_clv=predicted,
     )
+
+
+def _discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
+    """The discount of each step of the month grid, taken at the step's middle."""
+    monthly = monthly_discount_rate(annual_rate)
+    previous_months = np.concatenate([[0.0], months[:-1]])
+    # For monthly steps the middle discounts at the month's end.
+    return (1 + monthly) ** -((previous_months + months) / 2 + 0.5)
+
+
+def _monthly_sums(
+    purchases: Fitter,
+    columns: tuple[np.ndarray, ...],
+    alive: np.ndarray,
+    months: np.ndarray,
+    discount: np.ndarray,
+    units_per_month: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discounted expected purchases summed month by month, and those by the last month."""
+    x, t_x, T = columns
+    cumulative_before = np.zeros(len(x))
+    discounted = np.zeros(len(x))
+    for month, factor in zip(months, discount, strict=True):
+        cumulative = np.asarray(
+            purchases.expected_purchases(month * units_per_month, x, t_x, T, p_alive=alive)
+        )
+        discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
+        cumulative_before = cumulative
+    return discounted, cumulative_before
 
 
 def _scores_from_closed_form(
@@ -179,6 +200,20 @@ def _scores_from_closed_form(
     else:
         rate = per_month / units_per_month  # continuous, per model time unit
     discounted = np.asarray(purchases.discounted_expected_purchases(rate, x, t_x, T, p_alive=alive))
+    failed = ~np.isfinite(discounted)
+    if failed.any():
+        # scipy's 2F1 fails for BG/BB's DERT when an opportunity's discount is small (a
+        # day): those rows take the century of monthly sums the other models use.
+        months = month_grid(None)
+        discounted = discounted.copy()
+        discounted[failed] = _monthly_sums(
+            purchases,
+            (x[failed], t_x[failed], T[failed]),
+            alive[failed],
+            months,
+            _discount_factors(months, settings.discount_rate),
+            units_per_month,
+        )[0]
     century = np.asarray(
         purchases.expected_purchases(LIFETIME_MONTHS * units_per_month, x, t_x, T, p_alive=alive)
     )

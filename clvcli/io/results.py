@@ -135,6 +135,10 @@ def summary_from_arrow(
             f"missing: {', '.join(missing)}",
             "write one with clv summary, or with the SQL of clv summary --emit-sql",
         )
+    if table.num_rows == 0:
+        raise InputError(
+            f"{name}: has a header but no data rows", "give a summary of at least one customer"
+        )
     data: dict[str, np.ndarray] = {
         "customer_id": table.column("customer_id")
         .cast(pa.string())

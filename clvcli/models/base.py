@@ -219,7 +219,13 @@ class Fitter:
                 "try another --period (week suits most shops), more history, or another --model",
             )
         self._store(best.x, data, iterations, time.perf_counter() - started)
-        if not all(np.isfinite(list(self.std_errors_.values()))):
+        lower, upper = list(self.ci_lower_.values()), list(self.ci_upper_.values())
+        if not (
+            all(np.isfinite(list(self.std_errors_.values())))
+            and all(np.isfinite(upper))
+            and all(value > 0 for value in lower)
+        ):
+            # No error, or one so wide that the interval runs off the numbers.
             self.params_ = None
             raise ModelError(
                 f"{self.name}: the data cannot pin down the parameters (the likelihood is flat "
@@ -245,12 +251,11 @@ class Fitter:
         n = data.customers
         self.params_ = dict(zip(self.param_names, params.tolist(), strict=True))
         self.std_errors_ = dict(zip(self.param_names, (params * errors_log).tolist(), strict=True))
-        self.ci_lower_ = dict(
-            zip(self.param_names, np.exp(log_params - _Z_95 * errors_log).tolist(), strict=True)
-        )
-        self.ci_upper_ = dict(
-            zip(self.param_names, np.exp(log_params + _Z_95 * errors_log).tolist(), strict=True)
-        )
+        with np.errstate(over="ignore", under="ignore"):  # fit_rows refuses such intervals
+            lower = np.exp(log_params - _Z_95 * errors_log)
+            upper = np.exp(log_params + _Z_95 * errors_log)
+        self.ci_lower_ = dict(zip(self.param_names, lower.tolist(), strict=True))
+        self.ci_upper_ = dict(zip(self.param_names, upper.tolist(), strict=True))
         self.log_likelihood_ = log_likelihood
         self.aic_ = 2 * k - 2 * log_likelihood
         self.bic_ = k * np.log(n) - 2 * log_likelihood

@@ -201,10 +201,10 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x, a + b + x - 1, z)
     chosen = np.where(euler, transformed, original)
-    # scipy's 2F1 returns NaN for a few parameter sets; the other form may not, and
+    # scipy's 2F1 returns NaN or inf for a few parameter sets; the other form may not, and
     # failing both, the transformed series is summed directly.
-    chosen = np.where(np.isnan(chosen), np.where(euler, original, transformed), chosen)
-    missing = np.isnan(chosen)
+    chosen = np.where(np.isfinite(chosen), chosen, np.where(euler, original, transformed))
+    missing = ~np.isfinite(chosen)
     if missing.any():
         xm, zm = (
             np.broadcast_to(x, chosen.shape)[missing],

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
-from clvcli.models.bgnbd import BGNBDFitter, PoissonGammaPart, _regular
+from clvcli.models.bgnbd import BGNBDFitter, PoissonGammaPart, _regular, hyp2f1_series
 
 
 class MBGNBDFitter(Fitter):
@@ -127,4 +127,13 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - r, a - 1, a + b + x, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x + 1, a + b + x, z)
     chosen = np.where(euler, transformed, original)
-    return np.where(np.isnan(chosen), np.where(euler, original, transformed), chosen)
+    chosen = np.where(np.isfinite(chosen), chosen, np.where(euler, original, transformed))
+    missing = ~np.isfinite(chosen)
+    if missing.any():  # both forms failed in scipy: sum the transformed series (as BG/NBD)
+        xm, zm = (
+            np.broadcast_to(x, chosen.shape)[missing],
+            np.broadcast_to(z, chosen.shape)[missing],
+        )
+        series = hyp2f1_series(a + b - r, a - 1, a + b + xm, zm)
+        chosen[missing] = np.exp((a - 1) * np.log1p(-zm)) * series
+    return chosen

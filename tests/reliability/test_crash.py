@@ -1,11 +1,10 @@
 """A run killed with SIGKILL never leaves a partial output file.
 
 Real `clv compute` and `clv report` processes (CSV, Parquet, xlsx, HTML) write a
-large output over an existing one and are killed: once
-exactly while the output is being written (seen in /proc as an open file in the
-output's directory), and at moments spread over the whole run. Each time the target
-must be the previous file, byte for byte, or the complete new one, and no other file
-may appear beside it.
+large output over an existing one and are killed: once exactly while the output is
+being written (seen in /proc as an open file in the output's directory), and at
+moments spread over the whole run. Each time the target must be the previous file,
+byte for byte, or the complete new one, and no other file may appear beside it.
 """
 
 from __future__ import annotations
