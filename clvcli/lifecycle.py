@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 STAGES = ("potential", "new", "repeat", "loyal", "at_risk", "churned")
 
@@ -32,11 +34,15 @@ def assign_stages(
     days_since_first: np.ndarray,
     p_alive: np.ndarray | None = None,
     rules: StageRules = StageRules(),
-) -> np.ndarray:
-    """The stage of each customer who bought at least once.
+) -> pd.Series:
+    """The stage of each customer who bought at least once, as a text column.
 
-    >>> assign_stages(np.array([1, 5, 2]), np.array([400, 10, 200]), np.array([400, 300, 250]))
-    array(['churned', 'loyal', 'at_risk'], dtype=object)
+    Built from small integer codes and a dictionary of the stage names, so millions
+    of customers never make millions of Python strings.
+
+    >>> since_last, since_first = np.array([400, 10, 200]), np.array([400, 300, 250])
+    >>> assign_stages(np.array([1, 5, 2]), since_last, since_first).tolist()
+    ['churned', 'loyal', 'at_risk']
     """
     churned = days_since_last > rules.churn_days
     at_risk = days_since_last > rules.risk_days
@@ -46,10 +52,10 @@ def assign_stages(
         at_risk = at_risk | (known & (p_alive < rules.risk_p_alive))
     new = orders == 1
     loyal = (orders >= rules.loyal_orders) & (days_since_first >= rules.loyal_days)
-    stage = np.select(
-        [churned, at_risk, new, loyal], ["churned", "at_risk", "new", "loyal"], default="repeat"
-    )
-    return stage.astype(object)
+    names = ["churned", "at_risk", "new", "loyal", "repeat"]
+    codes = np.select([churned, at_risk, new, loyal], [0, 1, 2, 3], default=4).astype(np.int8)
+    labels = pa.DictionaryArray.from_arrays(codes, pa.array(names)).cast(pa.string())
+    return labels.to_pandas()
 
 
 def parse_stages(text: str) -> list[str]:
