@@ -48,7 +48,7 @@ _DIALECTS = {
         "STRING",
         "FLOAT64",
         "DATE_DIFF({later}, {earlier}, DAY)",
-        "ARRAY_AGG({value} ORDER BY {order} LIMIT 1)[OFFSET(0)]",
+        "ARRAY_AGG({value} IGNORE NULLS ORDER BY {order} LIMIT 1)[OFFSET(0)]",
     ),
 }
 
@@ -100,13 +100,19 @@ def summary_sql(
     unit = repr(days_per(period))
     digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
+    purchase_value = "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) END"
+    purchase_day = "CASE WHEN is_purchase = 1 THEN day END"
     if d.first_by is None:
-        # No aggregate picks the value at the first day here: number the days.
-        nth = ",\n    ROW_NUMBER() OVER (PARTITION BY daily.customer_id ORDER BY daily.day) AS nth"
-        first_value = "SUM(CASE WHEN nth = 1 THEN value ELSE 0 END)"
+        # No aggregate picks the value at the first day here: number the days,
+        # purchases first.
+        nth = (
+            ",\n    ROW_NUMBER() OVER (PARTITION BY customer_id "
+            "ORDER BY is_purchase DESC, day) AS nth"
+        )
+        first_value = "SUM(CASE WHEN nth = 1 AND is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END)"
     else:
         nth = ""
-        first_value = d.first_by.format(value="value", order="day")
+        first_value = d.first_by.format(value=purchase_value, order=purchase_day)
     days = d.days_between.format
     return f"""-- RFM summary as clv computes it: period {period}, as of {as_of or "the last date"}.
 WITH daily AS (
@@ -122,32 +128,32 @@ WITH daily AS (
 bounds AS (
   SELECT {end} AS as_of
 ),
-occasions AS (
+days AS (
   SELECT
     daily.customer_id,
     daily.day,
-    GREATEST(daily.net, 0) AS value{nth}
+    daily.net,
+    CASE WHEN daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001)
+      THEN 1 ELSE 0 END AS is_purchase
   FROM daily CROSS JOIN bounds
-  WHERE daily.customer_id <> ''
-    AND daily.day <= bounds.as_of
-    AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
+  WHERE daily.customer_id <> '' AND daily.day <= bounds.as_of
+),
+numbered AS (
+  SELECT days.*{nth}
+  FROM days
 ),
 customers AS (
   SELECT
     customer_id,
-    MIN(day) AS first_purchase,
-    MAX(day) AS last_purchase,
-    COUNT(*) AS orders,
-    SUM(value) AS occasion_total,
-    {first_value} AS first_value
-  FROM occasions
+    MIN({purchase_day}) AS first_purchase,
+    MAX({purchase_day}) AS last_purchase,
+    SUM(is_purchase) AS orders,
+    SUM(CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END) AS occasion_total,
+    {first_value} AS first_value,
+    SUM(net) AS total_spend
+  FROM numbered
   GROUP BY customer_id
-),
-spend AS (
-  SELECT daily.customer_id, SUM(daily.net) AS total_spend
-  FROM daily CROSS JOIN bounds
-  WHERE daily.day <= bounds.as_of
-  GROUP BY daily.customer_id
+  HAVING SUM(is_purchase) > 0
 )
 SELECT
   customers.customer_id,
@@ -160,8 +166,7 @@ SELECT
   customers.first_purchase,
   customers.last_purchase,
   customers.orders,
-  spend.total_spend
+  customers.total_spend
 FROM customers CROSS JOIN bounds
-JOIN spend ON spend.customer_id = customers.customer_id
 ORDER BY customers.customer_id;
 """

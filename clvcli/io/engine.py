@@ -20,6 +20,9 @@ from clvcli.io.columns import choose_columns
 from clvcli.io.results import summary_from_arrow
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
 
+# What the aggregation may hold in memory; CLV_DUCKDB_MEMORY (say 4GB) overrides it.
+DUCKDB_MEMORY = os.environ.get("CLV_DUCKDB_MEMORY", "1GB")
+
 
 def duckdb_summary(
     path: str, given: dict[str, str | None], *, period: str, as_of: int | None
@@ -59,6 +62,10 @@ def duckdb_summary(
     try:
         connection = duckdb.connect()
         connection.execute("SET enable_progress_bar = false")
+        # Bounded memory: DuckDB spills its hash tables to disk past this, instead of
+        # taking most of the machine's memory as it does by default.
+        connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        connection.execute("SET preserve_insertion_order = false")
         relation = connection.sql(sql)
         # The method's name changed across DuckDB releases.
         fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
