@@ -7,6 +7,8 @@ its types (customer ids stay text).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +18,7 @@ from clvcli.core.compute import COMPUTE_COLUMNS
 from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
+from clvcli.io.readers import id_column
 from clvcli.io.source import LoadedInput, read_table
 from clvcli.io.writers import FORMULA_START
 from clvcli.lifecycle import STAGES
@@ -139,11 +142,9 @@ def summary_from_arrow(
         raise InputError(
             f"{name}: has a header but no data rows", "give a summary of at least one customer"
         )
-    data: dict[str, np.ndarray] = {
-        "customer_id": table.column("customer_id")
-        .cast(pa.string())
-        .to_numpy(zero_copy_only=False)
-        .astype(object)
+    data: dict[str, Any] = {
+        # Kept in Arrow: millions of ids never become Python strings.
+        "customer_id": id_column(table.column("customer_id").combine_chunks().cast(pa.string()))
     }
     for column in _SUMMARY_NUMBERS:
         if column in table.column_names:
