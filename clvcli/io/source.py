@@ -491,19 +491,23 @@ def _parquet_error(name: str, exc: Exception) -> InputError:
 
 
 def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawColumns:
+    """The chosen columns only: a wide export's other columns are never decoded."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        header = list(parquet.schema_arrow.names)
+        choice = choose_columns(header, name, given)
+        roles = [
+            r for r in ("customer", "date", "amount", "channel") if getattr(choice, r) is not None
+        ]
+        table = parquet.read(columns=[header[getattr(choice, role)] for role in roles])
     except (pa.ArrowException, OSError) as exc:
         raise _parquet_error(name, exc) from None
-    header = list(table.column_names)
-    choice = choose_columns(header, name, given)
     if table.num_rows == 0:
         raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
     columns = {}
-    for role in ("customer", "date", "amount", "channel"):
-        index = getattr(choice, role)
-        if index is not None:
-            columns[role] = table.column(index).combine_chunks()
+    for position, role in enumerate(roles):
+        columns[role] = table.column(position).combine_chunks()
+    del table
     return RawColumns(name, header, choice, columns, lambda i: f"row {i + 1}")
 
 
