@@ -89,12 +89,13 @@ def emit(
     metadata = None
     if fmt == "parquet" or opts.values.get("sidecar"):
         metadata = run_metadata(opts.record)
-    data = encode(frame, fmt, money, raw=opts.values.get("raw", False), metadata=metadata)
-    if opts.output:
-        write_atomic(opts.output, data)
-        if metadata is not None and opts.values.get("sidecar"):
-            write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
-    else:
+    with reporter.progress(f"writing {len(frame):,} {what}"):
+        data = encode(frame, fmt, money, raw=opts.values.get("raw", False), metadata=metadata)
+        if opts.output:
+            write_atomic(opts.output, data)
+            if metadata is not None and opts.values.get("sidecar"):
+                write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
+    if not opts.output:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     reporter.event("written", rows=len(frame), format=fmt, path=opts.output or "-")
