@@ -21,6 +21,13 @@ import time
 from pathlib import Path
 
 PHASES = ("read", "parse", "summary", "fit", "score", "stages", "write")
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import BGNBD, GAMMA_GAMMA  # noqa: E402
+
+TRUTH = {
+    "bgnbd": BGNBD,
+    "gamma-gamma": {"p": GAMMA_GAMMA["p"], "q": GAMMA_GAMMA["q"], "v": GAMMA_GAMMA["gamma"]},
+}
 
 
 def _peak_mb() -> float:
@@ -83,6 +90,12 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory() as folder:
         write_atomic(str(Path(folder) / "out.parquet"), encode(frame[COMPUTE_COLUMNS], "parquet"))
     mark("write")
+    out["params"] = {  # type: ignore[assignment]
+        model.name: {
+            name: (value, model.std_errors_[name]) for name, value in model.fitted().items()
+        }
+        for model in (purchases, spend)
+    }
     return out
 
 
@@ -131,6 +144,14 @@ def main(paths: list[str]) -> None:
         print(f"  clv compute end to end: {total:.2f} s, peak {peak:.0f} MB")
         print(f"  floor (DuckDB read + per-customer aggregate): {floor:.2f} s")
         print(f"  ratio to the floor: {total / floor:.1f}")
+        print("  fitted against the simulation's truth (within 2 standard errors?):")
+        for model, params in steps["params"].items():
+            for name, (value, error) in params.items():
+                true = TRUTH[model][name]
+                verdict = "yes" if abs(value - true) <= 2 * error else "NO"
+                print(
+                    f"    {model} {name:<5} {value:10.4g} ± {error:.2g}  truth {true:<8g} {verdict}"
+                )
 
 
 if __name__ == "__main__":
