@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: demo test lint format bench clean install dev
+.PHONY: demo test fuzz lint format bench clean install dev
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check clvcli tests sample_data
 	$(PY) -m pytest -q
+
+# The property tests of tests/fuzz with a hundred times the examples of `make test`
+# (`CLV_FUZZ_SCALE=10 make fuzz` for a tenth of that) and no deadline.
+fuzz: $(VENV)/.installed-dev
+	CLV_FUZZ=long $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check clvcli tests sample_data

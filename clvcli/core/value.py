@@ -15,12 +15,13 @@ scoring millions of customers costs what scoring their few distinct histories co
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from clvcli.core.periods import DAYS_PER_MONTH, days_per
-from clvcli.errors import TooLittleDataError, UsageError
+from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import (
     CORRELATION_WARNING,
@@ -112,7 +113,15 @@ def fit_spend_model(
             f"gamma-gamma: spend and frequency are correlated ({correlation:+.2f} among repeat "
             "buyers); the model assumes they are independent, so expected spend may be biased"
         )
-    return GammaGammaFitter().fit_rows(rows), warnings
+    spend = GammaGammaFitter().fit_rows(rows)
+    q = spend.fitted()["q"]
+    if not q > 1:
+        raise ModelError(
+            f"gamma-gamma: the fitted spend has no finite mean (q = {q:.3g}, at most 1), so "
+            "the expected spend of a customer without repeat purchases would be infinite",
+            "spend this spread out does not suit the Gamma-Gamma model",
+        )
+    return spend, warnings
 
 
 def score(
@@ -123,7 +132,24 @@ def score(
     monetary_value: np.ndarray,
     settings: ValueSettings,
 ) -> Scores:
-    """Expected purchases over the horizon, P(alive), expected spend and predicted CLV."""
+    """Expected purchases over the horizon, P(alive), expected spend and predicted CLV.
+
+    Overflow in the special functions of extreme histories is caught by the checks on
+    the results, not shown to the user as numpy's warnings.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _score(purchases, spend, history, frequency, monetary_value, settings)
+
+
+def _score(
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    history: tuple[np.ndarray, np.ndarray, np.ndarray],
+    frequency: np.ndarray,
+    monetary_value: np.ndarray,
+    settings: ValueSettings,
+) -> Scores:
     settings.check()
     rows = DistinctRows.of(*history)
     x, t_x, T = rows.columns
@@ -203,7 +229,9 @@ def _scores_from_closed_form(
     failed = ~np.isfinite(discounted)
     if failed.any():
         # scipy's 2F1 fails for BG/BB's DERT when an opportunity's discount is small (a
-        # day): those rows take the century of monthly sums the other models use.
+        # day), its U for Pareto/NBD's DET when s is large (the models give NaN where
+        # they cannot vouch for the value): those rows take the century of monthly sums
+        # the other models use.
         months = month_grid(None)
         discounted = discounted.copy()
         discounted[failed] = _monthly_sums(

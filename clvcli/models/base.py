@@ -11,6 +11,7 @@ other tools; standard errors come from the Hessian of the log-likelihood.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -171,7 +172,18 @@ class Fitter:
         return -total / scale, -(grad_params * params) / scale
 
     def fit_rows(self, data: DistinctRows) -> Fitter:
-        """Fit on distinct rows; raises ModelError when no start converges."""
+        """Fit on distinct rows; raises ModelError when no start converges.
+
+        On its way the optimiser tries extreme parameters where the special functions
+        overflow and scipy warns; the objective turns those points into a huge value,
+        so the warnings are expected and silenced (in a CLI they printed dozens of
+        lines on stderr, --quiet or not).
+        """
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return self._fit_rows(data)
+
+    def _fit_rows(self, data: DistinctRows) -> Fitter:
         started = time.perf_counter()
         if data.customers == 0:
             raise ModelError(f"{self.name}: no customers to fit", None)

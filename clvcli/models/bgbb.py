@@ -144,8 +144,11 @@ class BGBBFitter(Fitter):
         n = np.asarray(n, dtype=np.float64)
         # delta / (gamma - 1) and the bracket change sign together when gamma < 1.
         log_front = betaln(al + x + 1, be + n - x) - betaln(al, be)
-        span = _gamma_ratio(1 + de + n, ga + de + n) - _gamma_ratio(1 + de + n + t, ga + de + n + t)
-        scale = de / (ga - 1) * np.exp(gammaln(ga + de) - gammaln(1 + de))
+        with np.errstate(over="ignore", under="ignore"):  # see the end
+            span = _gamma_ratio(1 + de + n, ga + de + n) - _gamma_ratio(
+                1 + de + n + t, ga + de + n + t
+            )
+            scale = de / (ga - 1) * np.exp(gammaln(ga + de) - gammaln(1 + de))
         if p_alive is not None:
             # P(alive) carries the same 1 / L; reuse it rather than the likelihood.
             log_alive = (
@@ -154,8 +157,19 @@ class BGBBFitter(Fitter):
                 + betaln(ga, de + n + 1)
                 - betaln(ga, de)
             )
-            return p_alive * np.exp(log_front - log_alive) * scale * span
-        return np.exp(log_front - self._log_likelihood_rows(x, t_x, n)) * scale * span
+            front = p_alive * np.exp(log_front - log_alive)
+        else:
+            front = np.exp(log_front - self._log_likelihood_rows(x, t_x, n))
+        with np.errstate(invalid="ignore"):
+            expected = front * scale * span
+        if not np.all(np.isfinite(expected)):
+            # For gamma and delta in the hundred thousands the scale overflows and the
+            # span underflows (inf x 0): the same product, delta / (gamma - 1) (R(n) -
+            # R(n + t)) with R(k) = B(gamma, 1 + delta + k) / B(gamma, 1 + delta), in logs.
+            log_ratio = _log_gamma_ratio(ga, de, n)
+            in_logs = np.exp(log_ratio) * -np.expm1(_log_gamma_ratio(ga, de, n + t) - log_ratio)
+            expected = np.where(np.isfinite(expected), expected, front * de / (ga - 1) * in_logs)
+        return expected
 
     def discounted_expected_purchases(
         self,
@@ -217,6 +231,13 @@ def _log_choose(n: np.ndarray | float, k: np.ndarray) -> np.ndarray:
 
 def _gamma_ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     return np.exp(gammaln(top) - gammaln(bottom))
+
+
+def _log_gamma_ratio(ga: float, de: float, k: np.ndarray) -> np.ndarray:
+    """ln of Gamma(gamma + delta) Gamma(1 + delta + k) / (Gamma(1 + delta) Gamma(gamma +
+    delta + k)), the chance of surviving k more opportunities relative to the first."""
+    k = np.asarray(k, dtype=np.float64)
+    return gammaln(ga + de) - gammaln(1 + de) + gammaln(1 + de + k) - gammaln(ga + de + k)
 
 
 def _range_log_sum(

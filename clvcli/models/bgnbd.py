@@ -14,7 +14,7 @@ time since the first purchase, in the model's time unit.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1, psi
+from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
 
@@ -200,30 +200,145 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    # The expected purchases, (a + b + x - 1) / (a - 1) (1 - tail), are not negative.
+    below_one = (a - 1) * (a + b + x - 1) > 0
+    # scipy's 2F1 returns NaN, inf or even a wrong number for some parameter sets; the
+    # other form may not, and failing both, the series are summed directly.
     chosen = np.where(euler, transformed, original)
-    # scipy's 2F1 returns NaN or inf for a few parameter sets; the other form may not, and
-    # failing both, the transformed series is summed directly.
-    chosen = np.where(np.isfinite(chosen), chosen, np.where(euler, original, transformed))
-    missing = ~np.isfinite(chosen)
+    other = np.where(euler, original, transformed)
+    chosen = np.where(
+        plausible_tail(chosen, below_one),
+        chosen,
+        np.where(plausible_tail(other, below_one), other, np.nan),
+    )
+    missing = np.isnan(chosen)
     if missing.any():
-        xm, zm = (
-            np.broadcast_to(x, chosen.shape)[missing],
-            np.broadcast_to(z, chosen.shape)[missing],
+        chosen[missing] = summed_tail(
+            lambda x: (a - 1, a + b - 1 - r, a - 1, a + b + x - 1),
+            lambda x: (r + x, r + x, b + x, a + b + x - 1),
+            *(np.broadcast_to(v, chosen.shape)[missing] for v in (x, z, euler, below_one)),
         )
-        series = hyp2f1_series(a + b - 1 - r, a - 1, a + b + xm - 1, zm)
-        chosen[missing] = np.exp((a - 1) * np.log1p(-zm)) * series
     return chosen
 
 
-def hyp2f1_series(a: float, b: float, c: np.ndarray, z: np.ndarray, terms: int = 20000):
-    """2F1(a, b; c; z) by its power series, for |z| < 1 (a fallback, not the main path)."""
-    c = np.asarray(c, dtype=np.float64)
-    z = np.asarray(z, dtype=np.float64)
-    total = np.ones_like(z)
-    term = np.ones_like(z)
-    for n in range(terms):
-        term = term * (a + n) * (b + n) / ((c + n) * (n + 1)) * z
-        total = total + term
+def plausible_tail(values: np.ndarray, below_one: np.ndarray) -> np.ndarray:
+    """Whether tails can be right: finite, and on the side of 1 that keeps the expected
+    purchases from being negative (a wrong 2F1 often lands on the other). A tail may be
+    negative itself: with x = 0 and a + b < 1, c = a + b - 1 is."""
+    with np.errstate(invalid="ignore"):
+        side = np.where(below_one, values <= 1 + 1e-9, values >= 1 - 1e-9)
+        return np.isfinite(values) & side
+
+
+def summed_tail(
+    transformed, original, x: np.ndarray, z: np.ndarray, euler: np.ndarray, below_one: np.ndarray
+) -> np.ndarray:
+    """A tail (1-z)^k 2F1(a, b; c; z) by its power series, where scipy's 2F1 failed.
+
+    ``transformed`` and ``original`` give (k, a, b, c) of the two Euler-related forms
+    for given x. Each row is summed first in the form ``euler`` picks (the one whose
+    series converges at z = 1), then in the other. The original form's terms are all
+    positive, so it is summed in logs (nothing overflows, nothing cancels); the
+    transformed form's value is dropped where cancellation between its terms ate the
+    digits. NaN where both fail, or where the result cannot be a tail
+    (:func:`plausible_tail`).
+    """
+    log1m = np.log1p(-z)
+    result = np.full(x.shape, np.nan)
+    attempts = ((transformed, euler), (original, ~euler), (transformed, ~euler), (original, euler))
+    for form, preferred in attempts:
+        rows = preferred & np.isnan(result)
+        if not rows.any():
+            continue
+        power, a, b, c = (np.broadcast_to(v, (int(rows.sum()),)) for v in form(x[rows]))
+        positive = (a > 0) & (b > 0) & (c > 0)  # every term positive: summed in logs
+        log_series = np.full(len(a), np.nan)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            zr = z[rows]
+            if positive.any():
+                log_series[positive] = log_hyp2f1_series(
+                    a[positive], b[positive], c[positive], zr[positive]
+                )
+            if not positive.all():
+                mixed = ~positive
+                log_series[mixed] = np.log(hyp2f1_series(a[mixed], b[mixed], c[mixed], zr[mixed]))
+            value = np.exp(power * log1m[rows] + log_series)
+        result[rows] = np.where(plausible_tail(value, below_one[rows]), value, np.nan)
+    return result
+
+
+def log_hyp2f1_series(a, b, c, z, terms: int = 200_000) -> np.ndarray:
+    """ln 2F1(a, b; c; z) by its power series in logs, for a, b, c > 0 and 0 < z < 1.
+
+    The terms of such a series are positive and may climb far past the largest double
+    before they fall (a = 500,000 and z = 0.003 peak near e^1500) while the tail's
+    power factor brings the product back down; in logs neither overflows. Near z = 1
+    the terms fall like a power of n and need many blocks; rows stop as they converge.
+    """
+    a, b, c, z = (
+        np.ravel(v)
+        for v in np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
+    )
+    log_total = np.zeros(z.shape)
+    log_term = np.zeros(z.shape)
+    last_ratio = np.zeros(z.shape)
+    # Terms go as n^e z^n, e = a + b - c - 1: they climb until about e z / (1 - z), then
+    # fall geometrically; with e < -1 they also fall as a power. Rows that would need
+    # more than ``terms`` terms either way are not started (and get no value).
+    e = a + b - c - 1
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        geometric = np.maximum(e, 0) * z / (1 - z) + 18.4 / -np.log(z)
+        power = np.where(e < -1, (1e8 / np.maximum(-e - 1, 1e-300)) ** (1 / (-e - 1)), np.inf)
+    hopeless = np.minimum(geometric, power) > terms
+    last_ratio[hopeless] = 1.0
+    active = np.flatnonzero(~hopeless)
+    start, block = 0, _SERIES_BLOCK
+    while active.size and start < terms:
+        # Blocks double, so that a series of 100,000 terms takes a few steps.
+        n = np.arange(start, min(start + block, terms), dtype=np.float64)
+        start, block = start + block, min(2 * block, 1 << 15)
+        log_ratios = (
+            np.log(a[active, None] + n)
+            + np.log(b[active, None] + n)
+            - np.log(c[active, None] + n)
+            - np.log(n + 1)
+            + np.log(z[active, None])
+        )
+        log_steps = log_term[active, None] + np.cumsum(log_ratios, axis=-1)
+        log_total[active] = np.logaddexp(log_total[active], logsumexp(log_steps, axis=-1))
+        log_term[active] = log_steps[:, -1]
+        last_ratio[active] = np.exp(log_ratios[:, -1])
+        active = active[log_term[active] > log_total[active] - 39.2]  # 1e-17 of the sum
+    # What is left is about term x ratio / (1 - ratio) (the ratio of the last two terms
+    # rises towards z): where that is above 1e-8 of the sum (z too near 1), no value.
+    with np.errstate(divide="ignore"):
+        log_rest = log_term + np.log(last_ratio) - np.log1p(-np.minimum(last_ratio, 1.0))
+    return np.where(log_rest <= log_total - 18.4, log_total, np.nan)
+
+
+_SERIES_BLOCK = 250
+
+
+def hyp2f1_series(a, b, c, z, terms: int = 20000) -> np.ndarray:
+    """2F1(a, b; c; z) by its power series, for |z| < 1 (a fallback, not the main path);
+    NaN where it does not converge or cancellation leaves fewer than 8 digits."""
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
+    total = np.ones(z.shape)
+    term = np.ones(z.shape)
+    largest = np.ones(z.shape)
+    # Blocks of terms as cumulative products: the same terms, without a Python step
+    # for each of the thousands a slowly converging series needs.
+    for start in range(0, terms, _SERIES_BLOCK):
+        n = np.arange(start, min(start + _SERIES_BLOCK, terms), dtype=np.float64)
+        ratios = (a[..., None] + n) * (b[..., None] + n) / ((c[..., None] + n) * (n + 1))
+        ratios *= z[..., None]
+        steps = term[..., None] * np.cumprod(ratios, axis=-1)
+        total = total + steps.sum(axis=-1)
+        largest = np.maximum(largest, np.abs(steps).max(axis=-1))
+        term = steps[..., -1]
         if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
             break
-    return total
+    # No value where the series has not converged, or where terms of opposite signs
+    # cancelled more than 8 of the 16 digits (a huge negative a alternates them).
+    usable = (np.abs(term) <= 1e-12 * np.abs(total)) & (largest <= 1e8 * np.abs(total))
+    return np.where(usable, total, np.nan)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, psi
 
+from clvcli.errors import ModelError
 from clvcli.models.base import DistinctRows, Fitter
 
 # A correlation above this between frequency and spend breaks the model's assumption
@@ -27,6 +28,35 @@ class GammaGammaFitter(Fitter):
 
     name = "gamma-gamma"
     param_names = ("p", "q", "v")
+
+    def fit_rows(self, data: DistinctRows) -> GammaGammaFitter:
+        """Fit; when that fails, fit again in units of the mean spend.
+
+        The model does not depend on the unit of money: spend k times larger gives a v k
+        times larger, the same p and q, and each customer's log-likelihood lower by ln k.
+        The parameter box, exp(+-14), cannot hold v for amounts in rials (v = 3.5e6 for
+        the sample shop), so such a fit runs on m / k, with k the mean spend.
+        """
+        try:
+            return super().fit_rows(data)
+        except ModelError as error:
+            x, m = data.columns
+            unit = float(np.average(m, weights=data.weight)) if data.customers else 1.0
+            if not (np.isfinite(unit) and unit > 0) or unit == 1.0:
+                raise
+            first = error
+        try:
+            super().fit_rows(DistinctRows((x, m / unit), data.weight, data.inverse))
+        except ModelError:
+            raise first from None
+        assert self.params_ is not None
+        for values in (self.params_, self.std_errors_, self.ci_lower_, self.ci_upper_):
+            values["v"] *= unit
+        self.log_likelihood_ -= data.customers * np.log(unit)
+        k = len(self.param_names)
+        self.aic_ = 2 * k - 2 * self.log_likelihood_
+        self.bic_ = k * np.log(data.customers) - 2 * self.log_likelihood_
+        return self
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         _, m = data.columns
@@ -109,9 +139,10 @@ class GammaGammaFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         m = np.asarray(m, dtype=np.float64)
         population = p * v / (q - 1) if q > 1 else np.nan
-        # p (v + m x) / (p x + q - 1): the posterior mean, finite even when q <= 1.
+        # p (v + m x) / (p x + q - 1): the posterior mean, finite even when q <= 1 as long
+        # as p x + q > 1; below that it is infinite too (NaN, like the population's).
         with np.errstate(divide="ignore", invalid="ignore"):
-            posterior = p * (v + m * x) / (p * x + q - 1)
+            posterior = np.where(p * x + q > 1, p * (v + m * x) / (p * x + q - 1), np.nan)
         return np.where(x > 0, posterior, population)
 
 

@@ -12,7 +12,13 @@ import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
-from clvcli.models.bgnbd import BGNBDFitter, PoissonGammaPart, _regular, hyp2f1_series
+from clvcli.models.bgnbd import (
+    BGNBDFitter,
+    PoissonGammaPart,
+    _regular,
+    plausible_tail,
+    summed_tail,
+)
 
 
 class MBGNBDFitter(Fitter):
@@ -126,14 +132,19 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - r, a - 1, a + b + x, z)
         original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x + 1, a + b + x, z)
+    below_one = np.broadcast_to(a > 1, np.shape(x))  # (a + b + x) / (a - 1) (1 - tail) >= 0
     chosen = np.where(euler, transformed, original)
-    chosen = np.where(np.isfinite(chosen), chosen, np.where(euler, original, transformed))
-    missing = ~np.isfinite(chosen)
-    if missing.any():  # both forms failed in scipy: sum the transformed series (as BG/NBD)
-        xm, zm = (
-            np.broadcast_to(x, chosen.shape)[missing],
-            np.broadcast_to(z, chosen.shape)[missing],
+    other = np.where(euler, original, transformed)
+    chosen = np.where(
+        plausible_tail(chosen, below_one),
+        chosen,
+        np.where(plausible_tail(other, below_one), other, np.nan),
+    )
+    missing = np.isnan(chosen)
+    if missing.any():  # both forms failed in scipy: sum the series (as BG/NBD)
+        chosen[missing] = summed_tail(
+            lambda x: (a - 1, a + b - r, a - 1, a + b + x),
+            lambda x: (r + x, r + x, b + x + 1, a + b + x),
+            *(np.broadcast_to(v, chosen.shape)[missing] for v in (x, z, euler, below_one)),
         )
-        series = hyp2f1_series(a + b - r, a - 1, a + b + xm, zm)
-        chosen[missing] = np.exp((a - 1) * np.log1p(-zm)) * series
     return chosen

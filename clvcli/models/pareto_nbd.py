@@ -191,9 +191,17 @@ class ParetoNBDFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         horizon = beta + np.asarray(T, dtype=np.float64)
-        lifetime = np.exp(s * np.log(horizon) + (s - 1) * np.log(rate)) * hyperu(
-            s, s, rate * horizon
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            lifetime = np.exp(s * np.log(horizon) + (s - 1) * np.log(rate)) * hyperu(
+                s, s, rate * horizon
+            )
+        # The discounted lifetime, the integral of exp(-rate u) (horizon / (horizon + u))^s,
+        # lies between 1 / (rate + s / horizon) and 1 / rate. scipy's U overflows for a
+        # large s and a small argument, and near s = 90 can be wrong, even negative:
+        # outside the bounds the value is NaN, and the caller sums months instead.
+        lower, upper = 1 / (rate + s / horizon), 1 / rate
+        valid = (lifetime >= lower * (1 - 1e-9)) & (lifetime <= upper * (1 + 1e-9))
+        lifetime = np.where(valid, lifetime, np.nan)
         return alive * (r + x) / (alpha + T) * lifetime
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:

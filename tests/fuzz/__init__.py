@@ -1,0 +1,1 @@
+"""Property-based tests (hypothesis) of the readers, the CLI and the models."""
