@@ -256,9 +256,20 @@ def summed_tail(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             zr = z[rows]
             if positive.any():
-                log_series[positive] = log_hyp2f1_series(
-                    a[positive], b[positive], c[positive], zr[positive]
+                ap, bp, cp = a[positive], b[positive], c[positive]
+                series = log_hyp2f1_series(ap, bp, cp, zr[positive])
+                # With c > a + b the sum is below its value at z = 1; where even that
+                # times the power factor is below 1e-15, the tail (a share of purchases
+                # still to come, used as 1 - tail) is 0 to double precision.
+                bound = np.where(
+                    cp > ap + bp,
+                    gammaln(cp) + gammaln(cp - ap - bp) - gammaln(cp - ap) - gammaln(cp - bp),
+                    np.inf,
                 )
+                vanishing = np.isnan(series) & (
+                    power[positive] * log1m[rows][positive] + bound < -34.5
+                )
+                log_series[positive] = np.where(vanishing, -np.inf, series)
             if not positive.all():
                 mixed = ~positive
                 log_series[mixed] = np.log(hyp2f1_series(a[mixed], b[mixed], c[mixed], zr[mixed]))
@@ -267,7 +278,7 @@ def summed_tail(
     return result
 
 
-def log_hyp2f1_series(a, b, c, z, terms: int = 200_000) -> np.ndarray:
+def log_hyp2f1_series(a, b, c, z, terms: int = 2_000_000) -> np.ndarray:
     """ln 2F1(a, b; c; z) by its power series in logs, for a, b, c > 0 and 0 < z < 1.
 
     The terms of such a series are positive and may climb far past the largest double
@@ -296,7 +307,7 @@ def log_hyp2f1_series(a, b, c, z, terms: int = 200_000) -> np.ndarray:
     while active.size and start < terms:
         # Blocks double, so that a series of 100,000 terms takes a few steps.
         n = np.arange(start, min(start + block, terms), dtype=np.float64)
-        start, block = start + block, min(2 * block, 1 << 15)
+        start, block = start + block, min(2 * block, 1 << 16)
         log_ratios = (
             np.log(a[active, None] + n)
             + np.log(b[active, None] + n)

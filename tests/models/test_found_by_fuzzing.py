@@ -195,7 +195,7 @@ def test_bgnbd_tail_near_z_of_one_by_the_positive_series():
     """z = 1 - 3e-5: scipy's 2F1 fails in both forms and the transformed series, which
     diverges at z = 1, was cut off at 20,000 terms: 111 lifetime purchases instead of
     69.6. The original form's terms are positive and its series converges (in logs,
-    with up to 200,000 terms). References: mpmath at 40 digits."""
+    with up to 2,000,000 terms). References: mpmath at 40 digits."""
     model = BGNBDFitter().set_params(
         {"r": 0.0972846835, "alpha": 0.000110120943, "a": 3.86210457, "b": 315.860413}
     )
@@ -223,3 +223,17 @@ def test_mbgnbd_tail_of_a_nearly_poisson_fit():
     assert all(
         earlier < later < (a + b) / (a - 1) for earlier, later in itertools.pairwise(over_time)
     )
+
+
+def test_mbgnbd_tail_below_double_precision_is_zero():
+    """The positive series needs millions of terms here, but its value at z = 1 bounds it
+    and the bound times the power factor is below 1e-15 (even 1e-300): the tail is 0 to
+    double precision, not NaN, from 400 months on."""
+    model = MBGNBDFitter().set_params({"r": 82.0, "alpha": 1.0, "a": 88.0, "b": 83.0})
+    x, t_x, T = np.array([3.0]), np.zeros(1), np.array([0.5])
+    for months in (120, 400, 600, 1200):
+        expected = model.expected_purchases(months * DAYS_PER_MONTH, x, t_x, T, np.ones(1))
+        assert expected[0] == pytest.approx((88 + 83 + 3) / 87, rel=1e-12), months
+    spend = GammaGammaFitter().set_params({"p": 2.0, "q": 3.0, "v": 10.0})
+    scores = score(model, spend, (x, t_x, T), x, np.array([1.0]), ValueSettings("day", None))
+    assert np.isfinite(scores.predicted_clv).all()
