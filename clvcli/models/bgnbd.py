@@ -194,18 +194,37 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     c - a - b > 0 converges at z = 1, so its power factor never meets an infinity.
     """
     x = np.asarray(x, dtype=np.float64)
-    z = np.asarray(z, dtype=np.float64)
-    euler = x + r + 1 >= a
-    log1m = np.log1p(-z)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x, a + b + x - 1, z)
     # The expected purchases, (a + b + x - 1) / (a - 1) (1 - tail), are not negative.
     below_one = (a - 1) * (a + b + x - 1) > 0
-    # scipy's 2F1 returns NaN, inf or even a wrong number for some parameter sets; the
-    # other form may not, and failing both, the series are summed directly.
-    chosen = np.where(euler, transformed, original)
-    other = np.where(euler, original, transformed)
+    return euler_tail(
+        lambda x: (a - 1, a + b - 1 - r, a - 1, a + b + x - 1),
+        lambda x: (r + x, r + x, b + x, a + b + x - 1),
+        x,
+        z,
+        euler=x + r + 1 >= a,
+        below_one=below_one,
+    )
+
+
+def euler_tail(
+    transformed, original, x: np.ndarray, z: np.ndarray, euler: np.ndarray, below_one: np.ndarray
+) -> np.ndarray:
+    """A tail (1-z)^k 2F1(a, b; c; z) from whichever Euler-related form can be trusted.
+
+    ``transformed`` and ``original`` give (k, a, b, c) of the two forms for given x;
+    ``euler`` picks the form whose series converges at z = 1. scipy's 2F1 returns NaN,
+    inf or even a wrong number for some parameter sets; the other form may not, and
+    failing both, the series are summed directly (:func:`summed_tail`).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    log1m = np.log1p(-z)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        forms = []
+        for form in (transformed, original):
+            power, a, b, c = form(x)
+            forms.append(np.exp(power * log1m) * hyp2f1(a, b, c, z))
+    chosen = np.where(euler, forms[0], forms[1])
+    other = np.where(euler, forms[1], forms[0])
     chosen = np.where(
         plausible_tail(chosen, below_one),
         chosen,
@@ -214,8 +233,8 @@ def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndar
     missing = np.isnan(chosen)
     if missing.any():
         chosen[missing] = summed_tail(
-            lambda x: (a - 1, a + b - 1 - r, a - 1, a + b + x - 1),
-            lambda x: (r + x, r + x, b + x, a + b + x - 1),
+            transformed,
+            original,
             *(np.broadcast_to(v, chosen.shape)[missing] for v in (x, z, euler, below_one)),
         )
     return chosen

@@ -9,15 +9,14 @@ so one-time buyers are no longer certainly alive.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, gammaln, hyp2f1, psi
+from scipy.special import betaln, gammaln, psi
 
 from clvcli.models.base import DistinctRows, Fitter, on_distinct
 from clvcli.models.bgnbd import (
     BGNBDFitter,
     PoissonGammaPart,
     _regular,
-    plausible_tail,
-    summed_tail,
+    euler_tail,
 )
 
 
@@ -126,25 +125,12 @@ def _growth_new(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> n
 def _tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     """(1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) in its convergent Euler form (see BG/NBD)."""
     x = np.asarray(x, dtype=np.float64)
-    z = np.asarray(z, dtype=np.float64)
-    euler = x + r + 1 >= a
-    log1m = np.log1p(-z)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        transformed = np.exp((a - 1) * log1m) * hyp2f1(a + b - r, a - 1, a + b + x, z)
-        original = np.exp((r + x) * log1m) * hyp2f1(r + x, b + x + 1, a + b + x, z)
     below_one = np.broadcast_to(a > 1, np.shape(x))  # (a + b + x) / (a - 1) (1 - tail) >= 0
-    chosen = np.where(euler, transformed, original)
-    other = np.where(euler, original, transformed)
-    chosen = np.where(
-        plausible_tail(chosen, below_one),
-        chosen,
-        np.where(plausible_tail(other, below_one), other, np.nan),
+    return euler_tail(
+        lambda x: (a - 1, a + b - r, a - 1, a + b + x),
+        lambda x: (r + x, r + x, b + x + 1, a + b + x),
+        x,
+        z,
+        euler=x + r + 1 >= a,
+        below_one=below_one,
     )
-    missing = np.isnan(chosen)
-    if missing.any():  # both forms failed in scipy: sum the series (as BG/NBD)
-        chosen[missing] = summed_tail(
-            lambda x: (a - 1, a + b - r, a - 1, a + b + x),
-            lambda x: (r + x, r + x, b + x + 1, a + b + x),
-            *(np.broadcast_to(v, chosen.shape)[missing] for v in (x, z, euler, below_one)),
-        )
-    return chosen
