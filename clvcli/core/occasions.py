@@ -40,15 +40,16 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
     first_day = int(transactions.day.min())
     width = int(transactions.day.max()) - first_day + 1
     key = transactions.customer * width + (transactions.day - first_day)
-    # Sort once and sum runs of equal keys: what np.unique(return_inverse) does,
-    # without the inverse it would build (half its time on ten million rows).
-    order = np.argsort(key)
-    key = key[order]
+    amount = transactions.amount
+    if not transactions.by_customer:
+        # Sort once and sum runs of equal keys: what np.unique(return_inverse) does,
+        # without the inverse it would build (half its time on ten million rows).
+        order = np.argsort(key)
+        key, amount = key[order], amount[order]
+        del order
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     keys = key[starts]
     del key
-    amount = transactions.amount[order]
-    del order
     net = np.add.reduceat(amount, starts)
     refunded = np.logical_or.reduceat(amount < 0, starts)
     # Amounts are money: a net within a millionth of zero is zero.

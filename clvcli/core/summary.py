@@ -154,7 +154,10 @@ def calibration_table(
 
 def _first_channel(transactions: Transactions, n: int) -> np.ndarray:
     """Each customer's channel on their earliest transaction (ties: first row)."""
-    order = np.lexsort((transactions.day, transactions.customer))
+    if transactions.by_customer:
+        order = np.arange(transactions.num_rows)
+    else:
+        order = np.lexsort((transactions.day, transactions.customer))
     customers = transactions.customer[order]
     first_rows = order[np.r_[True, customers[1:] != customers[:-1]]]
     channel = np.full(n, "unknown", dtype=object)

@@ -17,11 +17,9 @@ from clvcli.core.sql import summary_sql
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import choose_columns
+from clvcli.io.customer_order import DUCKDB_MEMORY
 from clvcli.io.results import summary_from_arrow
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
-
-# What the aggregation may hold in memory; CLV_DUCKDB_MEMORY (say 4GB) overrides it.
-DUCKDB_MEMORY = os.environ.get("CLV_DUCKDB_MEMORY", "1GB")
 
 
 def duckdb_summary(

@@ -1,0 +1,98 @@
+"""Transactions put in customer order by DuckDB's sort, on every core.
+
+Every summary needs the rows grouped by customer and day. Hashing ten million ids
+with Arrow takes one core about 2.5 s, and ordering the (customer, day) pairs is a
+second pass. DuckDB sorts the rows by (id, day, row) in parallel in about half that,
+and the sorted ids give each row's customer code where the id changes. The row
+number breaks ties, so same-day amounts are always added in file order and the same
+file always gives the same sums.
+
+Only plain ASCII ids come here (their normal form is a trim); ids with Persian
+digits or marks are hashed and normalised per distinct value by the reader.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Below this many rows, hashing in one thread costs less than starting DuckDB.
+SORT_MIN_ROWS = 200_000
+# What DuckDB may hold before it spills to disk; CLV_DUCKDB_MEMORY (say 4GB) overrides.
+DUCKDB_MEMORY = os.environ.get("CLV_DUCKDB_MEMORY", "1GB")
+
+
+@dataclass(frozen=True)
+class CustomerOrder:
+    """Rows sorted by customer id, then day, then position in the file."""
+
+    ids: pa.Array  # distinct ids, sorted by code point
+    codes: np.ndarray  # each sorted row's index into ``ids``
+    rows: np.ndarray  # each sorted row's position in the input
+
+
+def plain_ids(column: pa.Array) -> pa.Array | None:
+    """The ids trimmed, if all are ASCII (so trimming is their whole normal form)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return None
+    if not pc.all(pc.fill_null(pc.string_is_ascii(column), True)).as_py():
+        return None
+    return pc.utf8_trim_whitespace(column)
+
+
+def sort_by_customer(ids: pa.Array, day: np.ndarray) -> CustomerOrder | None:
+    """The customer order of rows with non-empty ``ids``; None if DuckDB cannot sort.
+
+    The caller falls back to hashing when this returns None, so a missing or failing
+    DuckDB costs speed, never an answer.
+    """
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    # 32-bit days and row numbers keep the rows DuckDB sorts small enough not to spill.
+    small = len(ids) < 2**31 and (len(day) == 0 or abs(day).max() < 2**31)
+    width = np.int32 if small else np.int64
+    rows = pa.table({"c": ids, "d": day.astype(width), "i": np.arange(len(ids), dtype=width)})
+    try:
+        with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
+            connection = duckdb.connect()
+            try:
+                connection.execute("SET enable_progress_bar = false")
+                connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+                connection.execute(f"SET temp_directory = '{_sql_text(spill)}'")
+                relation = connection.from_arrow(rows).order("c, d, i").select("c, i")
+                fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+                result = fetch()
+            finally:
+                connection.close()
+    except duckdb.Error:
+        return None
+    del rows
+    sorted_ids = _contiguous(result.column("c"))
+    changes = np.empty(len(sorted_ids), dtype=bool)
+    changes[:1] = True
+    changes[1:] = pc.not_equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))
+    starts = np.flatnonzero(changes)
+    codes = np.zeros(len(sorted_ids), dtype=np.int64)
+    codes[starts[1:]] = 1
+    np.cumsum(codes, out=codes)
+    distinct = sorted_ids.take(pa.array(starts)).cast(pa.string())
+    order = result.column("i").to_numpy().astype(np.int64)
+    return CustomerOrder(distinct, codes, order)
+
+
+def _contiguous(values: pa.ChunkedArray) -> pa.Array:
+    """One array of a column's chunks (64-bit offsets past 2 GB of text)."""
+    if sum(chunk.nbytes for chunk in values.chunks) >= 2**31 - 1:
+        values = values.cast(pa.large_string())
+    return values.combine_chunks()
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,147 @@
+"""Large logs are grouped by DuckDB's sort instead of hashing: same answers either way.
+
+The sort path starts at SORT_MIN_ROWS rows; these tests lower the threshold so that
+small, hand-made logs take it, and compare with the hashing path row for row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from clvcli.core.compute import ComputeSettings, compute_clv
+from clvcli.io import customer_order
+from clvcli.io.readers import ReadSettings, Transactions, read_transactions
+
+SAMPLE = Path(__file__).parents[2] / "sample_data"
+
+MESSY = (
+    "customer,date,amount,channel\n"
+    "  B7 ,2024-01-03,10.10,ads\n"
+    "A1,2024-01-02,0.1,\n"
+    "A1,2024-01-02,0.2,search\n"
+    "A1,2024-01-02,0.3,ads\n"
+    "B7,2024-01-03,-10.10,\n"
+    "A1,2024-01-09,5,\n"
+    ",2024-01-10,4,ads\n"
+    "A10,2024-01-05,7,ads\n"
+    "A10,2024-01-05,0,\n"
+    "a1,2024-01-06,3,social\n"
+    "B7,2024-02-01,12,\n"
+    "A1,2024-01-02,2,late\n"
+    "Z,2024-02-02,1,\n"
+)
+
+
+@pytest.fixture
+def sort_everything(monkeypatch):
+    monkeypatch.setattr(customer_order, "SORT_MIN_ROWS", 0)
+
+
+def both_paths(monkeypatch, path: str, settings: ReadSettings) -> tuple[Transactions, Transactions]:
+    monkeypatch.setattr(customer_order, "SORT_MIN_ROWS", 10**12)
+    hashed = read_transactions(path, settings)
+    monkeypatch.setattr(customer_order, "SORT_MIN_ROWS", 0)
+    ordered = read_transactions(path, settings)
+    return hashed, ordered
+
+
+def row_set(tx: Transactions) -> list[tuple]:
+    ids = np.asarray(tx.customer_ids, dtype=object)[tx.customer]
+    channel = [None] * tx.num_rows if tx.channel is None else list(tx.channel)
+    rows = zip(ids, tx.day.tolist(), tx.amount.tolist(), channel, strict=True)
+    return sorted(rows, key=repr)
+
+
+@pytest.mark.parametrize("name", ["shop.csv", "shop.parquet"])
+def test_sample_shop_gives_the_same_customers_and_values(monkeypatch, name):
+    hashed, ordered = both_paths(monkeypatch, str(SAMPLE / name), ReadSettings())
+    assert not hashed.by_customer and ordered.by_customer
+    assert list(ordered.customer_ids) == list(hashed.customer_ids)
+    assert row_set(ordered) == row_set(hashed)
+    settings = ComputeSettings(period="week")
+    expected = compute_clv(hashed, settings).frame
+    got = compute_clv(ordered, settings).frame
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+
+
+def test_messy_log_same_day_refunds_channels_and_skipped_rows(monkeypatch, tmp_path):
+    path = tmp_path / "messy.csv"
+    path.write_text(MESSY)
+    settings = ReadSettings(skip_invalid=True)
+    hashed, ordered = both_paths(monkeypatch, str(path), settings)
+    assert ordered.customer_ids.to_pylist() == ["A1", "A10", "B7", "Z", "a1"]
+    assert list(ordered.customer_ids) == list(hashed.customer_ids)
+    assert row_set(ordered) == row_set(hashed)
+    assert ordered.rows_skipped == hashed.rows_skipped == 1
+    assert ordered.warnings == hashed.warnings
+    expected = compute_clv(hashed, ComputeSettings(model="none")).frame
+    got = compute_clv(ordered, ComputeSettings(model="none")).frame
+    pd.testing.assert_frame_equal(got, expected)
+    # The channel of the first row of the first day, in file order.
+    assert dict(zip(got["customer_id"], got["channel"], strict=True))["A1"] == "unknown"
+    assert dict(zip(got["customer_id"], got["channel"], strict=True))["B7"] == "ads"
+
+
+def test_rows_come_sorted_by_customer_day_then_file_order(sort_everything, tmp_path):
+    path = tmp_path / "messy.csv"
+    path.write_text(MESSY)
+    tx = read_transactions(str(path), ReadSettings(skip_invalid=True))
+    keys = list(zip(tx.customer.tolist(), tx.day.tolist(), strict=True))
+    assert keys == sorted(keys)
+    a1_first_day = tx.amount[(tx.customer == 0) & (tx.day == tx.day.min())]
+    assert a1_first_day.tolist() == [0.1, 0.2, 0.3, 2.0]
+
+
+def test_same_day_amounts_add_in_file_order(sort_everything, tmp_path):
+    path = tmp_path / "sums.csv"
+    path.write_text(
+        "customer_id,date,amount\nA,2024-01-01,5\nA,2024-01-02,0.1\nA,2024-01-02,0.2\n"
+        "A,2024-01-02,0.3\nB,2024-01-02,1\n"
+    )
+    frame = compute_clv(read_transactions(str(path)), ComputeSettings(model="none")).frame
+    spend = dict(zip(frame["customer_id"], frame["total_spend"], strict=True))
+    assert spend["A"] == 5 + (0.1 + 0.2 + 0.3)
+
+
+def test_an_empty_id_is_still_a_bad_row(sort_everything, tmp_path):
+    from clvcli.errors import InputError
+
+    path = tmp_path / "empty.csv"
+    path.write_text("customer_id,date,amount\nA,2024-01-01,5\n   ,2024-01-02,3\n")
+    with pytest.raises(InputError, match=r"row 2.*column 'customer_id': empty customer id"):
+        read_transactions(str(path))
+
+
+def test_persian_ids_are_hashed_and_normalised(sort_everything, tmp_path):
+    path = tmp_path / "fa.csv"
+    path.write_text("customer_id,date,amount\nC۰۰۴۲,2024-01-01,5\nC0042,2024-01-02,3\n")
+    tx = read_transactions(str(path))
+    assert not tx.by_customer
+    assert tx.customer_ids.to_pylist() == ["C0042"]
+
+
+def test_a_failing_duckdb_falls_back_to_hashing(sort_everything, monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise duckdb.IOException("no space left on device")
+
+    monkeypatch.setattr(duckdb, "connect", broken)
+    path = tmp_path / "messy.csv"
+    path.write_text(MESSY)
+    tx = read_transactions(str(path), ReadSettings(skip_invalid=True))
+    assert not tx.by_customer
+    assert tx.customer_ids.to_pylist() == ["A1", "A10", "B7", "Z", "a1"]
+
+
+def test_ids_sort_by_code_point_as_hashing_does(monkeypatch):
+    ids = pa.array(["b", "B", "a~", "a", "A0", "_", "a", "0", "ab", "b"])
+    order = customer_order.sort_by_customer(ids, np.arange(len(ids)))
+    assert order is not None
+    assert order.ids.to_pylist() == sorted(set(ids.to_pylist()))
+    assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
+    assert order.codes.tolist() == sorted(order.codes.tolist())
