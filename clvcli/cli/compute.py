@@ -94,6 +94,7 @@ def compute_cmd(
         transactions = load_transactions(input_path, opts, reporter)
         with reporter.progress("computing customer values"):
             result = compute_clv(transactions, settings)
+        del transactions  # millions of rows, not needed for writing
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)

@@ -37,22 +37,32 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
     if transactions.num_rows == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Occasions(empty, empty, np.zeros(0))
-    first_day = int(transactions.day.min())
-    width = int(transactions.day.max()) - first_day + 1
-    key = transactions.customer * width + (transactions.day - first_day)
-    amount = transactions.amount
-    if not transactions.by_customer:
+    if transactions.by_customer:
+        customer, day, amount = transactions.customer, transactions.day, transactions.amount
+        new_day = np.empty(len(day), dtype=bool)
+        new_day[0] = True
+        np.not_equal(day[1:], day[:-1], out=new_day[1:])
+        new_day[1:] |= customer[1:] != customer[:-1]
+        starts = np.flatnonzero(new_day)
+        del new_day
+        customer, day = customer[starts], day[starts]
+    else:
+        first_day = int(transactions.day.min())
+        width = int(transactions.day.max()) - first_day + 1
+        key = transactions.customer * width + (transactions.day - first_day)
         # Sort once and sum runs of equal keys: what np.unique(return_inverse) does,
         # without the inverse it would build (half its time on ten million rows).
         order = np.argsort(key)
-        key, amount = key[order], amount[order]
+        key, amount = key[order], transactions.amount[order]
         del order
-    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    keys = key[starts]
-    del key
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        key = key[starts]
+        customer, day = key // width, key % width + first_day
+        del key
     net = np.add.reduceat(amount, starts)
     refunded = np.logical_or.reduceat(amount < 0, starts)
     # Amounts are money: a net within a millionth of zero is zero.
     purchase = (net > 1e-6) | (~refunded & (net > -1e-6))
-    keys = keys[purchase]
-    return Occasions(keys // width, keys % width + first_day, np.maximum(net[purchase], 0.0))
+    if purchase.all():
+        return Occasions(customer, day, np.maximum(net, 0.0))
+    return Occasions(customer[purchase], day[purchase], np.maximum(net[purchase], 0.0))

@@ -108,7 +108,8 @@ def customer_table(
     )
     if transactions.channel is not None:
         frame["channel"] = _first_channel(transactions, n)
-    frame = frame[buyers].reset_index(drop=True)
+    if not buyers.all():
+        frame = frame[buyers].reset_index(drop=True)
     return CustomerTable(frame, as_of, period, warnings, np.flatnonzero(buyers))
 
 

@@ -115,7 +115,12 @@ def read_transactions(
 
 
 def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings()) -> Transactions:
-    """Parse and check the columns :func:`read_columns` found (ids, dates, amounts)."""
+    """Parse and check the columns :func:`read_columns` found (ids, dates, amounts).
+
+    Consumes ``raw``: its columns are released once parsed and checked, so a large
+    log's raw cells and its parsed rows are not all held at once.
+    """
+    rows_read = raw.num_rows + raw.ragged_skipped
     plain = None
     if raw.num_rows >= customer_order.SORT_MIN_ROWS:
         plain = customer_order.plain_ids(raw.columns["customer"])
@@ -138,42 +143,35 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         ("amount", bad_amount, "cannot read {value!r} as an amount (need a finite number)"),
     )
     bad = checks[0][1] | checks[1][1] | checks[2][1]
-    warnings: list[str] = []
     bad_count = int(bad.sum())
     if bad_count and not settings.skip_invalid:
         _raise_first_bad(raw, checks, bad, bad_count, settings)
-    skipped = bad_count + raw.ragged_skipped
-    if skipped:
-        reasons = [
-            (raw.ragged_skipped, "the wrong number of fields"),
-            (bad_count, "bad values"),
-        ]
-        reasons = [(count, why) for count, why in reasons if count]
-        if len(reasons) == 1:
-            what = f"{skipped} rows with {reasons[0][1]}"
-        else:
-            what = f"{skipped} bad rows ({reasons[0][0]} with {reasons[0][1]}, "
-            what += f"{reasons[1][0]} with {reasons[1][1]})"
-        warnings.append(f"{raw.source}: skipped {what} (--skip-invalid)")
+    del no_id, bad_amount, checks
+    warnings = _skipped_warning(raw, bad_count)
     channel_column = raw.columns.get("channel")
     channel = None if channel_column is None else channel_labels(channel_column)
     keep = ~bad
     if not keep.any():
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
     _check_total(raw, np.where(keep, amount, 0.0))
-    day, amount = day[keep], amount[keep]
-    channel = None if channel is None else channel[keep]
+    raw.columns.clear()
+    everything = not bad_count
+    if not everything:
+        day, amount = day[keep], amount[keep]
+        channel = None if channel is None else channel[keep]
     order = None
-    if plain is not None:
-        order = customer_order.sort_by_customer(plain.filter(pa.array(keep)), day)
-    if order is not None:
-        customer_ids, customer = order.ids, order.codes
-        day, amount = day[order.rows], amount[order.rows]
-        channel = None if channel is None else channel[order.rows]
+    if plain is None:
+        if not everything:
+            customer_ids, customer = _drop_unused(customer_ids, customer, keep)
     else:
-        if plain is not None:  # DuckDB could not sort: hash instead
-            customer_ids, customer = _customer_codes(raw.columns["customer"])
-        customer_ids, customer = _drop_unused(customer_ids, customer, keep)
+        plain = plain if everything else plain.filter(pa.array(keep))
+        order = customer_order.sort_by_customer(plain, day)
+        if order is None:  # DuckDB could not sort: hash instead
+            customer_ids, customer = _customer_codes(plain)
+        else:
+            customer_ids, customer = order.ids, order.codes
+            day, amount = day[order.rows], amount[order.rows]
+            channel = None if channel is None else channel[order.rows]
     return Transactions(
         source=raw.source,
         customer_ids=customer_ids,
@@ -181,11 +179,26 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         day=day,
         amount=amount,
         channel=channel,
-        rows_read=raw.num_rows + raw.ragged_skipped,
+        rows_read=rows_read,
         rows_skipped=bad_count + raw.ragged_skipped,
         warnings=warnings,
         by_customer=order is not None,
     )
+
+
+def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:
+    """The one warning --skip-invalid gives, counting rows by why they were dropped."""
+    skipped = bad_count + raw.ragged_skipped
+    if not skipped:
+        return []
+    reasons = [(raw.ragged_skipped, "the wrong number of fields"), (bad_count, "bad values")]
+    reasons = [(count, why) for count, why in reasons if count]
+    if len(reasons) == 1:
+        what = f"{skipped} rows with {reasons[0][1]}"
+    else:
+        what = f"{skipped} bad rows ({reasons[0][0]} with {reasons[0][1]}, "
+        what += f"{reasons[1][0]} with {reasons[1][1]})"
+    return [f"{raw.source}: skipped {what} (--skip-invalid)"]
 
 
 def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
