@@ -5,7 +5,7 @@ distinct rows) and the scoring of all customers (P(alive), 12-month expected
 purchases and CLV with Gamma-Gamma spend), and the Gamma-Gamma fit. Figures, not
 pass/fail.
 
-Usage: python bench/models.py FILE [--period week]
+Usage: python bench/models.py FILE [--period month]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from clvcli.models import PURCHASE_MODELS, DistinctRows
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("path")
-    parser.add_argument("--period", default="week")
+    parser.add_argument("--period", default="month")
     args = parser.parse_args()
     clock = time.perf_counter()
     transactions = read_transactions(args.path)

@@ -35,7 +35,9 @@ def duckdb_seconds(path: Path) -> float:
         f"from {reader}('{path}') group by customer_id"
     )
     start = time.perf_counter()
-    duckdb.connect().execute(query).fetchall()
+    relation = duckdb.connect().sql(query)
+    # Into Arrow (columnar), not Python tuples; the method's name changed across releases.
+    (getattr(relation, "to_arrow_table", None) or relation.arrow)()
     return time.perf_counter() - start
 
 
