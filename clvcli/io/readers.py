@@ -260,9 +260,10 @@ def channel_labels(column: pa.Array) -> np.ndarray:
 def _check_total(raw: RawColumns, amount: np.ndarray) -> None:
     """Every total of the log must be a number: amounts near 1e308 add up to infinity."""
     with np.errstate(over="ignore"):
-        # No partial sum of non-negative numbers exceeds the whole, so one finite sum
-        # clears them all; only a failing log pays for locating the row.
-        if np.isfinite(np.abs(amount).sum()):
+        # The largest amount times the count bounds every partial sum; only logs near
+        # the limit pay for summing, and only a failing one for locating the row.
+        largest = max(abs(float(amount.max())), abs(float(amount.min())))
+        if np.isfinite(largest * len(amount)) or np.isfinite(np.abs(amount).sum()):
             return
         running = np.cumsum(np.abs(amount))
     row = int(np.argmax(~np.isfinite(running)))
