@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from typing import Annotated
 
 import typer
@@ -86,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         args = ["--help"]
     command = typer.main.get_command(app)
     set_log_format("text")
+    # stderr carries clv's own messages only: a library's warning (numpy about an
+    # overflow clv already handles, pandas about its next release) would read as a
+    # problem with the user's data, and would break a log of JSON lines.
+    warnings.simplefilter("ignore")
     try:
         result = command.main(args=args, prog_name="clv", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -49,3 +49,39 @@ def test_errors_are_coloured_on_a_terminal_unless_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     error("boom\nsecond line", "try this")
     assert terminal.getvalue() == "clv: error: boom second line\nhint: try this\n"
+
+
+NOISY_RUN = """
+import sys, warnings
+import clvcli.core.compute as compute
+from clvcli.cli.main import main
+
+real = compute.customer_table
+
+def noisy(*args, **kwargs):
+    warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
+    warnings.warn("a future pandas will change this", FutureWarning, stacklevel=1)
+    return real(*args, **kwargs)
+
+compute.customer_table = noisy
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_library_warnings_never_reach_stderr(tmp_path):
+    """numpy or pandas warnings are not clv's messages: stderr stays empty on success."""
+    import subprocess
+
+    from tests.conftest import SAMPLE
+
+    out = tmp_path / "out.csv"
+    args = ["compute", str(SAMPLE / "shop.csv"), "--model", "none", "-q", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", NOISY_RUN, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert out.read_text().startswith("customer_id,")
