@@ -23,7 +23,7 @@ from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.lifecycle import StageRules, assign_stages
-from clvcli.models import PURCHASE_MODELS, Fitter, GammaGammaFitter
+from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 
 COMPUTE_COLUMNS = [
     "customer_id",
@@ -194,13 +194,14 @@ def _predict(
 ) -> None:
     frame = table.frame
     history = model_history(model, transactions, table)
+    rows = DistinctRows.of(*history)  # grouped once, for the fit and the scores
     frequency = frame["frequency"].to_numpy(np.float64)
     monetary = frame["monetary_value"].to_numpy(np.float64)
     try:
         if settings.saved is not None:
             purchases, spend = load_models(settings.saved)
         else:
-            purchases = fit_purchase_model(model, *history)
+            purchases = fit_purchase_model(model, *history, rows=rows)
             spend = None
     except TooLittleDataError as exc:
         result.warnings.append(f"{exc.message}; the model columns are left empty")
@@ -213,7 +214,7 @@ def _predict(
             result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
         except ModelError as exc:
             result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
-    scores = score(purchases, spend, history, frequency, monetary, value_settings)
+    scores = score(purchases, spend, history, frequency, monetary, value_settings, rows=rows)
     frame["expected_purchases"] = scores.expected_purchases
     frame["p_alive"] = scores.p_alive
     frame["expected_avg_spend"] = scores.expected_avg_spend

@@ -16,6 +16,7 @@ scoring millions of customers costs what scoring their few distinct histories co
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from clvcli.core.periods import DAYS_PER_MONTH, days_per
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
+from clvcli.models.base import in_blocks
 from clvcli.models.gamma_gamma import (
     CORRELATION_WARNING,
     spend_frequency_correlation,
@@ -82,8 +84,18 @@ def month_grid(horizon: float | None) -> np.ndarray:
     )
 
 
-def fit_purchase_model(name: str, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fitter:
-    """Fit a purchase model, refusing data that cannot identify it."""
+def fit_purchase_model(
+    name: str,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    rows: DistinctRows | None = None,
+) -> Fitter:
+    """Fit a purchase model, refusing data that cannot identify it.
+
+    ``rows``, ``DistinctRows.of(x, t_x, T)`` when the caller has them already: grouping
+    millions of customers costs as much as the fit, and :func:`score` needs the same.
+    """
     customers = len(x)
     repeaters = int(np.count_nonzero(x > 0))
     if customers < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
@@ -93,7 +105,9 @@ def fit_purchase_model(name: str, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
             f"the model needs at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_BUYERS} repeat "
             "buyers; a longer history or --model none helps",
         )
-    return PURCHASE_MODELS[name]().fit_rows(DistinctRows.of(x, t_x, T))
+    if rows is None:
+        rows = DistinctRows.of(x, t_x, T)
+    return PURCHASE_MODELS[name]().fit_rows(rows)
 
 
 def fit_spend_model(
@@ -131,27 +145,30 @@ def score(
     frequency: np.ndarray,
     monetary_value: np.ndarray,
     settings: ValueSettings,
+    rows: DistinctRows | None = None,
 ) -> Scores:
     """Expected purchases over the horizon, P(alive), expected spend and predicted CLV.
 
     Overflow in the special functions of extreme histories is caught by the checks on
-    the results, not shown to the user as numpy's warnings.
+    the results, not shown to the user as numpy's warnings. ``rows`` are
+    ``DistinctRows.of(*history)`` when the caller has them already (from the fit).
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _score(purchases, spend, history, frequency, monetary_value, settings)
+        if rows is None:
+            rows = DistinctRows.of(*history)
+        return _score(purchases, spend, rows, frequency, monetary_value, settings)
 
 
 def _score(
     purchases: Fitter,
     spend: GammaGammaFitter | None,
-    history: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rows: DistinctRows,
     frequency: np.ndarray,
     monetary_value: np.ndarray,
     settings: ValueSettings,
 ) -> Scores:
     settings.check()
-    rows = DistinctRows.of(*history)
     x, t_x, T = rows.columns
     units_per_month = DAYS_PER_MONTH / days_per(settings.period)
     months = month_grid(settings.horizon)
@@ -162,18 +179,52 @@ def _score(
             purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
         )
     discounted, cumulative_before = _monthly_sums(
-        purchases, rows.columns, alive, months, discount, units_per_month
+        lambda t: purchases.expected_purchases_of_rows(t, rows, alive),
+        len(x),
+        months * units_per_month,
+        discount,
     )
-    expected = cumulative_before[rows.inverse]
-    p_alive = alive[rows.inverse]
-    if spend is None:
-        spend_per_purchase = np.full(len(expected), np.nan)
-    else:
-        spend_per_purchase = spend.expected_spend(frequency, monetary_value)
-    predicted = discounted[rows.inverse] * spend_per_purchase * settings.margin
+    return _per_customer(
+        rows, cumulative_before, alive, discounted, spend, frequency, monetary_value, settings
+    )
+
+
+def _per_customer(
+    rows: DistinctRows,
+    cumulative: np.ndarray,
+    alive: np.ndarray,
+    discounted: np.ndarray,
+    spend: GammaGammaFitter | None,
+    frequency: np.ndarray,
+    monetary_value: np.ndarray,
+    settings: ValueSettings,
+) -> Scores:
+    """The distinct rows' results spread to the customers, with their expected spend.
+
+    Millions of customers make these the score's largest arrays: they are filled block
+    by block (:func:`in_blocks`), each value as it would be over all customers at once.
+    """
+    frequency = np.asarray(frequency, dtype=np.float64)
+    monetary_value = np.asarray(monetary_value, dtype=np.float64)
+    customers = len(rows.inverse)
+    expected, p_alive, spend_per_purchase, predicted = (np.empty(customers) for _ in range(4))
+
+    def fill(block: slice) -> None:
+        at = rows.inverse[block]
+        expected[block] = _finite(cumulative[at])
+        p_alive[block] = np.clip(_finite(alive[at]), 0.0, 1.0)
+        if spend is None:
+            spend_per_purchase[block] = np.nan
+        else:
+            spend_per_purchase[block] = spend.expected_spend(
+                frequency[block], monetary_value[block]
+            )
+        predicted[block] = discounted[at] * spend_per_purchase[block] * settings.margin
+
+    in_blocks(fill, customers)
     return Scores(
-        expected_purchases=_finite(expected),
-        p_alive=np.clip(_finite(p_alive), 0.0, 1.0),
+        expected_purchases=expected,
+        p_alive=p_alive,
         expected_avg_spend=spend_per_purchase,
         predicted_clv=predicted,
     )
@@ -188,21 +239,20 @@ def _discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
 
 
 def _monthly_sums(
-    purchases: Fitter,
-    columns: tuple[np.ndarray, ...],
-    alive: np.ndarray,
-    months: np.ndarray,
+    expected: Callable[[float], np.ndarray],
+    n: int,
+    ends: np.ndarray,
     discount: np.ndarray,
-    units_per_month: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Discounted expected purchases summed month by month, and those by the last month."""
-    x, t_x, T = columns
-    cumulative_before = np.zeros(len(x))
-    discounted = np.zeros(len(x))
-    for month, factor in zip(months, discount, strict=True):
-        cumulative = np.asarray(
-            purchases.expected_purchases(month * units_per_month, x, t_x, T, p_alive=alive)
-        )
+    """Discounted expected purchases summed month by month, and those by the last month.
+
+    ``expected(t)`` gives the expected purchases of the ``n`` rows by ``t`` (in the
+    model's time unit); ``ends`` are the month ends in that unit.
+    """
+    cumulative_before = np.zeros(n)
+    discounted = np.zeros(n)
+    for end, factor in zip(ends, discount, strict=True):
+        cumulative = np.asarray(expected(end))
         discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
         cumulative_before = cumulative
     return discounted, cumulative_before
@@ -234,13 +284,12 @@ def _scores_from_closed_form(
         # the other models use.
         months = month_grid(None)
         discounted = discounted.copy()
+        rest, rest_alive = (x[failed], t_x[failed], T[failed]), alive[failed]
         discounted[failed] = _monthly_sums(
-            purchases,
-            (x[failed], t_x[failed], T[failed]),
-            alive[failed],
-            months,
+            lambda t: purchases.expected_purchases(t, *rest, p_alive=rest_alive),
+            len(rest_alive),
+            months * units_per_month,
             _discount_factors(months, settings.discount_rate),
-            units_per_month,
         )[0]
     century = np.asarray(
         purchases.expected_purchases(LIFETIME_MONTHS * units_per_month, x, t_x, T, p_alive=alive)

@@ -10,8 +10,12 @@ other tools; standard errors come from the Hessian of the log-likelihood.
 
 from __future__ import annotations
 
+import contextvars
+import os
 import time
 import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,6 +29,10 @@ from clvcli.errors import ModelError
 # time unit, and keeps the optimiser away from overflow.
 _LOG_BOUND = 14.0
 _Z_95 = 1.959963984540054
+# Rows per block of a blockwise evaluation: a block's temporaries stay in the cache.
+BLOCK_ROWS = 1 << 15
+# Threads for blocks at most: beyond a few, memory bandwidth and the GIL give nothing.
+MAX_THREADS = 8
 
 
 class NotFittedError(ModelError):
@@ -44,9 +52,8 @@ class DistinctRows:
     columns: tuple[np.ndarray, ...]
     weight: np.ndarray
     inverse: np.ndarray
-    _levels: dict[tuple[int, ...], tuple[np.ndarray, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    # Levels by column indices, and what models keep per set of rows by other keys.
+    _levels: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, *columns: np.ndarray) -> DistinctRows:
@@ -59,7 +66,7 @@ class DistinctRows:
         inverse, unique_keys = pd.factorize(key)
         rows = decode(unique_keys)
         weight = np.bincount(inverse, minlength=len(unique_keys)).astype(np.float64)
-        return cls(rows, weight, inverse.astype(np.int64))
+        return cls(rows, weight, inverse.astype(np.int64, copy=False))
 
     @property
     def customers(self) -> int:
@@ -70,7 +77,7 @@ class DistinctRows:
         if indices not in self._levels:
             key, decode = _combined_codes([self.columns[i] for i in indices])
             codes, unique_keys = pd.factorize(key)
-            self._levels[indices] = (*decode(unique_keys), codes.astype(np.int64))
+            self._levels[indices] = (*decode(unique_keys), codes.astype(np.int64, copy=False))
         return self._levels[indices]
 
 
@@ -89,12 +96,61 @@ def on_distinct(function, *arrays: np.ndarray) -> np.ndarray:
     return values[codes].reshape(arrays[0].shape)
 
 
+def in_blocks(work: Callable[[slice], None], n: int) -> None:
+    """``work`` on consecutive slices of ``n`` rows, on every core the process may use.
+
+    Each slice writes only its own rows, so the result is that of one pass over all rows,
+    bit for bit. Small slices keep the temporaries in the cache; numpy lets go of the GIL
+    inside each operation, so threads run slices side by side.
+    """
+    in_parallel(work, _blocks(n))
+
+
+def in_parallel(work: Callable[[Any], None], items: Iterable[Any]) -> None:
+    """``work(item)`` for every item, on every core the process may use.
+
+    The calling thread and one helper per further core take items from a shared queue
+    until it is empty, so a core that another process holds up slows no one else. Each
+    thread runs in a copy of the caller's context, which carries numpy's error state
+    (np.errstate); exceptions reach the caller.
+    """
+    items = list(items)
+    workers = min(_cores(), len(items))
+    if workers <= 1:
+        for item in items:
+            work(item)
+        return
+    queue = iter(items)  # taking the next item holds the GIL: each item is taken once
+
+    def drain(context: contextvars.Context) -> None:
+        for item in queue:
+            context.run(work, item)
+
+    with ThreadPoolExecutor(workers - 1, thread_name_prefix="clv") as pool:
+        helpers = [pool.submit(drain, contextvars.copy_context()) for _ in range(workers - 1)]
+        drain(contextvars.copy_context())
+        for helper in helpers:
+            helper.result()
+
+
+def _blocks(n: int) -> list[slice]:
+    return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
+
+
+def _cores() -> int:
+    """The CPUs this process may run on (its affinity mask, where the OS has one), at
+    most MAX_THREADS."""
+    if hasattr(os, "sched_getaffinity"):
+        return min(max(len(os.sched_getaffinity(0)), 1), MAX_THREADS)
+    return min(os.cpu_count() or 1, MAX_THREADS)
+
+
 def _combined_codes(arrays: list[np.ndarray]):
     """One int64 key per row for several float columns, and a way back to values."""
     codes, uniques = [], []
     for values in arrays:
         code, unique = pd.factorize(values)
-        codes.append(code.astype(np.int64))
+        codes.append(code.astype(np.int64, copy=False))
         uniques.append(np.asarray(unique, dtype=np.float64))
     if np.prod([float(len(u)) for u in uniques]) >= 2.0**62:
         # Too many combinations for one int64: fall back to a lexicographic sort.
@@ -107,9 +163,10 @@ def _combined_codes(arrays: list[np.ndarray]):
             return tuple(u[picked[:, i]] for i, u in enumerate(uniques))
 
         return key, decode_rows
-    key = np.zeros(len(arrays[0]), dtype=np.int64)
-    for code, unique in zip(codes, uniques, strict=True):
-        key = key * len(unique) + code
+    key = codes[0]  # mixed radix, built in place: the codes are not needed again
+    for code, unique in zip(codes[1:], uniques[1:], strict=True):
+        key *= len(unique)
+        key += code
 
     def decode(keys: np.ndarray) -> tuple[np.ndarray, ...]:
         out = []
@@ -158,6 +215,13 @@ class Fitter:
         terms, gradient = self.log_likelihood_terms(params, data)
         return float(np.dot(data.weight, terms)), data.weight @ gradient
 
+    def expected_purchases_of_rows(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> np.ndarray:
+        """``expected_purchases(t, *rows.columns, p_alive=p_alive)``, which is what it is
+        here; models whose prediction depends on fewer columns reuse the rows' grouping."""
+        return self.expected_purchases(t, *rows.columns, p_alive=p_alive)  # type: ignore[attr-defined]
+
     # -- fitting ------------------------------------------------------------------
     def log_likelihood(self, params: np.ndarray | dict[str, float], data: DistinctRows) -> float:
         """The weighted log-likelihood of ``data`` at ``params``."""
@@ -165,7 +229,7 @@ class Fitter:
 
     def _objective(self, log_params: np.ndarray, data: DistinctRows) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        total, grad_params = self.weighted_log_likelihood(params, data)
+        total, grad_params = self._weighted(params, data)
         if not np.isfinite(total) or not np.all(np.isfinite(grad_params)):
             return 1e300, np.zeros_like(log_params)
         scale = max(data.customers, 1)
@@ -182,6 +246,17 @@ class Fitter:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return self._fit_rows(data)
+
+    def _weighted(self, params: np.ndarray, data: DistinctRows) -> tuple[float, np.ndarray]:
+        """weighted_log_likelihood, with the last point remembered on the rows: the
+        optimiser and the checks after it ask for the same point again (a call in eight)."""
+        key, point = ("last point", type(self)), params.tobytes()
+        last = data._levels.get(key)
+        if last is not None and last[0] == point:
+            return last[1], last[2].copy()
+        total, gradient = self.weighted_log_likelihood(params, data)
+        data._levels[key] = (point, total, np.array(gradient, dtype=np.float64))
+        return total, gradient
 
     def _fit_rows(self, data: DistinctRows) -> Fitter:
         started = time.perf_counter()
@@ -257,7 +332,7 @@ class Fitter:
         self, log_params: np.ndarray, data: DistinctRows, iterations: int, seconds: float
     ) -> None:
         params = np.exp(log_params)
-        log_likelihood = self.log_likelihood(params, data)
+        log_likelihood = self._weighted(params, data)[0]
         errors_log = self._log_std_errors(log_params, data)
         k = len(params)
         n = data.customers

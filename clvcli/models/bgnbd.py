@@ -13,10 +13,12 @@ time since the first purchase, in the model's time unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, psi
 
-from clvcli.models.base import DistinctRows, Fitter, on_distinct
+from clvcli.models.base import DistinctRows, Fitter, in_blocks, on_distinct
 
 
 class PoissonGammaPart:
@@ -25,32 +27,113 @@ class PoissonGammaPart:
     Gamma(r, alpha)-mixed Poisson purchasing contributes
     ln Gamma(r+x) - ln Gamma(r) + r ln alpha, and (r+x) ln(alpha + t) for the time
     t the customer was last known to buy at rate lambda: T if alive, t_x if not. Each
-    function is evaluated once per distinct x, t_x or T.
+    function is evaluated once per distinct x, t_x or T; :meth:`block` gathers them for
+    a block of rows (see :func:`in_blocks`).
     """
 
     def __init__(self, r: float, alpha: float, data: DistinctRows) -> None:
-        self.r, self.alpha = r, alpha
-        self.x = data.columns[0]
         self.xs, self.at_x = data.levels(0)
-        t_xs, at_t_x = data.levels(1)
-        Ts, at_T = data.levels(2)
-        self.log_alpha_T = np.log(alpha + Ts)[at_T]
-        self.log_alpha_t_x = np.log(alpha + t_xs)[at_t_x]
-        self.inverse_T = (1 / (alpha + Ts))[at_T]
-        self.inverse_t_x = (1 / (alpha + t_xs))[at_t_x]
-        self.base = (gammaln(r + self.xs) - gammaln(r))[self.at_x] + r * np.log(alpha)
+        t_xs, self.at_t_x = data.levels(1)
+        Ts, self.at_T = data.levels(2)
+        self.log_alpha_T, self.inverse_T = np.log(alpha + Ts), 1 / (alpha + Ts)
+        self.log_alpha_t_x, self.inverse_t_x = np.log(alpha + t_xs), 1 / (alpha + t_xs)
+        self.r_x = r + self.xs
+        self.base = gammaln(r + self.xs) - gammaln(r) + r * np.log(alpha)  # per x
+        self.d_r = psi(r + self.xs) - psi(r) + np.log(alpha)
+        self.r_alpha = r / alpha
 
-    def gradient(self, w_T: np.ndarray, w_t_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """d/dr and d/dalpha, given the weights of the alive-at-T and died-at-t_x terms."""
-        r, alpha = self.r, self.alpha
-        d_r = (
-            (psi(r + self.xs) - psi(r))[self.at_x]
-            + np.log(alpha)
-            - w_T * self.log_alpha_T
-            - w_t_x * self.log_alpha_t_x
+    def block(self, rows: slice) -> RateBlock:
+        """The codes of ``rows`` and their r + x, ln(alpha + T) and ln(alpha + t_x)."""
+        at_x, at_t_x, at_T = self.at_x[rows], self.at_t_x[rows], self.at_T[rows]
+        return RateBlock(
+            at_x,
+            at_t_x,
+            at_T,
+            self.r_x.take(at_x),
+            self.log_alpha_T.take(at_T),
+            self.log_alpha_t_x.take(at_t_x),
         )
-        d_alpha = r / alpha - (r + self.x) * (w_T * self.inverse_T + w_t_x * self.inverse_t_x)
-        return d_r, d_alpha
+
+    def gradient(
+        self,
+        rates: RateBlock,
+        w_T: np.ndarray,
+        w_t_x: np.ndarray,
+        d_r: np.ndarray,
+        d_alpha: np.ndarray,
+    ) -> None:
+        """d/dr and d/dalpha of a block, given the weights of the alive-at-T and
+        died-at-t_x terms, written into ``d_r`` and ``d_alpha``."""
+        part, other = w_T * rates.log_T, w_t_x * rates.log_t_x
+        np.subtract(np.subtract(self.d_r.take(rates.at_x), part, out=part), other, out=d_r)
+        part = np.multiply(w_T, self.inverse_T.take(rates.at_T), out=part)
+        part += np.multiply(w_t_x, self.inverse_t_x.take(rates.at_t_x), out=other)
+        np.subtract(self.r_alpha, np.multiply(rates.r_x, part, out=part), out=d_alpha)
+
+
+@dataclass(frozen=True)
+class RateBlock:
+    """A block of rows' level codes and the purchase-rate values gathered for them."""
+
+    at_x: np.ndarray
+    at_t_x: np.ndarray
+    at_T: np.ndarray
+    r_x: np.ndarray  # r + x
+    log_T: np.ndarray  # ln(alpha + T)
+    log_t_x: np.ndarray  # ln(alpha + t_x)
+
+
+def _one_time(data: DistinctRows) -> np.ndarray:
+    """Rows without a repeat purchase (x = 0), found once per set of rows."""
+    cached = data._levels.get(("one-time",))
+    if cached is None:
+        cached = (~(data.columns[0] > 0),)
+        data._levels[("one-time",)] = cached
+    return cached[0]
+
+
+class _BGNBDLevels:
+    """The BG/NBD likelihood's functions of x, of t_x and of T at one parameter vector.
+
+    Each is evaluated once per distinct value; :meth:`fill` gathers them for a block of
+    rows and does the per-row arithmetic of equation (6) in place, in the cache, in the
+    order the formula gives: the values are those of one pass over all rows, bit for bit.
+    """
+
+    def __init__(self, params: np.ndarray, data: DistinctRows) -> None:
+        r, alpha, a, b = params
+        self.a = a
+        self.rates = PoissonGammaPart(r, alpha, data)
+        self.one_time = _one_time(data)
+        xs = self.rates.xs
+        b_x = np.where(xs > 0, b + xs - 1, 1.0)
+        self.minus_r_x = -(r + xs)
+        self.constant = self.rates.base + (
+            gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs)
+        )
+        self.dropout = np.log(a) - np.log(b_x)
+        self.d_a = psi(a + b) - psi(a + b + xs)
+        self.d_b = psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs)
+        self.inverse_b_x = 1 / b_x
+
+    def fill(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
+        """Log-likelihood terms and their gradient for ``rows``, written into ``terms``
+        (m,) and ``gradient`` (m, 4)."""
+        rates = self.rates.block(rows)
+        at_x = rates.at_x
+        alive = self.minus_r_x.take(at_x) * rates.log_T  # alive at T
+        dead = rates.r_x * rates.log_t_x  # died right after the last purchase at t_x
+        np.subtract(self.dropout.take(at_x), dead, out=dead)
+        np.copyto(dead, -np.inf, where=self.one_time[rows])
+        total = np.logaddexp(alive, dead)
+        np.add(self.constant.take(at_x), total, out=terms)
+        w_T = np.exp(np.subtract(alive, total, out=alive), out=alive)
+        w_t_x = np.subtract(1.0, w_T, out=dead)
+        self.rates.gradient(rates, w_T, w_t_x, gradient[:, 0], gradient[:, 1])
+        part = np.divide(w_t_x, self.a, out=total)
+        np.add(self.d_a.take(at_x), part, out=gradient[:, 2])
+        part = np.multiply(w_t_x, self.inverse_b_x.take(at_x), out=part)
+        np.subtract(self.d_b.take(at_x), part, out=gradient[:, 3])
 
 
 class BGNBDFitter(Fitter):
@@ -75,30 +158,14 @@ class BGNBDFitter(Fitter):
         """Equation (6) of the paper, as logs; gradient by the digamma function.
 
         Functions of x alone, of t_x alone and of T alone are evaluated once per
-        distinct value and gathered: millions of rows share a few hundred of each.
+        distinct value and gathered: millions of rows share a few hundred of each. The
+        rows are filled block by block (:func:`in_blocks`).
         """
-        r, alpha, a, b = params
-        x = data.columns[0]
-        rates = PoissonGammaPart(r, alpha, data)
-        xs, at_x = rates.xs, rates.at_x
-        repeat = x > 0
-        b_x = np.where(xs > 0, b + xs - 1, 1.0)
-        a2 = (gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs))[at_x]
-        a3 = -(r + x) * rates.log_alpha_T
-        a4 = np.where(
-            repeat, (np.log(a) - np.log(b_x))[at_x] - (r + x) * rates.log_alpha_t_x, -np.inf
-        )
-        total = np.logaddexp(a3, a4)
-        w3 = np.exp(a3 - total)
-        w4 = 1.0 - w3
-        grad = np.empty((len(x), 4))
-        grad[:, 0], grad[:, 1] = rates.gradient(w3, w4)
-        grad[:, 2] = (psi(a + b) - psi(a + b + xs))[at_x] + w4 / a
-        grad[:, 3] = (psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs))[at_x] - w4 * (1 / b_x)[
-            at_x
-        ]
-        a1 = rates.base
-        return a1 + a2 + total, grad
+        levels = _BGNBDLevels(params, data)
+        terms = np.empty(len(data.weight))
+        gradient = np.empty((len(terms), 4))
+        in_blocks(lambda rows: levels.fill(rows, terms[rows], gradient[rows]), len(terms))
+        return terms, gradient
 
     # -- predictions --------------------------------------------------------------
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -123,15 +190,25 @@ class BGNBDFitter(Fitter):
         has a convergent 2F1 at z = 1 (see :func:`_tail`), so that it stays finite for
         customers with hundreds of purchases and for horizons far beyond alpha.
         """
-        r, alpha, a, b = self.fitted().values()
         x = np.asarray(x, dtype=np.float64)
-
-        def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
-            z = t / (alpha + T + t)
-            return _regular(_growth, r, a, b, x, z)
-
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
-        return alive * on_distinct(growth, x, T, t)
+        return alive * on_distinct(self._growth, x, T, t)
+
+    def expected_purchases_of_rows(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> np.ndarray:
+        """The same, with the growth evaluated once per distinct (x, T) of the rows, whose
+        grouping is kept from one horizon to the next."""
+        if len(p_alive) == 0:
+            return self.expected_purchases(t, *rows.columns, p_alive=p_alive)
+        xs, Ts, pairs = rows.levels(0, 2)
+        return p_alive * self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))[pairs]
+
+    def _growth(self, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Expected purchases in (T, T + t] of a customer alive at T."""
+        r, alpha, a, b = self.fitted().values()
+        z = t / (alpha + T + t)
+        return _regular(_growth, r, a, b, x, z)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """E[X(t)] for a customer just acquired, equation (9)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, gammaln, psi
 
-from clvcli.models.base import DistinctRows, Fitter, on_distinct
+from clvcli.models.base import DistinctRows, Fitter, in_blocks, on_distinct
 from clvcli.models.bgnbd import (
     BGNBDFitter,
     PoissonGammaPart,
@@ -39,23 +39,13 @@ class MBGNBDFitter(Fitter):
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Functions of x, t_x and T alone are evaluated once per distinct value."""
-        r, alpha, a, b = params
-        x = data.columns[0]
-        rates = PoissonGammaPart(r, alpha, data)
-        xs, at_x = rates.xs, rates.at_x
-        base = rates.base
-        alive = (betaln(a, b + xs + 1) - betaln(a, b))[at_x] - (r + x) * rates.log_alpha_T
-        ended = (betaln(a + 1, b + xs) - betaln(a, b))[at_x] - (r + x) * rates.log_alpha_t_x
-        total = np.logaddexp(alive, ended)
-        w1 = np.exp(alive - total)
-        w2 = 1.0 - w1
-        grad = np.empty((len(x), 4))
-        grad[:, 0], grad[:, 1] = rates.gradient(w1, w2)
-        common = (psi(a + b) - psi(a + b + xs + 1))[at_x]
-        grad[:, 2] = common + w2 * (psi(a + 1) - psi(a))
-        grad[:, 3] = common - psi(b) + w1 * psi(b + xs + 1)[at_x] + w2 * psi(b + xs)[at_x]
-        return base + total, grad
+        """Functions of x, t_x and T alone are evaluated once per distinct value; the rows
+        are filled block by block (:func:`in_blocks`)."""
+        levels = _MBGNBDLevels(params, data)
+        terms = np.empty(len(data.weight))
+        gradient = np.empty((len(terms), 4))
+        in_blocks(lambda rows: levels.fill(rows, terms[rows], gradient[rows]), len(terms))
+        return terms, gradient
 
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(alive at T | x, t_x, T)."""
@@ -72,15 +62,25 @@ class MBGNBDFitter(Fitter):
         p_alive: np.ndarray | None = None,
     ) -> np.ndarray:
         """Expected purchases in (T, T + t], with the tail computed as in BG/NBD."""
-        r, alpha, a, b = self.fitted().values()
         x = np.asarray(x, dtype=np.float64)
-
-        def growth(x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
-            z = t / (alpha + T + t)
-            return _regular(_growth, r, a, b, x, z)
-
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
-        return alive * on_distinct(growth, x, T, t)
+        return alive * on_distinct(self._growth, x, T, t)
+
+    def expected_purchases_of_rows(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> np.ndarray:
+        """The same, with the growth evaluated once per distinct (x, T) of the rows, whose
+        grouping is kept from one horizon to the next."""
+        if len(p_alive) == 0:
+            return self.expected_purchases(t, *rows.columns, p_alive=p_alive)
+        xs, Ts, pairs = rows.levels(0, 2)
+        return p_alive * self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))[pairs]
+
+    def _growth(self, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Expected purchases in (T, T + t] of a customer alive at T."""
+        r, alpha, a, b = self.fitted().values()
+        z = t / (alpha + T + t)
+        return _regular(_growth, r, a, b, x, z)
 
     def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
         """P(X(t) = n) for a customer just acquired.
@@ -104,6 +104,39 @@ class MBGNBDFitter(Fitter):
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + t)
         return _regular(_growth_new, r, a, b, np.zeros_like(z), z)
+
+
+class _MBGNBDLevels:
+    """The MBG/NBD likelihood's functions of x, of t_x and of T at one parameter vector,
+    gathered block by block with the per-row arithmetic in the order of the formulas."""
+
+    def __init__(self, params: np.ndarray, data: DistinctRows) -> None:
+        r, alpha, a, b = params
+        self.rates = PoissonGammaPart(r, alpha, data)
+        xs = self.rates.xs
+        self.alive = betaln(a, b + xs + 1) - betaln(a, b)
+        self.ended = betaln(a + 1, b + xs) - betaln(a, b)
+        self.common = psi(a + b) - psi(a + b + xs + 1)
+        self.common_b = self.common - psi(b)
+        self.d_a_ended = psi(a + 1) - psi(a)
+        self.psi_b_x1, self.psi_b_x = psi(b + xs + 1), psi(b + xs)
+
+    def fill(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
+        """Log-likelihood terms and their gradient for ``rows``, written into ``terms``
+        (m,) and ``gradient`` (m, 4)."""
+        rates = self.rates.block(rows)
+        at_x = rates.at_x
+        alive = self.alive.take(at_x) - rates.r_x * rates.log_T
+        ended = self.ended.take(at_x) - rates.r_x * rates.log_t_x
+        total = np.logaddexp(alive, ended)
+        np.add(self.rates.base.take(at_x), total, out=terms)
+        w1 = np.exp(np.subtract(alive, total, out=alive), out=alive)
+        w2 = np.subtract(1.0, w1, out=ended)
+        self.rates.gradient(rates, w1, w2, gradient[:, 0], gradient[:, 1])
+        part = np.multiply(w2, self.d_a_ended, out=total)
+        np.add(self.common.take(at_x), part, out=gradient[:, 2])
+        first = np.add(self.common_b.take(at_x), w1 * self.psi_b_x1.take(at_x))
+        np.add(first, np.multiply(w2, self.psi_b_x.take(at_x), out=part), out=gradient[:, 3])
 
 
 def _nbd_terms(r: float, alpha: float, t: float, upto: int) -> np.ndarray:
