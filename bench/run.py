@@ -48,6 +48,7 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
     from clvcli.io.source import read_columns
     from clvcli.io.writers import encode, write_atomic
     from clvcli.lifecycle import assign_stages
+    from clvcli.models import DistinctRows
 
     out: dict[str, tuple[float, float]] = {}
     clock = time.perf_counter()
@@ -67,12 +68,14 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
     frame = table.frame
     mark("summary")
     history = model_history("bgnbd", transactions, table)
+    rows = DistinctRows.of(*history)  # as compute does: grouped once for fit and score
     frequency = frame["frequency"].to_numpy(np.float64)
     monetary = frame["monetary_value"].to_numpy(np.float64)
-    purchases = fit_purchase_model("bgnbd", *history)
+    purchases = fit_purchase_model("bgnbd", *history, rows=rows)
     spend, _ = fit_spend_model(frequency, monetary)
     mark("fit")
-    scores = score(purchases, spend, history, frequency, monetary, ValueSettings(PERIOD))
+    settings = ValueSettings(PERIOD)
+    scores = score(purchases, spend, history, frequency, monetary, settings, rows=rows)
     frame["historical_clv"] = frame["total_spend"]
     frame["expected_purchases"] = scores.expected_purchases
     frame["p_alive"] = scores.p_alive
