@@ -5,20 +5,30 @@ hands the one pass over the transactions to DuckDB (multi-threaded, spilling to
 disk past memory) with the same SQL `clv summary --emit-sql` prints, and the models
 work on the summary it returns. DuckDB reads ISO dates and plain numbers: Persian
 digits and Jalali dates need the default engine.
+
+Memory stays bounded: DuckDB works within CLV_DUCKDB_MEMORY and spills to a
+temporary folder, and its result streams in Arrow batches straight into the numpy
+columns of the summary, so the summary is held once (about 94 bytes a customer),
+never as Arrow and pandas copies at once.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from clvcli.core.sql import summary_sql
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
-from clvcli.io.results import summary_from_arrow
+from clvcli.io.results import summary_columns, summary_table
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
 
 
@@ -47,32 +57,101 @@ def duckdb_summary(
         if kind == "parquet"
         else f"read_csv([{listed}], header = true, union_by_name = true)"
     )
-    sql = summary_sql(
+    customer = header[choice.customer]
+    query = partial(
+        summary_sql,
         dialect="duckdb",
         table="source",
-        customer_col=header[choice.customer],
+        customer_col=customer,
         date_col=header[choice.date],
         amount_col=header[choice.amount],
         period=period,
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
         source=reader,
     )
+    sql = query(normalise_ids=False)  # also checks the column names
     try:
-        connection = duckdb.connect()
-        connection.execute("SET enable_progress_bar = false")
-        # Bounded memory: DuckDB spills its hash tables to disk past this, instead of
-        # taking most of the machine's memory as it does by default.
-        connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-        connection.execute("SET preserve_insertion_order = false")
-        relation = connection.sql(sql)
-        # The method's name changed across DuckDB releases.
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        result = fetch()
-    except duckdb.Error as exc:
+        with tempfile.TemporaryDirectory(prefix="clv-duckdb-") as spill:
+            connection = duckdb.connect()
+            try:
+                _configure(connection, spill)
+                if not _normal_ids(connection, reader, customer):
+                    sql = query()
+                stream = _arrow_reader(connection.sql(sql))
+                columns = summary_columns(stream.schema, _batches(stream), path)
+                del stream
+            finally:
+                connection.close()
+    except (duckdb.Error, _StreamError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Out of Memory" in first_line:
+            raise InputError(
+                f"{path}: DuckDB ran out of its memory limit of {DUCKDB_MEMORY} ({first_line})",
+                "set CLV_DUCKDB_MEMORY higher (say 4GB), or use the default engine",
+            ) from None
         raise InputError(
-            f"{path}: DuckDB could not read it ({str(exc).splitlines()[0]})",
+            f"{path}: DuckDB could not read it ({first_line})",
             "the duckdb engine reads ISO dates and plain numbers; use the default engine",
         ) from None
-    if result.num_rows == 0:
+    if len(columns.ids) == 0:
         raise InputError(f"{path}: no purchases", None)
-    return summary_from_arrow(result, path, period=period, as_of=as_of)
+    return summary_table(columns, path, period=period, as_of=as_of)
+
+
+# Rows per Arrow batch fetched from DuckDB: small next to the summary it builds.
+_BATCH_ROWS = 1 << 18
+
+
+class _StreamError(Exception):
+    """DuckDB failed while streaming its result (reported through Arrow)."""
+
+
+def _configure(connection: Any, spill: str) -> None:
+    connection.execute("SET enable_progress_bar = false")
+    # Bounded memory: DuckDB spills its hash tables and sort runs to disk past this,
+    # instead of taking most of the machine's memory as it does by default. The
+    # spill folder is a fresh temporary one, so spilling works from any working
+    # folder (DuckDB's default is .tmp in it, which may be read-only).
+    connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    connection.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
+    connection.execute("SET preserve_insertion_order = false")
+
+
+def _normal_ids(connection: Any, reader: str, customer: str) -> bool:
+    """Whether every id is already in the normal form the summary SQL gives ids.
+
+    The SQL trims each id and reads Persian and Arabic-Indic digits as ASCII, and
+    that translation costs more than the rest of the first pass over the rows.
+    ASCII ids (a byte per character) whose ends are not blanks or control
+    characters are their own normal form; checking that is a few comparisons per
+    row. Any other id, even one, keeps the full normalisation.
+    """
+    column = '"' + customer.replace('"', '""') + '"'
+    check = (
+        "SELECT bool_and(strlen(c) = length(c) AND "
+        "(c = '' OR (ascii(c) > 32 AND ascii(right(c, 1)) > 32))) "
+        f"FROM (SELECT CAST({column} AS VARCHAR) AS c FROM {reader})"
+    )
+    rows = connection.execute(check).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def _arrow_reader(relation: Any) -> pa.RecordBatchReader:
+    """The relation's result as a stream of Arrow batches (named so across releases)."""
+    for method in ("to_arrow_reader", "fetch_arrow_reader", "record_batch"):
+        fetch = getattr(relation, method, None)
+        if fetch is not None:
+            return fetch(_BATCH_ROWS)
+    raise UsageError("--engine duckdb needs a duckdb release that streams Arrow batches")
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; DuckDB's errors mid-stream arrive as Arrow errors."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowException as exc:
+            raise _StreamError(str(exc)) from None
+        yield batch

@@ -7,6 +7,8 @@ its types (customer ids stay text).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,6 @@ from clvcli.core.compute import COMPUTE_COLUMNS
 from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
-from clvcli.io.readers import id_column
 from clvcli.io.source import LoadedInput, read_table
 from clvcli.io.writers import FORMULA_START
 from clvcli.lifecycle import STAGES
@@ -130,85 +131,261 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
 def summary_from_arrow(
     table: pa.Table, name: str, *, period: str, as_of: int | None
 ) -> CustomerTable:
-    """:func:`read_summary` for a summary already in Arrow (say, from DuckDB)."""
-    missing = [c for c in SUMMARY_REQUIRED if c not in table.column_names]
+    """:func:`read_summary` for a summary already in Arrow."""
+    columns = summary_columns(table.schema, table.to_batches(), name)
+    return summary_table(columns, name, period=period, as_of=as_of)
+
+
+@dataclass
+class SummaryColumns:
+    """A summary's columns as numpy arrays (ids kept in Arrow), not yet a table."""
+
+    ids: pa.ChunkedArray  # large_string, as pandas keeps text
+    blank: np.ndarray  # ids that are empty once trimmed, or missing
+    numbers: dict[str, np.ndarray]  # float64, as _SUMMARY_NUMBERS
+    first: np.ndarray | None  # first_purchase in days since 1970, when given
+    channel: np.ndarray | None
+
+
+def summary_columns(
+    schema: pa.Schema, batches: Iterable[pa.RecordBatch], name: str
+) -> SummaryColumns:
+    """The columns of a summary arriving in record batches (say, streamed by DuckDB).
+
+    Each batch becomes numpy columns as it arrives, so a summary of tens of millions
+    of customers is never held in Arrow and in numpy at once.
+    """
+    missing = [c for c in SUMMARY_REQUIRED if c not in schema.names]
     if missing:
         raise InputError(
             f"{name}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
             f"missing: {', '.join(missing)}",
             "write one with clv summary, or with the SQL of clv summary --emit-sql",
         )
-    if table.num_rows == 0:
+    numbers = [c for c in _SUMMARY_NUMBERS if c in schema.names]
+    has_first = "first_purchase" in schema.names
+    has_channel = "channel" in schema.names
+    ids = _Ids()
+    blank = _Column(bool)
+    parts = {column: _Column(np.float64) for column in numbers}
+    first = _Column(np.int64)
+    channel = _Column(object)
+    for batch in batches:
+        batch_ids = batch.column("customer_id").cast(pa.string())
+        ids.append(batch_ids)
+        blank.append(_blank(batch_ids))
+        for column in numbers:
+            parts[column].append(_typed(batch.column(column), column + "#number", name))
+        if has_first:
+            days = _typed(batch.column("first_purchase"), "first_purchase", name)
+            first.append(days.astype("datetime64[D]").astype(np.int64))
+        if has_channel:
+            labels = batch.column("channel").cast(pa.string())
+            channel.append(labels.to_numpy(zero_copy_only=False).astype(object))
+    return SummaryColumns(
+        ids=ids.joined(),
+        blank=blank.joined(),
+        numbers={column: parts.pop(column).joined() for column in numbers},
+        first=first.joined() if has_first else None,
+        channel=channel.joined() if has_channel else None,
+    )
+
+
+class _Ids:
+    """Customer ids gathered batch by batch, kept in Arrow.
+
+    Millions of ids never become Python strings. They are copied out of their
+    batches in blocks: an array imported from DuckDB keeps its whole batch (every
+    column) alive, gigabytes at tens of millions of customers.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[pa.Array] = []
+        self.pending: list[pa.Array] = []
+        self.rows = 0
+
+    def append(self, ids: pa.Array) -> None:
+        # pandas keeps text as large_string: cast once here, not again in to_pandas.
+        self.pending.append(ids.cast(pa.large_string()))
+        self.rows += len(ids)
+        if self.rows >= _Column.BLOCK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.blocks.append(pa.concat_arrays(self.pending))
+        self.pending.clear()
+        self.rows = 0
+
+    def joined(self) -> pa.ChunkedArray:
+        self._flush()
+        return pa.chunked_array(self.blocks, type=pa.large_string())
+
+
+class _Column:
+    """A numpy column filled batch by batch, in blocks of millions of rows.
+
+    Blocks this large are mapped from the system and given back to it when freed;
+    a list of per-batch arrays would leave gigabytes in the allocator's heap once
+    joined, counted in the process's memory to the end.
+    """
+
+    BLOCK_ROWS = 1 << 22
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+        self.blocks: list[np.ndarray] = []
+        self.filled = 0  # rows used in the last block
+
+    def append(self, values: np.ndarray) -> None:
+        start = 0
+        while start < len(values):
+            if not self.blocks or self.filled == len(self.blocks[-1]):
+                self.blocks.append(np.empty(self.BLOCK_ROWS, dtype=self.dtype))
+                self.filled = 0
+            block = self.blocks[-1]
+            count = min(len(values) - start, len(block) - self.filled)
+            block[self.filled : self.filled + count] = values[start : start + count]
+            self.filled += count
+            start += count
+
+    def joined(self) -> np.ndarray:
+        """All rows as one array; the blocks are freed."""
+        if not self.blocks:
+            return np.empty(0, dtype=self.dtype)
+        self.blocks[-1] = self.blocks[-1][: self.filled]
+        joined = np.concatenate(self.blocks)  # a copy: the blocks' spare rows go back
+        self.blocks.clear()
+        return joined
+
+
+def summary_table(
+    columns: SummaryColumns, name: str, *, period: str, as_of: int | None
+) -> CustomerTable:
+    """The table compute and the models start from, sorted by customer id.
+
+    Builds each column once, without copies of the whole table: a summary of 38
+    million customers is 3.5 GB as a table, so every extra copy is gigabytes.
+    """
+    if len(columns.ids) == 0:
         raise InputError(
             f"{name}: has a header but no data rows", "give a summary of at least one customer"
         )
-    data: dict[str, Any] = {
-        # Kept in Arrow: millions of ids never become Python strings.
-        "customer_id": id_column(table.column("customer_id").combine_chunks().cast(pa.string()))
-    }
-    for column in _SUMMARY_NUMBERS:
-        if column in table.column_names:
-            values = table.column(column).combine_chunks()
-            data[column] = _typed(values, column + "#number", name)
-    _check_summary(data, name)
+    data = columns.numbers
+    _check_summary(data, columns.blank, name)
     unit = days_per(period)
     warnings: list[str] = []
-    if "first_purchase" in table.column_names:
-        first = _typed(table.column("first_purchase").combine_chunks(), "first_purchase", name)
-        first = first.astype("datetime64[D]").astype(np.int64)
-        implied = first + np.round(data["T"] * unit).astype(np.int64)
-        end = int(implied.max()) if as_of is None else as_of
+    # Each step frees what it used: the columns are hundreds of megabytes each.
+    first, columns.first = columns.first, None
+    if first is not None:
+        _check_dates(first, name)
+    recency, T = data.pop("recency"), data.pop("T")
+    if first is not None:
+        end = _latest(first, T, unit) if as_of is None else as_of
     elif as_of is not None:
         end = as_of
-        first = end - np.round(data["T"] * unit).astype(np.int64)
+        first = end - _whole(T * unit)
     else:
         raise UsageError(
             f"{name}: this summary has no first_purchase column, so give its --as-of",
             None,
         )
-    last = first + np.round(data["recency"] * unit).astype(np.int64)
-    frequency = np.round(data["frequency"]).astype(np.int64)
-    orders = np.round(data.get("orders", frequency + 1)).astype(np.int64)
-    spend = data.get("total_spend")
+    last = _whole(recency * unit)
+    last += first
+    days_since_last = end - last
+    frequency = _whole(data.pop("frequency"))
+    orders = data.pop("orders", None)
+    orders = frequency + 1 if orders is None else _whole(orders)
+    spend = data.pop("total_spend", None)
     if spend is None:
         spend = np.full(len(frequency), np.nan)
         warnings.append(f"{name}: no total_spend column, so historical CLV is left empty")
     frame = pd.DataFrame(
         {
-            "customer_id": data["customer_id"],
-            "first_purchase": first.astype("datetime64[D]"),
-            "last_purchase": last.astype("datetime64[D]"),
+            "customer_id": columns.ids.to_pandas(),
+            "first_purchase": _as_seconds(first),
+            "last_purchase": _as_seconds(last),
             "orders": orders,
             "total_spend": spend,
             "avg_order_value": spend / np.maximum(orders, 1),
-            "days_since_last": (end - last).astype(np.int64),
+            "days_since_last": days_since_last,
             "frequency": frequency,
-            "recency": data["recency"],
-            "T": data["T"],
-            "monetary_value": data["monetary_value"],
-        }
+            "recency": recency,
+            "T": T,
+            "monetary_value": data.pop("monetary_value"),
+        },
+        copy=False,  # each array is this frame's own; copying would double the peak
     )
     for column in ("frequency_holdout", "monetary_value_holdout", "duration_holdout"):
         if column in data:
-            frame[column] = data[column]
-    if "channel" in table.column_names:
-        frame["channel"] = (
-            table.column("channel").cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
+            frame[column] = data.pop(column)
+    if columns.channel is not None:
+        frame["channel"] = columns.channel
+    if not _in_order(columns.ids):
+        order = pc.sort_indices(columns.ids).to_numpy()
+        frame = frame.iloc[order].reset_index(drop=True)
+    return CustomerTable(frame, end, period, warnings)
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Values rounded to whole numbers, as int64 (``values`` is rounded in place)."""
+    return np.round(values, out=values).astype(np.int64)
+
+
+def _latest(first: np.ndarray, T: np.ndarray, unit: float) -> int:
+    """The as-of date the summary implies: the latest first purchase plus T."""
+    step = _Column.BLOCK_ROWS
+    return max(
+        int((first[i : i + step] + _whole(T[i : i + step] * unit)).max())
+        for i in range(0, len(first), step)
+    )
+
+
+def _as_seconds(days: np.ndarray) -> np.ndarray:
+    """Days since 1970 as datetime64[s], the unit pandas keeps, converted in place."""
+    days *= 86_400
+    return days.view("datetime64[s]")
+
+
+def _check_dates(first: np.ndarray, source: str) -> None:
+    """Every customer in a summary has a first purchase (no empty cell, no NaT)."""
+    missing = first == np.iinfo(np.int64).min
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f"{source}: row {row + 1}, column 'first_purchase': no date "
+            f"({int(missing.sum())} such rows)",
+            "every customer in a summary has the date of their first purchase",
         )
-    order = pc.sort_indices(pa.array(frame["customer_id"].to_numpy(), type=pa.string())).to_numpy()
-    return CustomerTable(frame.iloc[order].reset_index(drop=True), end, period, warnings)
 
 
-def _blank(ids: np.ndarray) -> np.ndarray:
-    trimmed = pc.utf8_trim_whitespace(pa.array(ids, type=pa.string(), from_pandas=True))
+def _in_order(ids: pa.ChunkedArray) -> bool:
+    """Whether ids are already in code-point order (DuckDB's ORDER BY gives them so)."""
+    last = None
+    for chunk in ids.chunks:
+        if len(chunk) == 0:
+            continue
+        if last is not None and pc.less(chunk[0], last).as_py():
+            return False
+        if (
+            len(chunk) > 1
+            and not pc.all(pc.less_equal(chunk.slice(0, len(chunk) - 1), chunk.slice(1))).as_py()
+        ):
+            return False
+        last = chunk[len(chunk) - 1]
+    return True
+
+
+def _blank(ids: pa.Array) -> np.ndarray:
+    trimmed = pc.utf8_trim_whitespace(ids)
     return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
 
 
-def _check_summary(data: dict[str, np.ndarray], source: str) -> None:
+def _check_summary(data: dict[str, np.ndarray], blank: np.ndarray, source: str) -> None:
     """One clear error for the first row a model could not use."""
     frequency, recency, T = data["frequency"], data["recency"], data["T"]
     checks = (
-        ("customer_id", _blank(data["customer_id"])),
+        ("customer_id", blank),
         ("frequency", ~np.isfinite(frequency) | (frequency < 0) | (frequency % 1 != 0)),
         ("recency", ~np.isfinite(recency) | (recency < 0)),
         ("T", ~np.isfinite(T) | (recency > T + 1e-6)),
