@@ -136,7 +136,24 @@ class _BGNBDLevels:
         np.subtract(self.d_b.take(at_x), part, out=gradient[:, 3])
 
 
-class BGNBDFitter(Fitter):
+class GrowthByPairs:
+    """Expected purchases as P(alive) times a growth that depends on (x, T) only.
+
+    Shared by BG/NBD and MBG/NBD, whose ``_growth(x, T, t)`` differ: scoring evaluates
+    the growth once per distinct (x, T) of the rows, a grouping kept across horizons.
+    """
+
+    def expected_purchases_of_rows(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> np.ndarray:
+        if len(p_alive) == 0:
+            return self.expected_purchases(t, *rows.columns, p_alive=p_alive)  # type: ignore[attr-defined]
+        xs, Ts, pairs = rows.levels(0, 2)
+        growth = self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))  # type: ignore[attr-defined]
+        return p_alive * growth[pairs]
+
+
+class BGNBDFitter(GrowthByPairs, Fitter):
     """BG/NBD with parameters ``r, alpha, a, b``."""
 
     name = "bgnbd"
@@ -193,16 +210,6 @@ class BGNBDFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * on_distinct(self._growth, x, T, t)
-
-    def expected_purchases_of_rows(
-        self, t: float, rows: DistinctRows, p_alive: np.ndarray
-    ) -> np.ndarray:
-        """The same, with the growth evaluated once per distinct (x, T) of the rows, whose
-        grouping is kept from one horizon to the next."""
-        if len(p_alive) == 0:
-            return self.expected_purchases(t, *rows.columns, p_alive=p_alive)
-        xs, Ts, pairs = rows.levels(0, 2)
-        return p_alive * self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))[pairs]
 
     def _growth(self, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Expected purchases in (T, T + t] of a customer alive at T."""

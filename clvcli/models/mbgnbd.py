@@ -14,13 +14,14 @@ from scipy.special import betaln, gammaln, psi
 from clvcli.models.base import DistinctRows, Fitter, in_blocks, on_distinct
 from clvcli.models.bgnbd import (
     BGNBDFitter,
+    GrowthByPairs,
     PoissonGammaPart,
     _regular,
     euler_tail,
 )
 
 
-class MBGNBDFitter(Fitter):
+class MBGNBDFitter(GrowthByPairs, Fitter):
     """MBG/NBD with parameters ``r, alpha, a, b``."""
 
     name = "mbgnbd"
@@ -65,16 +66,6 @@ class MBGNBDFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
         return alive * on_distinct(self._growth, x, T, t)
-
-    def expected_purchases_of_rows(
-        self, t: float, rows: DistinctRows, p_alive: np.ndarray
-    ) -> np.ndarray:
-        """The same, with the growth evaluated once per distinct (x, T) of the rows, whose
-        grouping is kept from one horizon to the next."""
-        if len(p_alive) == 0:
-            return self.expected_purchases(t, *rows.columns, p_alive=p_alive)
-        xs, Ts, pairs = rows.levels(0, 2)
-        return p_alive * self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))[pairs]
 
     def _growth(self, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Expected purchases in (T, T + t] of a customer alive at T."""
