@@ -12,7 +12,14 @@ from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
 from clvcli.io.metadata import metadata_json, run_metadata
-from clvcli.io.writers import check_writable, encode, format_for_path, write_atomic
+from clvcli.io.writers import (
+    FrameWriter,
+    atomic_output,
+    check_writable,
+    format_for_path,
+    in_chunks,
+    write_atomic,
+)
 from clvcli.report.tables import frame_table
 
 
@@ -86,16 +93,48 @@ def emit(
             notes.append("the table shows the main columns; --format csv or -o FILE gives all")
         reporter.warn(notes, kind="note")
         return
+    write_frames(in_chunks(frame), opts, reporter, money=money, what=what, rows=len(frame))
+
+
+def write_frames(
+    frames: Iterable[pd.DataFrame],
+    opts: RunOptions,
+    reporter: Reporter,
+    *,
+    money: Iterable[str] = (),
+    what: str = "rows",
+    rows: int | None = None,
+) -> int:
+    """Write frames with the same columns, one after another, to -o FILE or stdout.
+
+    A result of tens of millions of rows streams through: only one frame at a time
+    is ever turned into text or Arrow. ``rows``, when known, goes in the progress
+    line. A file appears whole or not at all; stdout gets the rows as they come.
+    """
+    fmt = resolve_format(opts)
     metadata = None
     if fmt == "parquet" or opts.values.get("sidecar"):
         metadata = run_metadata(opts.record)
-    with reporter.progress(f"writing {len(frame):,} {what}"):
-        data = encode(frame, fmt, money, raw=opts.values.get("raw", False), metadata=metadata)
+    raw = opts.values.get("raw", False)
+    count = "" if rows is None else f"{rows:,} "
+    with reporter.progress(f"writing {count}{what}"):
         if opts.output:
-            write_atomic(opts.output, data)
+            with atomic_output(opts.output) as handle:
+                written = _write(
+                    frames, FrameWriter(handle, fmt, money, raw=raw, metadata=metadata)
+                )
             if metadata is not None and opts.values.get("sidecar"):
                 write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
-    if not opts.output:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    reporter.event("written", rows=len(frame), format=fmt, path=opts.output or "-")
+        else:
+            written = _write(
+                frames, FrameWriter(sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata)
+            )
+    reporter.event("written", rows=written, format=fmt, path=opts.output or "-")
+    return written
+
+
+def _write(frames: Iterable[pd.DataFrame], writer: FrameWriter) -> int:
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+    return writer.rows

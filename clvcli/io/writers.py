@@ -14,9 +14,10 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -64,21 +65,102 @@ def encode(
     raw: bool = False,
     metadata: dict[str, Any] | None = None,
 ) -> bytes:
-    """The bytes of ``frame`` in a data format.
+    """The bytes of ``frame`` in a data format (see :class:`FrameWriter`)."""
+    sink = io.BytesIO()
+    writer = FrameWriter(sink, fmt, money, raw=raw, metadata=metadata)
+    for part in in_chunks(frame):
+        writer.write(part)
+    writer.close()
+    return sink.getvalue()
 
-    CSV and TSV open in spreadsheets, which run a cell starting with ``=``, ``+``,
-    ``-`` or ``@`` as a formula; such text cells (an id, a channel name) get a leading
-    ``'`` unless ``raw``. Numbers are never touched, and JSON and Parquet stay raw.
-    Parquet carries ``metadata`` (what made the file) under the key ``clv``.
+
+# Rows per piece of a frame written at a time, and per Parquet row group: a piece's
+# text or Arrow copy stays a few hundred megabytes at most.
+CHUNK_ROWS = 1 << 20
+
+
+def in_chunks(frame: pd.DataFrame, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """``frame`` in consecutive pieces of ``rows`` rows (one piece when it is empty)."""
+    if len(frame) <= rows:
+        yield frame
+        return
+    for start in range(0, len(frame), rows):
+        yield frame.iloc[start : start + rows]
+
+
+class FrameWriter:
+    """Frames written one after another to a binary stream, as one document.
+
+    The same rows give the same bytes however they are split into frames, except in
+    Parquet, where each frame is a row group. CSV and TSV open in spreadsheets, which
+    run a cell starting with ``=``, ``+``, ``-`` or ``@`` as a formula; such text cells
+    (an id, a channel name) get a leading ``'`` unless ``raw``. Numbers are never
+    touched, and JSON and Parquet stay raw. Parquet carries ``metadata`` (what made
+    the file) under the key ``clv``.
     """
-    money = [column for column in money if column in frame.columns]
-    if fmt in ("csv", "tsv"):
-        return _csv(frame, money, "," if fmt == "csv" else "\t", guard=not raw)
-    if fmt in ("json", "jsonl"):
-        return _json(frame, money, lines=fmt == "jsonl")
-    if fmt == "parquet":
-        return _parquet(frame, metadata)
-    raise UsageError(f"unknown output format '{fmt}'", "use one of: " + ", ".join(DATA_FORMATS))
+
+    def __init__(
+        self,
+        sink: BinaryIO,
+        fmt: str,
+        money: Iterable[str] = (),
+        *,
+        raw: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if fmt not in DATA_FORMATS:
+            raise UsageError(
+                f"unknown output format '{fmt}'", "use one of: " + ", ".join(DATA_FORMATS)
+            )
+        self.sink = sink
+        self.fmt = fmt
+        self.money = list(money)
+        self.raw = raw
+        self.metadata = metadata
+        self.rows = 0
+        self._columns: list[str] | None = None
+        self._parquet: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame``; every frame has the columns of the first."""
+        first = self._columns is None
+        if first:
+            self._columns = [str(c) for c in frame.columns]
+        elif len(frame) == 0:
+            return
+        money = [column for column in self.money if column in frame.columns]
+        if self.fmt in ("csv", "tsv"):
+            delimiter = "," if self.fmt == "csv" else "\t"
+            self.sink.write(_csv(frame, money, delimiter, guard=not self.raw, header=first))
+        elif self.fmt == "jsonl":
+            self.sink.write(_json_lines(frame, money))
+        elif self.fmt == "json":
+            if len(frame):
+                self.sink.write(b"[\n" if self.rows == 0 else b",\n")
+                self.sink.write(_json_items(frame, money))
+        else:
+            self._write_parquet(frame)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        """End the document: JSON's closing bracket, Parquet's footer."""
+        if self.fmt == "json":
+            self.sink.write(b"[]\n" if self.rows == 0 else b"\n]\n")
+        elif self.fmt == "parquet":
+            if self._parquet is None:
+                self._write_parquet(pd.DataFrame(columns=self._columns or []))
+            assert self._parquet is not None
+            self._parquet.close()
+        self.sink.flush()
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        table = _arrow(frame)
+        if self._parquet is None:
+            self._parquet = _parquet_writer(self.sink, table, frame, self.metadata)
+        elif not table.schema.equals(self._parquet.schema, check_metadata=False):
+            # A piece whose column is all empty, say, gets the types of the first.
+            table = table.cast(self._parquet.schema)
+        self._parquet.write_table(table, row_group_size=max(len(frame), 1))
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
@@ -103,7 +185,9 @@ def _text_array(values: pd.Series) -> pa.Array:
     return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
-def _csv(frame: pd.DataFrame, money: list[str], delimiter: str, *, guard: bool) -> bytes:
+def _csv(
+    frame: pd.DataFrame, money: list[str], delimiter: str, *, guard: bool, header: bool = True
+) -> bytes:
     """CSV with quotes only where a cell needs them, built column-wise in Arrow."""
     table = _arrow(frame)
     cells = []
@@ -118,12 +202,13 @@ def _csv(frame: pd.DataFrame, money: list[str], delimiter: str, *, guard: bool) 
                     text = guard_formulas(text)
                 text = _quote_where_needed(text, delimiter)
         cells.append(pc.fill_null(text, ""))
-    header = delimiter.join(_quote_name(name, delimiter) for name in table.column_names)
+    names = delimiter.join(_quote_name(name, delimiter) for name in table.column_names)
+    head = (names + "\n").encode("utf-8") if header else b""
     if table.num_rows == 0:
-        return (header + "\n").encode("utf-8")
+        return head
     lines = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
     terminated = pc.binary_join_element_wise(lines, "", "\n")
-    return (header + "\n").encode("utf-8") + _concatenated(terminated)
+    return head + _concatenated(terminated)
 
 
 def _money_text(column: pa.Array) -> pa.Array:
@@ -178,8 +263,8 @@ def _quote_name(name: str, delimiter: str) -> str:
     return name
 
 
-def _json(frame: pd.DataFrame, money: list[str], *, lines: bool) -> bytes:
-    rows = []
+def _json_records(frame: pd.DataFrame, money: list[str]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: money in cents, ISO dates, null for NaN and infinity."""
     records = _arrow(frame).to_pylist()
     money_set = set(money)
     for record in records:
@@ -192,38 +277,49 @@ def _json(frame: pd.DataFrame, money: list[str], *, lines: bool) -> bytes:
                 record[key] = None
             elif hasattr(value, "isoformat"):
                 record[key] = value.isoformat()
-        rows.append(record)
-    if lines:
-        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    else:
-        text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
-    return text.encode("utf-8")
+    return records
 
 
-def _parquet(frame: pd.DataFrame, metadata: dict[str, Any] | None) -> bytes:
-    table = _arrow(frame)
+def _json_lines(frame: pd.DataFrame, money: list[str]) -> bytes:
+    rows = _json_records(frame, money)
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+def _json_items(frame: pd.DataFrame, money: list[str]) -> bytes:
+    """The items of a JSON array (one space of indent), without its brackets.
+
+    Pieces joined by ",\n" between "[\n" and "\n]" make the array ``json.dumps``
+    with ``indent=1`` writes for all rows at once.
+    """
+    text = json.dumps(_json_records(frame, money), ensure_ascii=False, indent=1)
+    return text[2:-2].encode("utf-8")
+
+
+def _parquet_writer(
+    sink: BinaryIO, table: pa.Table, frame: pd.DataFrame, metadata: dict[str, Any] | None
+) -> pq.ParquetWriter:
+    """A Parquet writer for tables like ``table`` (the first piece of ``frame``'s rows)."""
+    schema = table.schema
     if metadata is not None:
         text = json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str)
-        table = table.replace_schema_metadata({b"clv": text.encode("utf-8")})
+        schema = schema.with_metadata({b"clv": text.encode("utf-8")})
     # Dictionaries and min/max statistics help the columns that repeat or get
     # filtered on (ids, dates, counts, stage); on money and rates they only cost time.
-    plain = [f.name for f in table.schema if pa.types.is_floating(f.type)]
-    keyed = [f.name for f in table.schema if f.name not in plain]
+    plain = [f.name for f in schema if pa.types.is_floating(f.type)]
+    keyed = [f.name for f in schema if f.name not in plain]
     repeating = [name for name in keyed if name != "customer_id"]
     repeating += [
         field.name
-        for field, column in zip(table.schema, frame.columns, strict=True)
+        for field, column in zip(schema, frame.columns, strict=True)
         if field.name in plain and _few_values(frame[column])
     ]
-    sink = io.BytesIO()
-    pq.write_table(
-        table,
+    return pq.ParquetWriter(
         sink,
+        schema,
         compression="zstd",
         use_dictionary=repeating,
         write_statistics=keyed,
     )
-    return sink.getvalue()
 
 
 def _few_values(values: pd.Series) -> bool:
@@ -255,38 +351,55 @@ def check_writable(path: str) -> None:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all.
+    """Write ``data`` to ``path`` whole or not at all (see :func:`atomic_output`)."""
+    with atomic_output(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_output(path: str) -> Iterator[BinaryIO]:
+    """A stream whose bytes become the file ``path`` whole, or not at all.
 
     The data goes to an unnamed file in the target's directory (O_TMPFILE), is synced,
-    given a temporary name and renamed over the target. A run killed before that leaves
-    no file behind at all: the kernel frees an unnamed file with its last descriptor.
-    Where O_TMPFILE is missing, a named temporary file does the same job.
+    given a temporary name and renamed over the target when the ``with`` block ends
+    without an error. A run that fails or is killed before that leaves no file behind:
+    the kernel frees an unnamed file with its last descriptor. Where O_TMPFILE is
+    missing, a named temporary file does the same job.
     """
     check_writable(path)
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     temporary: Path | None = None
+    descriptor: int | None = None
     try:
         descriptor = _unnamed_file(directory)
         if descriptor is None:
             descriptor, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.")
             temporary = Path(name)
-        try:
-            _write_all(descriptor, data)
-            os.fchmod(descriptor, 0o666 & ~_umask())
-            if temporary is None:
-                temporary = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
-                _name_unnamed_file(descriptor, temporary)
-        finally:
-            os.close(descriptor)
+        with open(descriptor, "wb", closefd=False, buffering=_BUFFER_BYTES) as handle:
+            yield handle
+        os.fsync(descriptor)
+        os.fchmod(descriptor, 0o666 & ~_umask())
+        if temporary is None:
+            temporary = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
+            _name_unnamed_file(descriptor, temporary)
+        os.close(descriptor)
+        descriptor = None
         os.replace(temporary, target)
         temporary = None
         _sync_directory(directory)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
+        if descriptor is not None:
+            os.close(descriptor)
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+
+
+# Writes reach the file in pieces this large: big enough that Parquet's many small
+# writes cost no system call each.
+_BUFFER_BYTES = 1 << 20
 
 
 def _unnamed_file(directory: Path) -> int | None:
@@ -310,14 +423,6 @@ def _name_unnamed_file(descriptor: int, name: Path) -> None:
         os.link(str(descriptor), name, src_dir_fd=proc, follow_symlinks=True)
     finally:
         os.close(proc)
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(descriptor, view)
-        view = view[written:]
-    os.fsync(descriptor)
 
 
 def _sync_directory(directory: Path) -> None:
