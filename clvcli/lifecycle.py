@@ -8,10 +8,13 @@ The P(alive) rules apply only when a model supplied P(alive).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
+# numpy, pandas and pyarrow load inside assign_stages: the command line imports this
+# module for the stage names, and `clv --help` should not pay for them.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 STAGES = ("potential", "new", "repeat", "loyal", "at_risk", "churned")
 
@@ -40,10 +43,14 @@ def assign_stages(
     Built from small integer codes and a dictionary of the stage names, so millions
     of customers never make millions of Python strings.
 
+    >>> import numpy as np
     >>> since_last, since_first = np.array([400, 10, 200]), np.array([400, 300, 250])
     >>> assign_stages(np.array([1, 5, 2]), since_last, since_first).tolist()
     ['churned', 'loyal', 'at_risk']
     """
+    import numpy as np
+    import pyarrow as pa
+
     churned = days_since_last > rules.churn_days
     at_risk = days_since_last > rules.risk_days
     if p_alive is not None:

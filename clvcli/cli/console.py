@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Console
-
 LOG_FORMATS = ("text", "json")
 _settings = {"log_format": "text"}
 
@@ -97,6 +95,8 @@ class Reporter:
         if not sys.stderr.isatty():
             yield
             return
+        from rich.console import Console  # only for a spinner on a terminal
+
         console = Console(file=sys.stderr)
         with console.status(what, spinner="dots"):
             yield
