@@ -22,6 +22,9 @@ from clvcli.lifecycle import StageRules
 if TYPE_CHECKING:
     import pandas as pd
 
+    from clvcli.core.compute import ValuesInPieces
+    from clvcli.io.engine import SummaryPieces
+
 
 def read_settings(opts: RunOptions) -> ReadSettings:
     if opts.delimiter is not None and len(opts.delimiter.replace("\\t", "\t")) != 1:
@@ -149,6 +152,21 @@ def duckdb_table(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTab
         )
 
 
+def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
+    """INPUT's per-customer summary computed by DuckDB into a file read in pieces.
+
+    For summaries too large to hold: use it in a ``with`` block, which removes it.
+    """
+    from clvcli.io.engine import duckdb_summary_pieces
+
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    opts.record.setdefault("inputs", []).append(path)
+    with reporter.progress("summarising customers with DuckDB"):
+        return duckdb_summary_pieces(
+            path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
+        )
+
+
 def one_source(input_path: str | None, summary_path: str | None) -> None:
     """Exactly one of INPUT and --summary FILE."""
     if (input_path is None) == (summary_path is None):
@@ -158,7 +176,7 @@ def one_source(input_path: str | None, summary_path: str | None) -> None:
         )
 
 
-def record_values(opts: RunOptions, values: CustomerValues) -> None:
+def record_values(opts: RunOptions, values: CustomerValues | ValuesInPieces) -> None:
     """The as-of date and fitted models of a run, for its output's metadata."""
     opts.record["as_of"] = str(np.datetime64(values.as_of, "D"))
     models = {}

@@ -12,6 +12,9 @@ from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_opti
 if TYPE_CHECKING:
     import pandas as pd
 
+    from clvcli.core.compute import ComputeSettings
+    from clvcli.io.customers import CustomerList
+
 MONEY = (
     "total_spend",
     "avg_order_value",
@@ -67,7 +70,6 @@ def compute_cmd(
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
-        duckdb_table,
         join_customer_list,
         load_summary,
         load_transactions,
@@ -81,13 +83,13 @@ def compute_cmd(
     one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
-    resolve_format(opts)
+    fmt = resolve_format(opts)
     listed = customer_list(opts)
-    if summary_path is not None or uses_duckdb(opts):
-        if summary_path is not None:
-            table = load_summary(summary_path, opts, reporter)
-        else:
-            table = duckdb_table(input_path, opts, reporter)
+    if summary_path is None and uses_duckdb(opts):
+        _compute_with_duckdb(input_path, settings, listed, fmt, opts, reporter)
+        return
+    if summary_path is not None:
+        table = load_summary(summary_path, opts, reporter)
         with reporter.progress("computing customer values"):
             result = compute_from_table(table, settings)
     else:
@@ -98,6 +100,48 @@ def compute_cmd(
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)
+
+
+def _compute_with_duckdb(
+    input_path: str,
+    settings: ComputeSettings,
+    listed: CustomerList | None,
+    fmt: str,
+    opts: RunOptions,
+    reporter: Reporter,
+) -> None:
+    """Compute from DuckDB's summary, a million customers at a time.
+
+    The summary stays in a temporary file and the table streams to the output, so
+    memory holds the models' distinct rows and one piece, whatever the customer
+    count. A terminal table or a customer list needs the whole table at once.
+    """
+    import pandas as pd
+
+    from clvcli.cli.common import duckdb_pieces, join_customer_list, record_values
+    from clvcli.cli.output import write_frames
+    from clvcli.core.compute import compute_in_pieces
+
+    with duckdb_pieces(input_path, opts, reporter) as summary:
+        with reporter.progress("fitting the models"):
+            values = compute_in_pieces(summary, settings)
+        reporter.warn(values.warnings)
+        shown = len(values.warnings)
+        record_values(opts, values)
+        if fmt == "table" or listed is not None:
+            with reporter.progress("computing customer values"):
+                frame = pd.concat(list(values.pieces), ignore_index=True)
+            emit_customers(join_customer_list(frame, listed), opts, reporter)
+        else:
+            write_frames(
+                values.pieces,
+                opts,
+                reporter,
+                money=MONEY,
+                what="customers",
+                rows=summary.customers,
+            )
+    reporter.warn(values.warnings[shown:])
 
 
 def emit_customers(frame: pd.DataFrame, opts: RunOptions, reporter: Reporter) -> None:

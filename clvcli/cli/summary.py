@@ -70,21 +70,12 @@ def summary_cmd(
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)
-    from clvcli.cli.common import duckdb_table, uses_duckdb
+    from clvcli.cli.common import uses_duckdb
 
     if uses_duckdb(opts):
         if end is not None:
             raise UsageError("--calibration-end needs the default engine")
-        table = duckdb_table(input_path, opts, reporter)
-        reporter.warn(table.warnings)
-        emit(
-            table.frame[SUMMARY_COLUMNS + SUMMARY_EXTRA],
-            opts,
-            reporter,
-            money=("monetary_value", "total_spend"),
-            title="RFM summary",
-            what="customers",
-        )
+        _summary_with_duckdb(input_path, opts, reporter)
         return
     transactions = load_transactions(input_path, opts, reporter)
     with reporter.progress("summarising customers"):
@@ -105,6 +96,27 @@ def summary_cmd(
         title="RFM summary",
         what="customers",
     )
+
+
+def _summary_with_duckdb(input_path: str, opts: RunOptions, reporter: Reporter) -> None:
+    """DuckDB's summary, streamed a million customers at a time (whole for a terminal)."""
+    import pandas as pd
+
+    from clvcli.cli.common import duckdb_pieces
+    from clvcli.cli.output import emit, resolve_format, write_frames
+    from clvcli.core.summary import SUMMARY_COLUMNS, SUMMARY_EXTRA
+
+    columns = SUMMARY_COLUMNS + SUMMARY_EXTRA
+    money = ("monetary_value", "total_spend")
+    with duckdb_pieces(input_path, opts, reporter) as summary:
+        pieces = (table.frame[columns] for table in summary.tables())
+        if resolve_format(opts) != "table":
+            write_frames(
+                pieces, opts, reporter, money=money, what="customers", rows=summary.customers
+            )
+            return
+        frame = pd.concat(list(pieces), ignore_index=True)
+    emit(frame, opts, reporter, money=money, title="RFM summary", what="customers")
 
 
 def _emit_sql(opts: RunOptions, dialect: str, table: str | None, input_path: str | None) -> None:

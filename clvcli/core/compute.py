@@ -9,8 +9,9 @@ the table is still produced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,18 @@ from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import opportunity_rows
 from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable, customer_table
-from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score
+from clvcli.core.value import (
+    ValueSettings,
+    fit_purchase_rows,
+    fit_spend_rows,
+    score,
+    weighted_correlation,
+)
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.lifecycle import StageRules, assign_stages
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
+from clvcli.models.gamma_gamma import spend_frequency_correlation, spend_rows
 
 COMPUTE_COLUMNS = [
     "customer_id",
@@ -94,30 +102,18 @@ def compute_clv(transactions: Transactions, settings: ComputeSettings) -> Custom
 
 
 def compute_from_table(
-    table: CustomerTable, settings: ComputeSettings, transactions: Transactions | None = None
+    table: CustomerTable,
+    settings: ComputeSettings,
+    transactions: Transactions | None = None,
+    models: Models | None = None,
 ) -> CustomerValues:
     """The compute table from a per-customer summary (with or without its transactions).
 
     BG/BB needs the transactions (it counts purchase periods); the other models need
-    only the summary.
+    only the summary. ``models``, when given, are used as they are (fitted on a
+    whole summary of which ``table`` is a piece) instead of fitted on ``table``.
     """
-    check_margin(settings.margin)
-    model = settings.model
-    if settings.saved is not None:
-        model = settings.saved["model"]
-        if settings.saved["period"] != table.period:
-            raise UsageError(
-                f"the parameters were fitted with --period {settings.saved['period']}, "
-                f"the summary is in {table.period}s",
-                f"pass --period {settings.saved['period']}",
-            )
-    if model not in MODELS:
-        raise UsageError(f"--model {model} is not a purchase model", "use " + ", ".join(MODELS))
-    if model == "bgbb" and transactions is None:
-        raise UsageError(
-            "--model bgbb counts purchase periods, which a summary does not hold",
-            "give the transaction log, or another --model",
-        )
+    model = chosen_model(settings, table.period, summary_only=transactions is None)
     value_settings = ValueSettings(
         table.period, settings.horizon, settings.discount_rate, settings.margin
     )
@@ -128,7 +124,7 @@ def compute_from_table(
         frame[column] = np.nan
     result = CustomerValues(frame, table.as_of, list(table.warnings))
     if model != "none":
-        _predict(transactions, table, model, settings, value_settings, result)
+        _predict(transactions, table, model, settings, value_settings, result, models)
     predicted = frame["predicted_clv"].to_numpy()
     frame["total_clv"] = frame["historical_clv"] + np.where(np.isnan(predicted), 0.0, predicted)
     days_since_first = (
@@ -145,6 +141,67 @@ def compute_from_table(
     columns = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
     result.frame = frame[columns]
     return result
+
+
+def chosen_model(settings: ComputeSettings, period: str, *, summary_only: bool) -> str:
+    """The purchase model a run uses, checked against the data it has."""
+    check_margin(settings.margin)
+    model = settings.model
+    if settings.saved is not None:
+        model = settings.saved["model"]
+        if settings.saved["period"] != period:
+            raise UsageError(
+                f"the parameters were fitted with --period {settings.saved['period']}, "
+                f"the summary is in {period}s",
+                f"pass --period {settings.saved['period']}",
+            )
+    if model not in MODELS:
+        raise UsageError(f"--model {model} is not a purchase model", "use " + ", ".join(MODELS))
+    if model == "bgbb" and summary_only:
+        raise UsageError(
+            "--model bgbb counts purchase periods, which a summary does not hold",
+            "give the transaction log, or another --model",
+        )
+    return model
+
+
+@dataclass
+class Models:
+    """The fitted (or loaded) models of a run and what fitting them had to say.
+
+    ``purchases`` is None when the data could not identify the purchase model; then
+    the model columns stay empty. ``spend`` is None when only the spend model failed.
+    """
+
+    purchases: Fitter | None
+    spend: GammaGammaFitter | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def fitted_models(
+    model: str,
+    settings: ComputeSettings,
+    history_rows: Callable[[], DistinctRows],
+    spend_rows: Callable[[], tuple[DistinctRows, float]],
+) -> Models:
+    """The models from saved parameters, or fitted on distinct rows of the customers.
+
+    ``history_rows`` gives the purchase model's (x, t_x, T) rows; ``spend_rows`` the
+    repeat buyers' (frequency, spend) rows with the correlation of the two.
+    """
+    if settings.saved is not None:
+        return Models(*load_models(settings.saved))
+    try:
+        purchases = fit_purchase_rows(model, history_rows())
+    except TooLittleDataError as exc:
+        return Models(None, None, [f"{exc.message}; the model columns are left empty"])
+    try:
+        spend, warnings = fit_spend_rows(*spend_rows())
+    except (TooLittleDataError, ModelError) as exc:
+        return Models(
+            purchases, None, [f"{exc.message}; expected spend and predicted CLV left empty"]
+        )
+    return Models(purchases, spend, warnings)
 
 
 def model_history(
@@ -191,33 +248,103 @@ def _predict(
     settings: ComputeSettings,
     value_settings: ValueSettings,
     result: CustomerValues,
+    models: Models | None,
 ) -> None:
     frame = table.frame
     history = model_history(model, transactions, table)
     rows = DistinctRows.of(*history)  # grouped once, for the fit and the scores
     frequency = frame["frequency"].to_numpy(np.float64)
     monetary = frame["monetary_value"].to_numpy(np.float64)
-    try:
-        if settings.saved is not None:
-            purchases, spend = load_models(settings.saved)
-        else:
-            purchases = fit_purchase_model(model, *history, rows=rows)
-            spend = None
-    except TooLittleDataError as exc:
-        result.warnings.append(f"{exc.message}; the model columns are left empty")
+    if models is None:
+        models = fitted_models(
+            model,
+            settings,
+            lambda: rows,
+            lambda: (
+                spend_rows(frequency, monetary),
+                spend_frequency_correlation(frequency, monetary),
+            ),
+        )
+        result.warnings.extend(models.warnings)
+    result.purchase_model = models.purchases
+    result.spend_model = models.spend
+    if models.purchases is None:
         return
-    if settings.saved is None:
-        try:
-            spend, spend_warnings = fit_spend_model(frequency, monetary)
-            result.warnings.extend(spend_warnings)
-        except TooLittleDataError as exc:
-            result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
-        except ModelError as exc:
-            result.warnings.append(f"{exc.message}; expected spend and predicted CLV left empty")
-    scores = score(purchases, spend, history, frequency, monetary, value_settings, rows=rows)
+    scores = score(
+        models.purchases, models.spend, history, frequency, monetary, value_settings, rows=rows
+    )
     frame["expected_purchases"] = scores.expected_purchases
     frame["p_alive"] = scores.p_alive
     frame["expected_avg_spend"] = scores.expected_avg_spend
     frame["predicted_clv"] = scores.predicted_clv
-    result.purchase_model = purchases
-    result.spend_model = spend
+
+
+class SummaryInPieces(Protocol):
+    """A per-customer summary too large to hold, read a piece at a time.
+
+    ``history`` holds the distinct (frequency, recency, T) rows and how many customers
+    share each; ``spend`` the distinct (frequency, monetary_value) rows of repeat
+    buyers with a positive spend, and their counts.
+    """
+
+    period: str
+    as_of: int
+    customers: int
+    history: tuple[np.ndarray, ...]
+    spend: tuple[np.ndarray, ...]
+
+    def tables(self) -> Iterator[CustomerTable]: ...
+
+
+@dataclass
+class ValuesInPieces:
+    """The compute table of a summary in pieces: models fitted, rows still to come.
+
+    ``pieces`` yields the table a million customers at a time, in customer id order;
+    ``warnings`` gains what the pieces have to say as they are computed.
+    """
+
+    pieces: Iterator[pd.DataFrame]
+    as_of: int
+    warnings: list[str]
+    purchase_model: Fitter | None = None
+    spend_model: GammaGammaFitter | None = None
+
+
+def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> ValuesInPieces:
+    """:func:`compute_from_table` for a summary read in pieces, with one fit for all.
+
+    The models fit once on the distinct rows of all customers, so every piece gets
+    the parameters the whole table would have given.
+    """
+    model = chosen_model(settings, summary.period, summary_only=True)
+    ValueSettings(summary.period, settings.horizon, settings.discount_rate).check()
+    models = Models(None, None)
+    if model != "none":
+        x, t_x, T, count = summary.history
+        frequency, monetary, repeat_count = summary.spend
+        models = fitted_models(
+            model,
+            settings,
+            lambda: DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64)),
+            lambda: (
+                DistinctRows((frequency, monetary), repeat_count, np.zeros(0, dtype=np.int64)),
+                weighted_correlation(frequency, monetary, repeat_count),
+            ),
+        )
+    values = ValuesInPieces(
+        iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend
+    )
+    if model != "none" and models.purchases is None:
+        settings = replace(settings, model="none")  # as the whole table would: no models
+    values.pieces = _pieces(summary, settings, models, values.warnings)
+    return values
+
+
+def _pieces(
+    summary: SummaryInPieces, settings: ComputeSettings, models: Models, warnings: list[str]
+) -> Iterator[pd.DataFrame]:
+    for table in summary.tables():
+        piece = compute_from_table(table, settings, models=models)
+        warnings.extend(w for w in piece.warnings if w not in warnings)
+        yield piece.frame

@@ -32,10 +32,12 @@ class _Dialect:
 
 
 _DIALECTS = {
+    # DuckDB sums decimals exactly (in 128 bits), so its parallel sums give the same
+    # result on every run, as doubles would not.
     "duckdb": _Dialect(
         '"',
         "VARCHAR",
-        "DOUBLE",
+        "DECIMAL(38, 6)",
         "DATE_DIFF('day', {earlier}, {later})",
         "ARG_MIN({value}, {order})",
     ),

@@ -96,8 +96,13 @@ def fit_purchase_model(
     ``rows``, ``DistinctRows.of(x, t_x, T)`` when the caller has them already: grouping
     millions of customers costs as much as the fit, and :func:`score` needs the same.
     """
-    customers = len(x)
-    repeaters = int(np.count_nonzero(x > 0))
+    return fit_purchase_rows(name, DistinctRows.of(x, t_x, T) if rows is None else rows)
+
+
+def fit_purchase_rows(name: str, rows: DistinctRows) -> Fitter:
+    """:func:`fit_purchase_model` on customers already grouped into distinct rows."""
+    customers = rows.customers
+    repeaters = int(rows.weight[rows.columns[0] > 0].sum())
     if customers < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
         raise TooLittleDataError(
             f"{name}: too little data to fit: {customers} customers, {repeaters} with a repeat "
@@ -105,8 +110,6 @@ def fit_purchase_model(
             f"the model needs at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_BUYERS} repeat "
             "buyers; a longer history or --model none helps",
         )
-    if rows is None:
-        rows = DistinctRows.of(x, t_x, T)
     return PURCHASE_MODELS[name]().fit_rows(rows)
 
 
@@ -115,13 +118,20 @@ def fit_spend_model(
 ) -> tuple[GammaGammaFitter, list[str]]:
     """Fit Gamma-Gamma on repeat buyers; warn when spend follows frequency."""
     rows = spend_rows(frequency, monetary_value)
+    return fit_spend_rows(rows, spend_frequency_correlation(frequency, monetary_value))
+
+
+def fit_spend_rows(rows: DistinctRows, correlation: float) -> tuple[GammaGammaFitter, list[str]]:
+    """:func:`fit_spend_model` on the distinct (frequency, spend) rows of repeat buyers.
+
+    ``correlation`` is that of frequency and spend among them, for the warning.
+    """
     if rows.customers < MIN_CUSTOMERS:
         raise TooLittleDataError(
             f"gamma-gamma: too little data to fit: {rows.customers} repeat buyers with spend",
             f"the spend model needs at least {MIN_CUSTOMERS} repeat buyers",
         )
     warnings = []
-    correlation = spend_frequency_correlation(frequency, monetary_value)
     if abs(correlation) > CORRELATION_WARNING:
         warnings.append(
             f"gamma-gamma: spend and frequency are correlated ({correlation:+.2f} among repeat "
@@ -136,6 +146,23 @@ def fit_spend_model(
             "spend this spread out does not suit the Gamma-Gamma model",
         )
     return spend, warnings
+
+
+def weighted_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> float:
+    """Pearson correlation of rows that stand for ``weight`` customers each.
+
+    The correlation of the customers themselves, for data grouped into distinct rows;
+    0 when fewer than three customers or either column does not vary.
+    """
+    total = float(weight.sum())
+    if total < 3:
+        return 0.0
+    dx = x - np.dot(weight, x) / total
+    dy = y - np.dot(weight, y) / total
+    sxx, syy = np.dot(weight, dx * dx), np.dot(weight, dy * dy)
+    if sxx <= 0 or syy <= 0:
+        return 0.0
+    return float(np.dot(weight, dx * dy) / np.sqrt(sxx * syy))
 
 
 def score(

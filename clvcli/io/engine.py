@@ -17,12 +17,16 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from clvcli.core.periods import days_per
 from clvcli.core.sql import summary_sql
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
@@ -30,12 +34,113 @@ from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
 from clvcli.io.results import summary_columns, summary_table
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
+from clvcli.io.writers import CHUNK_ROWS
 
 
 def duckdb_summary(
     path: str, given: dict[str, str | None], *, period: str, as_of: int | None
 ) -> CustomerTable:
     """The summary of a file, folder or glob, computed by DuckDB."""
+    with _session(path) as connection:
+        sql = _summary_query(connection, path, given, period=period, as_of=as_of)
+        stream = _arrow_reader(connection.sql(sql))
+        columns = summary_columns(stream.schema, _batches(stream), path)
+        del stream
+    if len(columns.ids) == 0:
+        raise InputError(f"{path}: no purchases", None)
+    return summary_table(columns, path, period=period, as_of=as_of)
+
+
+@dataclass
+class SummaryPieces:
+    """A summary DuckDB wrote to a temporary Parquet file, to be read piece by piece.
+
+    Past tens of millions of customers the summary itself outgrows memory, so it
+    stays on disk: the models fit on its distinct rows (``history``, ``spend``:
+    grouped by DuckDB, with how many customers share each row) and :meth:`tables`
+    gives it back in pieces of a million customers, in customer id order.
+    Use it in a ``with`` block, which removes the file.
+    """
+
+    source: str
+    period: str
+    as_of: int
+    customers: int
+    history: tuple[np.ndarray, ...]  # frequency, recency, T, count
+    spend: tuple[np.ndarray, ...]  # frequency, monetary_value, count (repeat buyers)
+    file: str
+    folder: tempfile.TemporaryDirectory[str]
+    piece_rows: int = CHUNK_ROWS
+
+    def tables(self) -> Iterator[CustomerTable]:
+        """The summary's customers, ``piece_rows`` at a time, in customer id order."""
+        first_row = 0
+        for batch in pq.ParquetFile(self.file).iter_batches(batch_size=self.piece_rows):
+            columns = summary_columns(batch.schema, [batch], self.source)
+            yield summary_table(
+                columns, self.source, period=self.period, as_of=self.as_of, first_row=first_row
+            )
+            first_row += batch.num_rows
+
+    def __enter__(self) -> SummaryPieces:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.folder.cleanup()
+
+
+def duckdb_summary_pieces(
+    path: str, given: dict[str, str | None], *, period: str, as_of: int | None
+) -> SummaryPieces:
+    """The summary of a file, folder or glob, computed by DuckDB into a temporary file."""
+    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
+    try:
+        file = os.path.join(folder.name, "summary.parquet")
+        with _session(path) as connection:
+            sql = _summary_query(connection, path, given, period=period, as_of=as_of)
+            body = sql.strip().removesuffix(";")
+            connection.execute(
+                f"COPY ({body}\n) TO {_text(file)} "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
+            )
+            written = f"read_parquet({_text(file)}, file_row_number = true)"
+            customers, end = connection.execute(
+                f"SELECT count(*), max(CAST(first_purchase AS DATE) + "
+                f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) FROM {written}'
+            ).fetchone()
+            if not customers:
+                raise InputError(f"{path}: no purchases", None)
+            history = _grouped(connection, written, 'frequency, recency, "T"', "TRUE")
+            spend = _grouped(
+                connection,
+                written,
+                "frequency, monetary_value",
+                "frequency > 0 AND monetary_value > 0",
+            )
+    except BaseException:
+        folder.cleanup()
+        raise
+    end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
+    return SummaryPieces(path, period, end_day, int(customers), history, spend, file, folder)
+
+
+def _grouped(connection: Any, source: str, columns: str, where: str) -> tuple[np.ndarray, ...]:
+    """The distinct rows of ``columns`` and how many share each.
+
+    In the order of their first customer, as the default engine groups the whole
+    table: the models then sum the same terms in the same order and fit the same
+    parameters, to the last digit.
+    """
+    result = connection.execute(
+        f"SELECT {columns}, count(*) AS customers FROM {source} WHERE {where} "
+        "GROUP BY ALL ORDER BY min(file_row_number)"
+    ).fetchnumpy()
+    return tuple(np.asarray(values, dtype=np.float64) for values in result.values())
+
+
+@contextmanager
+def _session(path: str) -> Iterator[Any]:
+    """A DuckDB connection with bounded memory; its errors become clear input errors."""
     try:
         import duckdb
     except ImportError:
@@ -43,6 +148,31 @@ def duckdb_summary(
             "--engine duckdb needs the duckdb package",
             "pip install duckdb, or use the default engine",
         ) from None
+    try:
+        with tempfile.TemporaryDirectory(prefix="clv-duckdb-") as spill:
+            connection = duckdb.connect()
+            try:
+                _configure(connection, spill)
+                yield connection
+            finally:
+                connection.close()
+    except (duckdb.Error, _StreamError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Out of Memory" in first_line:
+            raise InputError(
+                f"{path}: DuckDB ran out of its memory limit of {DUCKDB_MEMORY} ({first_line})",
+                "set CLV_DUCKDB_MEMORY higher (say 4GB), or use the default engine",
+            ) from None
+        raise InputError(
+            f"{path}: DuckDB could not read it ({first_line})",
+            "the duckdb engine reads ISO dates and plain numbers; use the default engine",
+        ) from None
+
+
+def _summary_query(
+    connection: Any, path: str, given: dict[str, str | None], *, period: str, as_of: int | None
+) -> str:
+    """The summary SQL over the input's files, with its column names chosen as clv does."""
     if path == STDIN:
         raise UsageError("--engine duckdb reads files, not stdin")
     files = input_files(path) if is_many(path) else [path]
@@ -51,7 +181,7 @@ def duckdb_summary(
     header = peek_header(load_input(files[0]))
     choice = choose_columns(header, path, given)
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    listed = ", ".join(_text(f) for f in files)
     reader = (
         f"read_parquet([{listed}])"
         if kind == "parquet"
@@ -70,32 +200,12 @@ def duckdb_summary(
         source=reader,
     )
     sql = query(normalise_ids=False)  # also checks the column names
-    try:
-        with tempfile.TemporaryDirectory(prefix="clv-duckdb-") as spill:
-            connection = duckdb.connect()
-            try:
-                _configure(connection, spill)
-                if not _normal_ids(connection, reader, customer):
-                    sql = query()
-                stream = _arrow_reader(connection.sql(sql))
-                columns = summary_columns(stream.schema, _batches(stream), path)
-                del stream
-            finally:
-                connection.close()
-    except (duckdb.Error, _StreamError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "Out of Memory" in first_line:
-            raise InputError(
-                f"{path}: DuckDB ran out of its memory limit of {DUCKDB_MEMORY} ({first_line})",
-                "set CLV_DUCKDB_MEMORY higher (say 4GB), or use the default engine",
-            ) from None
-        raise InputError(
-            f"{path}: DuckDB could not read it ({first_line})",
-            "the duckdb engine reads ISO dates and plain numbers; use the default engine",
-        ) from None
-    if len(columns.ids) == 0:
-        raise InputError(f"{path}: no purchases", None)
-    return summary_table(columns, path, period=period, as_of=as_of)
+    return sql if _normal_ids(connection, reader, customer) else query()
+
+
+def _text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 # Rows per Arrow batch fetched from DuckDB: small next to the summary it builds.
@@ -113,7 +223,7 @@ def _configure(connection: Any, spill: str) -> None:
     # spill folder is a fresh temporary one, so spilling works from any working
     # folder (DuckDB's default is .tmp in it, which may be read-only).
     connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-    connection.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
+    connection.execute(f"SET temp_directory = {_text(spill)}")
     connection.execute("SET preserve_insertion_order = false")
 
 

@@ -260,25 +260,32 @@ class _Column:
 
 
 def summary_table(
-    columns: SummaryColumns, name: str, *, period: str, as_of: int | None
+    columns: SummaryColumns,
+    name: str,
+    *,
+    period: str,
+    as_of: int | None,
+    first_row: int = 0,
 ) -> CustomerTable:
     """The table compute and the models start from, sorted by customer id.
 
     Builds each column once, without copies of the whole table: a summary of 38
     million customers is 3.5 GB as a table, so every extra copy is gigabytes.
+    ``first_row`` is the row of the file the columns start at, when they are one
+    piece of a summary read piece by piece (errors name rows of the file).
     """
     if len(columns.ids) == 0:
         raise InputError(
             f"{name}: has a header but no data rows", "give a summary of at least one customer"
         )
     data = columns.numbers
-    _check_summary(data, columns.blank, name)
+    _check_summary(data, columns.blank, name, first_row)
     unit = days_per(period)
     warnings: list[str] = []
     # Each step frees what it used: the columns are hundreds of megabytes each.
     first, columns.first = columns.first, None
     if first is not None:
-        _check_dates(first, name)
+        _check_dates(first, name, first_row)
     recency, T = data.pop("recency"), data.pop("T")
     if first is not None:
         end = _latest(first, T, unit) if as_of is None else as_of
@@ -347,13 +354,13 @@ def _as_seconds(days: np.ndarray) -> np.ndarray:
     return days.view("datetime64[s]")
 
 
-def _check_dates(first: np.ndarray, source: str) -> None:
+def _check_dates(first: np.ndarray, source: str, first_row: int = 0) -> None:
     """Every customer in a summary has a first purchase (no empty cell, no NaT)."""
     missing = first == np.iinfo(np.int64).min
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise InputError(
-            f"{source}: row {row + 1}, column 'first_purchase': no date "
+            f"{source}: row {first_row + row + 1}, column 'first_purchase': no date "
             f"({int(missing.sum())} such rows)",
             "every customer in a summary has the date of their first purchase",
         )
@@ -381,7 +388,9 @@ def _blank(ids: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
 
 
-def _check_summary(data: dict[str, np.ndarray], blank: np.ndarray, source: str) -> None:
+def _check_summary(
+    data: dict[str, np.ndarray], blank: np.ndarray, source: str, first_row: int = 0
+) -> None:
     """One clear error for the first row a model could not use."""
     frequency, recency, T = data["frequency"], data["recency"], data["T"]
     checks = (
@@ -393,7 +402,7 @@ def _check_summary(data: dict[str, np.ndarray], blank: np.ndarray, source: str) 
     )
     for column, bad in checks:
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+            row = first_row + int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"{source}: row {row + 1}, column '{column}': a value a summary cannot hold "
                 f"({int(bad.sum())} such rows)",

@@ -44,3 +44,50 @@ def test_what_duckdb_cannot_read_is_a_clear_error(clv):
         "summary", SAMPLE / "shop.csv", "--engine", "duckdb", "--calibration-end", "2024-06-30"
     )
     assert calibration.exit_code == 2
+
+
+def _without_channel(path) -> pd.DataFrame:
+    name = str(path)
+    if name.endswith(".parquet"):
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_json(path, lines=name.endswith(".jsonl"), dtype={"customer_id": str})
+    return frame.drop(columns=["channel"], errors="ignore")
+
+
+def test_duckdb_streams_every_file_format_as_the_default_engine_writes_it(clv, tmp_path):
+    for fmt in ("parquet", "json", "jsonl"):
+        default, duck = tmp_path / f"default.{fmt}", tmp_path / f"duck.{fmt}"
+        assert clv("compute", SAMPLE / "shop.parquet", "--period", "week", "-o", default, "-q")
+        result = clv(
+            "compute", SAMPLE / "shop.parquet", "--period", "week", "--engine", "duckdb",
+            "-o", duck, "-q",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        pd.testing.assert_frame_equal(_without_channel(duck), _without_channel(default))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{who}.{fmt}" for who in ("default", "duck") for fmt in ("parquet", "json", "jsonl")
+    )
+
+
+def test_duckdb_with_a_customer_list_or_a_terminal_table(clv):
+    listed = clv(
+        "compute", SAMPLE / "shop.parquet", "--engine", "duckdb", "--customers",
+        SAMPLE / "shop_customers.csv", "-q",
+    )  # fmt: skip
+    assert listed.exit_code == 0, listed.stderr
+    header = listed.stdout.splitlines()[0]
+    assert "acquisition_cost" in header
+    table = clv(
+        "compute", SAMPLE / "shop.parquet", "--engine", "duckdb", "--format", "table",
+        "--limit", "3",
+    )  # fmt: skip
+    assert table.exit_code == 0, table.stderr
+    assert "Customers" in table.stdout
+
+
+def test_summary_with_duckdb_streams_to_a_file(clv, tmp_path):
+    out = tmp_path / "summary.csv"
+    duck = clv("summary", SAMPLE / "shop.csv", "--engine", "duckdb", "-o", out, "-q")
+    assert duck.exit_code == 0, duck.stderr
+    assert out.read_text() == clv("summary", SAMPLE / "shop.csv", "-q").stdout

@@ -1,0 +1,119 @@
+"""Computing a summary piece by piece gives the table of computing it whole."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvcli.core.compute import ComputeSettings, compute_from_table, compute_in_pieces
+from clvcli.core.value import fit_purchase_rows, weighted_correlation
+from clvcli.errors import TooLittleDataError
+from clvcli.io.engine import duckdb_summary, duckdb_summary_pieces
+from clvcli.models import DistinctRows
+from tests.conftest import SAMPLE
+
+WEEK = {"period": "week", "as_of": None}
+
+
+def _whole(settings: ComputeSettings) -> pd.DataFrame:
+    table = duckdb_summary(str(SAMPLE / "shop.parquet"), {}, **WEEK)
+    return compute_from_table(table, settings).frame
+
+
+def _in_pieces(settings: ComputeSettings, rows: int) -> tuple[pd.DataFrame, list[str]]:
+    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
+        summary.piece_rows = rows
+        values = compute_in_pieces(summary, settings)
+        pieces = list(values.pieces)
+    assert all(len(piece) <= rows for piece in pieces)
+    return pd.concat(pieces, ignore_index=True), values.warnings
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "pnbd", "mbgnbd", "none"])
+def test_pieces_give_the_whole_table_to_the_last_digit(model: str) -> None:
+    settings = ComputeSettings(period="week", model=model, margin=0.3)
+    whole = _whole(settings)
+    pieces, _ = _in_pieces(settings, 37)
+    pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
+    if model != "none":
+        assert whole["p_alive"].notna().all()
+
+
+def test_saved_parameters_are_used_for_every_piece() -> None:
+    table = duckdb_summary(str(SAMPLE / "shop.parquet"), {}, **WEEK)
+    fitted = compute_from_table(table, ComputeSettings(period="week"))
+    saved = {
+        "model": "bgnbd",
+        "period": "week",
+        "params": {"r": 0.5, "alpha": 9.0, "a": 0.6, "b": 2.5},
+        "spend_model": {"params": fitted.spend_model.fitted()},
+    }
+    settings = ComputeSettings(period="week", saved=saved)
+    pieces, _ = _in_pieces(settings, 50)
+    pd.testing.assert_frame_equal(pieces, _whole(settings), check_exact=True)
+
+
+def test_too_little_data_leaves_every_piece_without_model_columns(tmp_path) -> None:
+    log = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(12)] + ["c0"],
+            "date": pd.to_datetime(["2024-01-01"] * 12 + ["2024-02-01"]),
+            "amount": 10.0,
+        }
+    )
+    path = tmp_path / "few.parquet"
+    log.to_parquet(path, index=False)
+    with duckdb_summary_pieces(str(path), {}, period="week", as_of=None) as summary:
+        summary.piece_rows = 5
+        values = compute_in_pieces(summary, ComputeSettings(period="week"))
+        frame = pd.concat(list(values.pieces), ignore_index=True)
+    assert len(frame) == 12
+    assert frame["p_alive"].isna().all() and frame["predicted_clv"].isna().all()
+    assert any("too little data" in warning for warning in values.warnings)
+    assert values.purchase_model is None
+
+
+def test_the_temporary_summary_is_removed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
+        assert os.path.exists(summary.file)
+        assert summary.customers == sum(len(t.frame) for t in summary.tables())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_grouped_rows_count_every_customer() -> None:
+    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
+        x, t_x, T, count = summary.history
+        frequency, spend, repeat_count = summary.spend
+        whole = pd.concat([t.frame for t in summary.tables()])
+    assert count.sum() == len(whole) == summary.customers
+    assert len(np.unique(np.c_[x, t_x, T], axis=0)) == len(x)
+    repeaters = whole[(whole["frequency"] > 0) & (whole["monetary_value"] > 0)]
+    assert repeat_count.sum() == len(repeaters)
+    assert np.all(frequency > 0) and np.all(spend > 0)
+
+
+def test_weighted_correlation_is_that_of_the_customers() -> None:
+    x = np.array([1.0, 2.0, 3.0, 5.0])
+    y = np.array([10.0, 12.0, 9.0, 30.0])
+    weight = np.array([3.0, 1.0, 2.0, 4.0])
+    expanded = np.corrcoef(np.repeat(x, weight.astype(int)), np.repeat(y, weight.astype(int)))
+    assert weighted_correlation(x, y, weight) == pytest.approx(expanded[0, 1], rel=1e-12)
+    assert weighted_correlation(x, np.full(4, 7.0), weight) == 0.0
+    assert weighted_correlation(x[:1], y[:1], np.array([2.0])) == 0.0
+
+
+def test_fitting_grouped_rows_refuses_too_few_repeat_buyers() -> None:
+    rows = DistinctRows(
+        (np.array([0.0, 1.0]), np.array([0.0, 2.0]), np.array([5.0, 5.0])),
+        np.array([100.0, 4.0]),
+        np.zeros(0, dtype=np.int64),
+    )
+    with pytest.raises(TooLittleDataError, match="104 customers, 4 with a repeat"):
+        fit_purchase_rows("bgnbd", rows)
