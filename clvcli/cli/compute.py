@@ -78,7 +78,7 @@ def compute_cmd(
         uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
-    from clvcli.core.compute import compute_clv, compute_from_table
+    from clvcli.core.compute import compute_from_table, needs_transactions, transactions_table
 
     one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
@@ -95,8 +95,11 @@ def compute_cmd(
     else:
         transactions = load_transactions(input_path, opts, reporter)
         with reporter.progress("computing customer values"):
-            result = compute_clv(transactions, settings)
-        del transactions  # millions of rows, not needed for writing
+            table = transactions_table(transactions, settings)
+            if not needs_transactions(settings):
+                transactions = None  # millions of rows: let them go before the models run
+            result = compute_from_table(table, settings, transactions)
+        del transactions, table
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)

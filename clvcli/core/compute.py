@@ -95,10 +95,26 @@ def check_margin(margin: float) -> float:
 
 def compute_clv(transactions: Transactions, settings: ComputeSettings) -> CustomerValues:
     """Summary columns, historical CLV, model columns and the stage of every customer."""
+    table = transactions_table(transactions, settings)
+    return compute_from_table(table, settings, transactions)
+
+
+def transactions_table(transactions: Transactions, settings: ComputeSettings) -> CustomerTable:
+    """The per-customer summary compute starts from, with the reading's warnings.
+
+    With it, only BG/BB still needs the transactions (:func:`needs_transactions`):
+    a caller holding millions of them can let them go before the models run.
+    """
     period = settings.saved["period"] if settings.saved is not None else settings.period
     table = customer_table(transactions, as_of=settings.as_of, period=period)
     table.warnings = transactions.warnings + table.warnings
-    return compute_from_table(table, settings, transactions)
+    return table
+
+
+def needs_transactions(settings: ComputeSettings) -> bool:
+    """Whether the model counts purchase periods, which only the transactions hold."""
+    model = settings.saved.get("model") if settings.saved is not None else settings.model
+    return model == "bgbb"
 
 
 def compute_from_table(

@@ -42,7 +42,10 @@ def plain_ids(column: pa.Array) -> pa.Array | None:
         return None
     if not pc.all(pc.fill_null(pc.string_is_ascii(column), True)).as_py():
         return None
-    return pc.utf8_trim_whitespace(column)
+    trimmed = pc.utf8_trim_whitespace(column)
+    # Most logs have nothing to trim: then keep the column itself, not a copy of it.
+    unchanged = pc.equal(pc.binary_length(trimmed), pc.binary_length(column))
+    return column if pc.all(pc.fill_null(unchanged, True)).as_py() else trimmed
 
 
 def sort_by_customer(ids: pa.Array, day: np.ndarray) -> CustomerOrder | None:
@@ -74,24 +77,45 @@ def sort_by_customer(ids: pa.Array, day: np.ndarray) -> CustomerOrder | None:
     except duckdb.Error:
         return None
     del rows
-    sorted_ids = _contiguous(result.column("c"))
-    changes = np.empty(len(sorted_ids), dtype=bool)
-    changes[:1] = True
-    changes[1:] = pc.not_equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))
-    starts = np.flatnonzero(changes)
-    codes = np.zeros(len(sorted_ids), dtype=np.int64)
+    order = result.column("i").to_numpy().astype(np.int64)
+    sorted_ids = result.column("c")
+    del result
+    starts = np.flatnonzero(_changes(sorted_ids))
+    distinct = sorted_ids.take(pa.array(starts))
+    del sorted_ids
+    codes = np.zeros(len(order), dtype=np.int64)
     codes[starts[1:]] = 1
     np.cumsum(codes, out=codes)
-    distinct = sorted_ids.take(pa.array(starts)).cast(pa.string())
-    order = result.column("i").to_numpy().astype(np.int64)
-    return CustomerOrder(distinct, codes, order)
+    return CustomerOrder(_one_array(distinct), codes, order)
 
 
-def _contiguous(values: pa.ChunkedArray) -> pa.Array:
-    """One array of a column's chunks (64-bit offsets past 2 GB of text)."""
+def _changes(values: pa.ChunkedArray) -> np.ndarray:
+    """Where each value differs from the one before (the first is a change).
+
+    Compared chunk by chunk: joining the chunks first would copy every id once more.
+    """
+    changes = np.empty(len(values), dtype=bool)
+    position = 0
+    last = None
+    for chunk in values.chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        changes[position] = last is None or pc.not_equal(chunk[0], last).as_py()
+        if n > 1:
+            changes[position + 1 : position + n] = pc.not_equal(
+                chunk.slice(1), chunk.slice(0, n - 1)
+            ).to_numpy(zero_copy_only=False)
+        last = chunk[n - 1]
+        position += n
+    return changes
+
+
+def _one_array(values: pa.ChunkedArray) -> pa.Array:
+    """The distinct ids as one string array (64-bit offsets past 2 GB of text)."""
     if sum(chunk.nbytes for chunk in values.chunks) >= 2**31 - 1:
-        values = values.cast(pa.large_string())
-    return values.combine_chunks()
+        return values.cast(pa.large_string()).combine_chunks()
+    return values.cast(pa.string()).combine_chunks()
 
 
 def _sql_text(text: str) -> str:
