@@ -298,16 +298,18 @@ def _predict(
 class SummaryInPieces(Protocol):
     """A per-customer summary too large to hold, read a piece at a time.
 
-    ``history`` holds the distinct (frequency, recency, T) rows and how many customers
-    share each; ``spend`` the distinct (frequency, monetary_value) rows of repeat
-    buyers with a positive spend, and their counts.
+    ``history()`` gives the distinct (frequency, recency, T) rows and how many
+    customers share each; ``spend()`` the distinct (frequency, monetary_value) rows of
+    repeat buyers with a positive spend, and their counts.
     """
 
     period: str
     as_of: int
     customers: int
-    history: tuple[np.ndarray, ...]
-    spend: tuple[np.ndarray, ...]
+
+    def history(self) -> tuple[np.ndarray, ...]: ...
+
+    def spend(self) -> tuple[np.ndarray, ...]: ...
 
     def tables(self) -> Iterator[CustomerTable]: ...
 
@@ -337,16 +339,8 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     ValueSettings(summary.period, settings.horizon, settings.discount_rate).check()
     models = Models(None, None)
     if model != "none":
-        x, t_x, T, count = summary.history
-        frequency, monetary, repeat_count = summary.spend
         models = fitted_models(
-            model,
-            settings,
-            lambda: DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64)),
-            lambda: (
-                DistinctRows((frequency, monetary), repeat_count, np.zeros(0, dtype=np.int64)),
-                weighted_correlation(frequency, monetary, repeat_count),
-            ),
+            model, settings, lambda: _grouped_history(summary), lambda: _grouped_spend(summary)
         )
     values = ValuesInPieces(
         iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend
@@ -355,6 +349,17 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
         settings = replace(settings, model="none")  # as the whole table would: no models
     values.pieces = _pieces(summary, settings, models, values.warnings)
     return values
+
+
+def _grouped_history(summary: SummaryInPieces) -> DistinctRows:
+    x, t_x, T, count = summary.history()
+    return DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64))
+
+
+def _grouped_spend(summary: SummaryInPieces) -> tuple[DistinctRows, float]:
+    frequency, monetary, count = summary.spend()
+    rows = DistinctRows((frequency, monetary), count, np.zeros(0, dtype=np.int64))
+    return rows, weighted_correlation(frequency, monetary, count)
 
 
 def _pieces(

@@ -56,21 +56,42 @@ class SummaryPieces:
     """A summary DuckDB wrote to a temporary Parquet file, to be read piece by piece.
 
     Past tens of millions of customers the summary itself outgrows memory, so it
-    stays on disk: the models fit on its distinct rows (``history``, ``spend``:
-    grouped by DuckDB, with how many customers share each row) and :meth:`tables`
-    gives it back in pieces of a million customers, in customer id order.
-    Use it in a ``with`` block, which removes the file.
+    stays on disk: the models fit on its distinct rows (:meth:`history`,
+    :meth:`spend`: grouped by DuckDB, with how many customers share each row) and
+    :meth:`tables` gives it back in pieces of a million customers, in customer id
+    order. Use it in a ``with`` block, which removes the file.
     """
 
     source: str
     period: str
     as_of: int
     customers: int
-    history: tuple[np.ndarray, ...]  # frequency, recency, T, count
-    spend: tuple[np.ndarray, ...]  # frequency, monetary_value, count (repeat buyers)
     file: str
     folder: tempfile.TemporaryDirectory[str]
     piece_rows: int = CHUNK_ROWS
+
+    def history(self) -> tuple[np.ndarray, ...]:
+        """Distinct (frequency, recency, T) rows and how many customers share each."""
+        return self._grouped('frequency, recency, "T"', "TRUE")
+
+    def spend(self) -> tuple[np.ndarray, ...]:
+        """Distinct (frequency, monetary_value) rows of repeat buyers who spent, counted."""
+        return self._grouped("frequency, monetary_value", "frequency > 0 AND monetary_value > 0")
+
+    def _grouped(self, columns: str, where: str) -> tuple[np.ndarray, ...]:
+        """The distinct rows of ``columns`` and how many share each.
+
+        In the order of their first customer, as the default engine groups the whole
+        table: the models then sum the same terms in the same order and fit the same
+        parameters, to the last digit.
+        """
+        written = f"read_parquet({_text(self.file)}, file_row_number = true)"
+        with _session(self.source) as connection:
+            result = connection.execute(
+                f"SELECT {columns}, count(*) AS customers FROM {written} WHERE {where} "
+                "GROUP BY ALL ORDER BY min(file_row_number)"
+            ).fetchnumpy()
+        return tuple(np.asarray(values, dtype=np.float64) for values in result.values())
 
     def tables(self) -> Iterator[CustomerTable]:
         """The summary's customers, ``piece_rows`` at a time, in customer id order."""
@@ -103,39 +124,18 @@ def duckdb_summary_pieces(
                 f"COPY ({body}\n) TO {_text(file)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
             )
-            written = f"read_parquet({_text(file)}, file_row_number = true)"
             customers, end = connection.execute(
                 f"SELECT count(*), max(CAST(first_purchase AS DATE) + "
-                f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) FROM {written}'
+                f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) '
+                f"FROM read_parquet({_text(file)})"
             ).fetchone()
             if not customers:
                 raise InputError(f"{path}: no purchases", None)
-            history = _grouped(connection, written, 'frequency, recency, "T"', "TRUE")
-            spend = _grouped(
-                connection,
-                written,
-                "frequency, monetary_value",
-                "frequency > 0 AND monetary_value > 0",
-            )
     except BaseException:
         folder.cleanup()
         raise
     end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
-    return SummaryPieces(path, period, end_day, int(customers), history, spend, file, folder)
-
-
-def _grouped(connection: Any, source: str, columns: str, where: str) -> tuple[np.ndarray, ...]:
-    """The distinct rows of ``columns`` and how many share each.
-
-    In the order of their first customer, as the default engine groups the whole
-    table: the models then sum the same terms in the same order and fit the same
-    parameters, to the last digit.
-    """
-    result = connection.execute(
-        f"SELECT {columns}, count(*) AS customers FROM {source} WHERE {where} "
-        "GROUP BY ALL ORDER BY min(file_row_number)"
-    ).fetchnumpy()
-    return tuple(np.asarray(values, dtype=np.float64) for values in result.values())
+    return SummaryPieces(path, period, end_day, int(customers), file, folder)
 
 
 @contextmanager

@@ -89,8 +89,8 @@ def test_the_temporary_summary_is_removed(tmp_path, monkeypatch) -> None:
 
 def test_grouped_rows_count_every_customer() -> None:
     with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
-        x, t_x, T, count = summary.history
-        frequency, spend, repeat_count = summary.spend
+        x, t_x, T, count = summary.history()
+        frequency, spend, repeat_count = summary.spend()
         whole = pd.concat([t.frame for t in summary.tables()])
     assert count.sum() == len(whole) == summary.customers
     assert len(np.unique(np.c_[x, t_x, T], axis=0)) == len(x)
