@@ -18,7 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, psi
 
-from clvcli.models.base import DistinctRows, Fitter, in_blocks, on_distinct
+from clvcli.models.base import (
+    DistinctRows,
+    Fitter,
+    in_blocks,
+    logaddexp,
+    on_distinct,
+    sum_in_blocks,
+    weighted_sums,
+)
 
 
 class PoissonGammaPart:
@@ -32,15 +40,15 @@ class PoissonGammaPart:
     """
 
     def __init__(self, r: float, alpha: float, data: DistinctRows) -> None:
+        self.r, self.x = r, data.columns[0]
         self.xs, self.at_x = data.levels(0)
         t_xs, self.at_t_x = data.levels(1)
         Ts, self.at_T = data.levels(2)
         self.log_alpha_T, self.inverse_T = np.log(alpha + Ts), 1 / (alpha + Ts)
         self.log_alpha_t_x, self.inverse_t_x = np.log(alpha + t_xs), 1 / (alpha + t_xs)
-        self.r_x = r + self.xs
         self.base = gammaln(r + self.xs) - gammaln(r) + r * np.log(alpha)  # per x
         self.d_r = psi(r + self.xs) - psi(r) + np.log(alpha)
-        self.r_alpha = r / alpha
+        self.r_alpha = np.full(len(self.xs), r / alpha)
 
     def block(self, rows: slice) -> RateBlock:
         """The codes of ``rows`` and their r + x, ln(alpha + T) and ln(alpha + t_x)."""
@@ -49,7 +57,7 @@ class PoissonGammaPart:
             at_x,
             at_t_x,
             at_T,
-            self.r_x.take(at_x),
+            np.add(self.r, self.x[rows]),  # cheaper than gathering, and the same bits
             self.log_alpha_T.take(at_T),
             self.log_alpha_t_x.take(at_t_x),
         )
@@ -62,13 +70,14 @@ class PoissonGammaPart:
         d_r: np.ndarray,
         d_alpha: np.ndarray,
     ) -> None:
-        """d/dr and d/dalpha of a block, given the weights of the alive-at-T and
-        died-at-t_x terms, written into ``d_r`` and ``d_alpha``."""
+        """d/dr and d/dalpha of a block less their parts per x (:attr:`d_r` and
+        :attr:`r_alpha`), given the weights of the alive-at-T and died-at-t_x terms,
+        written into ``d_r`` and ``d_alpha``."""
         part, other = w_T * rates.log_T, w_t_x * rates.log_t_x
-        np.subtract(np.subtract(self.d_r.take(rates.at_x), part, out=part), other, out=d_r)
+        np.subtract(np.negative(part, out=part), other, out=d_r)
         part = np.multiply(w_T, self.inverse_T.take(rates.at_T), out=part)
         part += np.multiply(w_t_x, self.inverse_t_x.take(rates.at_t_x), out=other)
-        np.subtract(self.r_alpha, np.multiply(rates.r_x, part, out=part), out=d_alpha)
+        np.negative(np.multiply(rates.r_x, part, out=part), out=d_alpha)
 
 
 @dataclass(frozen=True)
@@ -92,12 +101,50 @@ def _one_time(data: DistinctRows) -> np.ndarray:
     return cached[0]
 
 
-class _BGNBDLevels:
+class SplitByX:
+    """A likelihood whose terms and gradient are a part that depends on x alone plus
+    one that varies within a level of x.
+
+    Subclasses set :attr:`by_x` (k + 1, levels of x): the terms' part and each gradient
+    column's, once per distinct x, and implement :meth:`fill_rows`. The fit's sums take
+    the parts per x weighted by the customers at each x, so no row gathers them.
+    """
+
+    rates: PoissonGammaPart
+    by_x: np.ndarray
+
+    def fill_rows(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
+        """The parts of the terms and gradient that vary within a level of x, for
+        ``rows``, written into ``terms`` (m,) and ``gradient`` (m, k)."""
+        raise NotImplementedError
+
+    def fill(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
+        """The whole terms and gradient of ``rows``: the varying parts plus those per x."""
+        self.fill_rows(rows, terms, gradient)
+        at_x = self.rates.at_x[rows]
+        terms += self.by_x[0].take(at_x)
+        gradient += self.by_x[1:].take(at_x, axis=1).T
+
+    def all_rows(self, data: DistinctRows) -> tuple[np.ndarray, np.ndarray]:
+        """The terms (n,) and gradient (n, k) of every row, block by block."""
+        terms = np.empty(len(data.weight))
+        gradient = np.empty((len(terms), len(self.by_x) - 1))
+        in_blocks(lambda rows: self.fill(rows, terms[rows], gradient[rows]), len(terms))
+        return terms, gradient
+
+    def sums(self, data: DistinctRows) -> tuple[float, np.ndarray]:
+        """The weighted sums of the terms and of the gradient over all rows."""
+        total, gradient = sum_in_blocks(self.fill_rows, data.weight, len(self.by_x) - 1)
+        per_x, per_x_gradient = weighted_sums(data.level_weights(0), self.by_x[0], self.by_x[1:].T)
+        return total + per_x, gradient + per_x_gradient
+
+
+class _BGNBDLevels(SplitByX):
     """The BG/NBD likelihood's functions of x, of t_x and of T at one parameter vector.
 
-    Each is evaluated once per distinct value; :meth:`fill` gathers them for a block of
-    rows and does the per-row arithmetic of equation (6) in place, in the cache, in the
-    order the formula gives: the values are those of one pass over all rows, bit for bit.
+    Each is evaluated once per distinct value; :meth:`fill_rows` gathers them for a
+    block of rows and does the per-row arithmetic of equation (6) in place, in the
+    cache: the values are those of one pass over all rows, bit for bit.
     """
 
     def __init__(self, params: np.ndarray, data: DistinctRows) -> None:
@@ -107,33 +154,29 @@ class _BGNBDLevels:
         self.one_time = _one_time(data)
         xs = self.rates.xs
         b_x = np.where(xs > 0, b + xs - 1, 1.0)
-        self.minus_r_x = -(r + xs)
-        self.constant = self.rates.base + (
+        constant = self.rates.base + (
             gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs)
         )
+        d_a = psi(a + b) - psi(a + b + xs)
+        d_b = psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs)
+        self.by_x = np.array([constant, self.rates.d_r, self.rates.r_alpha, d_a, d_b])
         self.dropout = np.log(a) - np.log(b_x)
-        self.d_a = psi(a + b) - psi(a + b + xs)
-        self.d_b = psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs)
         self.inverse_b_x = 1 / b_x
 
-    def fill(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
-        """Log-likelihood terms and their gradient for ``rows``, written into ``terms``
-        (m,) and ``gradient`` (m, 4)."""
+    def fill_rows(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
         rates = self.rates.block(rows)
-        at_x = rates.at_x
-        alive = self.minus_r_x.take(at_x) * rates.log_T  # alive at T
+        alive = rates.r_x * rates.log_T
+        np.negative(alive, out=alive)  # alive at T
         dead = rates.r_x * rates.log_t_x  # died right after the last purchase at t_x
-        np.subtract(self.dropout.take(at_x), dead, out=dead)
+        np.subtract(self.dropout.take(rates.at_x), dead, out=dead)
         np.copyto(dead, -np.inf, where=self.one_time[rows])
-        total = np.logaddexp(alive, dead)
-        np.add(self.constant.take(at_x), total, out=terms)
+        total = logaddexp(alive, dead, out=terms)
         w_T = np.exp(np.subtract(alive, total, out=alive), out=alive)
         w_t_x = np.subtract(1.0, w_T, out=dead)
         self.rates.gradient(rates, w_T, w_t_x, gradient[:, 0], gradient[:, 1])
-        part = np.divide(w_t_x, self.a, out=total)
-        np.add(self.d_a.take(at_x), part, out=gradient[:, 2])
-        part = np.multiply(w_t_x, self.inverse_b_x.take(at_x), out=part)
-        np.subtract(self.d_b.take(at_x), part, out=gradient[:, 3])
+        np.divide(w_t_x, self.a, out=gradient[:, 2])
+        part = np.multiply(w_t_x, self.inverse_b_x.take(rates.at_x), out=w_T)
+        np.negative(part, out=gradient[:, 3])
 
 
 class GrowthByPairs:
@@ -178,11 +221,13 @@ class BGNBDFitter(GrowthByPairs, Fitter):
         distinct value and gathered: millions of rows share a few hundred of each. The
         rows are filled block by block (:func:`in_blocks`).
         """
-        levels = _BGNBDLevels(params, data)
-        terms = np.empty(len(data.weight))
-        gradient = np.empty((len(terms), 4))
-        in_blocks(lambda rows: levels.fill(rows, terms[rows], gradient[rows]), len(terms))
-        return terms, gradient
+        return _BGNBDLevels(params, data).all_rows(data)
+
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The terms' weighted sums, without a row's array: see :class:`SplitByX`."""
+        return _BGNBDLevels(params, data).sums(data)
 
     # -- predictions --------------------------------------------------------------
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from clvcli.errors import ModelError
-from clvcli.models.base import DistinctRows, Fitter, in_blocks
+from clvcli.models.base import DistinctRows, Fitter, add_up_blocks, dot
 
 # A correlation above this between frequency and spend breaks the model's assumption
 # badly enough to tell the user.
@@ -102,25 +102,24 @@ class GammaGammaFitter(Fitter):
         pl = p * level
         total_weight = stats.total_weight
         per_level = gammaln(pl + q) - gammaln(pl) + pl * np.log(level)
-        x = data.columns[0]
-        weighted_log_total, inverse_total = _per_row(v, stats.mx, data.weight)
-        x_log_total, sum_log_total = float(x @ weighted_log_total), float(weighted_log_total.sum())
-        x_inverse_total, sum_inverse_total = float(x @ inverse_total), float(inverse_total.sum())
+        x_log_total, sum_log_total, x_inverse_total, sum_inverse_total = _per_row_sums(
+            v, stats.mx, data.columns[0], data.weight
+        )
         total = (
-            float(weight @ per_level)
+            dot(weight, per_level)
             + total_weight * (q * np.log(v) - gammaln(q))
-            + p * float(level @ log_m_sum)
+            + p * dot(level, log_m_sum)
             - stats.log_m_total
             - p * x_log_total
             - q * sum_log_total
         )
         digamma_sum = psi(pl + q)
         grad_p = (
-            float(weight @ (level * (digamma_sum - psi(pl) + np.log(level))))
-            + float(level @ log_m_sum)
+            dot(weight, level * (digamma_sum - psi(pl) + np.log(level)))
+            + dot(level, log_m_sum)
             - x_log_total
         )
-        grad_q = float(weight @ digamma_sum) + total_weight * (np.log(v) - psi(q)) - sum_log_total
+        grad_q = dot(weight, digamma_sum) + total_weight * (np.log(v) - psi(q)) - sum_log_total
         grad_v = total_weight * q / v - p * x_inverse_total - q * sum_inverse_total
         return total, np.array([grad_p, grad_q, grad_v])
 
@@ -140,20 +139,33 @@ class GammaGammaFitter(Fitter):
         return np.where(x > 0, posterior, population)
 
 
-def _per_row(v: float, mx: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """weight ln(v + m x) and weight / (v + m x): the likelihood's only per-row work,
-    done block by block (:func:`in_blocks`). The sums over them stay as they were (one
-    dot product each), so the fit's numbers do not move: this fit's optimum is flat
-    enough that summing in another order moves p, q and v by 1e-8."""
-    log_total, inverse_total = np.empty(len(mx)), np.empty(len(mx))
+def _per_row_sums(
+    v: float, mx: np.ndarray, x: np.ndarray, weight: np.ndarray
+) -> tuple[float, float, float, float]:
+    """x . w ln(v + m x), the sum of w ln(v + m x), x . w / (v + m x) and the sum of
+    w / (v + m x): the likelihood's only per-row work, reduced block by block
+    (:func:`add_up_blocks`) without arrays as long as the data.
 
-    def fill(rows: slice) -> None:
+    Up to BLAS_ROWS rows the sums are those of one dot product and one numpy sum each,
+    as they always were, so that fits on such data do not move: this fit's optimum is
+    flat enough that summing in another order moves p, q and v by 1e-8.
+    """
+
+    def sums(rows: slice) -> np.ndarray:
         spread = v + mx[rows]
-        np.multiply(weight[rows], np.log(spread), out=log_total[rows])
-        np.divide(weight[rows], spread, out=inverse_total[rows])
+        log_total = np.multiply(weight[rows], np.log(spread))
+        inverse_total = np.divide(weight[rows], spread, out=spread)
+        return np.array(
+            [
+                dot(x[rows], log_total),
+                log_total.sum(),
+                dot(x[rows], inverse_total),
+                inverse_total.sum(),
+            ]
+        )
 
-    in_blocks(fill, len(mx))
-    return log_total, inverse_total
+    x_log, log_sum, x_inverse, inverse_sum = add_up_blocks(sums, len(mx), 4)
+    return float(x_log), float(log_sum), float(x_inverse), float(inverse_sum)
 
 
 @dataclass(frozen=True)

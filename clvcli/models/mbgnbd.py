@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, gammaln, psi
 
-from clvcli.models.base import DistinctRows, Fitter, in_blocks, on_distinct
+from clvcli.models.base import DistinctRows, Fitter, logaddexp, on_distinct
 from clvcli.models.bgnbd import (
     BGNBDFitter,
     GrowthByPairs,
     PoissonGammaPart,
+    SplitByX,
     _regular,
     euler_tail,
 )
@@ -42,11 +43,13 @@ class MBGNBDFitter(GrowthByPairs, Fitter):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Functions of x, t_x and T alone are evaluated once per distinct value; the rows
         are filled block by block (:func:`in_blocks`)."""
-        levels = _MBGNBDLevels(params, data)
-        terms = np.empty(len(data.weight))
-        gradient = np.empty((len(terms), 4))
-        in_blocks(lambda rows: levels.fill(rows, terms[rows], gradient[rows]), len(terms))
-        return terms, gradient
+        return _MBGNBDLevels(params, data).all_rows(data)
+
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The terms' weighted sums, without a row's array: see :class:`SplitByX`."""
+        return _MBGNBDLevels(params, data).sums(data)
 
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(alive at T | x, t_x, T)."""
@@ -97,7 +100,7 @@ class MBGNBDFitter(GrowthByPairs, Fitter):
         return _regular(_growth_new, r, a, b, np.zeros_like(z), z)
 
 
-class _MBGNBDLevels:
+class _MBGNBDLevels(SplitByX):
     """The MBG/NBD likelihood's functions of x, of t_x and of T at one parameter vector,
     gathered block by block with the per-row arithmetic in the order of the formulas."""
 
@@ -107,27 +110,24 @@ class _MBGNBDLevels:
         xs = self.rates.xs
         self.alive = betaln(a, b + xs + 1) - betaln(a, b)
         self.ended = betaln(a + 1, b + xs) - betaln(a, b)
-        self.common = psi(a + b) - psi(a + b + xs + 1)
-        self.common_b = self.common - psi(b)
+        common = psi(a + b) - psi(a + b + xs + 1)
+        rates = self.rates
+        self.by_x = np.array([rates.base, rates.d_r, rates.r_alpha, common, common - psi(b)])
         self.d_a_ended = psi(a + 1) - psi(a)
         self.psi_b_x1, self.psi_b_x = psi(b + xs + 1), psi(b + xs)
 
-    def fill(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
-        """Log-likelihood terms and their gradient for ``rows``, written into ``terms``
-        (m,) and ``gradient`` (m, 4)."""
+    def fill_rows(self, rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
         rates = self.rates.block(rows)
         at_x = rates.at_x
         alive = self.alive.take(at_x) - rates.r_x * rates.log_T
         ended = self.ended.take(at_x) - rates.r_x * rates.log_t_x
-        total = np.logaddexp(alive, ended)
-        np.add(self.rates.base.take(at_x), total, out=terms)
+        total = logaddexp(alive, ended, out=terms)
         w1 = np.exp(np.subtract(alive, total, out=alive), out=alive)
         w2 = np.subtract(1.0, w1, out=ended)
         self.rates.gradient(rates, w1, w2, gradient[:, 0], gradient[:, 1])
-        part = np.multiply(w2, self.d_a_ended, out=total)
-        np.add(self.common.take(at_x), part, out=gradient[:, 2])
-        first = np.add(self.common_b.take(at_x), w1 * self.psi_b_x1.take(at_x))
-        np.add(first, np.multiply(w2, self.psi_b_x.take(at_x), out=part), out=gradient[:, 3])
+        np.multiply(w2, self.d_a_ended, out=gradient[:, 2])
+        part = np.multiply(w2, self.psi_b_x.take(at_x), out=w2)
+        np.add(np.multiply(w1, self.psi_b_x1.take(at_x), out=w1), part, out=gradient[:, 3])
 
 
 def _nbd_terms(r: float, alpha: float, t: float, upto: int) -> np.ndarray:
