@@ -16,6 +16,7 @@ Usage: python bench/run.py FILE [FILE ...]   (logs written by bench/generate.py)
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -130,18 +131,29 @@ def end_to_end(path: str) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         output = str(Path(folder) / "o.parquet")
         start = time.perf_counter()
-        subprocess.run(
-            [clv, "compute", path, "--period", PERIOD, "--as-of", str(AS_OF), "-q", "-o", output],
-            check=True,
+        child = subprocess.Popen(
+            [clv, "compute", path, "--period", PERIOD, "--as-of", str(AS_OF), "-q", "-o", output]
         )
+        # This child's own peak: RUSAGE_CHILDREN would give the largest of every child
+        # so far (the phase run's, the previous file's).
+        _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, child.args)
+    return seconds, usage.ru_maxrss / 1024
 
 
 def main(paths: list[str]) -> None:
     for path in paths:
+        # The phases run with the allocator the CLI gives Arrow (clvcli/cli/__init__.py).
+        environment = {"ARROW_DEFAULT_MEMORY_POOL": "system", **os.environ}
         result = subprocess.run(
-            [sys.executable, __file__, "--phases", path], check=True, capture_output=True, text=True
+            [sys.executable, __file__, "--phases", path],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=environment,
         )
         steps = json.loads(result.stdout)
         floor = floor_seconds(path)
