@@ -9,9 +9,11 @@ from first occasion to the end of observation, both in model time units, and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.periods import days_per
@@ -62,45 +64,49 @@ def resolve_as_of(
 def customer_table(
     transactions: Transactions, *, as_of: int | None = None, period: str = "day"
 ) -> CustomerTable:
-    """Summarise every customer: dates, orders, spend, frequency, recency, T."""
+    """Summarise every customer: dates, orders, spend, frequency, recency, T.
+
+    Built for buyers only, one fresh array per column: at millions of customers each
+    per-customer array is tens of megabytes, so none is made for everyone and then cut.
+    """
     unit = days_per(period)
     transactions, as_of, warnings = resolve_as_of(transactions, as_of)
     occasions = purchase_occasions(transactions)
-    n = len(transactions.customer_ids)
-    orders = np.bincount(occasions.customer, minlength=n)
-    buyers = orders > 0
-    if not buyers.any():
+    if not len(occasions.customer):
         raise InputError(
             f"{transactions.source}: no purchases (every day's net amount is zero or negative)",
             "amounts of purchases must be positive; negative amounts are refunds",
         )
-    has_rows = np.bincount(transactions.customer, minlength=n) > 0
-    refund_only = int((has_rows & ~buyers).sum())
+    n = len(transactions.customer_ids)
+    starts, orders = _runs(occasions.customer)
+    buyers = occasions.customer[starts]  # sorted codes of the customers who bought
+    refund_only = _customers_with_rows(transactions, n) - len(buyers)
     if refund_only:
         warnings.append(
             f"{transactions.source}: left out {refund_only} customers with refunds but no purchase"
         )
-    starts = np.searchsorted(occasions.customer, np.arange(n))
-    safe_starts = np.minimum(starts, len(occasions.day) - 1)
-    ends = np.minimum(starts + orders - 1, len(occasions.day) - 1)
-    first = occasions.day[safe_starts]
-    last = occasions.day[ends]
-    occasion_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
-    repeat_total = occasion_total - occasions.value[safe_starts]
+    first = occasions.day[starts]
+    last = occasions.day[starts + orders - 1]
     frequency = orders - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_total / np.maximum(frequency, 1), 0.0)
-    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
+    # Summed with bincount, row by row in order, as every other path sums them.
+    repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)[buyers]
+    repeat_total -= occasions.value[starts]
+    del occasions, starts
+    monetary = np.divide(repeat_total, frequency, out=np.zeros(len(buyers)), where=frequency > 0)
+    del repeat_total
+    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)[buyers]
+    everyone = len(buyers) == n
+    ids = transactions.customer_ids if everyone else _take(transactions.customer_ids, buyers)
     frame = pd.DataFrame(
         {
-            "customer_id": id_column(transactions.customer_ids),
+            "customer_id": id_column(ids),
             "first_purchase": first.astype("datetime64[D]"),
             "last_purchase": last.astype("datetime64[D]"),
-            "orders": orders.astype(np.int64),
+            "orders": orders,
             "total_spend": spend,
-            "avg_order_value": spend / np.maximum(orders, 1),
-            "days_since_last": (as_of - last).astype(np.int64),
-            "frequency": frequency.astype(np.int64),
+            "avg_order_value": spend / orders,
+            "days_since_last": as_of - last,
+            "frequency": frequency,
             "recency": (last - first) / unit,
             "T": (as_of - first) / unit,
             "monetary_value": monetary,
@@ -110,10 +116,30 @@ def customer_table(
         copy=False,
     )
     if transactions.channel is not None:
-        frame["channel"] = _first_channel(transactions, n)
-    if not buyers.all():
-        frame = frame[buyers].reset_index(drop=True)
-    return CustomerTable(frame, as_of, period, warnings, np.flatnonzero(buyers))
+        frame["channel"] = _first_channel(transactions, n)[buyers]
+    return CustomerTable(frame, as_of, period, warnings, buyers)
+
+
+def _runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal sorted codes starts, and its length."""
+    change = np.empty(len(codes), dtype=bool)
+    change[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    del change
+    return starts, np.diff(starts, append=len(codes))
+
+
+def _customers_with_rows(transactions: Transactions, n: int) -> int:
+    """How many customer codes have at least one transaction left."""
+    seen = np.zeros(n, dtype=bool)
+    seen[transactions.customer] = True
+    return int(np.count_nonzero(seen))
+
+
+def _take(ids: Any, codes: np.ndarray) -> Any:
+    """The ids at ``codes`` (an Arrow array or a numpy array of str)."""
+    return ids.take(pa.array(codes)) if isinstance(ids, pa.Array) else np.asarray(ids)[codes]
 
 
 def calibration_table(
