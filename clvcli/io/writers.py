@@ -313,10 +313,15 @@ def _parquet_writer(
         for field, column in zip(schema, frame.columns, strict=True)
         if field.name in plain and _few_values(frame[column])
     ]
+    # zstd shrinks ids, dates, counts and stages many times over; on money and rates,
+    # whose digits are noise to it, it saves about half at three times snappy's cost
+    # (a third of the time `clv compute` spends writing 4M customers).
+    compression = {name: "snappy" if name in plain else "zstd" for name in schema.names}
+    compression.update({name: "zstd" for name in repeating})
     return pq.ParquetWriter(
         sink,
         schema,
-        compression="zstd",
+        compression=compression,
         use_dictionary=repeating,
         write_statistics=keyed,
     )

@@ -82,6 +82,26 @@ def test_parquet_pieces_are_row_groups_of_the_same_table() -> None:
     np.testing.assert_array_equal(back["total_spend"], frame["total_spend"])
 
 
+def test_parquet_compresses_money_lightly_and_the_rest_hard() -> None:
+    """Money and rates (noise to zstd) get snappy; ids, dates, counts get zstd."""
+    frame = _frame(5000)
+    frame["recency"] = np.arange(5000) % 12 / 3.0  # few values: zstd and a dictionary
+    sink = io.BytesIO()
+    writer = FrameWriter(sink, "parquet")
+    writer.write(frame)
+    writer.close()
+    group = pq.ParquetFile(io.BytesIO(sink.getvalue())).metadata.row_group(0)
+    codecs = {group.column(i).path_in_schema: group.column(i).compression for i in range(6)}
+    assert codecs == {
+        "customer_id": "ZSTD",
+        "first_purchase": "ZSTD",
+        "orders": "ZSTD",
+        "total_spend": "SNAPPY",
+        "p_alive": "SNAPPY",
+        "recency": "ZSTD",
+    }
+
+
 def test_parquet_piece_with_an_empty_column_keeps_the_first_types() -> None:
     first = pd.DataFrame({"customer_id": ["a"], "channel": ["web"], "orders": [1]})
     later = pd.DataFrame({"customer_id": ["b"], "channel": [None], "orders": [2]})
