@@ -145,3 +145,28 @@ def test_ids_sort_by_code_point_as_hashing_does(monkeypatch):
     assert order.ids.to_pylist() == sorted(set(ids.to_pylist()))
     assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
     assert order.codes.tolist() == sorted(order.codes.tolist())
+
+
+@pytest.mark.parametrize("range_rows", [1, 2, 3, 5, 1000])
+def test_sorting_in_id_ranges_gives_the_one_sort(monkeypatch, range_rows):
+    """However many ranges the ids are cut into, the order is that of one sort."""
+    rng = np.random.default_rng(7)
+    names = np.array(["b", "B", "a~", "a", "A0", "_", "0", "ab", "zz", "b9", "b10"])
+    ids = pa.array(names[rng.integers(0, len(names), 200)].tolist())
+    day = rng.integers(0, 5, 200)
+    monkeypatch.setattr(customer_order, "RANGE_ROWS", range_rows)
+    order = customer_order.sort_by_customer(ids, day)
+    assert order is not None
+    assert order.ids.to_pylist() == sorted(set(ids.to_pylist()))
+    expected = sorted(range(200), key=lambda row: (ids[row].as_py(), int(day[row]), row))
+    assert order.rows.tolist() == expected
+    assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
+
+
+def test_one_id_on_every_row_is_one_range(monkeypatch):
+    monkeypatch.setattr(customer_order, "RANGE_ROWS", 2)
+    order = customer_order.sort_by_customer(pa.array(["same"] * 9), np.arange(9)[::-1].copy())
+    assert order is not None
+    assert order.ids.to_pylist() == ["same"]
+    assert order.codes.tolist() == [0] * 9
+    assert order.rows.tolist() == list(range(9))[::-1]
