@@ -31,7 +31,7 @@ from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.lifecycle import StageRules, assign_stages
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
-from clvcli.models.gamma_gamma import spend_frequency_correlation, spend_rows
+from clvcli.models.gamma_gamma import spend_rows_and_correlation
 
 COMPUTE_COLUMNS = [
     "customer_id",
@@ -276,10 +276,7 @@ def _predict(
             model,
             settings,
             lambda: rows,
-            lambda: (
-                spend_rows(frequency, monetary),
-                spend_frequency_correlation(frequency, monetary),
-            ),
+            lambda: spend_rows_and_correlation(frequency, monetary),
         )
         result.warnings.extend(models.warnings)
     result.purchase_model = models.purchases

@@ -32,6 +32,8 @@ from clvcli.models.gamma_gamma import (
 )
 
 LIFETIME_MONTHS = 1200
+# Months whose expected purchases a block of rows holds at once while scoring.
+MONTHS_AT_ONCE = 12
 MIN_CUSTOMERS = 10
 MIN_REPEAT_BUYERS = 5
 
@@ -205,12 +207,13 @@ def _score(
         return _scores_from_closed_form(
             purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
         )
-    discounted, cumulative_before = _monthly_sums(
-        lambda t: purchases.expected_purchases_of_rows(t, rows, alive),
-        len(x),
-        months * units_per_month,
-        discount,
-    )
+    ends = months * units_per_month
+    sums = _monthly_sums_in_blocks(purchases, rows, alive, ends, discount)
+    if sums is None:
+        sums = _monthly_sums(
+            lambda t: purchases.expected_purchases_of_rows(t, rows, alive), len(x), ends, discount
+        )
+    discounted, cumulative_before = sums
     return _per_customer(
         rows, cumulative_before, alive, discounted, spend, frequency, monetary_value, settings
     )
@@ -235,18 +238,21 @@ def _per_customer(
     monetary_value = np.asarray(monetary_value, dtype=np.float64)
     customers = len(rows.inverse)
     expected, p_alive, spend_per_purchase, predicted = (np.empty(customers) for _ in range(4))
+    # Guarded once per distinct row, not once per customer: the same values gathered.
+    cumulative = _finite(cumulative)
+    alive = np.clip(_finite(alive), 0.0, 1.0)
 
     def fill(block: slice) -> None:
         at = rows.inverse[block]
-        expected[block] = _finite(cumulative[at])
-        p_alive[block] = np.clip(_finite(alive[at]), 0.0, 1.0)
+        expected[block] = cumulative.take(at)
+        p_alive[block] = alive.take(at)
         if spend is None:
             spend_per_purchase[block] = np.nan
         else:
             spend_per_purchase[block] = spend.expected_spend(
                 frequency[block], monetary_value[block]
             )
-        predicted[block] = discounted[at] * spend_per_purchase[block] * settings.margin
+        predicted[block] = discounted.take(at) * spend_per_purchase[block] * settings.margin
 
     in_blocks(fill, customers)
     return Scores(
@@ -283,6 +289,47 @@ def _monthly_sums(
         discounted += factor * np.maximum(cumulative - cumulative_before, 0.0)
         cumulative_before = cumulative
     return discounted, cumulative_before
+
+
+def _monthly_sums_in_blocks(
+    purchases: Fitter,
+    rows: DistinctRows,
+    alive: np.ndarray,
+    ends: np.ndarray,
+    discount: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_monthly_sums` of the rows, a block of rows and a few months at a time
+    (:func:`in_blocks`), so that the months' arrays stay in the cache instead of being
+    as long as the rows; each row's sums are added in the same order, bit for bit.
+
+    None for models that give expected purchases only for all rows at once.
+    """
+    n = len(alive)
+    discounted, cumulative = np.zeros(n), np.zeros(n)
+    for start in range(0, len(ends), MONTHS_AT_ONCE):
+        group = slice(start, start + MONTHS_AT_ONCE)
+        by_month = [purchases.expected_purchases_by_block(t, rows, alive) for t in ends[group]]
+        if any(month is None for month in by_month):
+            return None
+        in_blocks(_add_months(by_month, discount[group], discounted, cumulative), n)
+    return discounted, cumulative
+
+
+def _add_months(
+    by_month: list, factors: np.ndarray, discounted: np.ndarray, cumulative: np.ndarray
+) -> Callable[[slice], None]:
+    """The work of one block for :func:`_monthly_sums_in_blocks`: the months' discounted
+    growth added to ``discounted``, and ``cumulative`` moved to the last month."""
+
+    def work(block: slice) -> None:
+        total, before = discounted[block], cumulative[block]
+        for month, factor in zip(by_month, factors, strict=True):
+            expected = np.asarray(month(block))
+            total += factor * np.maximum(expected - before, 0.0)
+            before = expected
+        cumulative[block] = before
+
+    return work
 
 
 def _scores_from_closed_form(

@@ -63,16 +63,27 @@ class DistinctRows:
 
     @classmethod
     def of(cls, *columns: np.ndarray) -> DistinctRows:
-        """Group equal rows by hashing (linear time, unlike a lexicographic sort)."""
+        """Group equal rows by hashing (linear time, unlike a lexicographic sort).
+
+        Each column's factorization is kept for :meth:`levels`: the rows are in the order
+        of their first customer, so a column's distinct values come out of the rows in
+        the order they came out of the customers, and the fit need not hash them again.
+        """
         arrays = [np.asarray(c, dtype=np.float64) for c in columns]
         if len(arrays[0]) == 0:
             empty = tuple(np.zeros(0) for _ in arrays)
             return cls(empty, np.zeros(0), np.zeros(0, dtype=np.int64))
-        key, decode = _combined_codes(arrays)
+        factorized = [_factorized(values) for values in arrays]
+        key, decode_codes = _combined_key(factorized)
         inverse, unique_keys = pd.factorize(key)
-        rows = decode(unique_keys)
+        codes = decode_codes(unique_keys)
+        rows = tuple(unique[code] for code, (_, unique) in zip(codes, factorized, strict=True))
         weight = np.bincount(inverse, minlength=len(unique_keys)).astype(np.float64)
-        return cls(rows, weight, inverse.astype(np.int64, copy=False))
+        grouped = cls(rows, weight, inverse.astype(np.int64, copy=False))
+        if not any(_has_missing(column) for column in factorized):  # NaN has no code
+            for i, (code, (_, unique)) in enumerate(zip(codes, factorized, strict=True)):
+                grouped._levels[("column", i)] = (code, unique)
+        return grouped
 
     @property
     def customers(self) -> int:
@@ -89,10 +100,27 @@ class DistinctRows:
     def levels(self, *indices: int) -> tuple[np.ndarray, ...]:
         """Distinct values of the given columns (one array each) and each row's index."""
         if indices not in self._levels:
-            key, decode = _combined_codes([self.columns[i] for i in indices])
-            codes, unique_keys = pd.factorize(key)
-            self._levels[indices] = (*decode(unique_keys), codes.astype(np.int64, copy=False))
+            factorized = [self._column(i) for i in indices]
+            if len(factorized) == 1 and not _has_missing(factorized[0]):
+                # A column's codes are already its levels' indices, in order.
+                code, unique = factorized[0]
+                self._levels[indices] = (unique, code)
+            else:
+                key, decode_codes = _combined_key(factorized)
+                codes, unique_keys = pd.factorize(key)
+                values = (
+                    unique[code]
+                    for code, (_, unique) in zip(decode_codes(unique_keys), factorized, strict=True)
+                )
+                self._levels[indices] = (*values, codes.astype(np.int64, copy=False))
         return self._levels[indices]
+
+    def _column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """pd.factorize of one column (codes, distinct values), kept for :meth:`levels`."""
+        key = ("column", index)
+        if key not in self._levels:
+            self._levels[key] = _factorized(self.columns[index])
+        return self._levels[key]
 
 
 def on_distinct(function, *arrays: np.ndarray) -> np.ndarray:
@@ -236,33 +264,52 @@ def _cores() -> int:
 
 def _combined_codes(arrays: list[np.ndarray]):
     """One int64 key per row for several float columns, and a way back to values."""
-    codes, uniques = [], []
-    for values in arrays:
-        code, unique = pd.factorize(values)
-        codes.append(code.astype(np.int64, copy=False))
-        uniques.append(np.asarray(unique, dtype=np.float64))
-    if np.prod([float(len(u)) for u in uniques]) >= 2.0**62:
+    factorized = [_factorized(values) for values in arrays]
+    key, decode_codes = _combined_key(factorized)
+
+    def decode(keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        codes = decode_codes(keys)
+        return tuple(unique[code] for code, (_, unique) in zip(codes, factorized, strict=True))
+
+    return key, decode
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize of a float column: int64 codes (-1 for NaN) and float64 uniques."""
+    code, unique = pd.factorize(values)
+    return code.astype(np.int64, copy=False), np.asarray(unique, dtype=np.float64)
+
+
+def _has_missing(factorized: tuple[np.ndarray, np.ndarray]) -> bool:
+    return len(factorized[0]) > 0 and int(factorized[0].min()) < 0
+
+
+def _combined_key(factorized: list[tuple[np.ndarray, np.ndarray]]):
+    """One int64 key per row from the columns' (codes, uniques), and a way back from
+    keys to each column's codes."""
+    codes = [code for code, _ in factorized]
+    sizes = [len(unique) for _, unique in factorized]
+    if np.prod([float(size) for size in sizes]) >= 2.0**62:
         # Too many combinations for one int64: fall back to a lexicographic sort.
         stacked = np.column_stack(codes)
         unique_rows, key = np.unique(stacked, axis=0, return_inverse=True)
-        key = key.reshape(-1)
 
         def decode_rows(keys: np.ndarray) -> tuple[np.ndarray, ...]:
             picked = unique_rows[np.asarray(keys, dtype=np.int64)]
-            return tuple(u[picked[:, i]] for i, u in enumerate(uniques))
+            return tuple(picked[:, i] for i in range(len(codes)))
 
-        return key, decode_rows
-    key = codes[0]  # mixed radix, built in place: the codes are not needed again
-    for code, unique in zip(codes[1:], uniques[1:], strict=True):
-        key *= len(unique)
+        return key.reshape(-1), decode_rows
+    key = codes[0]  # mixed radix, in a new array: the codes may be kept by the rows
+    for step, (code, size) in enumerate(zip(codes[1:], sizes[1:], strict=True)):
+        key = key * size if step == 0 else np.multiply(key, size, out=key)
         key += code
 
     def decode(keys: np.ndarray) -> tuple[np.ndarray, ...]:
         out = []
         rest = np.asarray(keys, dtype=np.int64)
-        for unique in reversed(uniques):
-            out.append(unique[rest % len(unique)])
-            rest = rest // len(unique)
+        for size in reversed(sizes):
+            out.append(rest % size)
+            rest = rest // size
         return tuple(reversed(out))
 
     return key, decode
@@ -310,6 +357,14 @@ class Fitter:
         """``expected_purchases(t, *rows.columns, p_alive=p_alive)``, which is what it is
         here; models whose prediction depends on fewer columns reuse the rows' grouping."""
         return self.expected_purchases(t, *rows.columns, p_alive=p_alive)  # type: ignore[attr-defined]
+
+    def expected_purchases_by_block(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> Callable[[slice], np.ndarray] | None:
+        """:meth:`expected_purchases_of_rows` as a function of a block of the rows, for
+        models that can give it without an array as long as the rows (None here): the
+        scores then run the months block by block, in the cache."""
+        return None
 
     # -- fitting ------------------------------------------------------------------
     def log_likelihood(self, params: np.ndarray | dict[str, float], data: DistinctRows) -> float:

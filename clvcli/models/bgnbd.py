@@ -13,6 +13,7 @@ time since the first purchase, in the model's time unit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,6 +196,16 @@ class GrowthByPairs:
         growth = self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))  # type: ignore[attr-defined]
         return p_alive * growth[pairs]
 
+    def expected_purchases_by_block(
+        self, t: float, rows: DistinctRows, p_alive: np.ndarray
+    ) -> Callable[[slice], np.ndarray] | None:
+        """The growth once per distinct (x, T), gathered for a block of rows at a time."""
+        if len(p_alive) == 0:
+            return None
+        xs, Ts, pairs = rows.levels(0, 2)
+        growth = self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))  # type: ignore[attr-defined]
+        return lambda block: p_alive[block] * growth.take(pairs[block])
+
 
 class BGNBDFitter(GrowthByPairs, Fitter):
     """BG/NBD with parameters ``r, alpha, a, b``."""
@@ -346,27 +357,35 @@ def euler_tail(
     failing both, the series are summed directly (:func:`summed_tail`).
     """
     z = np.asarray(z, dtype=np.float64)
-    log1m = np.log1p(-z)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        forms = []
-        for form in (transformed, original):
-            power, a, b, c = form(x)
-            forms.append(np.exp(power * log1m) * hyp2f1(a, b, c, z))
-    chosen = np.where(euler, forms[0], forms[1])
-    other = np.where(euler, forms[1], forms[0])
-    chosen = np.where(
-        plausible_tail(chosen, below_one),
-        chosen,
-        np.where(plausible_tail(other, below_one), other, np.nan),
+    shape = np.broadcast_shapes(np.shape(x), z.shape, np.shape(euler), np.shape(below_one))
+    log1m = np.broadcast_to(np.log1p(-z), shape).reshape(-1)
+    x, z, euler, below_one = (
+        np.broadcast_to(v, shape).reshape(-1) for v in (x, z, euler, below_one)
     )
+
+    def evaluate(form, rows: np.ndarray) -> np.ndarray:
+        power, a, b, c = form(x[rows])
+        return np.exp(power * log1m[rows]) * hyp2f1(a, b, c, z[rows])
+
+    # Each row's preferred form first; the other (scipy's 2F1 is the cost) only where
+    # that one cannot be a tail.
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        chosen = np.empty(len(z))
+        chosen[euler] = evaluate(transformed, euler)
+        chosen[~euler] = evaluate(original, ~euler)
+        doubtful = ~plausible_tail(chosen, below_one)
+        if doubtful.any():
+            other = np.full(len(z), np.nan)
+            other[doubtful & euler] = evaluate(original, doubtful & euler)
+            other[doubtful & ~euler] = evaluate(transformed, doubtful & ~euler)
+            trusted = np.where(plausible_tail(other, below_one), other, np.nan)
+            chosen = np.where(doubtful, trusted, chosen)
     missing = np.isnan(chosen)
     if missing.any():
         chosen[missing] = summed_tail(
-            transformed,
-            original,
-            *(np.broadcast_to(v, chosen.shape)[missing] for v in (x, z, euler, below_one)),
+            transformed, original, *(v[missing] for v in (x, z, euler, below_one))
         )
-    return chosen
+    return chosen.reshape(shape)
 
 
 def plausible_tail(values: np.ndarray, below_one: np.ndarray) -> np.ndarray:

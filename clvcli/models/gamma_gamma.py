@@ -200,13 +200,31 @@ def _sufficient(data: DistinctRows) -> _Sufficient:
 
 def spend_rows(frequency: np.ndarray, monetary_value: np.ndarray) -> DistinctRows:
     """The repeat customers with a positive mean spend, as distinct (x, m) rows."""
-    keep = (frequency > 0) & (monetary_value > 0)
-    return DistinctRows.of(frequency[keep], monetary_value[keep])
+    return DistinctRows.of(*_repeat_spend(frequency, monetary_value))
 
 
 def spend_frequency_correlation(frequency: np.ndarray, monetary_value: np.ndarray) -> float:
     """Pearson correlation of frequency and mean spend among repeat customers."""
+    return _correlation(*_repeat_spend(frequency, monetary_value))
+
+
+def spend_rows_and_correlation(
+    frequency: np.ndarray, monetary_value: np.ndarray
+) -> tuple[DistinctRows, float]:
+    """:func:`spend_rows` and :func:`spend_frequency_correlation`, picking the repeat
+    customers out of millions once instead of twice."""
+    x, m = _repeat_spend(frequency, monetary_value)
+    return DistinctRows.of(x, m), _correlation(x, m)
+
+
+def _repeat_spend(
+    frequency: np.ndarray, monetary_value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     keep = (frequency > 0) & (monetary_value > 0)
-    if keep.sum() < 3 or np.std(frequency[keep]) == 0 or np.std(monetary_value[keep]) == 0:
+    return frequency[keep], monetary_value[keep]
+
+
+def _correlation(x: np.ndarray, m: np.ndarray) -> float:
+    if len(x) < 3 or np.std(x) == 0 or np.std(m) == 0:
         return 0.0
-    return float(np.corrcoef(frequency[keep], monetary_value[keep])[0, 1])
+    return float(np.corrcoef(x, m)[0, 1])
