@@ -15,6 +15,7 @@ from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
+from clvcli.io.metadata import digest_in_background
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
@@ -213,6 +214,7 @@ def load_transactions(
     opts.record.setdefault("inputs", []).append(source)
     with reporter.progress("reading transactions"):
         transactions = read_transactions(source, read_settings(opts))
+    digest_in_background(source)  # for the outputs' metadata, while the run goes on
     reporter.event(
         "read",
         rows_read=transactions.rows_read,

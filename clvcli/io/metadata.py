@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from typing import Any
 
 from clvcli import __version__
+from clvcli.errors import InputError
 from clvcli.io.source import STDIN, LoadedInput, input_files, is_many
 
 METADATA_KEY = b"clv"
@@ -46,6 +48,59 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+class _Digest:
+    """A file's SHA-256 computed on a thread of its own (hashlib lets go of the GIL)."""
+
+    def __init__(self, path: str) -> None:
+        self._done = threading.Event()
+        self._value: str | None = None
+        self._error: OSError | None = None
+        threading.Thread(target=self._run, args=(path,), name="clv-sha256", daemon=True).start()
+
+    def _run(self, path: str) -> None:
+        try:
+            self._value = file_sha256(path)
+        except OSError as exc:
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> str:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+_started: dict[str, _Digest] = {}
+
+
+def digest_in_background(source: str | LoadedInput) -> None:
+    """Start digesting the input's files while the run goes on with them.
+
+    A 270 MB CSV takes 0.4 s to digest: on a second core, during the run's
+    single-threaded steps, that time is not added to the run's.
+    """
+    for path in _files_of(source):
+        if path not in _started:
+            _started[path] = _Digest(path)
+
+
+def _files_of(source: str | LoadedInput) -> list[str]:
+    if isinstance(source, LoadedInput):
+        hint = source.path_hint
+        return [hint] if source.name != STDIN and os.path.isfile(hint) else []
+    if source == STDIN:
+        return []
+    if is_many(source):
+        try:
+            return input_files(source)
+        except InputError:
+            return []
+    return [source] if os.path.isfile(source) else []
+
+
 def _describe(source: str | LoadedInput) -> list[dict[str, Any]]:
     if isinstance(source, LoadedInput):
         if source.name != STDIN and os.path.isfile(source.path_hint):
@@ -59,4 +114,5 @@ def _describe(source: str | LoadedInput) -> list[dict[str, Any]]:
 
 
 def _file(path: str) -> dict[str, Any]:
-    return {"path": path, "sha256": file_sha256(path)}
+    started = _started.pop(path, None)
+    return {"path": path, "sha256": file_sha256(path) if started is None else started.result()}

@@ -1,0 +1,62 @@
+"""The inputs' digests in a run's metadata, computed on a thread while the run goes on."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from clvcli.io import metadata
+from clvcli.io.source import load_input
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_digest_started_early_is_the_one_the_metadata_gives(tmp_path, monkeypatch):
+    log = tmp_path / "log.csv"
+    log.write_bytes(b"customer_id,date,amount\n" + b"A,2024-01-01,5\n" * 50_000)
+    metadata.digest_in_background(str(log))
+    assert str(log) in metadata._started
+    calls = []
+    monkeypatch.setattr(metadata, "file_sha256", lambda path: calls.append(path) or "again")
+    described = metadata.run_metadata({"inputs": [str(log)]})["inputs"]
+    assert described == [{"path": str(log), "sha256": _digest(log)}]
+    assert calls == []  # the background digest was used, not a second pass
+    assert str(log) not in metadata._started
+
+
+def test_every_file_of_a_folder_and_a_loaded_input(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_text(f"customer_id,date,amount\n{name},2024-01-01,1\n")
+    metadata.digest_in_background(str(folder))
+    described = metadata.run_metadata({"inputs": [str(folder)]})["inputs"]
+    assert [item["sha256"] for item in described] == [
+        _digest(folder / "a.csv"),
+        _digest(folder / "b.csv"),
+    ]
+    loaded = load_input(str(folder / "a.csv"))
+    metadata.digest_in_background(loaded)
+    assert metadata.run_metadata({"inputs": [loaded]})["inputs"][0]["sha256"] == _digest(
+        folder / "a.csv"
+    )
+
+
+def test_nothing_to_digest_is_no_error(tmp_path):
+    metadata.digest_in_background(str(tmp_path / "missing.csv"))
+    metadata.digest_in_background(str(tmp_path / "*.parquet"))
+    metadata.digest_in_background("-")
+    assert not [path for path in metadata._started if path.startswith(str(tmp_path))]
+
+
+def test_a_file_that_goes_away_reports_as_before(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("x")
+    started = metadata._Digest(str(log))
+    assert started.result() == _digest(log)
+    gone = metadata._Digest(str(tmp_path / "gone.csv"))
+    with pytest.raises(OSError):  # as file_sha256 itself raises
+        gone.result()
