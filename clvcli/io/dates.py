@@ -105,12 +105,42 @@ def parse_dates(
         return _typed_timestamps(column, settings)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())
+    runs = _runs_of_equal_cells(column)
+    if runs is not None:
+        starts, lengths = runs
+        return np.repeat(parse_dates(column.take(pa.array(starts)), settings), lengths)
     encoded = pc.dictionary_encode(column)
     distinct = _parse_distinct(normalise_cells(encoded.dictionary), settings)
     if len(distinct) == 0:
         return np.full(len(column), NOT_A_DATE, dtype=np.int64)
     indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
     return np.where(indices < 0, NOT_A_DATE, distinct[np.maximum(indices, 0)])
+
+
+def _runs_of_equal_cells(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where runs of equal cells start and how long they are, if runs are long.
+
+    Logs are mostly written in date order: ten million rows hold a few thousand runs
+    of one date. Comparing each cell with the one before is a third of the time of
+    hashing every cell; the runs' first cells have the same distinct values, in the
+    same order, so they parse to the same days.
+    """
+    n = len(column)
+    if n < _RUNS_MIN_ROWS:
+        return None
+    # Empty cells run together too (NUL is no date either, and CSV text has none).
+    cells = pc.fill_null(column, "\x00") if column.null_count else column
+    changed = pc.not_equal(cells.slice(1), cells.slice(0, n - 1))
+    starts = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
+    if (len(starts) + 1) * _RUN_LENGTH > n:
+        return None
+    starts = np.concatenate(([0], starts))
+    return starts, np.diff(starts, append=n)
+
+
+# Runs are looked for in columns this long, and used when on average this long.
+_RUNS_MIN_ROWS = 1 << 16
+_RUN_LENGTH = 8
 
 
 def parse_date_value(text: str, settings: DateSettings = DateSettings()) -> int:

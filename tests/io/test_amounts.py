@@ -174,3 +174,19 @@ def test_chunked_column():
     assert bad.tolist() == [False, True, False]
     assert amounts[0] == 1000.0
     assert amounts[2] == 500.0
+
+
+def test_plain_numbers_read_as_the_distinct_values_do():
+    """A column of plain numbers is cast at once; one messy cell sends it the long way."""
+    from clvcli.io import amounts
+
+    plain = pa.array(["12.5", "1e3", "-4", "0.1", "7"] * 1000)
+    values, bad = parse_amounts(plain)
+    assert amounts._plain_numbers(plain) is not None
+    assert values[:5].tolist() == [12.5, 1000.0, -4.0, 0.1, 7.0] and not bad.any()
+    messy = pa.array(["12.5", "1,250", "۱۲", None, "inf", "7"])
+    assert amounts._plain_numbers(messy) is None
+    values, bad = parse_amounts(messy)
+    assert values[:3].tolist() == [12.5, 1250.0, 12.0]
+    assert bad.tolist() == [False, False, False, True, True, False]
+    assert amounts._plain_numbers(pa.array(["1", "inf"])) is None

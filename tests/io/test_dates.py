@@ -480,3 +480,42 @@ def test_large_chunked_column_with_nulls():
     )
     expected = np.where(picks == 365, NOT_A_DATE, day_number("2023-01-01") + picks)
     assert (parse_dates(chunked) == expected).all()
+
+
+@pytest.mark.parametrize("calendar", ["auto", "gregorian", "jalali"])
+def test_runs_of_one_date_parse_as_the_distinct_dates_do(monkeypatch, calendar):
+    """A log in date order is parsed run by run: the same days as hashing every cell."""
+    import clvcli.io.dates as dates
+
+    rng = np.random.default_rng(11)
+    texts = ["1403-01-05", "1403/01/06", "۱۴۰۳-۰۱-۰۷", None, "not a date", "1403-01-08"]
+    if calendar == "gregorian":
+        texts = ["2024-01-05", "25/01/2024", "2024/01/06", None, "not a date", "2024-01-08"]
+    runs = rng.integers(1, 40, size=3000)
+    cells = [texts[i % len(texts)] for i, run in enumerate(runs) for _ in range(run)]
+    column = pa.array(cells, type=pa.string())
+    settings = DateSettings(calendar=calendar)
+    monkeypatch.setattr(dates, "_RUNS_MIN_ROWS", 10**9)
+    hashed = parse_dates(column, settings)
+    monkeypatch.setattr(dates, "_RUNS_MIN_ROWS", 0)
+    assert dates._runs_of_equal_cells(column) is not None
+    assert (parse_dates(column, settings) == hashed).all()
+    assert (hashed == NOT_A_DATE).any() and (hashed != NOT_A_DATE).any()
+
+
+def test_short_runs_are_hashed(monkeypatch):
+    import clvcli.io.dates as dates
+
+    monkeypatch.setattr(dates, "_RUNS_MIN_ROWS", 0)
+    column = pa.array([str(np.datetime64("2024-01-01") + i % 50) for i in range(1000)])
+    assert dates._runs_of_equal_cells(column) is None
+    assert parse_dates(column)[51] == day_number("2024-01-02")
+
+
+def test_runs_raise_what_hashing_raises(monkeypatch):
+    import clvcli.io.dates as dates
+
+    column = pa.array(["05/01/2024"] * 100 + ["06/02/2024"] * 100)
+    monkeypatch.setattr(dates, "_RUNS_MIN_ROWS", 0)
+    with pytest.raises(DateProblem, match="day-first or month-first"):
+        parse_dates(column)
