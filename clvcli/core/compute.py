@@ -21,6 +21,7 @@ from clvcli.core.opportunities import opportunity_rows
 from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable, customer_table
 from clvcli.core.value import (
+    Scores,
     ValueSettings,
     fit_purchase_rows,
     fit_spend_rows,
@@ -135,27 +136,41 @@ def compute_from_table(
     )
     value_settings.check()
     frame = table.frame
-    frame["historical_clv"] = frame["total_spend"] * settings.margin
-    for column in MODEL_COLUMNS:
-        frame[column] = np.nan
     result = CustomerValues(frame, table.as_of, list(table.warnings))
+    scores = None
     if model != "none":
-        _predict(transactions, table, model, settings, value_settings, result, models)
-    predicted = frame["predicted_clv"].to_numpy()
-    frame["total_clv"] = frame["historical_clv"] + np.where(np.isnan(predicted), 0.0, predicted)
+        scores = _predict(transactions, table, model, settings, value_settings, result, models)
+    historical = frame["total_spend"].to_numpy() * settings.margin
+    if scores is None:
+        values = {column: np.full(len(frame), np.nan) for column in MODEL_COLUMNS}
+    else:
+        values = {column: getattr(scores, column) for column in MODEL_COLUMNS}
+    predicted = values["predicted_clv"]
     days_since_first = (
         np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
     ).astype(np.int64)
-    p_alive = frame["p_alive"].to_numpy()
-    frame["stage"] = assign_stages(
+    p_alive = values["p_alive"]
+    stage = assign_stages(
         frame["orders"].to_numpy(),
         frame["days_since_last"].to_numpy(),
         days_since_first,
-        None if np.isnan(p_alive).all() else p_alive,
+        None if scores is None or np.isnan(p_alive).all() else p_alive,
         settings.rules,
     )
-    columns = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
-    result.frame = frame[columns]
+    added = {
+        "historical_clv": historical,
+        **values,
+        "total_clv": historical + np.where(np.isnan(predicted), 0.0, predicted),
+        "stage": stage.array,
+    }
+    names = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
+    # One frame of the columns as they are: assigning each to the table would copy
+    # it, tens of megabytes a column at millions of customers.
+    result.frame = pd.DataFrame(
+        {name: added[name] if name in added else frame[name] for name in names},
+        index=frame.index,
+        copy=False,
+    )
     return result
 
 
@@ -265,11 +280,13 @@ def _predict(
     value_settings: ValueSettings,
     result: CustomerValues,
     models: Models | None,
-) -> None:
+) -> Scores | None:
+    """The model columns, or None when the data could not identify the model."""
     frame = table.frame
     history = model_history(model, transactions, table)
     rows = DistinctRows.of(*history)  # grouped once, for the fit and the scores
-    frequency = frame["frequency"].to_numpy(np.float64)
+    # The purchase models other than BG/BB read frequency as x: the same values.
+    frequency = history[0] if model != "bgbb" else frame["frequency"].to_numpy(np.float64)
     monetary = frame["monetary_value"].to_numpy(np.float64)
     if models is None:
         models = fitted_models(
@@ -282,14 +299,10 @@ def _predict(
     result.purchase_model = models.purchases
     result.spend_model = models.spend
     if models.purchases is None:
-        return
-    scores = score(
+        return None
+    return score(
         models.purchases, models.spend, history, frequency, monetary, value_settings, rows=rows
     )
-    frame["expected_purchases"] = scores.expected_purchases
-    frame["p_alive"] = scores.p_alive
-    frame["expected_avg_spend"] = scores.expected_avg_spend
-    frame["predicted_clv"] = scores.predicted_clv
 
 
 class SummaryInPieces(Protocol):

@@ -27,7 +27,7 @@ SORT_MIN_ROWS = 200_000
 # What DuckDB may hold before it spills to disk; CLV_DUCKDB_MEMORY (say 4GB) overrides.
 DUCKDB_MEMORY = os.environ.get("CLV_DUCKDB_MEMORY", "1GB")
 # Rows DuckDB sorts at once (see _id_ranges).
-RANGE_ROWS = 2_500_000
+RANGE_ROWS = 1_250_000
 
 
 @dataclass(frozen=True)
