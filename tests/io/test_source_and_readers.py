@@ -667,3 +667,35 @@ def test_empty_directory(tmp_path):
     assert str(read_error(str(tmp_path))) == (
         f"{tmp_path}: is a directory with no CSV or Parquet files"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "skip", "expected"),
+    [
+        (b'"customer_id","date","amount"\nA,2024-01-01,5\n', 1, False),
+        (b'"customer_id","date","amount"\r\nA,2024-01-01,5\r\n', 1, False),
+        (b'"customer_id","date","amount"\nA,2024-01-01,"5"\n', 1, True),
+        (b"customer_id,date,amount\nA,2024-01-01,5\n", 1, False),
+        (b'"customer\nid",date,amount\nA,2024-01-01,5\n', 1, True),  # odd quotes: all
+        (b'"customer_id",date,amount\rA,2024-01-01,5\r', 1, True),  # CR only: all
+    ],
+)
+def test_quotes_are_looked_for_past_the_header(text, skip, expected):
+    from clvcli.io.source import _quotes_past
+
+    assert _quotes_past(text, skip) is expected
+
+
+def test_quoted_header_and_a_quoted_line_break_in_a_row(tmp_path):
+    header = '"customer_id","date","amount","channel"\n'
+    plain = write(tmp_path, "plain.csv", header + "A,2024-01-01,5,web\nB,2024-01-02,7,ads\n")
+    assert rows(read_transactions(plain)) == [
+        ("A", "2024-01-01", 5.0),
+        ("B", "2024-01-02", 7.0),
+    ]
+    broken = write(
+        tmp_path, "broken.csv", header + 'A,2024-01-01,5,"web\nshop"\nB,2024-01-02,7,ads\n'
+    )
+    tx = read_transactions(broken)
+    assert rows(tx) == [("A", "2024-01-01", 5.0), ("B", "2024-01-02", 7.0)]
+    assert list(tx.channel) == ["web\nshop", "ads"]
