@@ -146,9 +146,10 @@ def compute_from_table(
     else:
         values = {column: getattr(scores, column) for column in MODEL_COLUMNS}
     predicted = values["predicted_clv"]
-    days_since_first = (
-        np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
-    ).astype(np.int64)
+    # Whole days in place (the end of a run holds every column: no spare copies).
+    days_since_first = frame["first_purchase"].to_numpy(dtype="datetime64[s]").view(np.int64)
+    days_since_first = days_since_first // 86_400
+    np.subtract(table.as_of, days_since_first, out=days_since_first)
     p_alive = values["p_alive"]
     stage = assign_stages(
         frame["orders"].to_numpy(),
@@ -160,7 +161,7 @@ def compute_from_table(
     added = {
         "historical_clv": historical,
         **values,
-        "total_clv": historical + np.where(np.isnan(predicted), 0.0, predicted),
+        "total_clv": _plus_known(historical, predicted),
         "stage": stage.array,
     }
     names = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
@@ -172,6 +173,13 @@ def compute_from_table(
         copy=False,
     )
     return result
+
+
+def _plus_known(historical: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Historical plus predicted CLV, where a prediction is missing the historical."""
+    total = np.where(np.isnan(predicted), 0.0, predicted)
+    total += historical
+    return total
 
 
 def chosen_model(settings: ComputeSettings, period: str, *, summary_only: bool) -> str:

@@ -88,28 +88,34 @@ def customer_table(
     first = occasions.day[starts]
     last = occasions.day[starts + orders - 1]
     frequency = orders - 1
+    everyone = len(buyers) == n  # then the buyers' codes are 0..n-1: no gathering
     # Summed with bincount, row by row in order, as every other path sums them.
-    repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)[buyers]
+    repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
+    repeat_total = repeat_total if everyone else repeat_total[buyers]
     repeat_total -= occasions.value[starts]
     del occasions, starts
     monetary = np.divide(repeat_total, frequency, out=np.zeros(len(buyers)), where=frequency > 0)
     del repeat_total
-    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)[buyers]
-    everyone = len(buyers) == n
+    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
+    spend = spend if everyone else spend[buyers]
     ids = transactions.customer_ids if everyone else _take(transactions.customer_ids, buyers)
+    columns = {
+        "customer_id": id_column(ids),
+        "orders": orders,
+        "total_spend": spend,
+        "avg_order_value": spend / orders,
+        "days_since_last": as_of - last,
+        "frequency": frequency,
+        "recency": (last - first) / unit,
+        "T": (as_of - first) / unit,
+        "monetary_value": monetary,
+    }
     frame = pd.DataFrame(
         {
-            "customer_id": id_column(ids),
-            "first_purchase": first.astype("datetime64[D]"),
-            "last_purchase": last.astype("datetime64[D]"),
-            "orders": orders,
-            "total_spend": spend,
-            "avg_order_value": spend / orders,
-            "days_since_last": as_of - last,
-            "frequency": frequency,
-            "recency": (last - first) / unit,
-            "T": (as_of - first) / unit,
-            "monetary_value": monetary,
+            "customer_id": columns.pop("customer_id"),
+            "first_purchase": as_seconds(first),
+            "last_purchase": as_seconds(last),
+            **columns,
         },
         # The columns are fresh arrays: no copy into pandas' 2-D blocks, which at
         # millions of customers costs a second and the table's size in memory again.
@@ -118,6 +124,13 @@ def customer_table(
     if transactions.channel is not None:
         frame["channel"] = _first_channel(transactions, n)[buyers]
     return CustomerTable(frame, as_of, period, warnings, buyers)
+
+
+def as_seconds(days: np.ndarray) -> np.ndarray:
+    """Days since 1970 as datetime64[s], the unit pandas keeps, converted in place:
+    as datetime64[D] pandas would copy them once more."""
+    days *= 86_400
+    return days.view("datetime64[s]")
 
 
 def _runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from clvcli.core.compute import COMPUTE_COLUMNS
 from clvcli.core.periods import days_per
-from clvcli.core.summary import CustomerTable
+from clvcli.core.summary import CustomerTable, as_seconds
 from clvcli.errors import InputError, UsageError
 from clvcli.io.source import LoadedInput, read_table
 from clvcli.io.writers import FORMULA_START
@@ -310,8 +310,8 @@ def summary_table(
     frame = pd.DataFrame(
         {
             "customer_id": columns.ids.to_pandas(),
-            "first_purchase": _as_seconds(first),
-            "last_purchase": _as_seconds(last),
+            "first_purchase": as_seconds(first),
+            "last_purchase": as_seconds(last),
             "orders": orders,
             "total_spend": spend,
             "avg_order_value": spend / np.maximum(orders, 1),
@@ -346,12 +346,6 @@ def _latest(first: np.ndarray, T: np.ndarray, unit: float) -> int:
         int((first[i : i + step] + _whole(T[i : i + step] * unit)).max())
         for i in range(0, len(first), step)
     )
-
-
-def _as_seconds(days: np.ndarray) -> np.ndarray:
-    """Days since 1970 as datetime64[s], the unit pandas keeps, converted in place."""
-    days *= 86_400
-    return days.view("datetime64[s]")
 
 
 def _check_dates(first: np.ndarray, source: str, first_row: int = 0) -> None:
