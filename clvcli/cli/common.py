@@ -125,14 +125,14 @@ def compute_settings(opts: RunOptions) -> ComputeSettings:
 
 
 def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTable:
-    """A per-customer summary file (from clv summary or its SQL), in --period units."""
-    from clvcli.io.results import read_summary
-    from clvcli.io.source import load_input
+    """A per-customer summary (from clv summary or its SQL), in --period units: one
+    file, or a folder or glob of the parts a warehouse or cluster wrote."""
+    from clvcli.io.results import read_summary_files
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("reading the summary"):
-        return read_summary(load_input(path), period=opts.period, as_of=as_of)
+        return read_summary_files(path, period=opts.period, as_of=as_of)
 
 
 def uses_duckdb(opts: RunOptions) -> bool:

@@ -29,8 +29,9 @@ DEFAULT_CONFIG = "clv.toml"
 STDIN = "-"
 INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
 SUMMARY_HELP = (
-    "Start from a per-customer summary (clv summary, or its --emit-sql query's result) "
-    "instead of transactions; its recency and T are in --period units."
+    "Start from a per-customer summary (clv summary, or its --emit-sql query's result; "
+    "a file, or a folder or glob of its parts) instead of transactions; its recency and "
+    "T are in --period units."
 )
 INPUT_PANEL = "Input"
 MODEL_PANEL = "Model"

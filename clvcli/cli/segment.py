@@ -79,22 +79,38 @@ def segment_cmd(
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.core.segments import filter_stages, select_customers, stage_summary
-    from clvcli.io.results import is_customer_values, is_summary, read_customer_values, read_summary
-    from clvcli.io.source import is_many, load_input, peek_header
+    from clvcli.io.results import (
+        is_customer_values,
+        is_summary,
+        read_customer_values,
+        read_summary,
+        read_summary_files,
+    )
+    from clvcli.io.source import input_files, is_many, load_input, peek_header
 
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
     listed = customer_list(opts)
     if is_many(input_path):
-        loaded, header = input_path, []
+        # A folder or glob of parts: a summary's parts, or a partitioned log.
+        first = load_input(input_files(input_path)[0])
+        loaded, header = input_path, peek_header(first, encoding=opts.encoding)
+        del first
+        if is_customer_values(header):
+            header = []  # compute's own output comes as one file
     else:
         loaded = load_input(input_path)
         header = peek_header(loaded, encoding=opts.encoding)
     if is_customer_values(header):
         frame = read_customer_values(loaded)
     elif is_summary(header):
-        table = read_summary(loaded, period=opts.period, as_of=settings.as_of)
+        opts.record.setdefault("inputs", []).append(input_path)
+        table = (
+            read_summary_files(input_path, period=opts.period, as_of=settings.as_of)
+            if is_many(input_path)
+            else read_summary(loaded, period=opts.period, as_of=settings.as_of)
+        )
         result = compute_from_table(table, settings)
         reporter.warn(result.warnings)
         record_values(opts, result)

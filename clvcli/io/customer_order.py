@@ -116,7 +116,7 @@ def _grouped(result: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     rows = result.column("i").to_numpy()
     sorted_ids = result.column("c")
     del result
-    starts = np.flatnonzero(_changes(sorted_ids))
+    starts = np.flatnonzero(changes(sorted_ids))
     distinct = _one_array(sorted_ids.take(pa.array(starts)))
     return distinct, starts, rows
 
@@ -139,7 +139,7 @@ def _joined(parts: list[tuple[pa.Array, np.ndarray, np.ndarray]]) -> CustomerOrd
     return CustomerOrder(_one_array(joined), codes, rows)
 
 
-def _changes(values: pa.ChunkedArray) -> np.ndarray:
+def changes(values: pa.ChunkedArray) -> np.ndarray:
     """Where each value differs from the one before (the first is a change).
 
     Compared chunk by chunk: joining the chunks first would copy every id once more.

@@ -20,7 +20,8 @@ from clvcli.core.compute import COMPUTE_COLUMNS
 from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable, as_seconds
 from clvcli.errors import InputError, UsageError
-from clvcli.io.source import LoadedInput, read_table
+from clvcli.io.customer_order import changes
+from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
 from clvcli.io.writers import FORMULA_START
 from clvcli.lifecycle import STAGES
 
@@ -126,6 +127,52 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
     last_purchase when present, else from ``as_of`` (then required) and T, recency.
     """
     return summary_from_arrow(read_table(loaded), loaded.name, period=period, as_of=as_of)
+
+
+def read_summary_files(path: str, *, period: str, as_of: int | None) -> CustomerTable:
+    """A summary in one file, or in the part files of a folder or glob.
+
+    Warehouses and clusters write a large result as parts (Spark a folder of
+    part-*.parquet, BigQuery numbered shards). Each part is checked on its own, so an
+    error names the part and its row; the parts then make one table.
+    """
+    if not is_many(path):
+        return read_summary(load_input(path), period=period, as_of=as_of)
+    parts = []
+    for file in input_files(path):
+        table = read_table(load_input(file))
+        columns = summary_columns(table.schema, table.to_batches(), file)
+        del table
+        _check_summary(columns.numbers, columns.blank, file)
+        if columns.first is not None:
+            _check_dates(columns.first, file)
+        parts.append(columns)
+    return summary_table(_joined_parts(parts, path), path, period=period, as_of=as_of)
+
+
+def _joined_parts(parts: list[SummaryColumns], path: str) -> SummaryColumns:
+    """The parts' columns end to end; every part must have the same columns."""
+    first = parts[0]
+    shape = (set(first.numbers), first.first is None, first.channel is None)
+    if any((set(p.numbers), p.first is None, p.channel is None) != shape for p in parts):
+        raise InputError(
+            f"{path}: the summary's files do not all have the same columns",
+            "give parts of one summary, written by one query",
+        )
+    joined = SummaryColumns(
+        ids=pa.chunked_array(
+            [chunk for part in parts for chunk in part.ids.chunks], type=pa.large_string()
+        ),
+        blank=np.concatenate([part.blank for part in parts]),
+        numbers={
+            name: np.concatenate([part.numbers.pop(name) for part in parts])
+            for name in first.numbers.copy()
+        },
+        first=None if first.first is None else np.concatenate([p.first for p in parts]),
+        channel=None if first.channel is None else np.concatenate([p.channel for p in parts]),
+    )
+    parts.clear()
+    return joined
 
 
 def summary_from_arrow(
@@ -331,7 +378,22 @@ def summary_table(
     if not _in_order(columns.ids):
         order = pc.sort_indices(columns.ids).to_numpy()
         frame = frame.iloc[order].reset_index(drop=True)
+    twice = _repeated_id(frame["customer_id"])
+    if twice is not None:
+        raise InputError(
+            f"{name}: customer '{twice}' has more than one row; a summary has one per customer",
+            "give each customer's summary once (are two parts of it the same?)",
+        )
     return CustomerTable(frame, end, period, warnings)
+
+
+def _repeated_id(ids: pd.Series) -> str | None:
+    """The first id equal to the one before it, in sorted ids (compared chunk by chunk)."""
+    values = pa.array(ids.array) if len(ids) else pa.array([], type=pa.string())
+    same = ~changes(pa.chunked_array([values]) if isinstance(values, pa.Array) else values)
+    if not same.any():
+        return None
+    return str(ids.iloc[int(np.flatnonzero(same)[0])])
 
 
 def _whole(values: np.ndarray) -> np.ndarray:

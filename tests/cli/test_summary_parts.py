@@ -1,0 +1,108 @@
+"""--summary with a folder or glob: the parts a warehouse or cluster writes.
+
+Spark writes a folder of part-*.parquet, BigQuery numbered shards; the parts of a
+summary give the results of the summary in one file, and a bad part is named.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import SAMPLE
+
+WEEK = ("--period", "week", "-q")
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory):
+    from clvcli.cli.main import main
+
+    path = tmp_path_factory.mktemp("summary") / "summary.parquet"
+    assert main(["summary", str(SAMPLE / "shop.csv"), *WEEK, "-o", str(path)]) == 0
+    return pq.read_table(path)
+
+
+def _parts(folder, table, fmt: str = "parquet", cuts=(0, 700, 1400)):
+    """The summary cut into parts, in shuffled order of rows as a cluster writes them."""
+    folder.mkdir()
+    shuffled = table.take(list(range(len(table)))[::-1])
+    bounds = [*cuts, len(table)]
+    for index, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        part = shuffled.slice(start, stop - start)
+        name = folder / f"part-{index:05d}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(part, name)
+        else:
+            pacsv.write_csv(part, name)
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_folder_of_parts_gives_the_summary_in_one_file(clv, summary, tmp_path, fmt):
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(summary, whole)
+    folder = _parts(tmp_path / "parts", summary, fmt)
+    one = clv("compute", "--summary", whole, *WEEK)
+    for source in (folder, folder / f"*.{fmt}"):
+        parts = clv("compute", "--summary", source, *WEEK)
+        assert parts.exit_code == 0, parts.stderr
+        assert parts.stdout == one.stdout
+    fitted = [
+        json.loads(clv("fit", "--summary", s, *WEEK, "--format", "json").stdout)["params"]
+        for s in (whole, folder)
+    ]
+    assert fitted[0] == fitted[1]
+
+
+def test_segment_reads_a_folder_of_summary_parts(clv, summary, tmp_path):
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(summary, whole)
+    folder = _parts(tmp_path / "parts", summary)
+    one = clv("segment", whole, "--stage", "loyal", *WEEK)
+    parts = clv("segment", folder, "--stage", "loyal", *WEEK)
+    assert parts.exit_code == 0, parts.stderr
+    assert parts.stdout == one.stdout
+    assert one.stdout.count("\n") > 1
+
+
+def test_a_bad_row_is_named_by_its_part_and_row(clv, summary, tmp_path):
+    folder = _parts(tmp_path / "parts", summary)
+    second = folder / "part-00001.parquet"
+    part = pq.read_table(second)
+    frequency = part.column("frequency").to_pylist()
+    frequency[2] = -1
+    pq.write_table(
+        part.set_column(part.schema.get_field_index("frequency"), "frequency", [frequency]), second
+    )
+    result = clv("compute", "--summary", folder, *WEEK)
+    assert result.exit_code == 3
+    assert f"{second}: row 3, column 'frequency'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_parts_with_different_columns_are_refused(clv, summary, tmp_path):
+    folder = _parts(tmp_path / "parts", summary)
+    last = folder / "part-00002.parquet"
+    pq.write_table(pq.read_table(last).drop_columns(["total_spend"]), last)
+    result = clv("compute", "--summary", folder, *WEEK)
+    assert result.exit_code == 3
+    assert "do not all have the same columns" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["across parts", "in one file"])
+def test_a_customer_twice_is_refused(clv, summary, tmp_path, where):
+    if where == "across parts":
+        source = _parts(tmp_path / "parts", summary, cuts=(0, 700))
+        pq.write_table(summary.slice(0, 5), source / "part-00009.parquet")
+    else:
+        source = tmp_path / "twice.parquet"
+        pq.write_table(summary.take([0, *range(len(summary))]), source)
+    result = clv("compute", "--summary", source, *WEEK)
+    assert result.exit_code == 3
+    twice = summary.column("customer_id")[0].as_py()
+    assert f"customer '{twice}' has more than one row" in result.stderr
