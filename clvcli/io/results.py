@@ -375,10 +375,12 @@ def summary_table(
             frame[column] = data.pop(column)
     if columns.channel is not None:
         frame["channel"] = columns.channel
+    ordered = columns.ids  # compared as they are when in order: no copy of the ids
     if not _in_order(columns.ids):
         order = pc.sort_indices(columns.ids).to_numpy()
         frame = frame.iloc[order].reset_index(drop=True)
-    twice = _repeated_id(frame["customer_id"])
+        ordered = pa.chunked_array([pa.array(frame["customer_id"].array)])
+    twice = _repeated_id(ordered)
     if twice is not None:
         raise InputError(
             f"{name}: customer '{twice}' has more than one row; a summary has one per customer",
@@ -387,13 +389,12 @@ def summary_table(
     return CustomerTable(frame, end, period, warnings)
 
 
-def _repeated_id(ids: pd.Series) -> str | None:
+def _repeated_id(ids: pa.ChunkedArray) -> str | None:
     """The first id equal to the one before it, in sorted ids (compared chunk by chunk)."""
-    values = pa.array(ids.array) if len(ids) else pa.array([], type=pa.string())
-    same = ~changes(pa.chunked_array([values]) if isinstance(values, pa.Array) else values)
+    same = ~changes(ids)
     if not same.any():
         return None
-    return str(ids.iloc[int(np.flatnonzero(same)[0])])
+    return str(ids[int(np.flatnonzero(same)[0])].as_py())
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
