@@ -168,6 +168,17 @@ def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPie
         )
 
 
+def summary_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
+    """A Parquet summary (file, folder or glob) sorted by DuckDB into a file read in
+    pieces (--summary with --engine duckdb). Use it in a ``with`` block."""
+    from clvcli.io.engine import summary_file_pieces
+
+    as_of = parse_option_date(opts.as_of, "--as-of", opts)
+    opts.record.setdefault("inputs", []).append(path)
+    with reporter.progress("sorting the summary with DuckDB"):
+        return summary_file_pieces(path, period=opts.period, as_of=as_of)
+
+
 def one_source(input_path: str | None, summary_path: str | None) -> None:
     """Exactly one of INPUT and --summary FILE."""
     if (input_path is None) == (summary_path is None):

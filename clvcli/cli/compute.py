@@ -85,8 +85,8 @@ def compute_cmd(
     settings = compute_settings(opts)
     fmt = resolve_format(opts)
     listed = customer_list(opts)
-    if summary_path is None and uses_duckdb(opts):
-        _compute_with_duckdb(input_path, settings, listed, fmt, opts, reporter)
+    if uses_duckdb(opts):
+        _compute_with_duckdb(input_path, summary_path, settings, listed, fmt, opts, reporter)
         return
     if summary_path is not None:
         table = load_summary(summary_path, opts, reporter)
@@ -106,7 +106,8 @@ def compute_cmd(
 
 
 def _compute_with_duckdb(
-    input_path: str,
+    input_path: str | None,
+    summary_path: str | None,
     settings: ComputeSettings,
     listed: CustomerList | None,
     fmt: str,
@@ -115,17 +116,23 @@ def _compute_with_duckdb(
 ) -> None:
     """Compute from DuckDB's summary, a million customers at a time.
 
-    The summary stays in a temporary file and the table streams to the output, so
-    memory holds the models' distinct rows and one piece, whatever the customer
-    count. A terminal table or a customer list needs the whole table at once.
+    The summary (of INPUT, or the --summary given, sorted) stays in a temporary file
+    and the table streams to the output, so memory holds the models' distinct rows
+    and one piece, whatever the customer count. A terminal table or a customer list
+    needs the whole table at once.
     """
     import pandas as pd
 
-    from clvcli.cli.common import duckdb_pieces, join_customer_list, record_values
+    from clvcli.cli.common import duckdb_pieces, join_customer_list, record_values, summary_pieces
     from clvcli.cli.output import write_frames
     from clvcli.core.compute import compute_in_pieces
 
-    with duckdb_pieces(input_path, opts, reporter) as summary:
+    if summary_path is not None:
+        pieces = summary_pieces(summary_path, opts, reporter)
+    else:
+        assert input_path is not None
+        pieces = duckdb_pieces(input_path, opts, reporter)
+    with pieces as summary:
         with reporter.progress("fitting the models"):
             values = compute_in_pieces(summary, settings)
         reporter.warn(values.warnings)

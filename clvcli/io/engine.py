@@ -138,6 +138,158 @@ def duckdb_summary_pieces(
     return SummaryPieces(path, period, end_day, int(customers), file, folder)
 
 
+def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> SummaryPieces:
+    """A summary in Parquet (a file, or a folder or glob of parts) sorted by DuckDB
+    into a temporary file, to be read piece by piece.
+
+    For summaries larger than memory, as a warehouse writes for tens of millions of
+    customers. DuckDB checks every row in one pass (an error names the part and row
+    the default engine names) and sorts the rows by customer id; the models then fit
+    on its distinct rows and the table is computed a million customers at a time.
+    """
+    files = input_files(path) if is_many(path) else [path]
+    if not all(os.path.isfile(f) for f in files):
+        raise InputError(f"{path}: no such file", None)
+    if not all(f.lower().endswith((".parquet", ".pq")) for f in files):
+        raise UsageError(
+            "--engine duckdb reads a summary from Parquet files",
+            "give the summary as Parquet, or leave out --engine duckdb",
+        )
+    names = _same_columns(files, path)
+    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
+    try:
+        file = os.path.join(folder.name, "summary.parquet")
+        with _session(path) as connection:
+            listed = ", ".join(_text(f) for f in files)
+            reader = f"read_parquet([{listed}], filename = true, file_row_number = true)"
+            _check_summary_rows(connection, reader, names, files)
+            kept = [n for n in names if n in _SUMMARY_KEPT]
+            selected = ", ".join(
+                'CAST("customer_id" AS VARCHAR) AS customer_id' if n == "customer_id" else _name(n)
+                for n in kept
+            )
+            connection.execute(
+                f"COPY (SELECT {selected} FROM {reader} ORDER BY 1) TO {_text(file)} "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
+            )
+            written = f"read_parquet({_text(file)})"
+            twice = connection.execute(
+                f"SELECT customer_id FROM {written} GROUP BY 1 HAVING count(*) > 1 "
+                "ORDER BY 1 LIMIT 1"
+            ).fetchone()
+            if twice is not None:
+                raise InputError(
+                    f"{path}: customer '{twice[0]}' has more than one row; a summary has "
+                    "one per customer",
+                    "give each customer's summary once (are two parts of it the same?)",
+                )
+            latest = "NULL"  # the as-of date the summary implies, as the default engine
+            if "first_purchase" in names:
+                unit = days_per(period)
+                latest = (
+                    f'max(CAST(first_purchase AS DATE) + CAST(round("T" * {unit!r}) AS INTEGER))'
+                )
+            customers, end = connection.execute(
+                f"SELECT count(*), {latest} FROM {written}"
+            ).fetchone()
+    except BaseException:
+        folder.cleanup()
+        raise
+    if as_of is None and end is None:
+        folder.cleanup()
+        raise UsageError(
+            f"{path}: this summary has no first_purchase column, so give its --as-of", None
+        )
+    end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
+    return SummaryPieces(path, period, end_day, int(customers), file, folder)
+
+
+# The columns of a summary that the table is built from (see io/results.py).
+_SUMMARY_KEPT = (
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "orders",
+    "total_spend",
+    "first_purchase",
+    "channel",
+)
+_SUMMARY_NEEDED = ("customer_id", "frequency", "recency", "T", "monetary_value")
+
+
+def _same_columns(files: list[str], path: str) -> list[str]:
+    """The columns of every part (read from the footers), which must be the same."""
+    try:
+        schemas = [pq.read_schema(f).names for f in files]
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: is not a readable Parquet summary ({exc})", None) from None
+    if any(set(names) != set(schemas[0]) for names in schemas):
+        raise InputError(
+            f"{path}: the summary's files do not all have the same columns",
+            "give parts of one summary, written by one query",
+        )
+    missing = [c for c in _SUMMARY_NEEDED if c not in schemas[0]]
+    if missing:
+        raise InputError(
+            f"{path}: a summary needs the columns {', '.join(_SUMMARY_NEEDED)}; "
+            f"missing: {', '.join(missing)}",
+            "write one with clv summary, or with the SQL of clv summary --emit-sql",
+        )
+    return schemas[0]
+
+
+def _check_summary_rows(connection: Any, reader: str, names: list[str], files: list[str]) -> None:
+    """The first row a model could not use, named as the default engine names it: part
+    by part in order, the columns in the order it checks them, the first row."""
+    number = {n: f"TRY_CAST({_name(n)} AS DOUBLE)" for n in _SUMMARY_NEEDED[1:]}
+    frequency, recency, T, monetary = number.values()
+    checks = {
+        "customer_id": "customer_id IS NULL OR "
+        "regexp_replace(CAST(customer_id AS VARCHAR), '^\\s+|\\s+$', '', 'g') = ''",
+        "frequency": f"{frequency} IS NULL OR NOT isfinite({frequency}) OR {frequency} < 0 "
+        f"OR {frequency} % 1 <> 0",
+        "recency": f"{recency} IS NULL OR NOT isfinite({recency}) OR {recency} < 0",
+        "T": f"{T} IS NULL OR NOT isfinite({T}) OR coalesce({recency} > {T} + 1e-6, false)",
+        "monetary_value": f"{monetary} IS NULL OR NOT isfinite({monetary}) OR {monetary} < 0",
+    }
+    if "first_purchase" in names:
+        checks["first_purchase"] = "first_purchase IS NULL"
+    parts = ", ".join(
+        f"min(file_row_number) FILTER (WHERE {rule}), count(*) FILTER (WHERE {rule})"
+        for rule in checks.values()
+    )
+    found = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            f"SELECT filename, {parts} FROM {reader} GROUP BY filename"
+        ).fetchall()
+    }
+    for file in files:
+        result = next((v for k, v in found.items() if os.path.samefile(k, file)), None)
+        if result is None:
+            continue
+        for index, column in enumerate(checks):
+            row, count = result[2 * index], result[2 * index + 1]
+            if count:
+                if column == "first_purchase":
+                    raise InputError(
+                        f"{file}: row {row + 1}, column 'first_purchase': no date "
+                        f"({count} such rows)",
+                        "every customer in a summary has the date of their first purchase",
+                    )
+                raise InputError(
+                    f"{file}: row {row + 1}, column '{column}': a value a summary cannot hold "
+                    f"({count} such rows)",
+                    "frequency is a whole number >= 0, 0 <= recency <= T, monetary_value >= 0",
+                )
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
 @contextmanager
 def _session(path: str) -> Iterator[Any]:
     """A DuckDB connection with bounded memory; its errors become clear input errors."""

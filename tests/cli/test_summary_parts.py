@@ -106,3 +106,89 @@ def test_a_customer_twice_is_refused(clv, summary, tmp_path, where):
     assert result.exit_code == 3
     twice = summary.column("customer_id")[0].as_py()
     assert f"customer '{twice}' has more than one row" in result.stderr
+
+
+# --engine duckdb: the summary sorted by DuckDB into a file read in pieces.
+
+
+def _both(clv, source, *options):
+    memory = clv("compute", "--summary", source, *WEEK, *options)
+    streamed = clv("compute", "--summary", source, *WEEK, "--engine", "duckdb", *options)
+    return memory, streamed
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_duckdb_streams_a_summary_to_the_same_table(clv, summary, tmp_path, split, monkeypatch):
+    from clvcli.io import engine
+
+    sorted_by_duckdb = []
+    original = engine.summary_file_pieces
+
+    def counted(*args, **kwargs):
+        sorted_by_duckdb.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "summary_file_pieces", counted)
+    source = _parts(tmp_path / "parts", summary) if split else tmp_path / "whole.parquet"
+    if not split:
+        pq.write_table(summary, source)
+    memory, streamed = _both(clv, source)
+    assert len(sorted_by_duckdb) == 1  # the streamed run, not the default one
+    assert streamed.exit_code == 0, streamed.stderr
+    assert streamed.stdout == memory.stdout
+    files = [tmp_path / "memory.parquet", tmp_path / "streamed.parquet"]
+    for extra, out in zip(([], ["--engine", "duckdb"]), files, strict=True):
+        done = clv("compute", "--summary", source, *WEEK, *extra, "-o", out)
+        assert done.exit_code == 0, done.stderr
+    assert pq.read_table(files[0]).equals(pq.read_table(files[1]))
+
+
+def test_duckdb_names_the_bad_row_as_the_default_engine(clv, summary, tmp_path):
+    folder = _parts(tmp_path / "parts", summary)
+    second = folder / "part-00001.parquet"
+    part = pq.read_table(second)
+    for column, value in (("recency", 1e9), ("monetary_value", float("nan"))):
+        values = part.column(column).to_pylist()
+        values[4] = value
+        part = part.set_column(part.schema.get_field_index(column), column, [values])
+    pq.write_table(part, second)
+    memory, streamed = _both(clv, folder)
+    assert memory.exit_code == streamed.exit_code == 3
+    assert f"{second}: row 5, column 'T'" in memory.stderr
+    assert streamed.stderr == memory.stderr
+
+
+def test_duckdb_refuses_a_customer_twice_and_text_summaries(clv, summary, tmp_path):
+    twice = tmp_path / "twice.parquet"
+    pq.write_table(summary.take([3, *range(len(summary))]), twice)
+    memory, streamed = _both(clv, twice)
+    assert memory.exit_code == streamed.exit_code == 3
+    assert streamed.stderr == memory.stderr
+    text = tmp_path / "summary.csv"
+    pacsv.write_csv(summary, text)
+    refused = clv("compute", "--summary", text, *WEEK, "--engine", "duckdb")
+    assert refused.exit_code == 2
+    assert "reads a summary from Parquet" in refused.stderr
+
+
+def test_duckdb_needs_the_as_of_of_a_summary_without_dates(clv, summary, tmp_path):
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(summary.drop_columns(["first_purchase", "last_purchase"]), bare)
+    memory, streamed = _both(clv, bare)
+    assert memory.exit_code == streamed.exit_code == 2
+    assert "give its --as-of" in streamed.stderr
+    memory, streamed = _both(clv, bare, "--as-of", "2024-12-31")
+    assert streamed.exit_code == 0, streamed.stderr
+    assert streamed.stdout == memory.stdout
+
+
+def test_duckdb_sorts_numeric_ids_as_text(clv, summary, tmp_path):
+    import pyarrow as pa
+
+    numbered = tmp_path / "numbered.parquet"
+    ids = pa.array(range(len(summary), 0, -1), type=pa.int64())
+    pq.write_table(summary.set_column(0, "customer_id", ids), numbered)
+    memory, streamed = _both(clv, numbered)
+    assert streamed.exit_code == 0, streamed.stderr
+    assert streamed.stdout == memory.stdout
+    assert streamed.stdout.splitlines()[1].startswith("1,")
