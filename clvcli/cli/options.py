@@ -289,7 +289,8 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
                 "--engine",
                 panel=INPUT_PANEL,
                 help="arrow (default) or duckdb: DuckDB computes the per-customer summary "
-                "(large files; ISO dates and plain numbers only).",
+                "(large files; ISO dates and plain numbers only); with compute --summary, "
+                "DuckDB sorts a Parquet summary that need not fit in memory.",
             ),
         ],
         "arrow",
