@@ -141,18 +141,6 @@ def uses_duckdb(opts: RunOptions) -> bool:
     return opts.engine == "duckdb"
 
 
-def duckdb_table(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTable:
-    """The per-customer summary of INPUT computed by DuckDB (--engine duckdb)."""
-    from clvcli.io.engine import duckdb_summary
-
-    as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    opts.record.setdefault("inputs", []).append(path)
-    with reporter.progress("summarising customers with DuckDB"):
-        return duckdb_summary(
-            path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
-        )
-
-
 def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
     """INPUT's per-customer summary computed by DuckDB into a file read in pieces.
 

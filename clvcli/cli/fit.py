@@ -31,26 +31,32 @@ def fit_cmd(
     """
     from clvcli.cli.common import (
         check_model_options,
-        duckdb_table,
+        duckdb_pieces,
         load_summary,
         load_transactions,
         one_source,
         parse_option_date,
+        summary_pieces,
         uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
-    from clvcli.core.fitting import fit_report, fit_report_from_table
+    from clvcli.core.fitting import fit_report, fit_report_from_pieces, fit_report_from_table
 
     one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
     model = check_model_options(opts, allowed=FIT_MODELS)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     fmt = resolve_format(opts)
-    if summary_path is not None or uses_duckdb(opts):
+    if uses_duckdb(opts):
+        # The summary stays in DuckDB's file: the fit needs only its distinct rows.
         if summary_path is not None:
-            table = load_summary(summary_path, opts, reporter)
+            pieces = summary_pieces(summary_path, opts, reporter)
         else:
-            table = duckdb_table(input_path, opts, reporter)
+            pieces = duckdb_pieces(input_path, opts, reporter)
+        with pieces as summary, reporter.progress(f"fitting {model}"):
+            report, warnings = fit_report_from_pieces(summary, model)
+    elif summary_path is not None:
+        table = load_summary(summary_path, opts, reporter)
         with reporter.progress(f"fitting {model}"):
             report, warnings = fit_report_from_table(table, model)
     else:

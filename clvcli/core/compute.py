@@ -358,7 +358,7 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     models = Models(None, None)
     if model != "none":
         models = fitted_models(
-            model, settings, lambda: _grouped_history(summary), lambda: _grouped_spend(summary)
+            model, settings, lambda: grouped_history(summary), lambda: grouped_spend(summary)
         )
     values = ValuesInPieces(
         iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend
@@ -369,12 +369,14 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     return values
 
 
-def _grouped_history(summary: SummaryInPieces) -> DistinctRows:
+def grouped_history(summary: SummaryInPieces) -> DistinctRows:
+    """The summary's distinct (x, t_x, T) rows, weighted by their customers."""
     x, t_x, T, count = summary.history()
     return DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64))
 
 
-def _grouped_spend(summary: SummaryInPieces) -> tuple[DistinctRows, float]:
+def grouped_spend(summary: SummaryInPieces) -> tuple[DistinctRows, float]:
+    """The repeat buyers' distinct (x, m) rows, weighted, and their correlation."""
     frequency, monetary, count = summary.spend()
     rows = DistinctRows((frequency, monetary), count, np.zeros(0, dtype=np.int64))
     return rows, weighted_correlation(frequency, monetary, count)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from clvcli.core.compute import model_history
+from clvcli.core.compute import (
+    SummaryInPieces,
+    grouped_history,
+    grouped_spend,
+    model_history,
+)
 from clvcli.core.summary import CustomerTable, customer_table
-from clvcli.core.value import fit_purchase_model, fit_spend_model
-from clvcli.errors import ModelError
+from clvcli.core.value import (
+    fit_purchase_model,
+    fit_purchase_rows,
+    fit_spend_model,
+    fit_spend_rows,
+)
+from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
-from clvcli.models import Fitter
+from clvcli.models import Fitter, GammaGammaFitter
 
 SPEND_MODEL = "gamma-gamma"
 
@@ -28,6 +39,27 @@ def fit_report(
     table = customer_table(transactions, as_of=as_of, period=period)
     table.warnings = transactions.warnings + table.warnings
     return fit_report_from_table(table, model, transactions)
+
+
+def fit_report_from_pieces(
+    summary: SummaryInPieces, model: str
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`fit_report` for a summary too large to hold: the models fit on its distinct
+    rows (grouped where the summary lives), the report is the one the table gives."""
+    if model == "bgbb":
+        raise UsageError("--model bgbb needs the transaction log, not a summary")
+    head = {
+        "model": model,
+        "period": summary.period,
+        "as_of": str(np.datetime64(summary.as_of, "D")),
+    }
+    if model == SPEND_MODEL:
+        spend, warnings = fit_spend_rows(*grouped_spend(summary))
+        return {**head, **spend.summary()}, warnings
+    fitted = fit_purchase_rows(model, grouped_history(summary))
+    return _with_spend(
+        {**head, **fitted.summary()}, lambda: fit_spend_rows(*grouped_spend(summary))
+    )
 
 
 def fit_report_from_table(
@@ -48,15 +80,23 @@ def fit_report_from_table(
         spend, spend_warnings = fit_spend_model(frequency, monetary)
         return {**head, **spend.summary()}, warnings + spend_warnings
     fitted = fit_purchase_model(model, *model_history(model, transactions, table))
-    report = {**head, **fitted.summary()}
+    report, spend_warnings = _with_spend(
+        {**head, **fitted.summary()}, lambda: fit_spend_model(frequency, monetary)
+    )
+    return report, warnings + spend_warnings
+
+
+def _with_spend(
+    report: dict[str, Any], fit_spend: Callable[[], tuple[GammaGammaFitter, list[str]]]
+) -> tuple[dict[str, Any], list[str]]:
+    """A purchase model's report with the Gamma-Gamma fit, when one is possible."""
     try:
-        spend, spend_warnings = fit_spend_model(frequency, monetary)
-        report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
-        warnings.extend(spend_warnings)
+        spend, warnings = fit_spend()
     except ModelError as exc:
-        warnings.append(
+        return report, [
             f"{exc.message}; the file has no spend model, so it predicts purchases only"
-        )
+        ]
+    report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
     return report, warnings
 
 

@@ -192,3 +192,30 @@ def test_duckdb_sorts_numeric_ids_as_text(clv, summary, tmp_path):
     assert streamed.exit_code == 0, streamed.stderr
     assert streamed.stdout == memory.stdout
     assert streamed.stdout.splitlines()[1].startswith("1,")
+
+
+def _fit(clv, *source_and_options):
+    done = clv("fit", *source_and_options, *WEEK, "--format", "json")
+    assert done.exit_code == 0, done.stderr
+    report = json.loads(done.stdout)
+    report.pop("seconds")
+    report.get("spend_model", {}).pop("seconds", None)
+    return report
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "pnbd", "gamma-gamma"])
+def test_duckdb_fits_on_distinct_rows_what_the_table_fits(clv, summary, tmp_path, model):
+    folder = _parts(tmp_path / "parts", summary)
+    table = _fit(clv, "--summary", folder, "--model", model)
+    assert _fit(clv, "--summary", folder, "--model", model, "--engine", "duckdb") == table
+    log = SAMPLE / "shop.csv"
+    from_log = _fit(clv, log, "--model", model, "--engine", "duckdb")
+    assert from_log == _fit(clv, log, "--model", model, "--engine", "arrow")
+    assert from_log["params"] == table["params"]
+
+
+def test_duckdb_fit_of_bgbb_needs_the_transactions(clv, summary, tmp_path):
+    folder = _parts(tmp_path / "parts", summary)
+    done = clv("fit", "--summary", folder, *WEEK, "--model", "bgbb", "--engine", "duckdb")
+    assert done.exit_code == 2
+    assert "needs the transaction log" in done.stderr
