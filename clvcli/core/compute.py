@@ -229,7 +229,20 @@ def fitted_models(
     repeat buyers' (frequency, spend) rows with the correlation of the two.
     """
     if settings.saved is not None:
-        return Models(*load_models(settings.saved))
+        purchases, spend = load_models(settings.saved)
+        if spend is not None and not spend.fitted()["q"] > 1:
+            # As a fit refuses it: one-time buyers would get no expected spend while
+            # repeat buyers got one, a column half empty for a reason no row shows.
+            q = spend.fitted()["q"]
+            return Models(
+                purchases,
+                None,
+                [
+                    f"gamma-gamma: the saved spend model has no finite mean (q = {q:.3g}, at "
+                    "most 1); expected spend and predicted CLV left empty"
+                ],
+            )
+        return Models(purchases, spend)
     try:
         purchases = fit_purchase_rows(model, history_rows())
     except TooLittleDataError as exc:

@@ -153,6 +153,22 @@ def test_compute_with_saved_params_scores_without_refitting(clv, cdnow, tmp_path
     assert first["customer_id"] == "0001" and first["expected_avg_spend"] == "24.65"
 
 
+def test_saved_spend_without_a_finite_mean_leaves_spend_empty(clv, cdnow, tmp_path):
+    """A saved q <= 1 is refused as a fit refuses it: no half-empty spend column."""
+    params = tmp_path / "params.json"
+    made = clv("fit", cdnow, "--period", "week", "--as-of", "1997-09-30", "-o", params, "-q")
+    assert made.exit_code == 0, made.stderr
+    saved = json.loads(params.read_text())
+    saved["spend_model"]["params"]["q"] = 0.8
+    params.write_text(json.dumps(saved))
+    result = clv("compute", cdnow, "--params", params, "--as-of", "1997-09-30")
+    assert result.exit_code == 0, result.stderr
+    assert "no finite mean (q = 0.8" in result.stderr
+    table = rows(result.stdout)
+    assert all(row["expected_avg_spend"] == "" and row["predicted_clv"] == "" for row in table)
+    assert all(row["p_alive"] != "" for row in table)
+
+
 def test_validate_json_names_the_best_model(clv, cdnow):
     result = clv(
         "validate",
