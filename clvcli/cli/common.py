@@ -205,6 +205,15 @@ def join_customer_list(frame: pd.DataFrame, listed: CustomerList | None) -> pd.D
     return with_customer_list(frame, listed)
 
 
+def _keeps_metadata(opts: RunOptions) -> bool:
+    """Whether the output will record the inputs' digests (Parquet, or --sidecar)."""
+    if opts.values.get("sidecar"):
+        return True
+    if opts.format or not opts.output:
+        return opts.format == "parquet"
+    return opts.output.lower().endswith((".parquet", ".pq"))
+
+
 def load_transactions(
     source: str | LoadedInput, opts: RunOptions, reporter: Reporter
 ) -> Transactions:
@@ -213,7 +222,8 @@ def load_transactions(
     opts.record.setdefault("inputs", []).append(source)
     with reporter.progress("reading transactions"):
         transactions = read_transactions(source, read_settings(opts))
-    digest_in_background(source)  # for the outputs' metadata, while the run goes on
+    if _keeps_metadata(opts):
+        digest_in_background(source)  # for the output's metadata, while the run goes on
     reporter.event(
         "read",
         rows_read=transactions.rows_read,

@@ -60,3 +60,25 @@ def test_a_file_that_goes_away_reports_as_before(tmp_path):
     gone = metadata._Digest(str(tmp_path / "gone.csv"))
     with pytest.raises(OSError):  # as file_sha256 itself raises
         gone.result()
+
+
+@pytest.mark.parametrize(
+    ("options", "digested"),
+    [
+        ((), False),
+        (("-o", "out.parquet"), True),
+        (("--format", "parquet"), True),
+        (("-o", "out.csv", "--sidecar"), True),
+        (("-o", "out.csv"), False),
+    ],
+)
+def test_only_outputs_that_record_digests_start_one(clv, monkeypatch, tmp_path, options, digested):
+    from clvcli.cli import common
+    from tests.conftest import SAMPLE
+
+    started = []
+    monkeypatch.setattr(common, "digest_in_background", started.append)
+    monkeypatch.chdir(tmp_path)
+    result = clv("compute", SAMPLE / "shop.csv", "--model", "none", "-q", *options)
+    assert result.exit_code == 0, result.stderr
+    assert bool(started) is digested
