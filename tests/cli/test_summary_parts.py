@@ -219,3 +219,19 @@ def test_duckdb_fit_of_bgbb_needs_the_transactions(clv, summary, tmp_path):
     done = clv("fit", "--summary", folder, *WEEK, "--model", "bgbb", "--engine", "duckdb")
     assert done.exit_code == 2
     assert "needs the transaction log" in done.stderr
+
+
+@pytest.mark.parametrize(("column", "value"), [("customer_id", "  "), ("first_purchase", None)])
+def test_duckdb_names_blank_ids_and_missing_dates_as_the_default_engine(
+    clv, summary, tmp_path, column, value
+):
+    broken = tmp_path / "broken.parquet"
+    values = summary.column(column).to_pylist()
+    values[7] = value
+    index = summary.schema.get_field_index(column)
+    field = summary.schema.field(index)
+    pq.write_table(summary.set_column(index, field, [values]), broken)
+    memory, streamed = _both(clv, broken)
+    assert memory.exit_code == streamed.exit_code == 3
+    assert f"row 8, column '{column}'" in memory.stderr
+    assert streamed.stderr == memory.stderr
