@@ -32,7 +32,12 @@ from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
-from clvcli.io.results import summary_columns, summary_table
+from clvcli.io.results import (
+    SUMMARY_REQUIRED,
+    check_summary_names,
+    summary_columns,
+    summary_table,
+)
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
 from clvcli.io.writers import CHUNK_ROWS
 
@@ -205,18 +210,7 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
 
 
 # The columns of a summary that the table is built from (see io/results.py).
-_SUMMARY_KEPT = (
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "orders",
-    "total_spend",
-    "first_purchase",
-    "channel",
-)
-_SUMMARY_NEEDED = ("customer_id", "frequency", "recency", "T", "monetary_value")
+_SUMMARY_KEPT = (*SUMMARY_REQUIRED, "orders", "total_spend", "first_purchase", "channel")
 
 
 def _same_columns(files: list[str], path: str) -> list[str]:
@@ -230,20 +224,14 @@ def _same_columns(files: list[str], path: str) -> list[str]:
             f"{path}: the summary's files do not all have the same columns",
             "give parts of one summary, written by one query",
         )
-    missing = [c for c in _SUMMARY_NEEDED if c not in schemas[0]]
-    if missing:
-        raise InputError(
-            f"{path}: a summary needs the columns {', '.join(_SUMMARY_NEEDED)}; "
-            f"missing: {', '.join(missing)}",
-            "write one with clv summary, or with the SQL of clv summary --emit-sql",
-        )
+    check_summary_names(schemas[0], path)
     return schemas[0]
 
 
 def _check_summary_rows(connection: Any, reader: str, names: list[str], files: list[str]) -> None:
     """The first row a model could not use, named as the default engine names it: part
     by part in order, the columns in the order it checks them, the first row."""
-    number = {n: f"TRY_CAST({_name(n)} AS DOUBLE)" for n in _SUMMARY_NEEDED[1:]}
+    number = {n: f"TRY_CAST({_name(n)} AS DOUBLE)" for n in SUMMARY_REQUIRED[1:]}
     frequency, recency, T, monetary = number.values()
     checks = {
         "customer_id": "customer_id IS NULL OR "

@@ -194,6 +194,17 @@ class SummaryColumns:
     channel: np.ndarray | None
 
 
+def check_summary_names(names: Iterable[str], source: str) -> None:
+    """InputError unless the columns include those every summary has."""
+    missing = [c for c in SUMMARY_REQUIRED if c not in set(names)]
+    if missing:
+        raise InputError(
+            f"{source}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
+            f"missing: {', '.join(missing)}",
+            "write one with clv summary, or with the SQL of clv summary --emit-sql",
+        )
+
+
 def summary_columns(
     schema: pa.Schema, batches: Iterable[pa.RecordBatch], name: str
 ) -> SummaryColumns:
@@ -202,13 +213,7 @@ def summary_columns(
     Each batch becomes numpy columns as it arrives, so a summary of tens of millions
     of customers is never held in Arrow and in numpy at once.
     """
-    missing = [c for c in SUMMARY_REQUIRED if c not in schema.names]
-    if missing:
-        raise InputError(
-            f"{name}: a summary needs the columns {', '.join(SUMMARY_REQUIRED)}; "
-            f"missing: {', '.join(missing)}",
-            "write one with clv summary, or with the SQL of clv summary --emit-sql",
-        )
+    check_summary_names(schema.names, name)
     numbers = [c for c in _SUMMARY_NUMBERS if c in schema.names]
     has_first = "first_purchase" in schema.names
     has_channel = "channel" in schema.names
