@@ -62,6 +62,9 @@ def cac_cmd(
 
     Example: clv cac sales.csv --costs spend.csv --by channel --margin 0.3
     """
+    from clvcli.cli.reading import start_reading
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
@@ -108,7 +111,7 @@ def cac_cmd(
             values = compute_from_table(table, settings)
         values.warnings.append("payback months need the transaction log, not a summary")
     else:
-        transactions = load_transactions(input_path, opts, reporter)
+        transactions = load_transactions(source, opts, reporter)
         with reporter.progress("computing customer values"):
             values = compute_clv(transactions, settings)
     reporter.warn(values.warnings)

@@ -33,6 +33,9 @@ def cohorts_cmd(
 
     Example: clv cohorts sales.csv --metric revenue --cohort quarter
     """
+    from clvcli.cli.reading import start_reading
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.cohorts import cohort_table
@@ -41,7 +44,7 @@ def cohorts_cmd(
     check_model_options(opts)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     resolve_format(opts)
-    transactions = load_transactions(input_path, opts, reporter)
+    transactions = load_transactions(source, opts, reporter)
     with reporter.progress("building cohorts"):
         frame, warnings = cohort_table(
             transactions,

@@ -9,6 +9,7 @@ import numpy as np
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
+from clvcli.cli.reading import PendingRead, read_settings
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
@@ -16,7 +17,7 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.metadata import digest_in_background
-from clvcli.io.readers import ReadSettings, Transactions, read_transactions
+from clvcli.io.readers import Transactions, read_transactions
 from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
 
@@ -25,28 +26,6 @@ if TYPE_CHECKING:
 
     from clvcli.core.compute import ValuesInPieces
     from clvcli.io.engine import SummaryPieces
-
-
-def read_settings(opts: RunOptions) -> ReadSettings:
-    if opts.delimiter is not None and len(opts.delimiter.replace("\\t", "\t")) != 1:
-        raise UsageError(f"--delimiter must be one character, not '{opts.delimiter}'")
-    dates = DateSettings(opts.calendar, opts.date_format, opts.timezone)
-    try:
-        dates.zone()
-    except DateProblem as exc:
-        raise UsageError(f"--timezone: {exc}", exc.hint) from None
-    return ReadSettings(
-        customer_col=opts.customer_col,
-        date_col=opts.date_col,
-        amount_col=opts.amount_col,
-        channel_col=opts.channel_col,
-        calendar=opts.calendar,
-        date_format=opts.date_format,
-        timezone=opts.timezone,
-        encoding=opts.encoding,
-        delimiter=opts.delimiter.replace("\\t", "\t") if opts.delimiter else None,
-        skip_invalid=opts.skip_invalid,
-    )
 
 
 def parse_option_date(text: str | None, option: str, opts: RunOptions) -> int | None:
@@ -135,12 +114,6 @@ def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTab
         return read_summary_files(path, period=opts.period, as_of=as_of)
 
 
-def uses_duckdb(opts: RunOptions) -> bool:
-    if opts.engine not in ("arrow", "duckdb"):
-        raise UsageError(f"--engine {opts.engine} is not one of: arrow, duckdb")
-    return opts.engine == "duckdb"
-
-
 def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
     """INPUT's per-customer summary computed by DuckDB into a file read in pieces.
 
@@ -215,13 +188,20 @@ def _keeps_metadata(opts: RunOptions) -> bool:
 
 
 def load_transactions(
-    source: str | LoadedInput, opts: RunOptions, reporter: Reporter
+    source: str | LoadedInput | PendingRead, opts: RunOptions, reporter: Reporter
 ) -> Transactions:
-    if source == STDIN:
+    """The log's transactions, read here or by :func:`~clvcli.cli.reading.start_reading`."""
+    pending = source if isinstance(source, PendingRead) else None
+    if pending is not None:
+        source = pending.path
+    elif source == STDIN:
         source = load_input(STDIN)  # read once, so its bytes can be digested too
     opts.record.setdefault("inputs", []).append(source)
     with reporter.progress("reading transactions"):
-        transactions = read_transactions(source, read_settings(opts))
+        if pending is not None:
+            transactions = pending.result()
+        else:
+            transactions = read_transactions(source, read_settings(opts))
     if _keeps_metadata(opts):
         digest_in_background(source)  # for the output's metadata, while the run goes on
     reporter.event(

@@ -67,6 +67,9 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
+    from clvcli.cli.reading import start_reading, uses_duckdb
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
@@ -75,7 +78,6 @@ def compute_cmd(
         load_transactions,
         one_source,
         record_values,
-        uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
     from clvcli.core.compute import compute_from_table, needs_transactions, transactions_table
@@ -93,7 +95,7 @@ def compute_cmd(
         with reporter.progress("computing customer values"):
             result = compute_from_table(table, settings)
     else:
-        transactions = load_transactions(input_path, opts, reporter)
+        transactions = load_transactions(source, opts, reporter)
         with reporter.progress("computing customer values"):
             table = transactions_table(transactions, settings)
             if not needs_transactions(settings):

@@ -29,6 +29,9 @@ def fit_cmd(
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
+    from clvcli.cli.reading import start_reading, uses_duckdb
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         check_model_options,
         duckdb_pieces,
@@ -37,7 +40,6 @@ def fit_cmd(
         one_source,
         parse_option_date,
         summary_pieces,
-        uses_duckdb,
     )
     from clvcli.cli.output import resolve_format
     from clvcli.core.fitting import fit_report, fit_report_from_pieces, fit_report_from_table
@@ -60,7 +62,7 @@ def fit_cmd(
         with reporter.progress(f"fitting {model}"):
             report, warnings = fit_report_from_table(table, model)
     else:
-        transactions = load_transactions(input_path, opts, reporter)
+        transactions = load_transactions(source, opts, reporter)
         with reporter.progress(f"fitting {model}"):
             report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
     reporter.warn(warnings)

@@ -53,6 +53,9 @@ def report_cmd(
     """
     from dataclasses import replace
 
+    from clvcli.cli.reading import start_reading
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import compute_settings, load_transactions, record_values
     from clvcli.core.validation import holdout_days
     from clvcli.io.costs import read_costs
@@ -77,7 +80,7 @@ def report_cmd(
     if costs is not None:
         spend, calendar = read_costs(costs)
         settings = replace(settings, costs=Costs(spend, calendar))
-    transactions = load_transactions(input_path, opts, reporter)
+    transactions = load_transactions(source, opts, reporter)
     data = build_report(transactions, settings, step=reporter.progress)
     reporter.warn(data.warnings)
     if fmt == "xlsx" and len(data.customers) > SHEET_ROWS:

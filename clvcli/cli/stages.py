@@ -33,6 +33,9 @@ def stages_cmd(
     """
     from dataclasses import replace
 
+    from clvcli.cli.reading import start_reading
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
@@ -53,7 +56,7 @@ def stages_cmd(
     earlier_day = parse_option_date(compare_to, "--compare-to", opts)
     resolve_format(opts)
     listed = customer_list(opts)
-    transactions = load_transactions(input_path, opts, reporter)
+    transactions = load_transactions(source, opts, reporter)
     with reporter.progress("computing stages"):
         now = compute_clv(transactions, settings)
     reporter.warn(now.warnings)

@@ -54,6 +54,9 @@ def summary_cmd(
         return
     if input_path is None:
         raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
+    from clvcli.cli.reading import start_reading, uses_duckdb
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import MODELS
@@ -70,14 +73,12 @@ def summary_cmd(
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)
-    from clvcli.cli.common import uses_duckdb
-
     if uses_duckdb(opts):
         if end is not None:
             raise UsageError("--calibration-end needs the default engine")
         _summary_with_duckdb(input_path, opts, reporter)
         return
-    transactions = load_transactions(input_path, opts, reporter)
+    transactions = load_transactions(source, opts, reporter)
     with reporter.progress("summarising customers"):
         if end is None:
             table = customer_table(transactions, as_of=as_of, period=opts.period)

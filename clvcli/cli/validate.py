@@ -51,6 +51,9 @@ def validate_cmd(
 
     Example: clv validate sales.csv --holdout 39w --period week --model all
     """
+    from clvcli.cli.reading import start_reading
+
+    source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import resolve_format
     from clvcli.core.validation import (
@@ -84,7 +87,7 @@ def validate_cmd(
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     span = holdout_days(holdout) if holdout is not None else None
     fmt = resolve_format(opts)
-    transactions = load_transactions(input_path, opts, reporter)
+    transactions = load_transactions(source, opts, reporter)
     if end is None:
         end = holdout_start(transactions, span, as_of)
     with reporter.progress("fitting and predicting the holdout"):

@@ -8,7 +8,6 @@ distinct values of a column are cleaned with pyarrow kernels and parsed once.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -78,6 +77,8 @@ def _parse_distinct(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         cleaned, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
     )
     plain = pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+    import pandas as pd
+
     parsed = pd.to_numeric(pd.Series(np.where(plain, text, "nan"), dtype=object), errors="coerce")
     parsed = parsed.to_numpy(dtype=np.float64)
     bad = ~plain | ~np.isfinite(parsed)

@@ -19,7 +19,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -161,6 +160,8 @@ def days_to_iso(days: np.ndarray) -> np.ndarray:
 
 def _typed_timestamps(column: pa.Array, settings: DateSettings) -> np.ndarray:
     """Typed timestamps: a zoned column is read in --timezone, else in its own zone."""
+    import pandas as pd
+
     series = pd.Series(column.to_pandas(), copy=False)
     zone = settings.zone()
     if series.dt.tz is not None:
@@ -225,6 +226,8 @@ def _fill_strptime(parts: _Parts, texts: np.ndarray, date_format: str) -> None:
 
 def _fill_month_names(parts: _Parts, texts: np.ndarray) -> None:
     """Dates with month names ('15 Mar 2024', 'March 15, 2024'), which are unambiguous."""
+    import pandas as pd
+
     for index in np.flatnonzero(~parts.matched):
         text = texts[index]
         if text is None or not re.search(r"[A-Za-z]{3}", text):
@@ -380,6 +383,8 @@ class _Parts:
             shift = int(offsets[0]) if len(offsets) == 1 else 0
             days[aware] = (utc + shift) // _SECONDS_PER_DAY
             return
+        import pandas as pd
+
         local = pd.to_datetime(utc, unit="s", utc=True).tz_convert(zone).tz_localize(None)
         days[aware] = local.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,6 +22,9 @@ from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_cells
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNKNOWN_CHANNEL = "unknown"
 

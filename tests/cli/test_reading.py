@@ -1,0 +1,102 @@
+"""Reading INPUT ahead, on a second thread, while the command imports the rest.
+
+The overlap only works while the read path stays free of pandas and scipy, and only
+is safe while the thread's errors reach the command as they would have unthreaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from clvcli.cli import reading
+from clvcli.cli.options import RunOptions
+from clvcli.cli.reading import PendingRead, read_settings, start_reading
+from clvcli.errors import InputError, UsageError
+from clvcli.io.readers import read_transactions
+
+DEFAULTS = {
+    "customer_col": None,
+    "date_col": None,
+    "amount_col": None,
+    "channel_col": None,
+    "calendar": "auto",
+    "date_format": None,
+    "timezone": None,
+    "encoding": None,
+    "delimiter": None,
+    "skip_invalid": False,
+    "engine": "arrow",
+}
+
+
+def options(**values: object) -> RunOptions:
+    return RunOptions({**DEFAULTS, **values})
+
+
+@pytest.fixture
+def log(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "customer_id,date,amount\nc2,2024-01-03,5\nc1,2024-01-01,10\nc1,2024-02-01,20.5\n"
+    )
+    return str(path)
+
+
+def test_reads_on_another_thread_what_the_reader_reads(log, monkeypatch):
+    threads = []
+
+    def recording(path, settings):
+        threads.append(threading.current_thread().name)
+        return read_transactions(path, settings)
+
+    monkeypatch.setattr(reading, "read_transactions", recording)
+    pending = start_reading(log, options())
+    assert isinstance(pending, PendingRead)
+    got = pending.result()
+    want = read_transactions(log, read_settings(options()))
+    assert threads == ["clv-read"]
+    assert got.customer_ids.to_pylist() == want.customer_ids.to_pylist() == ["c1", "c2"]
+    np.testing.assert_array_equal(got.customer, want.customer)
+    np.testing.assert_array_equal(got.day, want.day)
+    np.testing.assert_array_equal(got.amount, want.amount)
+
+
+def test_an_error_of_the_read_is_raised_by_result(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("customer_id,date,amount\nc1,2024-01-01,ten\n")
+    pending = start_reading(str(path), options())
+    with pytest.raises(InputError, match=r"bad.csv: row 1 \(line 2\), column 'amount'"):
+        pending.result()
+    with pytest.raises(InputError):  # and again, for a second ask
+        pending.result()
+
+
+@pytest.mark.parametrize(
+    ("path", "engine"), [(None, "arrow"), ("-", "arrow"), ("log.csv", "duckdb")]
+)
+def test_nothing_is_read_ahead_without_a_file_for_the_default_engine(path, engine):
+    assert start_reading(path, options(engine=engine)) == path
+
+
+def test_a_bad_option_is_a_usage_error_before_any_read(log):
+    with pytest.raises(UsageError, match="--engine spark"):
+        start_reading(log, options(engine="spark"))
+    with pytest.raises(UsageError, match="--delimiter"):
+        start_reading(log, options(delimiter=";;"))
+
+
+def test_the_read_path_imports_neither_pandas_nor_scipy():
+    script = (
+        "import sys, clvcli.cli.reading; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
