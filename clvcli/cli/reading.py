@@ -70,11 +70,15 @@ class PendingRead:
             self._done.set()
 
     def result(self) -> Transactions:
+        """The transactions, handed over once: the command frees millions of rows
+        before its models run, and a reference kept here would hold them."""
         self._done.wait()
         if self._error is not None:
             raise self._error
-        assert self._transactions is not None
-        return self._transactions
+        transactions, self._transactions = self._transactions, None
+        if transactions is None:
+            raise RuntimeError("the read-ahead transactions were already taken")
+        return transactions
 
 
 def start_reading(input_path: str | None, opts: RunOptions) -> PendingRead | str | None:

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 PROBE = "import clvcli.cli, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
 
 
@@ -25,3 +27,29 @@ def test_the_cli_uses_the_system_allocator():
 def test_a_user_choice_of_allocator_wins():
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}
     assert _backend(env) == "mimalloc"
+
+
+# A thread allocates blocks of the size glibc serves from arenas, then glibc prints
+# its arenas on stderr.
+ARENAS = """
+import ctypes, sys, threading
+if sys.argv[1] == "cli":
+    import clvcli.cli
+threading.Thread(target=lambda: [bytearray(200_000) for _ in range(50)]).start()
+ctypes.CDLL("libc.so.6").malloc_stats()
+"""
+
+
+def _arenas(*argv: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    done = subprocess.run(
+        [sys.executable, "-c", ARENAS, *argv], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr.count("Arena ")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
+def test_threads_share_one_malloc_arena_under_the_cli():
+    assert _arenas("plain") == 2  # the main thread's and the reader's, without clv
+    assert _arenas("cli") == 1
