@@ -20,6 +20,7 @@ from clvcli.io.metadata import digest_in_background
 from clvcli.io.readers import Transactions, read_transactions
 from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
+from clvcli.memory import hand_back_free_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -202,6 +203,7 @@ def load_transactions(
             transactions = pending.result()
         else:
             transactions = read_transactions(source, read_settings(opts))
+    hand_back_free_memory()  # the parse's temporaries
     if _keeps_metadata(opts):
         digest_in_background(source)  # for the output's metadata, while the run goes on
     reporter.event(

@@ -68,6 +68,7 @@ def compute_cmd(
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
     from clvcli.cli.reading import start_reading, uses_duckdb
+    from clvcli.memory import hand_back_free_memory
 
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
@@ -100,8 +101,10 @@ def compute_cmd(
             table = transactions_table(transactions, settings)
             if not needs_transactions(settings):
                 transactions = None  # millions of rows: let them go before the models run
+            hand_back_free_memory()
             result = compute_from_table(table, settings, transactions)
         del transactions, table
+    hand_back_free_memory()
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)

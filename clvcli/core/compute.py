@@ -31,6 +31,7 @@ from clvcli.core.value import (
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.lifecycle import StageRules, assign_stages
+from clvcli.memory import hand_back_free_memory
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import spend_rows_and_correlation
 
@@ -140,6 +141,7 @@ def compute_from_table(
     scores = None
     if model != "none":
         scores = _predict(transactions, table, model, settings, value_settings, result, models)
+        hand_back_free_memory()  # the scores' temporaries
     historical = frame["total_spend"].to_numpy() * settings.margin
     if scores is None:
         values = {column: np.full(len(frame), np.nan) for column in MODEL_COLUMNS}
@@ -317,6 +319,7 @@ def _predict(
             lambda: spend_rows_and_correlation(frequency, monetary),
         )
         result.warnings.extend(models.warnings)
+        hand_back_free_memory()  # the fits' temporaries
     result.purchase_model = models.purchases
     result.spend_model = models.spend
     if models.purchases is None:
