@@ -82,6 +82,7 @@ def compute_cmd(
     )
     from clvcli.cli.output import resolve_format
     from clvcli.core.compute import compute_from_table, needs_transactions, transactions_table
+    from clvcli.models import import_optimizer
 
     one_source(input_path, summary_path)
     reporter = Reporter(opts.quiet)
@@ -96,6 +97,8 @@ def compute_cmd(
         with reporter.progress("computing customer values"):
             result = compute_from_table(table, settings)
     else:
+        if settings.saved is None and settings.model != "none":
+            import_optimizer()  # for the fit, while the log is still being read
         transactions = load_transactions(source, opts, reporter)
         with reporter.progress("computing customer values"):
             table = transactions_table(transactions, settings)

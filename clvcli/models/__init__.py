@@ -7,7 +7,7 @@ distinct rows of a summary and predicts P(alive) and expected purchases.
 
 from __future__ import annotations
 
-from clvcli.models.base import DistinctRows, Fitter, NotFittedError
+from clvcli.models.base import DistinctRows, Fitter, NotFittedError, import_optimizer
 from clvcli.models.bgbb import BGBBFitter
 from clvcli.models.bgnbd import BGNBDFitter
 from clvcli.models.gamma_gamma import GammaGammaFitter
@@ -31,4 +31,5 @@ __all__ = [
     "MBGNBDFitter",
     "NotFittedError",
     "ParetoNBDFitter",
+    "import_optimizer",
 ]

@@ -100,3 +100,15 @@ def test_the_read_path_imports_neither_pandas_nor_scipy():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_optimiser_can_be_imported_ahead_of_the_fit():
+    script = (
+        "import sys, clvcli.models as m; before = 'scipy.optimize' in sys.modules; "
+        "m.import_optimizer(); print(before, 'scipy.optimize' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
