@@ -24,7 +24,8 @@ def parse_amounts(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.nd
         column = column.combine_chunks()
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
+        if column.null_count:
+            values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
         return values, ~np.isfinite(values)
     if pa.types.is_decimal(column.type):
         return parse_amounts(column.cast(pa.float64()))

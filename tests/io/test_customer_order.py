@@ -170,3 +170,42 @@ def test_one_id_on_every_row_is_one_range(monkeypatch):
     assert order.ids.to_pylist() == ["same"]
     assert order.codes.tolist() == [0] * 9
     assert order.rows.tolist() == list(range(9))[::-1]
+
+
+@pytest.mark.parametrize(
+    ("cells", "trimmed"),
+    [
+        (["a", "b", ""], None),
+        ([" a", "b"], ["a", "b"]),
+        (["a", "b\t"], ["a", "b"]),
+        (["a", "\x1fb"], ["a", "b"]),
+        (["a", None, "c "], ["a", None, "c"]),
+    ],
+)
+def test_plain_ids_trim_only_what_needs_it(cells, trimmed):
+    for column in (pa.array(cells), pa.array(cells, pa.large_string())):
+        got = customer_order.plain_ids(column)
+        if trimmed is None:
+            assert got is column  # nothing to trim: no copy
+        else:
+            assert got.to_pylist() == trimmed
+
+
+def test_plain_ids_look_at_every_chunk_and_only_inside_a_slice():
+    chunked = pa.chunked_array([["a", "b"], [], ["c", "d "]])
+    assert customer_order.plain_ids(chunked).to_pylist() == ["a", "b", "c", "d"]
+    assert customer_order.plain_ids(pa.chunked_array([["a"], ["é"]])) is None
+    # The slice leaves the padded and the Persian ids out: its own cells are plain.
+    sliced = pa.array([" x", "۱", "a", "b", "y "]).slice(2, 2)
+    assert customer_order.plain_ids(sliced) is sliced
+    assert customer_order.plain_ids(pa.array([1, 2])) is None
+
+
+def test_plain_ids_read_past_bytes_held_by_a_null():
+    # Arrow lets a null's slot span bytes; a space there must not count as an edge.
+    offsets = pa.array([0, 1, 3, 4], pa.int32())
+    values = pa.StringArray.from_buffers(
+        3, offsets.buffers()[1], pa.py_buffer(b"a  b"), pa.array([True, False, True]).buffers()[1]
+    )
+    assert values.to_pylist() == ["a", None, "b"]
+    assert customer_order.plain_ids(values) is values
