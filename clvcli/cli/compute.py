@@ -101,9 +101,12 @@ def compute_cmd(
             import_optimizer()  # for the fit, while the log is still being read
         transactions = load_transactions(source, opts, reporter)
         with reporter.progress("computing customer values"):
-            table = transactions_table(transactions, settings)
-            if not needs_transactions(settings):
-                transactions = None  # millions of rows: let them go before the models run
+            # Without BG/BB the rows are done with once summed up: they go before the
+            # table is built, and the models run without them.
+            keep = needs_transactions(settings)
+            table = transactions_table(transactions, settings, consume=not keep)
+            if not keep:
+                transactions = None
             hand_back_free_memory()
             result = compute_from_table(table, settings, transactions)
         del transactions, table

@@ -25,7 +25,7 @@ from clvcli.core.value import (
     ValueSettings,
     fit_purchase_rows,
     fit_spend_rows,
-    score,
+    score_rows,
     weighted_correlation,
 )
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
@@ -101,15 +101,19 @@ def compute_clv(transactions: Transactions, settings: ComputeSettings) -> Custom
     return compute_from_table(table, settings, transactions)
 
 
-def transactions_table(transactions: Transactions, settings: ComputeSettings) -> CustomerTable:
+def transactions_table(
+    transactions: Transactions, settings: ComputeSettings, *, consume: bool = False
+) -> CustomerTable:
     """The per-customer summary compute starts from, with the reading's warnings.
 
     With it, only BG/BB still needs the transactions (:func:`needs_transactions`):
-    a caller holding millions of them can let them go before the models run.
+    a caller done with them passes ``consume`` and their rows are dropped as soon as
+    they are summed up (see :func:`customer_table`).
     """
     period = settings.saved["period"] if settings.saved is not None else settings.period
-    table = customer_table(transactions, as_of=settings.as_of, period=period)
-    table.warnings = transactions.warnings + table.warnings
+    reading_warnings = list(transactions.warnings)
+    table = customer_table(transactions, as_of=settings.as_of, period=period, consume=consume)
+    table.warnings = reading_warnings + table.warnings
     return table
 
 
@@ -310,6 +314,7 @@ def _predict(
     rows = DistinctRows.of(*history)  # grouped once, for the fit and the scores
     # The purchase models other than BG/BB read frequency as x: the same values.
     frequency = history[0] if model != "bgbb" else frame["frequency"].to_numpy(np.float64)
+    del history  # the rows stand for it from here on
     monetary = frame["monetary_value"].to_numpy(np.float64)
     if models is None:
         models = fitted_models(
@@ -324,9 +329,7 @@ def _predict(
     result.spend_model = models.spend
     if models.purchases is None:
         return None
-    return score(
-        models.purchases, models.spend, history, frequency, monetary, value_settings, rows=rows
-    )
+    return score_rows(models.purchases, models.spend, rows, frequency, monetary, value_settings)
 
 
 class SummaryInPieces(Protocol):

@@ -43,6 +43,10 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
         new_day[0] = True
         np.not_equal(day[1:], day[:-1], out=new_day[1:])
         new_day[1:] |= customer[1:] != customer[:-1]
+        if new_day.all():
+            # One row per customer and day, as many exports have: the rows are the
+            # occasions, and their arrays serve as they are.
+            return _kept(customer, day, amount, amount < 0)
         starts = np.flatnonzero(new_day)
         del new_day
         customer, day = customer[starts], day[starts]
@@ -61,6 +65,13 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
         del key
     net = np.add.reduceat(amount, starts)
     refunded = np.logical_or.reduceat(amount < 0, starts)
+    return _kept(customer, day, net, refunded)
+
+
+def _kept(
+    customer: np.ndarray, day: np.ndarray, net: np.ndarray, refunded: np.ndarray
+) -> Occasions:
+    """The customer-days whose net is a purchase, valued at their net."""
     # Amounts are money: a net within a millionth of zero is zero.
     purchase = (net > 1e-6) | (~refunded & (net > -1e-6))
     if purchase.all():

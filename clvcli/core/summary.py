@@ -62,43 +62,60 @@ def resolve_as_of(
 
 
 def customer_table(
-    transactions: Transactions, *, as_of: int | None = None, period: str = "day"
+    transactions: Transactions,
+    *,
+    as_of: int | None = None,
+    period: str = "day",
+    consume: bool = False,
 ) -> CustomerTable:
     """Summarise every customer: dates, orders, spend, frequency, recency, T.
 
     Built for buyers only, one fresh array per column: at millions of customers each
     per-customer array is tens of megabytes, so none is made for everyone and then cut.
+    With ``consume``, the caller is done with ``transactions``: their rows are
+    dropped (:meth:`Transactions.release_rows`) as soon as they are summed up, so
+    that millions of rows and the table are never held at once.
     """
     unit = days_per(period)
+    given = transactions
     transactions, as_of, warnings = resolve_as_of(transactions, as_of)
+    if consume and transactions is not given:
+        given.release_rows()  # the rows up to --as-of are a copy
+    del given
+    source = transactions.source
     occasions = purchase_occasions(transactions)
     if not len(occasions.customer):
         raise InputError(
-            f"{transactions.source}: no purchases (every day's net amount is zero or negative)",
+            f"{source}: no purchases (every day's net amount is zero or negative)",
             "amounts of purchases must be positive; negative amounts are refunds",
         )
-    n = len(transactions.customer_ids)
+    ids = transactions.customer_ids
+    n = len(ids)
     starts, orders = _runs(occasions.customer)
     buyers = occasions.customer[starts]  # sorted codes of the customers who bought
+    everyone = len(buyers) == n  # then the buyers' codes are 0..n-1: no gathering
     refund_only = _customers_with_rows(transactions, n) - len(buyers)
     if refund_only:
-        warnings.append(
-            f"{transactions.source}: left out {refund_only} customers with refunds but no purchase"
-        )
+        warnings.append(f"{source}: left out {refund_only} customers with refunds but no purchase")
+    # Summed with bincount, row by row in order, as every other path sums them.
+    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
+    spend = spend if everyone else spend[buyers]
+    channel = None
+    if transactions.channel is not None:
+        channel = _first_channel(transactions, n)[buyers]
+    if consume:
+        transactions.release_rows()
+    del transactions
     first = occasions.day[starts]
     last = occasions.day[starts + orders - 1]
     frequency = orders - 1
-    everyone = len(buyers) == n  # then the buyers' codes are 0..n-1: no gathering
-    # Summed with bincount, row by row in order, as every other path sums them.
     repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
     repeat_total = repeat_total if everyone else repeat_total[buyers]
     repeat_total -= occasions.value[starts]
     del occasions, starts
     monetary = np.divide(repeat_total, frequency, out=np.zeros(len(buyers)), where=frequency > 0)
     del repeat_total
-    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
-    spend = spend if everyone else spend[buyers]
-    ids = transactions.customer_ids if everyone else _take(transactions.customer_ids, buyers)
+    ids = ids if everyone else _take(ids, buyers)
     columns = {
         "customer_id": id_column(ids),
         "orders": orders,
@@ -121,8 +138,8 @@ def customer_table(
         # millions of customers costs a second and the table's size in memory again.
         copy=False,
     )
-    if transactions.channel is not None:
-        frame["channel"] = _first_channel(transactions, n)[buyers]
+    if channel is not None:
+        frame["channel"] = channel
     return CustomerTable(frame, as_of, period, warnings, buyers)
 
 

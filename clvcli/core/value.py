@@ -182,10 +182,28 @@ def score(
     the results, not shown to the user as numpy's warnings. ``rows`` are
     ``DistinctRows.of(*history)`` when the caller has them already (from the fit).
     """
+    return score_rows(
+        purchases,
+        spend,
+        DistinctRows.of(*history) if rows is None else rows,
+        frequency,
+        monetary_value,
+        settings,
+    )
+
+
+def score_rows(
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    rows: DistinctRows,
+    frequency: np.ndarray,
+    monetary_value: np.ndarray,
+    settings: ValueSettings,
+) -> Scores:
+    """:func:`score` of the customers that ``rows`` group, for a caller who has let
+    their history go (three columns of millions of customers)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        if rows is None:
-            rows = DistinctRows.of(*history)
         return _score(purchases, spend, rows, frequency, monetary_value, settings)
 
 

@@ -83,6 +83,13 @@ class Transactions:
     def num_rows(self) -> int:
         return len(self.customer)
 
+    def release_rows(self) -> None:
+        """Drop the per-row arrays, keeping the ids, counts and warnings: for a caller
+        done with millions of rows that another part of the run still holds."""
+        empty = np.zeros(0, dtype=np.int64)
+        self.customer, self.day, self.amount = empty, empty, np.zeros(0)
+        self.channel = None if self.channel is None else self.channel[:0].copy()
+
     def select(self, keep: np.ndarray) -> Transactions:
         """The rows where ``keep`` is true (customer codes and order unchanged)."""
         return Transactions(

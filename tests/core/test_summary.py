@@ -144,3 +144,50 @@ def test_customer_ids_stay_text_and_persian_digits_are_one_customer():
     table = customer_table(transactions(log))
     assert list(table.frame["customer_id"]) == ["0042", "42", "C0042"]
     assert list(table.frame["orders"]) == [1, 1, 2]
+
+
+def _sorted_log(amounts: list[float], days: list[int], customers: list[int]):
+    from clvcli.io.readers import Transactions
+
+    return Transactions(
+        source="log",
+        customer_ids=np.array(["a", "b", "c"], dtype=object),
+        customer=np.array(customers, dtype=np.int64),
+        day=np.array(days, dtype=np.int64),
+        amount=np.array(amounts, dtype=np.float64),
+        channel=None,
+        rows_read=len(amounts),
+        by_customer=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        [5.0, 0.0, 7.5, 2.0, 3.0],  # a free order is a purchase
+        [5.0, -2.0, 7.5, 1e-9, 3.0],  # a lone refund is not; a millionth is nothing
+        [-0.0, 4.0, 7.5, 2.0, -1e-9],
+    ],
+)
+def test_occasions_of_one_row_per_day_are_the_rows_themselves(amounts):
+    from clvcli.core.occasions import purchase_occasions
+
+    customers, days = [0, 0, 1, 2, 2], [10, 12, 10, 11, 15]
+    log = _sorted_log(amounts, days, customers)
+    single = purchase_occasions(log)
+    if len(single.day) == len(days):  # nothing dropped: no copy of the days either
+        assert np.shares_memory(single.day, log.day)
+    # The same rows with a second, empty order on each day take the netting path.
+    doubled = _sorted_log(
+        [v for a in amounts for v in (a, 0.0)],
+        [d for d in days for _ in range(2)],
+        [c for c in customers for _ in range(2)],
+    )
+    netted = purchase_occasions(doubled)
+    for got, want in zip(
+        (single.customer, single.day, single.value),
+        (netted.customer, netted.day, netted.value),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+        assert np.signbit(got).tolist() == np.signbit(want).tolist()
