@@ -191,3 +191,16 @@ def test_occasions_of_one_row_per_day_are_the_rows_themselves(amounts):
     ):
         np.testing.assert_array_equal(got, want)
         assert np.signbit(got).tolist() == np.signbit(want).tolist()
+
+
+@pytest.mark.parametrize("as_of", [None, "2024-01-20"])
+def test_a_consumed_log_gives_the_same_table_and_lets_its_rows_go(as_of):
+    day = None if as_of is None else parse_date_value(as_of)
+    kept = customer_table(transactions(), as_of=day, period="week")
+    log = transactions()
+    consumed = customer_table(log, as_of=day, period="week", consume=True)
+    assert consumed.frame.equals(kept.frame)
+    assert consumed.warnings == kept.warnings
+    np.testing.assert_array_equal(consumed.codes, kept.codes)
+    assert log.num_rows == 0 and len(log.day) == len(log.amount) == 0
+    assert log.customer_ids.to_pylist() == ["A", "B", "C", "D"]  # the ids stay
