@@ -174,7 +174,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         if not everything:
             customer_ids, customer = _drop_unused(customer_ids, customer, keep)
     else:
-        plain = plain if everything else plain.filter(pa.array(keep))
+        plain = customer_order.contiguous(plain if everything else plain.filter(pa.array(keep)))
         order = customer_order.sort_by_customer(plain, day)
         if order is None:  # DuckDB could not sort: hash instead
             customer_ids, customer = _customer_codes(plain)
