@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import json
 
+import duckdb
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -221,7 +223,15 @@ def test_duckdb_fit_of_bgbb_needs_the_transactions(clv, summary, tmp_path):
     assert "needs the transaction log" in done.stderr
 
 
-@pytest.mark.parametrize(("column", "value"), [("customer_id", "  "), ("first_purchase", None)])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("customer_id", "  "),
+        ("customer_id", "\u00a0\u3000"),  # no-break and ideographic spaces
+        ("customer_id", "\x0b\x1c"),  # a vertical tab and a file separator
+        ("first_purchase", None),
+    ],
+)
 def test_duckdb_names_blank_ids_and_missing_dates_as_the_default_engine(
     clv, summary, tmp_path, column, value
 ):
@@ -235,3 +245,14 @@ def test_duckdb_names_blank_ids_and_missing_dates_as_the_default_engine(
     assert memory.exit_code == streamed.exit_code == 3
     assert f"row 8, column '{column}'" in memory.stderr
     assert streamed.stderr == memory.stderr
+
+
+def test_the_streamed_check_blanks_what_the_default_engine_trims():
+    from clvcli.io.engine import _WHITESPACE
+
+    characters = [chr(c) for c in range(1, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    connection = duckdb.connect()
+    connection.register("ids", pa.table({"c": [*characters, " a ", "\u2003\u2028"]}))
+    found = connection.execute(f"SELECT c FROM ids WHERE regexp_full_match(c, '[{_WHITESPACE}]*')")
+    blank = {row[0] for row in found.fetchall()}
+    assert blank == {c for c in characters if c.isspace()} | {"\u2003\u2028"}
