@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -70,18 +69,11 @@ def fit_cmd(
 
 
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
-    import sys
-
-    from clvcli.cli.output import emit
+    from clvcli.cli.output import emit, write_json
     from clvcli.core.fitting import parameter_frame, statistics_frame
-    from clvcli.io.writers import write_atomic
 
     if fmt == "json":
-        data = (json.dumps(report, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-        if opts.output:
-            write_atomic(opts.output, data)
-        else:
-            sys.stdout.buffer.write(data)
+        write_json(report, opts, reporter)
         return
     title = (
         f"{report['model']} fitted on {report['n_customers']:,} customers, "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -94,6 +96,23 @@ def emit(
         reporter.warn(notes, kind="note")
         return
     write_frames(in_chunks(frame), opts, reporter, money=money, what=what, rows=len(frame))
+
+
+def write_document(data: bytes, fmt: str, opts: RunOptions, reporter: Reporter) -> None:
+    """A whole document (a fit's JSON, a query) to -o FILE, atomically, or stdout,
+    with the ``written`` event that data outputs give."""
+    if opts.output:
+        write_atomic(opts.output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    reporter.event("written", format=fmt, path=opts.output or "-")
+
+
+def write_json(document: Any, opts: RunOptions, reporter: Reporter) -> None:
+    """A JSON document (a fit's or a validation's report), as :func:`write_document`."""
+    data = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    write_document(data, "json", opts, reporter)
 
 
 def write_frames(

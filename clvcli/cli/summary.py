@@ -50,7 +50,7 @@ def summary_cmd(
     Example: clv summary sales.csv --period week --calibration-end 2024-06-30
     """
     if emit_sql:
-        _emit_sql(opts, dialect, table, input_path)
+        _emit_sql(opts, dialect, table, input_path, Reporter(opts.quiet))
         return
     if input_path is None:
         raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
@@ -120,13 +120,13 @@ def _summary_with_duckdb(input_path: str, opts: RunOptions, reporter: Reporter) 
     emit(frame, opts, reporter, money=money, title="RFM summary", what="customers")
 
 
-def _emit_sql(opts: RunOptions, dialect: str, table: str | None, input_path: str | None) -> None:
-    import sys
-
+def _emit_sql(
+    opts: RunOptions, dialect: str, table: str | None, input_path: str | None, reporter: Reporter
+) -> None:
     from clvcli.cli.common import parse_option_date
+    from clvcli.cli.output import write_document
     from clvcli.core.sql import summary_sql
     from clvcli.errors import UsageError
-    from clvcli.io.writers import write_atomic
 
     if table is None:
         raise UsageError("--emit-sql needs --table NAME (the warehouse table of transactions)")
@@ -144,7 +144,4 @@ def _emit_sql(opts: RunOptions, dialect: str, table: str | None, input_path: str
         period=opts.period,
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
     )
-    if opts.output:
-        write_atomic(opts.output, sql.encode("utf-8"))
-    else:
-        sys.stdout.write(sql)
+    write_document(sql.encode("utf-8"), "sql", opts, reporter)

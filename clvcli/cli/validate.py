@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -101,11 +100,11 @@ def validate_cmd(
 def _show(
     report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter, by_frequency: bool
 ):
-    from clvcli.cli.output import emit
+    from clvcli.cli.output import emit, write_json
     from clvcli.core.validation import frequency_frame, summary_frame
 
     if fmt == "json":
-        _write_json(report, opts)
+        write_json(report, opts, reporter)
         return
     if by_frequency:
         emit(
@@ -132,15 +131,3 @@ def _show(
             reporter,
             title="Mean holdout purchases by calibration frequency",
         )
-
-
-def _write_json(report: dict[str, Any], opts: RunOptions) -> None:
-    import sys
-
-    from clvcli.io.writers import write_atomic
-
-    data = (json.dumps(report, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-    if opts.output:
-        write_atomic(opts.output, data)
-    else:
-        sys.stdout.buffer.write(data)

@@ -105,6 +105,26 @@ def test_json_log_has_one_object_per_event_with_counts(clv, tmp_path):
     assert written["path"] == str(tmp_path / "out.csv")
 
 
+@pytest.mark.parametrize(
+    ("argv", "fmt", "name"),
+    [
+        (("fit", SHOP, "--period", "week"), "json", "params.json"),
+        (("validate", SHOP, "--holdout", "26w", "--period", "week"), "json", "check.json"),
+        (("summary", "--emit-sql", "--table", "sales"), "sql", "summary.sql"),
+    ],
+)
+@pytest.mark.parametrize("to_file", [True, False])
+def test_documents_are_logged_as_written_like_tables(clv, tmp_path, argv, fmt, name, to_file):
+    target = tmp_path / name
+    where = ("-o", target) if to_file else ("--format", "json") if fmt == "json" else ()
+    result = clv(*argv, *where, "--log-format", "json")
+    assert result.exit_code == 0, result.stderr
+    (written,) = [r for r in events(result.stderr) if r["event"] == "written"]
+    assert written["format"] == fmt
+    assert written["path"] == (str(target) if to_file else "-")
+    assert (target.read_text() if to_file else result.stdout).strip()
+
+
 def test_json_log_counts_skipped_rows_and_errors_are_json_too(clv, write):
     log = write("tx.csv", "customer,date,amount\nA,2024-01-01,10\nB,someday,5\nA,2024-02-01,x\n")
     result = clv("summary", log, "--skip-invalid", "--log-format", "json")
