@@ -44,14 +44,16 @@ def _peak_mb() -> float:
 def phases(path: str) -> dict[str, tuple[float, float]]:
     """Run compute's steps one by one in this process (call it in a fresh one)."""
     import numpy as np
+    import pandas as pd
 
     from clvcli.core.compute import COMPUTE_COLUMNS, model_history
     from clvcli.core.summary import customer_table
-    from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score
+    from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score_rows
     from clvcli.io.readers import ReadSettings, parse_transactions
     from clvcli.io.source import read_columns
-    from clvcli.io.writers import encode, write_atomic
+    from clvcli.io.writers import FrameWriter, atomic_output, in_chunks
     from clvcli.lifecycle import assign_stages
+    from clvcli.memory import hand_back_free_memory
     from clvcli.models import DistinctRows
 
     out: dict[str, tuple[float, float]] = {}
@@ -59,6 +61,7 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
 
     def mark(name: str) -> None:
         nonlocal clock
+        hand_back_free_memory()  # as the CLI does between its phases
         now = time.perf_counter()
         out[name] = (now - clock, _peak_mb())
         clock = time.perf_counter()
@@ -68,37 +71,54 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
     transactions = parse_transactions(raw)
     del raw
     mark("parse")
-    table = customer_table(transactions, period=PERIOD, as_of=int(AS_OF.astype(np.int64)))
+    as_of = int(AS_OF.astype(np.int64))
+    table = customer_table(transactions, period=PERIOD, as_of=as_of, consume=True)
+    del transactions  # as compute lets them go: BG/NBD reads the table only
     frame = table.frame
     mark("summary")
-    history = model_history("bgnbd", transactions, table)
+    history = model_history("bgnbd", None, table)
     rows = DistinctRows.of(*history)  # as compute does: grouped once for fit and score
-    frequency = frame["frequency"].to_numpy(np.float64)
-    monetary = frame["monetary_value"].to_numpy(np.float64)
     purchases = fit_purchase_model("bgnbd", *history, rows=rows)
+    frequency = history[0]
+    del history  # as compute does: the rows stand for it
+    monetary = frame["monetary_value"].to_numpy(np.float64)
     spend, _ = fit_spend_model(frequency, monetary)
     mark("fit")
-    settings = ValueSettings(PERIOD)
-    scores = score(purchases, spend, history, frequency, monetary, settings, rows=rows)
-    frame["historical_clv"] = frame["total_spend"]
-    frame["expected_purchases"] = scores.expected_purchases
-    frame["p_alive"] = scores.p_alive
-    frame["expected_avg_spend"] = scores.expected_avg_spend
-    frame["predicted_clv"] = scores.predicted_clv
-    frame["total_clv"] = frame["historical_clv"] + np.nan_to_num(scores.predicted_clv)
+    scores = score_rows(purchases, spend, rows, frequency, monetary, ValueSettings(PERIOD))
+    del rows
+    total_spend = frame["total_spend"].to_numpy()
+    columns = {
+        "historical_clv": total_spend,
+        "expected_purchases": scores.expected_purchases,
+        "p_alive": scores.p_alive,
+        "expected_avg_spend": scores.expected_avg_spend,
+        "predicted_clv": scores.predicted_clv,
+        "total_clv": total_spend + np.nan_to_num(scores.predicted_clv),
+    }
     mark("score")
     since_first = (
         np.datetime64(table.as_of, "D") - frame["first_purchase"].to_numpy(dtype="datetime64[D]")
     ).astype(np.int64)
-    frame["stage"] = assign_stages(
+    columns["stage"] = assign_stages(
         frame["orders"].to_numpy(),
         frame["days_since_last"].to_numpy(),
         since_first,
         scores.p_alive,
+    ).array
+    # One frame of the columns as they are, as compute builds it: no copies.
+    frame = pd.DataFrame(
+        {name: columns[name] if name in columns else frame[name] for name in COMPUTE_COLUMNS},
+        copy=False,
     )
     mark("stages")
-    with tempfile.TemporaryDirectory() as folder:
-        write_atomic(str(Path(folder) / "out.parquet"), encode(frame[COMPUTE_COLUMNS], "parquet"))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        atomic_output(str(Path(folder) / "out.parquet")) as handle,
+    ):
+        writer = FrameWriter(handle, "parquet")  # streamed, as the CLI writes -o
+        for piece in in_chunks(frame):
+            writer.write(piece)
+        writer.close()
     mark("write")
     out["params"] = {  # type: ignore[assignment]
         model.name: {
