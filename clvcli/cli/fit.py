@@ -65,7 +65,19 @@ def fit_cmd(
         with reporter.progress(f"fitting {model}"):
             report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
     reporter.warn(warnings)
+    _record_fit(opts, report)
     _emit_report(report, fmt, opts, reporter)
+
+
+def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
+    """The as-of date and the fitted models, for --sidecar, as compute records them."""
+    opts.record["as_of"] = report["as_of"]
+    role = "spend" if report["model"] == "gamma-gamma" else "purchases"
+    models = {role: {"model": report["model"], "params": report["params"]}}
+    if report.get("spend_model"):
+        spend = report["spend_model"]
+        models["spend"] = {"model": spend["model"], "params": spend["params"]}
+    opts.record["models"] = models
 
 
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:

@@ -100,9 +100,12 @@ def emit(
 
 def write_document(data: bytes, fmt: str, opts: RunOptions, reporter: Reporter) -> None:
     """A whole document (a fit's JSON, a query) to -o FILE, atomically, or stdout,
-    with the ``written`` event that data outputs give."""
+    with the ``written`` event and the ``--sidecar`` that data outputs give."""
     if opts.output:
         write_atomic(opts.output, data)
+        if opts.values.get("sidecar"):
+            sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
+            write_atomic(opts.output + ".meta.json", sidecar)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -96,6 +96,31 @@ def test_sidecar_holds_the_same_metadata_and_needs_an_output(clv, tmp_path, log)
     assert result.exit_code == 2 and "--sidecar needs -o FILE" in result.stderr
 
 
+def test_fit_validate_and_emit_sql_write_their_sidecar_too(clv, tmp_path):
+    shop = SAMPLE / "shop.csv"
+    digest = hashlib.sha256(shop.read_bytes()).hexdigest()
+    params = tmp_path / "params.json"
+    assert clv("fit", shop, "--period", "week", "-o", params, "--sidecar").exit_code == 0
+    fitted = json.loads(params.read_text())
+    side = json.loads((tmp_path / "params.json.meta.json").read_text())
+    assert (side["command"], side["as_of"]) == ("fit", fitted["as_of"])
+    assert side["models"]["purchases"] == {"model": "bgnbd", "params": fitted["params"]}
+    assert side["models"]["spend"]["params"] == fitted["spend_model"]["params"]
+    assert side["inputs"] == [{"path": str(shop), "sha256": digest}]
+    check = tmp_path / "check.json"
+    argv = ("validate", shop, "--period", "week", "--holdout", "26w", "-o", check, "--sidecar")
+    assert clv(*argv).exit_code == 0
+    side = json.loads((tmp_path / "check.json.meta.json").read_text())
+    assert side["command"] == "validate" and side["inputs"][0]["sha256"] == digest
+    query = tmp_path / "summary.sql"
+    argv = ("summary", "--emit-sql", "--table", "sales", "-o", query, "--sidecar")
+    assert clv(*argv).exit_code == 0
+    side = json.loads((tmp_path / "summary.sql.meta.json").read_text())
+    assert (side["command"], side["inputs"], side["models"]) == ("summary", [], {})
+    result = clv("fit", shop, "--period", "week", "--sidecar")
+    assert result.exit_code == 2 and "--sidecar needs -o FILE" in result.stderr
+
+
 def test_stdin_input_is_digested_from_its_bytes(clv, tmp_path):
     data = (SAMPLE / "shop.csv").read_bytes()
     out = tmp_path / "v.parquet"
