@@ -204,37 +204,29 @@ def score_rows(
     their history go (three columns of millions of customers)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _score(purchases, spend, rows, frequency, monetary_value, settings)
-
-
-def _score(
-    purchases: Fitter,
-    spend: GammaGammaFitter | None,
-    rows: DistinctRows,
-    frequency: np.ndarray,
-    monetary_value: np.ndarray,
-    settings: ValueSettings,
-) -> Scores:
-    settings.check()
-    x, t_x, T = rows.columns
-    units_per_month = DAYS_PER_MONTH / days_per(settings.period)
-    months = month_grid(settings.horizon)
-    discount = _discount_factors(months, settings.discount_rate)
-    alive = np.asarray(purchases.p_alive(x, t_x, T))
-    if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
-        return _scores_from_closed_form(
-            purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
+        settings.check()
+        x, t_x, T = rows.columns
+        units_per_month = DAYS_PER_MONTH / days_per(settings.period)
+        months = month_grid(settings.horizon)
+        discount = _discount_factors(months, settings.discount_rate)
+        alive = np.asarray(purchases.p_alive(x, t_x, T))
+        if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
+            return _scores_from_closed_form(
+                purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
+            )
+        ends = months * units_per_month
+        sums = _monthly_sums_in_blocks(purchases, rows, alive, ends, discount)
+        if sums is None:
+            sums = _monthly_sums(
+                lambda t: purchases.expected_purchases_of_rows(t, rows, alive),
+                len(x),
+                ends,
+                discount,
+            )
+        discounted, cumulative_before = sums
+        return _per_customer(
+            rows, cumulative_before, alive, discounted, spend, frequency, monetary_value, settings
         )
-    ends = months * units_per_month
-    sums = _monthly_sums_in_blocks(purchases, rows, alive, ends, discount)
-    if sums is None:
-        sums = _monthly_sums(
-            lambda t: purchases.expected_purchases_of_rows(t, rows, alive), len(x), ends, discount
-        )
-    discounted, cumulative_before = sums
-    return _per_customer(
-        rows, cumulative_before, alive, discounted, spend, frequency, monetary_value, settings
-    )
 
 
 def _per_customer(

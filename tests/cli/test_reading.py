@@ -95,11 +95,7 @@ def test_the_read_path_imports_neither_pandas_nor_scipy():
         "import sys, clvcli.cli.reading; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy'}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert _printed_by_fresh_python(script).strip() == "[]"
 
 
 def test_the_optimiser_can_be_imported_ahead_of_the_fit():
@@ -107,8 +103,13 @@ def test_the_optimiser_can_be_imported_ahead_of_the_fit():
         "import sys, clvcli.models as m; before = 'scipy.optimize' in sys.modules; "
         "m.import_optimizer(); print(before, 'scipy.optimize' in sys.modules)"
     )
+    assert _printed_by_fresh_python(script).split() == ["False", "True"]
+
+
+def _printed_by_fresh_python(script: str) -> str:
+    """What ``script`` prints in an interpreter that has imported nothing yet."""
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True"]
+    return result.stdout
