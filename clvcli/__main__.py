@@ -1,5 +1,5 @@
 """`python -m clvcli` runs the command line."""
 
-from clvcli.cli.main import main
+from clvcli.cli.main import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

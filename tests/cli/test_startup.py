@@ -11,7 +11,9 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+SHOP = Path(__file__).resolve().parents[2] / "sample_data" / "shop.csv"
 HEAVY = ("pandas", "pyarrow", "numpy", "scipy", "duckdb", "matplotlib", "xlsxwriter")
 COMMANDS = (
     "compute",
@@ -83,3 +85,43 @@ def test_a_usage_error_loads_no_heavy_library():
     [step] = run_in_fresh_interpreter([["segment", "sales.csv", "--stage", "nope"]])
     assert step["code"] == 2
     assert step["heavy"] == []
+
+
+def test_the_program_exits_with_mains_code_and_skips_the_last_collection():
+    # `clv` and `python -m clvcli` run entry(): main's exit code, then every object
+    # frozen so that the interpreter's exit does not walk them all once more.
+    script = textwrap.dedent(
+        """
+        import gc, sys
+        import clvcli.cli.main as cli
+        cli.main = lambda: 3
+        code = cli.entry()
+        print(code, gc.get_freeze_count() > 0)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "True"]
+
+
+def test_python_dash_m_writes_the_whole_output_and_exit_code(tmp_path):
+    out = tmp_path / "values.csv"
+    ran = subprocess.run(
+        [sys.executable, "-m", "clvcli", "compute", str(SHOP), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("customer_id,")
+    assert len(lines) > 10
+    missing = subprocess.run(
+        [sys.executable, "-m", "clvcli", "compute", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 3
