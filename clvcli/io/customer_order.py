@@ -100,7 +100,10 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
     # 32-bit days and row numbers keep the rows DuckDB sorts small enough not to spill.
     small = len(ids) < 2**31 and (len(day) == 0 or abs(day).max() < 2**31)
     width = np.int32 if small else np.int64
-    days = day.astype(width)
+    # Most logs are in date order: then a customer's rows in file order are in day
+    # order too, and (id, row) is the order of (id, day, row) with a sixth less
+    # sorting and no day column to gather.
+    days = None if bool(np.all(day[1:] >= day[:-1])) else day.astype(width)
     sorted_parts = []
     try:
         with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
@@ -110,8 +113,12 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
                 connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
                 connection.execute(f"SET temp_directory = '{_sql_text(spill)}'")
                 for rows in _id_ranges(ids, width):
-                    part = pa.table({"c": ids.take(rows), "d": days[rows], "i": rows})
-                    relation = connection.from_arrow(part).order("c, d, i").select("c, i")
+                    if days is None:
+                        part = pa.table({"c": ids.take(rows), "i": rows})
+                        relation = connection.from_arrow(part).order("c, i")
+                    else:
+                        part = pa.table({"c": ids.take(rows), "d": days[rows], "i": rows})
+                        relation = connection.from_arrow(part).order("c, d, i").select("c, i")
                     del part
                     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
                     sorted_parts.append(_grouped(fetch()))

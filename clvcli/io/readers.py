@@ -179,8 +179,11 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         if order is None:  # DuckDB could not sort: hash instead
             customer_ids, customer = _customer_codes(plain)
         else:
+            # One column at a time, the ids let go first: a large log's peak is here.
+            del plain
             customer_ids, customer = order.ids, order.codes
-            day, amount = day[order.rows], amount[order.rows]
+            day = day[order.rows]
+            amount = amount[order.rows]
             channel = None if channel is None else channel[order.rows]
     return Transactions(
         source=raw.source,

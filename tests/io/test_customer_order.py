@@ -163,6 +163,23 @@ def test_sorting_in_id_ranges_gives_the_one_sort(monkeypatch, range_rows):
     assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
 
 
+@pytest.mark.parametrize("range_rows", [3, 1000])
+@pytest.mark.parametrize("in_date_order", [True, False])
+def test_a_log_in_date_order_sorts_as_any_other(monkeypatch, range_rows, in_date_order):
+    """A log in date order is sorted by (id, row) alone: the same order, ties and all."""
+    rng = np.random.default_rng(11)
+    names = np.array(["b", "B", "a", "A0", "0", "ab", "zz"])
+    ids = pa.array(names[rng.integers(0, len(names), 300)].tolist())
+    day = np.sort(rng.integers(0, 20, 300))  # many rows share a day
+    if not in_date_order:
+        day[[10, 250]] = day[[250, 10]]  # one pair out of order is enough to sort by day
+    monkeypatch.setattr(customer_order, "RANGE_ROWS", range_rows)
+    order = customer_order.sort_by_customer(ids, day)
+    assert order is not None
+    expected = sorted(range(300), key=lambda row: (ids[row].as_py(), int(day[row]), row))
+    assert order.rows.tolist() == expected
+
+
 def test_one_id_on_every_row_is_one_range(monkeypatch):
     monkeypatch.setattr(customer_order, "RANGE_ROWS", 2)
     order = customer_order.sort_by_customer(pa.array(["same"] * 9), np.arange(9)[::-1].copy())
