@@ -53,9 +53,11 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
     from clvcli.io.source import read_columns
     from clvcli.io.writers import FrameWriter, atomic_output, in_chunks
     from clvcli.lifecycle import assign_stages
-    from clvcli.memory import hand_back_free_memory
+    from clvcli.memory import hand_back_free_memory, large_blocks_from_heap, one_malloc_arena
     from clvcli.models import DistinctRows
 
+    one_malloc_arena()  # the CLI's malloc settings (clvcli/cli/__init__.py)
+    large_blocks_from_heap()
     out: dict[str, tuple[float, float]] = {}
     clock = time.perf_counter()
 

@@ -1,13 +1,18 @@
-"""How the process holds memory: freed heap handed back, one malloc arena.
+"""How the process holds memory: large blocks from the heap, freed heap handed back,
+one malloc arena.
 
-glibc serves arrays under 32 MB (a column of four million customers) from its heap
-and keeps what is freed there resident: after a 10M-row log is parsed about 250 MB
-of free heap stays, after the models are fitted and scored 300 MB, and the next
-phase's arrays land beside it instead of in it, so the peak is the live data plus
-that. Between phases that let go of large temporaries, the free heap is handed back
-to the system (``malloc_trim``, milliseconds). The CLI also gives every thread the
-one arena, as a thread's own arena would keep its frees from everyone else.
-Elsewhere than glibc both are no-ops.
+glibc maps every block over 32 MB (a column of ten million rows) fresh from the system
+and unmaps it when it is freed, so each such temporary is filled with zeros page by
+page again. On a virtual machine whose host takes freed memory back, that costs 2.4 s
+of system time a gigabyte. The CLI has glibc serve large blocks from its heap too,
+where a freed column's pages are there for the next one. glibc keeps what is freed
+there resident, though: after a 10M-row log is parsed about 250 MB of free heap
+stays, after the models are fitted and scored 300 MB, and the next phase's arrays
+land beside it instead of in it, so the peak is the live data plus that. Between
+phases that let go of large temporaries, the free heap is handed back to the system
+(``malloc_trim``, milliseconds). The CLI also gives every thread the one arena, as a
+thread's own arena would keep its frees from everyone else. Elsewhere than glibc all
+three are no-ops.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import sys
 
 _M_ARENA_MAX = -8
+_M_MMAP_MAX = -4
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -43,6 +49,22 @@ def one_malloc_arena() -> None:
         return
     with contextlib.suppress(OSError, AttributeError):
         _LIBC.mallopt(_M_ARENA_MAX, 1)
+
+
+def large_blocks_from_heap() -> None:
+    """Large blocks come from the heap, unless the user said otherwise
+    (MALLOC_MMAP_MAX_, or mmap_max in GLIBC_TUNABLES).
+
+    A 10M-row compute then touches 0.7 GB fewer fresh pages (350,000 page faults
+    instead of 520,000) and spends half a second less in the system, at the same peak:
+    the trims between phases give back what the next phase does not reuse.
+    """
+    if _LIBC is None or "MALLOC_MMAP_MAX_" in os.environ:
+        return
+    if "mmap_max" in os.environ.get("GLIBC_TUNABLES", ""):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        _LIBC.mallopt(_M_MMAP_MAX, 0)
 
 
 def hand_back_free_memory() -> None:
