@@ -22,6 +22,8 @@ class Occasions:
     customer: np.ndarray
     day: np.ndarray
     value: np.ndarray
+    # Where each customer's days begin, when known without looking (see purchase_occasions).
+    starts: np.ndarray | None = None
 
     def before_or_on(self, last_day: int) -> Occasions:
         keep = self.day <= last_day
@@ -39,14 +41,18 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
         return Occasions(empty, empty, np.zeros(0))
     if transactions.by_customer:
         customer, day, amount = transactions.customer, transactions.day, transactions.amount
+        known = transactions.customer_starts
         new_day = np.empty(len(day), dtype=bool)
         new_day[0] = True
         np.not_equal(day[1:], day[:-1], out=new_day[1:])
-        new_day[1:] |= customer[1:] != customer[:-1]
+        if known is None:
+            new_day[1:] |= customer[1:] != customer[:-1]
+        else:
+            new_day[known] = True
         if new_day.all():
             # One row per customer and day, as many exports have: the rows are the
             # occasions, and their arrays serve as they are.
-            return _kept(customer, day, amount, amount < 0)
+            return _kept(customer, day, amount, amount < 0, known)
         starts = np.flatnonzero(new_day)
         del new_day
         customer, day = customer[starts], day[starts]
@@ -69,11 +75,16 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
 
 
 def _kept(
-    customer: np.ndarray, day: np.ndarray, net: np.ndarray, refunded: np.ndarray
+    customer: np.ndarray,
+    day: np.ndarray,
+    net: np.ndarray,
+    refunded: np.ndarray,
+    starts: np.ndarray | None = None,
 ) -> Occasions:
-    """The customer-days whose net is a purchase, valued at their net."""
+    """The customer-days whose net is a purchase, valued at their net (``starts``: where
+    each customer's days begin, kept when every day is)."""
     # Amounts are money: a net within a millionth of zero is zero.
     purchase = (net > 1e-6) | (~refunded & (net > -1e-6))
     if purchase.all():
-        return Occasions(customer, day, np.maximum(net, 0.0))
+        return Occasions(customer, day, np.maximum(net, 0.0), starts)
     return Occasions(customer[purchase], day[purchase], np.maximum(net[purchase], 0.0))

@@ -91,7 +91,7 @@ def customer_table(
         )
     ids = transactions.customer_ids
     n = len(ids)
-    starts, orders = _runs(occasions.customer)
+    starts, orders = _runs(occasions.customer, occasions.starts)
     buyers = occasions.customer[starts]  # sorted codes of the customers who bought
     everyone = len(buyers) == n  # then the buyers' codes are 0..n-1: no gathering
     refund_only = _customers_with_rows(transactions, n) - len(buyers)
@@ -150,8 +150,10 @@ def as_seconds(days: np.ndarray) -> np.ndarray:
     return days.view("datetime64[s]")
 
 
-def _runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each run of equal sorted codes starts, and its length."""
+def _runs(codes: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal sorted codes starts (``known``, if given), and its length."""
+    if known is not None:
+        return known, np.diff(known, append=len(codes))
     change = np.empty(len(codes), dtype=bool)
     change[0] = True
     np.not_equal(codes[1:], codes[:-1], out=change[1:])

@@ -37,6 +37,7 @@ class CustomerOrder:
     ids: pa.Array  # distinct ids, sorted by code point
     codes: np.ndarray  # each sorted row's index into ``ids``
     rows: np.ndarray  # each sorted row's position in the input
+    starts: np.ndarray  # where each id's sorted rows begin
 
 
 def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
@@ -167,19 +168,19 @@ def _grouped(result: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:
 def _joined(parts: list[tuple[pa.Array, np.ndarray, np.ndarray]]) -> CustomerOrder:
     """The ranges end to end: no id is in two ranges, so every range starts a new id."""
     rows = np.concatenate([part[2] for part in parts]) if parts else np.zeros(0, np.int64)
+    offsets = np.cumsum([0] + [len(part[2]) for part in parts])[:-1]
+    starts = np.concatenate(
+        [part[1] + offset for part, offset in zip(parts, offsets, strict=True)]
+        or [np.zeros(0, np.int64)]
+    )
     codes = np.zeros(len(rows), dtype=np.int64)
-    offset = 0
-    for _, starts, part_rows in parts:
-        codes[offset + starts] = 1
-        offset += len(part_rows)
-    if len(codes):
-        codes[0] = 0
+    codes[starts[1:]] = 1
     np.cumsum(codes, out=codes)
     ids = [part[0] for part in parts]
     if len({part.type for part in ids}) > 1:  # a range past 2 GB of text is large_string
         ids = [part.cast(pa.large_string()) for part in ids]
     joined = pa.chunked_array(ids, type=ids[0].type if ids else pa.string())
-    return CustomerOrder(_one_array(joined), codes, rows)
+    return CustomerOrder(_one_array(joined), codes, rows, starts)
 
 
 def changes(values: pa.ChunkedArray) -> np.ndarray:

@@ -78,6 +78,9 @@ class Transactions:
     # True when the rows are sorted by customer code, then day, then file order, so
     # grouping needs no sort of its own.
     by_customer: bool = False
+    # Where each customer's rows begin, when the sort that put them in order said so
+    # (every code then has rows): grouping need not look for the changes of code.
+    customer_starts: np.ndarray | None = None
 
     @property
     def num_rows(self) -> int:
@@ -88,6 +91,7 @@ class Transactions:
         done with millions of rows that another part of the run still holds."""
         empty = np.zeros(0, dtype=np.int64)
         self.customer, self.day, self.amount = empty, empty, np.zeros(0)
+        self.customer_starts = None
         self.channel = None if self.channel is None else self.channel[:0].copy()
 
     def select(self, keep: np.ndarray) -> Transactions:
@@ -196,6 +200,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         rows_skipped=bad_count + raw.ragged_skipped,
         warnings=warnings,
         by_customer=order is not None,
+        customer_starts=None if order is None else order.starts,
     )
 
 

@@ -204,3 +204,33 @@ def test_a_consumed_log_gives_the_same_table_and_lets_its_rows_go(as_of):
     np.testing.assert_array_equal(consumed.codes, kept.codes)
     assert log.num_rows == 0 and len(log.day) == len(log.amount) == 0
     assert log.customer_ids.to_pylist() == ["A", "B", "C", "D"]  # the ids stay
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        [5.0, 1.0, 7.5, 2.0, 3.0, 4.0],  # every day a purchase: the starts are kept
+        [5.0, -2.0, 7.5, 2.0, 3.0, 4.0],  # a refund day dropped: they are looked for
+        [5.0, 1.0, 7.5, 2.0, 3.0, 3.0],  # as the rows of one day are added up
+    ],
+)
+def test_the_sorts_customer_starts_give_the_table_of_looking_for_them(amounts):
+    from dataclasses import replace
+
+    from clvcli.core.occasions import purchase_occasions
+
+    customers = [0, 0, 0, 1, 2, 2]
+    # The second customer buys on the first's last day: only the code tells them apart.
+    days = [10, 12, 14, 14, 15, 16] if amounts[-1] != amounts[-2] else [10, 12, 14, 14, 15, 15]
+    told = replace(_sorted_log(amounts, days, customers), customer_starts=np.array([0, 3, 4]))
+    looked = replace(told, customer_starts=None)
+    occasions = purchase_occasions(told)
+    if len(occasions.day) == len(days):
+        assert occasions.starts is not None and occasions.starts.tolist() == [0, 3, 4]
+    else:
+        assert occasions.starts is None
+    as_of = 20
+    got = customer_table(told, as_of=as_of).frame
+    want = customer_table(looked, as_of=as_of).frame
+    assert got.equals(want)
+    assert got["orders"].tolist() == [3 if amounts[1] > 0 else 2, 1, 2 if days[-1] != 15 else 1]

@@ -161,6 +161,8 @@ def test_sorting_in_id_ranges_gives_the_one_sort(monkeypatch, range_rows):
     expected = sorted(range(200), key=lambda row: (ids[row].as_py(), int(day[row]), row))
     assert order.rows.tolist() == expected
     assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
+    changes = np.flatnonzero(np.diff(order.codes, prepend=-1))
+    assert order.starts.tolist() == changes.tolist()
 
 
 @pytest.mark.parametrize("range_rows", [3, 1000])
