@@ -12,6 +12,7 @@ import threading
 
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
+from clvcli.io import customer_order
 from clvcli.io.dates import DateProblem, DateSettings
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import STDIN
@@ -72,6 +73,8 @@ class PendingRead:
     def result(self) -> Transactions:
         """The transactions, handed over once: the command frees millions of rows
         before its models run, and a reference kept here would hold them."""
+        if not self._done.is_set():
+            customer_order.import_sorter()  # here, while the reader is still reading
         self._done.wait()
         if self._error is not None:
             raise self._error

@@ -167,7 +167,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     keep = ~bad
     if not keep.any():
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
-    _check_total(raw, np.where(keep, amount, 0.0))
+    _check_total(raw, np.where(keep, amount, 0.0) if bad_count else amount)
     raw.columns.clear()
     everything = not bad_count
     if not everything:

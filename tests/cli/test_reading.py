@@ -113,3 +113,28 @@ def _printed_by_fresh_python(script: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def test_the_waiting_thread_imports_the_sorter_while_the_read_goes_on(log, monkeypatch):
+    reader_may_finish = threading.Event()
+    importers = []
+
+    def slow(path, settings):
+        reader_may_finish.wait(timeout=30)
+        return read_transactions(path, settings)
+
+    def importing():
+        importers.append(threading.current_thread().name)
+        reader_may_finish.set()
+
+    monkeypatch.setattr(reading, "read_transactions", slow)
+    monkeypatch.setattr(reading.customer_order, "import_sorter", importing)
+    pending = start_reading(log, options())
+    assert pending.result().customer_ids.to_pylist() == ["c1", "c2"]
+    assert importers == [threading.current_thread().name]
+    # A read already done has nothing to wait for: nothing is imported for it.
+    importers.clear()
+    done = start_reading(log, options())
+    done._done.wait()
+    done.result()
+    assert importers == []
