@@ -28,7 +28,7 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.special import gammaln, hyperu, psi
 
-from clvcli.models.base import DistinctRows, Fitter
+from clvcli.models.base import DistinctRows, Fitter, in_blocks, logaddexp
 
 _NODES, _WEIGHTS = leggauss(32)
 _PANEL_Y = (_NODES + 1) / 2
@@ -58,6 +58,34 @@ def _nodes(c: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _log_tail(
+    k: np.ndarray, u: np.ndarray, params: np.ndarray, gradient: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_log_tail_of` a few rows at a time, on every core.
+
+    The quadrature holds 64 values per row in each of a dozen temporaries: a million
+    distinct pairs at once made arrays of half a gigabyte each. In blocks of
+    ``_TAIL_ROWS`` they stay in the cache, and every row's value is the same.
+    """
+    n = len(k)
+    log_f = np.empty(n)
+    grad = np.empty((n, 4)) if gradient else None
+
+    def work(rows: slice) -> None:
+        for start in range(rows.start, rows.stop, _TAIL_ROWS):
+            part = slice(start, min(start + _TAIL_ROWS, rows.stop))
+            log_f[part], part_grad = _log_tail_of(k[part], u[part], params, gradient)
+            if grad is not None:
+                grad[part] = part_grad
+
+    in_blocks(work, n)
+    return log_f, grad
+
+
+# Rows per quadrature block: 64 nodes each, so a temporary is 512 kB.
+_TAIL_ROWS = 1024
+
+
+def _log_tail_of(
     k: np.ndarray, u: np.ndarray, params: np.ndarray, gradient: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """ln F(x, u) for rows of k = r + x and u, and its gradient in (r, alpha, s, beta)."""
@@ -110,8 +138,13 @@ class ParetoNBDFitter(Fitter):
         r, alpha, s, beta = params
         x, t_x, T = data.columns
         k = r + x
-        log_c_term = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        log_t1 = -k * np.log(alpha + T) - s * np.log(beta + T)
+        # Special functions and logs once per distinct x and T, gathered for the rows.
+        xs, at_x = data.levels(0)
+        ts, at_t = data.levels(2)
+        log_alpha_t = np.log(alpha + ts)[at_t]
+        log_beta_t = np.log(beta + ts)[at_t]
+        log_c_term = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha) + s * np.log(beta)
+        log_t1 = -k * log_alpha_t - s * log_beta_t
         xs_a, us_a, at_a = data.levels(0, 1)
         xs_b, us_b, at_b = data.levels(0, 2)
         log_f_a, grad_a = _log_tail(r + xs_a, us_a, params, gradient)
@@ -124,7 +157,7 @@ class ParetoNBDFitter(Fitter):
         q = np.where(has_window, q, 0.0)
         log_integral = np.where(has_window, log_f_a + np.log1p(-q), -np.inf)
         log_t2 = np.log(s) + log_integral
-        total = np.logaddexp(log_t1, log_t2)
+        total = logaddexp(log_t1, log_t2)
         terms = log_c_term + total
         if not gradient:
             return terms, log_t1 - total, None
@@ -133,9 +166,9 @@ class ParetoNBDFitter(Fitter):
         d_integral = (grad_a[at_a] - q[:, None] * grad_b[at_b]) / (1 - q)[:, None]
         d_integral[~has_window] = 0.0
         grad = np.empty((len(x), 4))
-        grad[:, 0] = psi(r + x) - psi(r) + np.log(alpha) - w1 * np.log(alpha + T)
+        grad[:, 0] = (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w1 * log_alpha_t
         grad[:, 1] = r / alpha - w1 * k / (alpha + T)
-        grad[:, 2] = np.log(beta) - w1 * np.log(beta + T) + w2 / s
+        grad[:, 2] = np.log(beta) - w1 * log_beta_t + w2 / s
         grad[:, 3] = s / beta - w1 * s / (beta + T)
         grad += w2[:, None] * d_integral
         return terms, log_t1 - total, grad
