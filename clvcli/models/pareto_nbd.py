@@ -28,7 +28,7 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.special import gammaln, hyperu, psi
 
-from clvcli.models.base import DistinctRows, Fitter, in_blocks, logaddexp
+from clvcli.models.base import DistinctRows, Fitter, in_blocks, logaddexp, sum_in_blocks
 
 _NODES, _WEIGHTS = leggauss(32)
 _PANEL_Y = (_NODES + 1) / 2
@@ -118,6 +118,66 @@ def _log_tail_of(
     return log_f, grad
 
 
+class _Shared:
+    """What the rows' terms share at one point: the tails of every distinct (x, t_x)
+    and (x, T) pair, and the special functions and logs of every distinct x and T."""
+
+    def __init__(self, params: np.ndarray, data: DistinctRows, gradient: bool) -> None:
+        r, alpha, s, beta = params
+        self.params = params
+        self.x, self.t_x, self.T = data.columns
+        xs, self.at_x = data.levels(0)
+        ts, self.at_t = data.levels(2)
+        self.log_alpha_t = np.log(alpha + ts)
+        self.log_beta_t = np.log(beta + ts)
+        self.log_c = gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        self.psi = psi(r + xs) - psi(r) if gradient else None
+        xs_a, us_a, self.at_a = data.levels(0, 1)
+        xs_b, us_b, self.at_b = data.levels(0, 2)
+        self.log_f_a, self.grad_a = _log_tail(r + xs_a, us_a, params, gradient)
+        self.log_f_b, self.grad_b = _log_tail(r + xs_b, us_b, params, gradient)
+
+    def fill(
+        self,
+        rows: slice,
+        terms: np.ndarray,
+        grad: np.ndarray | None,
+        log_alive: np.ndarray | None = None,
+    ) -> None:
+        """The terms of ``rows`` into ``terms``, their gradient into ``grad`` (if
+        given) and log P(alive) into ``log_alive`` (if given)."""
+        r, alpha, s, beta = self.params
+        x, t_x, T = self.x[rows], self.t_x[rows], self.T[rows]
+        at_x, at_t = self.at_x[rows], self.at_t[rows]
+        k = r + x
+        log_alpha_t, log_beta_t = self.log_alpha_t[at_t], self.log_beta_t[at_t]
+        log_t1 = -k * log_alpha_t - s * log_beta_t
+        at_a, at_b = self.at_a[rows], self.at_b[rows]
+        log_f_a = self.log_f_a[at_a]
+        # I = F(t_x) - F(T) >= 0; q = F(T) / F(t_x) is 1 when t_x = T.
+        q = np.where(t_x < T, np.exp(np.minimum(self.log_f_b[at_b] - log_f_a, 0.0)), 1.0)
+        # Numerically q can reach 1 with t_x < T when the window holds nothing.
+        has_window = q < 1
+        q = np.where(has_window, q, 0.0)
+        log_integral = np.where(has_window, log_f_a + np.log1p(-q), -np.inf)
+        total = logaddexp(log_t1, np.log(s) + log_integral)
+        np.add(self.log_c[at_x], total, out=terms)
+        if log_alive is not None:
+            np.subtract(log_t1, total, out=log_alive)
+        if grad is None:
+            return
+        assert self.grad_a is not None and self.grad_b is not None and self.psi is not None
+        w1 = np.exp(log_t1 - total)
+        w2 = 1.0 - w1
+        d_integral = (self.grad_a[at_a] - q[:, None] * self.grad_b[at_b]) / (1 - q)[:, None]
+        d_integral[~has_window] = 0.0
+        grad[:, 0] = self.psi[at_x] + np.log(alpha) - w1 * log_alpha_t
+        grad[:, 1] = r / alpha - w1 * k / (alpha + T)
+        grad[:, 2] = np.log(beta) - w1 * log_beta_t + w2 / s
+        grad[:, 3] = s / beta - w1 * s / (beta + T)
+        grad += w2[:, None] * d_integral
+
+
 class ParetoNBDFitter(Fitter):
     """Pareto/NBD with parameters ``r, alpha, s, beta``."""
 
@@ -135,49 +195,32 @@ class ParetoNBDFitter(Fitter):
         ]
 
     def _terms(self, params: np.ndarray, data: DistinctRows, gradient: bool):
-        r, alpha, s, beta = params
-        x, t_x, T = data.columns
-        k = r + x
-        # Special functions and logs once per distinct x and T, gathered for the rows.
-        xs, at_x = data.levels(0)
-        ts, at_t = data.levels(2)
-        log_alpha_t = np.log(alpha + ts)[at_t]
-        log_beta_t = np.log(beta + ts)[at_t]
-        log_c_term = (gammaln(r + xs) - gammaln(r))[at_x] + r * np.log(alpha) + s * np.log(beta)
-        log_t1 = -k * log_alpha_t - s * log_beta_t
-        xs_a, us_a, at_a = data.levels(0, 1)
-        xs_b, us_b, at_b = data.levels(0, 2)
-        log_f_a, grad_a = _log_tail(r + xs_a, us_a, params, gradient)
-        log_f_b, grad_b = _log_tail(r + xs_b, us_b, params, gradient)
-        log_f_a, log_f_b = log_f_a[at_a], log_f_b[at_b]
-        # I = F(t_x) - F(T) >= 0; q = F(T) / F(t_x) is 1 when t_x = T.
-        q = np.where(t_x < T, np.exp(np.minimum(log_f_b - log_f_a, 0.0)), 1.0)
-        # Numerically q can reach 1 with t_x < T when the window holds nothing.
-        has_window = q < 1
-        q = np.where(has_window, q, 0.0)
-        log_integral = np.where(has_window, log_f_a + np.log1p(-q), -np.inf)
-        log_t2 = np.log(s) + log_integral
-        total = logaddexp(log_t1, log_t2)
-        terms = log_c_term + total
-        if not gradient:
-            return terms, log_t1 - total, None
-        w1 = np.exp(log_t1 - total)
-        w2 = 1.0 - w1
-        d_integral = (grad_a[at_a] - q[:, None] * grad_b[at_b]) / (1 - q)[:, None]
-        d_integral[~has_window] = 0.0
-        grad = np.empty((len(x), 4))
-        grad[:, 0] = (psi(r + xs) - psi(r))[at_x] + np.log(alpha) - w1 * log_alpha_t
-        grad[:, 1] = r / alpha - w1 * k / (alpha + T)
-        grad[:, 2] = np.log(beta) - w1 * log_beta_t + w2 / s
-        grad[:, 3] = s / beta - w1 * s / (beta + T)
-        grad += w2[:, None] * d_integral
-        return terms, log_t1 - total, grad
+        """Per-row log-likelihood, log P(alive) and (with ``gradient``) the gradient."""
+        shared = _Shared(params, data, gradient)
+        n = len(data.weight)
+        terms, log_alive = np.empty(n), np.empty(n)
+        grad = np.empty((n, 4)) if gradient else None
+
+        def work(rows: slice) -> None:
+            shared.fill(rows, terms[rows], None if grad is None else grad[rows], log_alive[rows])
+
+        in_blocks(work, n)
+        return terms, log_alive, grad
 
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
         terms, _, grad = self._terms(params, data, gradient=True)
         return terms, grad
+
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The terms' weighted sums block by block: no array as long as the rows."""
+        shared = _Shared(params, data, gradient=True)
+        return sum_in_blocks(
+            lambda rows, terms, grad: shared.fill(rows, terms, grad), data.weight, 4
+        )
 
     # -- predictions --------------------------------------------------------------
     def p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
