@@ -174,8 +174,19 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
             arrays.append(_text_array(values))
         else:
-            arrays.append(pa.array(values.to_numpy(), from_pandas=True))
+            arrays.append(_number_array(values.to_numpy()))
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+
+
+def _number_array(values: np.ndarray) -> pa.Array:
+    """Numbers as Arrow holds them, NaN as null: without a NaN, the array itself.
+
+    Arrow's NaN check builds a validity bitmap value by value (16 ms a column at four
+    million customers); numpy's is a tenth of that, and most columns have none.
+    """
+    if values.dtype.kind == "f" and not np.isnan(values).any():
+        return pa.array(values)
+    return pa.array(values, from_pandas=True)
 
 
 def _text_array(values: pd.Series) -> pa.Array:

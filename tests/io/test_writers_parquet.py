@@ -87,3 +87,19 @@ def test_empty_and_tiny_frames(frame):
     for part in (frame.iloc[:0], frame.iloc[:3]):
         back = pd.read_parquet(io.BytesIO(encode(part, "parquet")))
         assert len(back) == len(part)
+
+
+def test_nan_is_null_and_a_column_without_nan_has_no_nulls():
+    frame = pd.DataFrame(
+        {
+            "gaps": [1.5, np.nan, -0.0, np.inf],
+            "whole": [1.5, 2.0, -0.0, np.inf],
+            "count": np.array([1, 2, 3, 4], dtype=np.int64),
+        }
+    )
+    table = pq.read_table(io.BytesIO(encode(frame, "parquet")))
+    assert table.column("gaps").null_count == 1
+    assert table.column("gaps").to_pylist() == [1.5, None, -0.0, np.inf]
+    assert table.column("whole").null_count == 0
+    assert np.signbit(table.column("whole").to_numpy()).tolist() == [False, False, True, False]
+    assert table.column("count").to_pylist() == [1, 2, 3, 4]
