@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clvcli.core.keys import distinct, small_range_codes
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.summary import resolve_as_of
 from clvcli.errors import InputError, UsageError
@@ -66,14 +67,14 @@ def cohort_table(
     start = np.zeros(n, dtype=np.int64)
     start[buyers] = month_index(first_day[buyers], calendar) // size
     end = int(month_index(np.array([as_of]), calendar)[0]) // size
-    cohorts, cohort_of = np.unique(start[buyers], return_inverse=True)
+    cohorts, cohort_of = small_range_codes(start[buyers])
     code = np.full(n, -1)
     code[np.flatnonzero(buyers)] = cohort_of
     acquired = np.bincount(cohort_of, minlength=len(cohorts)).astype(np.float64)
     width = end - int(cohorts.min()) + 1
     if metric == "retention":
         offset = month_index(occasions.day, calendar) // size - start[occasions.customer]
-        keys = np.unique(occasions.customer * width + offset)
+        keys = distinct(occasions.customer * width + offset)
         who, when = keys // width, keys % width
         cells = np.zeros((len(cohorts), width))
         np.add.at(cells, (code[who], when), 1.0)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from clvcli.core.occasions import Occasions
-from clvcli.core.opportunities import _distinct, opportunity_rows
+from clvcli.core.opportunities import opportunity_rows
 
 CUSTOMER = np.array([0, 0, 0, 0, 0, 1, 2, 2])
 DAY = np.array([0, 3, 8, 9, 20, 5, 1, 30])
@@ -27,11 +27,3 @@ def test_opportunities_count_weeks_with_a_purchase(shuffled):
     assert x.tolist() == [2, 0, 1]
     assert t_x.tolist() == [2, 0, 4]
     assert n.tolist() == [5, 4, 4]
-
-
-@pytest.mark.parametrize(
-    "keys", [[], [4], [1, 1, 2, 5, 5, 5, 9], [5, 1, 5, 2, 9, 1], [-3, -3, 0, 2]]
-)
-def test_distinct_keys_are_np_unique_sorted_or_not(keys):
-    keys = np.array(keys, dtype=np.int64)
-    assert _distinct(keys).tolist() == np.unique(keys).tolist()
