@@ -232,7 +232,10 @@ class ParetoNBDFitter(Fitter):
             np.arange(np.size(x)),
         )
         _, log_alive, _ = self._terms(params, data, gradient=False)
-        return np.exp(log_alive)
+        # The levels a row's values are looked up in have no place for NaN: a history
+        # with a missing value has no probability.
+        missing = np.isnan(data.columns[0]) | np.isnan(data.columns[1]) | np.isnan(data.columns[2])
+        return np.where(missing, np.nan, np.exp(log_alive))
 
     def expected_purchases(
         self,

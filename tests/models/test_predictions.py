@@ -79,3 +79,15 @@ def test_closed_form_lifetime_value_agrees_with_a_century_of_monthly_sums(name):
     summed = score(model, spend, history, x, monetary, ValueSettings("week", 1200.0, 0.10))
     assert np.all(np.isfinite(closed.predicted_clv))
     assert closed.predicted_clv.sum() == pytest.approx(summed.predicted_clv.sum(), rel=0.01)
+
+
+def test_pareto_nbd_has_no_p_alive_for_a_history_with_a_missing_value():
+    model = ParetoNBDFitter().set_params({"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669})
+    x = np.array([2.0, np.nan, 1.0, 0.0, 2.0])
+    t_x = np.array([30.0, 20.0, np.nan, 0.0, 30.0])
+    T = np.array([38.0, 38.0, 38.0, np.nan, 38.0])
+    alive = model.p_alive(x, t_x, T)
+    assert np.isnan(alive[1:4]).all()
+    assert alive[0] == alive[4] and 0 < alive[0] < 1
+    # The complete histories get what they get alone.
+    np.testing.assert_array_equal(alive[[0]], model.p_alive(x[[0]], t_x[[0]], T[[0]]))
