@@ -312,8 +312,9 @@ def _predict(
     frame = table.frame
     history = model_history(model, transactions, table)
     rows = DistinctRows.of(*history)  # grouped once, for the fit and the scores
-    # The purchase models other than BG/BB read frequency as x: the same values.
-    frequency = history[0] if model != "bgbb" else frame["frequency"].to_numpy(np.float64)
+    # The frame's own counts, not history's float copy of them: that goes with the
+    # history once grouped, 30 MB fewer at 4M customers while the scores are made.
+    frequency = frame["frequency"].to_numpy()
     del history  # the rows stand for it from here on
     monetary = frame["monetary_value"].to_numpy(np.float64)
     if models is None:

@@ -244,7 +244,7 @@ def _per_customer(
     Millions of customers make these the score's largest arrays: they are filled block
     by block (:func:`in_blocks`), each value as it would be over all customers at once.
     """
-    frequency = np.asarray(frequency, dtype=np.float64)
+    frequency = np.asarray(frequency)  # counts: made floats block by block
     monetary_value = np.asarray(monetary_value, dtype=np.float64)
     customers = len(rows.inverse)
     expected, p_alive, spend_per_purchase, predicted = (np.empty(customers) for _ in range(4))
