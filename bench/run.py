@@ -196,8 +196,8 @@ def main(paths: list[str]) -> None:
         print(f"\n{Path(path).name}")
         for name in PHASES:
             seconds, memory = steps[name]
-            print(f"  {name:<8} {seconds:7.2f} s   peak {memory:7.0f} MB")
-        print(f"  clv compute end to end: {total:.2f} s (best of {RUNS}), peak {peak:.0f} MB")
+            print(f"  {name:<8} {seconds:7.2f} s   peak {memory:7.0f} MiB")
+        print(f"  clv compute end to end: {total:.2f} s (best of {RUNS}), peak {peak:.0f} MiB")
         print(f"  floor (DuckDB read + per-customer aggregate): {floor:.2f} s (best of {RUNS})")
         print(f"  ratio to the floor: {total / floor:.1f}")
         print("  fitted against the simulation's truth (within 2 standard errors?):")
