@@ -43,12 +43,7 @@ def one_malloc_arena() -> None:
     """Every thread allocates from the main arena, unless the user said otherwise
     (MALLOC_ARENA_MAX, or arena_max in GLIBC_TUNABLES). DuckDB's threads have an
     allocator of their own, so the arena is shared by ours and Arrow's only."""
-    if _LIBC is None or "MALLOC_ARENA_MAX" in os.environ:
-        return
-    if "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        _LIBC.mallopt(_M_ARENA_MAX, 1)
+    _unless_chosen(_M_ARENA_MAX, 1, variable="MALLOC_ARENA_MAX", tunable="arena_max")
 
 
 def large_blocks_from_heap() -> None:
@@ -59,12 +54,18 @@ def large_blocks_from_heap() -> None:
     instead of 520,000) and spends half a second less in the system, at the same peak:
     the trims between phases give back what the next phase does not reuse.
     """
-    if _LIBC is None or "MALLOC_MMAP_MAX_" in os.environ:
+    _unless_chosen(_M_MMAP_MAX, 0, variable="MALLOC_MMAP_MAX_", tunable="mmap_max")
+
+
+def _unless_chosen(parameter: int, value: int, *, variable: str, tunable: str) -> None:
+    """mallopt(parameter, value), unless the user set it (``variable``, or ``tunable``
+    in GLIBC_TUNABLES): their choice wins."""
+    if _LIBC is None or variable in os.environ:
         return
-    if "mmap_max" in os.environ.get("GLIBC_TUNABLES", ""):
+    if tunable in os.environ.get("GLIBC_TUNABLES", ""):
         return
     with contextlib.suppress(OSError, AttributeError):
-        _LIBC.mallopt(_M_MMAP_MAX, 0)
+        _LIBC.mallopt(parameter, value)
 
 
 def hand_back_free_memory() -> None:
