@@ -170,9 +170,14 @@ def end_to_end(path: str) -> tuple[float, float]:
 
 
 def main(paths: list[str]) -> None:
+    from clvcli.cli.launch import huge_pages_available, large_input, with_huge_pages
+
     for path in paths:
-        # The phases run with the allocator the CLI gives Arrow (clvcli/cli/__init__.py).
+        # The phases run with the allocator the CLI gives Arrow (clvcli/cli/__init__.py)
+        # and, on a log as large, the huge pages it starts with (clvcli/cli/launch.py).
         environment = {"ARROW_DEFAULT_MEMORY_POOL": "system", **os.environ}
+        if huge_pages_available(environment) and large_input([path]):
+            environment = with_huge_pages(environment)
         result = subprocess.run(
             [sys.executable, __file__, "--phases", path],
             check=True,

@@ -1,5 +1,5 @@
 """`python -m clvcli` runs the command line."""
 
-from clvcli.cli.main import entry
+from clvcli.cli.launch import entry
 
 raise SystemExit(entry())

@@ -8,7 +8,6 @@ ends the run quietly with 0. Each prints one ``clv: error:`` line, never a trace
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import traceback
@@ -79,20 +78,6 @@ app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
 app.command("report")(report_cmd)
 app.add_typer(formula_app, name="formula")
-
-
-def entry() -> int:
-    """The `clv` program: :func:`main`, then an exit that skips the last garbage
-    collection.
-
-    Python's exit collects every object the run left, pandas's and scipy's modules
-    among them: about a fifth of a second, a tenth of a small log's whole run, spent
-    on memory the process is about to give back. Frozen, the objects are left to the
-    exit, which frees them without the walk; files and outputs are closed by then.
-    """
-    code = main()
-    gc.freeze()
-    return code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,8 +94,9 @@ def test_the_program_exits_with_mains_code_and_skips_the_last_collection():
         """
         import gc, sys
         import clvcli.cli.main as cli
+        from clvcli.cli.launch import entry
         cli.main = lambda: 3
-        code = cli.entry()
+        code = entry()
         print(code, gc.get_freeze_count() > 0)
         """
     )
