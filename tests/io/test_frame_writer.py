@@ -83,7 +83,8 @@ def test_parquet_pieces_are_row_groups_of_the_same_table() -> None:
 
 
 def test_parquet_compresses_money_lightly_and_the_rest_hard() -> None:
-    """Money and rates (noise to zstd) get snappy; ids, dates, counts get zstd."""
+    """Money (noise to zstd) gets snappy; ids, dates, counts get zstd; full-precision
+    rates, noise to snappy too, are stored as they are."""
     frame = _frame(5000)
     frame["recency"] = np.arange(5000) % 12 / 3.0  # few values: zstd and a dictionary
     sink = io.BytesIO()
@@ -97,9 +98,32 @@ def test_parquet_compresses_money_lightly_and_the_rest_hard() -> None:
         "first_purchase": "ZSTD",
         "orders": "ZSTD",
         "total_spend": "SNAPPY",
-        "p_alive": "SNAPPY",
+        "p_alive": "UNCOMPRESSED",
         "recency": "ZSTD",
     }
+
+
+def test_parquet_float_codec_follows_what_snappy_saves_on_a_sample() -> None:
+    rng = np.random.default_rng(5)
+    rows = 200_000  # past the sample size: the sample is every third row
+    frame = pd.DataFrame(
+        {
+            "cents": np.round(rng.gamma(2.0, 30.0, rows), 2),  # 20,000 prices: many repeats
+            "noise": rng.random(rows),
+            "empty": np.full(rows, np.nan),
+        }
+    )
+    sink = io.BytesIO()
+    writer = FrameWriter(sink, "parquet")
+    writer.write(frame)
+    writer.close()
+    parquet = pq.ParquetFile(io.BytesIO(sink.getvalue()))
+    group = parquet.metadata.row_group(0)
+    codecs = {group.column(i).path_in_schema: group.column(i).compression for i in range(3)}
+    assert codecs["cents"] == "SNAPPY"
+    assert codecs["noise"] == "UNCOMPRESSED"
+    assert codecs["empty"] == "ZSTD"  # one value, null: a dictionary
+    pd.testing.assert_frame_equal(parquet.read().to_pandas(), frame)
 
 
 def test_parquet_piece_with_an_empty_column_keeps_the_first_types() -> None:
