@@ -24,12 +24,12 @@ import numpy as np
 from clvcli.core.periods import DAYS_PER_MONTH, days_per
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
-from clvcli.models.base import in_blocks
 from clvcli.models.gamma_gamma import (
     CORRELATION_WARNING,
     spend_frequency_correlation,
     spend_rows,
 )
+from clvcli.parallel import in_blocks
 
 LIFETIME_MONTHS = 1200
 # Months whose expected purchases a block of rows holds at once while scoring.

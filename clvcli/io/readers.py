@@ -22,6 +22,7 @@ from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_cells
+from clvcli.parallel import gather
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,8 +187,8 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
             # One column at a time, the ids let go first: a large log's peak is here.
             del plain
             customer_ids, customer = order.ids, order.codes
-            day = day[order.rows]
-            amount = amount[order.rows]
+            day = gather(day, order.rows)
+            amount = gather(amount, order.rows)
             channel = None if channel is None else channel[order.rows]
     return Transactions(
         source=raw.source,

@@ -10,12 +10,9 @@ other tools; standard errors come from the Hessian of the log-likelihood.
 
 from __future__ import annotations
 
-import contextvars
-import os
 import time
 import warnings
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from clvcli.errors import ModelError
+from clvcli.parallel import in_parallel, row_blocks
 
 if TYPE_CHECKING:
     from scipy import optimize
@@ -31,14 +29,10 @@ if TYPE_CHECKING:
 # time unit, and keeps the optimiser away from overflow.
 _LOG_BOUND = 14.0
 _Z_95 = 1.959963984540054
-# Rows per block of a blockwise evaluation: a block's temporaries stay in the cache.
-BLOCK_ROWS = 1 << 15
 # Rows per BLAS call in a weighted sum: OpenBLAS runs a dot product of up to 10,000
 # elements, and a matrix-vector product of fewer than 9,216 (2,048 rows of 4 columns),
 # on one thread, whatever its thread count.
 BLAS_ROWS = 2048
-# Threads for blocks at most: beyond a few, memory bandwidth and the GIL give nothing.
-MAX_THREADS = 8
 
 
 class NotFittedError(ModelError):
@@ -147,16 +141,6 @@ def on_distinct(function, *arrays: np.ndarray) -> np.ndarray:
     return values[codes].reshape(arrays[0].shape)
 
 
-def in_blocks(work: Callable[[slice], None], n: int) -> None:
-    """``work`` on consecutive slices of ``n`` rows, on every core the process may use.
-
-    Each slice writes only its own rows, so the result is that of one pass over all rows,
-    bit for bit. Small slices keep the temporaries in the cache; numpy lets go of the GIL
-    inside each operation, so threads run slices side by side.
-    """
-    in_parallel(work, _blocks(n))
-
-
 def sum_in_blocks(
     fill: Callable[[slice, np.ndarray, np.ndarray], None], weight: np.ndarray, k: int
 ) -> tuple[float, np.ndarray]:
@@ -182,7 +166,7 @@ def add_up_blocks(work: Callable[[slice], np.ndarray], n: int, k: int) -> np.nda
     results are added in the order of the slices: the sum does not depend on how many
     threads ran them, nor on which finished first.
     """
-    blocks = _blocks(n)
+    blocks = row_blocks(n)
     partial = np.zeros((len(blocks), k))
 
     def run(block: int) -> None:
@@ -230,45 +214,6 @@ def logaddexp(x: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np
     np.fmax(gap, 0.0, out=gap)  # inf - inf: a gap of 0, and -inf + ln 2 is -inf
     np.exp(np.negative(gap, out=gap), out=gap)
     return np.add(np.maximum(x, y), np.log1p(gap, out=gap), out=gap if out is None else out)
-
-
-def in_parallel(work: Callable[[Any], None], items: Iterable[Any]) -> None:
-    """``work(item)`` for every item, on every core the process may use.
-
-    The calling thread and one helper per further core take items from a shared queue
-    until it is empty, so a core that another process holds up slows no one else. Each
-    thread runs in a copy of the caller's context, which carries numpy's error state
-    (np.errstate); exceptions reach the caller.
-    """
-    items = list(items)
-    workers = min(_cores(), len(items))
-    if workers <= 1:
-        for item in items:
-            work(item)
-        return
-    queue = iter(items)  # taking the next item holds the GIL: each item is taken once
-
-    def drain(context: contextvars.Context) -> None:
-        for item in queue:
-            context.run(work, item)
-
-    with ThreadPoolExecutor(workers - 1, thread_name_prefix="clv") as pool:
-        helpers = [pool.submit(drain, contextvars.copy_context()) for _ in range(workers - 1)]
-        drain(contextvars.copy_context())
-        for helper in helpers:
-            helper.result()
-
-
-def _blocks(n: int) -> list[slice]:
-    return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
-
-
-def _cores() -> int:
-    """The CPUs this process may run on (its affinity mask, where the OS has one), at
-    most MAX_THREADS."""
-    if hasattr(os, "sched_getaffinity"):
-        return min(max(len(os.sched_getaffinity(0)), 1), MAX_THREADS)
-    return min(os.cpu_count() or 1, MAX_THREADS)
 
 
 def _combined_codes(arrays: list[np.ndarray]):

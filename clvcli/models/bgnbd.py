@@ -22,12 +22,12 @@ from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, psi
 from clvcli.models.base import (
     DistinctRows,
     Fitter,
-    in_blocks,
     logaddexp,
     on_distinct,
     sum_in_blocks,
     weighted_sums,
 )
+from clvcli.parallel import in_blocks
 
 
 class PoissonGammaPart:

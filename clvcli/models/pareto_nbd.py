@@ -28,7 +28,8 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.special import gammaln, hyperu, psi
 
-from clvcli.models.base import DistinctRows, Fitter, in_blocks, logaddexp, sum_in_blocks
+from clvcli.models.base import DistinctRows, Fitter, logaddexp, sum_in_blocks
+from clvcli.parallel import in_blocks
 
 _NODES, _WEIGHTS = leggauss(32)
 _PANEL_Y = (_NODES + 1) / 2

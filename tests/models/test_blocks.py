@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.special import betaln, gammaln, psi
 
+from clvcli import parallel
 from clvcli.models import (
     BGNBDFitter,
     DistinctRows,
@@ -18,9 +19,8 @@ from clvcli.models import (
     GammaGammaFitter,
     MBGNBDFitter,
     ParetoNBDFitter,
-    base,
 )
-from clvcli.models.base import BLAS_ROWS, dot, in_blocks, logaddexp
+from clvcli.models.base import BLAS_ROWS, dot, logaddexp
 from clvcli.models.gamma_gamma import spend_rows
 
 PARAMS = [
@@ -51,8 +51,8 @@ def _name(model: type[Fitter]) -> str:
 
 
 def _settings(monkeypatch, block_rows: int, cores: int) -> None:
-    monkeypatch.setattr(base, "BLOCK_ROWS", block_rows)
-    monkeypatch.setattr(base, "_cores", lambda: cores)
+    monkeypatch.setattr(parallel, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(parallel, "cores", lambda: cores)
 
 
 @pytest.mark.parametrize("model", [BGNBDFitter, MBGNBDFitter], ids=lambda m: m.name)
@@ -221,10 +221,10 @@ def test_blocks_keep_the_callers_floating_point_error_state(monkeypatch):
     _settings(monkeypatch, 100, 2)
     big = np.full(1000, 1000.0)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
-        in_blocks(lambda rows: np.exp(big[rows]), big.size)
+        parallel.in_blocks(lambda rows: np.exp(big[rows]), big.size)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("error")
-        in_blocks(lambda rows: np.exp(big[rows]), big.size)
+        parallel.in_blocks(lambda rows: np.exp(big[rows]), big.size)
 
 
 @pytest.mark.parametrize(

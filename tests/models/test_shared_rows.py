@@ -56,6 +56,7 @@ def test_grouping_with_missing_values_keeps_no_levels():
 @pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
 def test_monthly_sums_in_blocks_are_those_of_whole_arrays(cdnow, model, monkeypatch):
     """Scoring by blocks of rows and months gives the bits of whole-array months."""
+    from clvcli import parallel
     from clvcli.core import value
     from clvcli.models import base
 
@@ -65,7 +66,7 @@ def test_monthly_sums_in_blocks_are_those_of_whole_arrays(cdnow, model, monkeypa
     fitted = fit_purchase_model(model, *history)
     spend, _ = fit_spend_model(frequency, monetary)
     settings = ValueSettings("week", None)
-    monkeypatch.setattr(base, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(parallel, "BLOCK_ROWS", 64)
     monkeypatch.setattr(value, "MONTHS_AT_ONCE", 5)
     blocked = score(fitted, spend, history, frequency, monetary, settings)
     whole_arrays = base.Fitter.expected_purchases_by_block
