@@ -51,17 +51,30 @@ def assign_stages(
     import numpy as np
     import pyarrow as pa
 
-    churned = days_since_last > rules.churn_days
-    at_risk = days_since_last > rules.risk_days
-    if p_alive is not None:
-        known = ~np.isnan(p_alive)
-        churned = churned | (known & (p_alive < rules.churn_p_alive))
-        at_risk = at_risk | (known & (p_alive < rules.risk_p_alive))
-    new = orders == 1
-    loyal = (orders >= rules.loyal_orders) & (days_since_first >= rules.loyal_days)
+    from clvcli.parallel import in_blocks
+
     names = ["churned", "at_risk", "new", "loyal", "repeat"]
-    codes = np.select([churned, at_risk, new, loyal], [0, 1, 2, 3], default=4).astype(np.int8)
-    labels = pa.DictionaryArray.from_arrays(codes, pa.array(names)).cast(pa.string())
+    codes = np.empty(len(orders), dtype=np.int8)
+
+    def fill(rows: slice) -> None:
+        # Block by block: the rules' masks stay in the cache, and no column of
+        # 64-bit codes is made for millions of customers at the run's peak.
+        since_last = days_since_last[rows]
+        churned = since_last > rules.churn_days
+        at_risk = since_last > rules.risk_days
+        if p_alive is not None:
+            alive = p_alive[rows]
+            known = ~np.isnan(alive)
+            churned |= known & (alive < rules.churn_p_alive)
+            at_risk |= known & (alive < rules.risk_p_alive)
+        count = orders[rows]
+        new = count == 1
+        loyal = (count >= rules.loyal_orders) & (days_since_first[rows] >= rules.loyal_days)
+        codes[rows] = np.select([churned, at_risk, new, loyal], [0, 1, 2, 3], default=4)
+
+    in_blocks(fill, len(codes))
+    # pandas keeps text as large_string: cast straight to it, with no string copy between.
+    labels = pa.DictionaryArray.from_arrays(codes, pa.array(names)).cast(pa.large_string())
     return labels.to_pandas()
 
 

@@ -146,7 +146,9 @@ def compute_from_table(
     if model != "none":
         scores = _predict(transactions, table, model, settings, value_settings, result, models)
         hand_back_free_memory()  # the scores' temporaries
-    historical = frame["total_spend"].to_numpy() * settings.margin
+    historical = frame["total_spend"].to_numpy()
+    if settings.margin != 1.0:  # at the default margin the column is total_spend itself
+        historical = historical * settings.margin
     if scores is None:
         values = {column: np.full(len(frame), np.nan) for column in MODEL_COLUMNS}
     else:
@@ -164,6 +166,7 @@ def compute_from_table(
         None if scores is None or np.isnan(p_alive).all() else p_alive,
         settings.rules,
     )
+    del days_since_first
     added = {
         "historical_clv": historical,
         **values,

@@ -60,3 +60,32 @@ def test_parse_stages_accepts_lists_and_dashes():
     with pytest.raises(ValueError, match="unknown stage 'gold'"):
         parse_stages("loyal,gold")
     assert STAGES[0] == "potential"
+
+
+@pytest.mark.parametrize("with_p_alive", [True, False])
+def test_blocks_on_threads_give_the_rules_row_by_row(monkeypatch, with_p_alive):
+    from clvcli import parallel
+
+    monkeypatch.setattr(parallel, "BLOCK_ROWS", 97)  # blocks end anywhere
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    rng = np.random.default_rng(8)
+    n = 5_000
+    orders = rng.integers(1, 8, n)
+    since_first = rng.integers(0, 900, n)
+    since_last = np.minimum(rng.integers(0, 900, n), since_first)
+    p_alive = np.where(rng.random(n) < 0.1, np.nan, rng.random(n)) if with_p_alive else None
+    got = assign_stages(orders, since_last, since_first, p_alive).tolist()
+    rules = StageRules()
+    for i in range(n):
+        alive = None if p_alive is None or np.isnan(p_alive[i]) else p_alive[i]
+        if since_last[i] > rules.churn_days or (alive is not None and alive < 0.10):
+            want = "churned"
+        elif since_last[i] > rules.risk_days or (alive is not None and alive < 0.50):
+            want = "at_risk"
+        elif orders[i] == 1:
+            want = "new"
+        elif orders[i] >= rules.loyal_orders and since_first[i] >= rules.loyal_days:
+            want = "loyal"
+        else:
+            want = "repeat"
+        assert got[i] == want, i
