@@ -70,9 +70,10 @@ def in_parallel(work: Callable[[Any], None], items: Iterable[Any]) -> None:
             helper.result()
 
 
-def row_blocks(n: int) -> list[slice]:
-    """Consecutive slices of BLOCK_ROWS rows covering ``n`` rows."""
-    return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
+def row_blocks(n: int, size: int | None = None) -> list[slice]:
+    """Consecutive slices of ``size`` rows (BLOCK_ROWS by default) covering ``n`` rows."""
+    size = size or BLOCK_ROWS
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def cores() -> int:

@@ -38,3 +38,7 @@ def test_blocks_cover_the_rows_once_in_order(monkeypatch):
     monkeypatch.setattr(parallel, "BLOCK_ROWS", 4)
     assert parallel.row_blocks(10) == [slice(0, 4), slice(4, 8), slice(8, 10)]
     assert parallel.row_blocks(0) == []
+
+
+def test_blocks_of_a_given_size():
+    assert parallel.row_blocks(5, 2) == [slice(0, 2), slice(2, 4), slice(4, 5)]

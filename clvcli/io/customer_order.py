@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clvcli.parallel import in_parallel, row_blocks
+
 # Below this many rows, hashing in one thread costs less than starting DuckDB.
 SORT_MIN_ROWS = 200_000
 # What DuckDB may hold before it spills to disk; CLV_DUCKDB_MEMORY (say 4GB) overrides.
@@ -154,13 +156,26 @@ def _id_ranges(ids: pa.Array, width: type) -> Iterator[np.ndarray]:
     picked = ids.take(pa.array(np.arange(0, len(ids), step)))
     ordered = picked.take(pc.sort_indices(picked))
     bounds = pc.unique(ordered.take(pa.array([len(ordered) * k // parts for k in range(1, parts)])))
-    above = np.zeros(len(ids), dtype=np.int16)
-    for bound in bounds:
-        above += pc.fill_null(pc.greater_equal(ids, bound), False).to_numpy(zero_copy_only=False)
+    above = np.zeros(len(ids), dtype=np.int16)  # how many bounds each id is at or past
+
+    def count_bounds(rows: slice) -> None:
+        piece, out = ids.slice(rows.start, rows.stop - rows.start), above[rows]
+        for bound in bounds:
+            out += pc.fill_null(pc.greater_equal(piece, bound), False).to_numpy(
+                zero_copy_only=False
+            )
+
+    # Arrow's comparisons let go of the GIL: slices of the ids on every core.
+    in_parallel(count_bounds, row_blocks(len(ids), _COMPARE_ROWS))
     for part in range(len(bounds) + 1):
         rows = np.flatnonzero(above == part).astype(width)
         if len(rows):
             yield rows
+
+
+# Ids compared with the bounds at a time: large enough that the per-call cost of Arrow's
+# kernels is nothing, small enough that the slices spread over the cores.
+_COMPARE_ROWS = 1 << 18
 
 
 def _grouped(result: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:

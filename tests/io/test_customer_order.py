@@ -147,14 +147,20 @@ def test_ids_sort_by_code_point_as_hashing_does(monkeypatch):
     assert order.codes.tolist() == sorted(order.codes.tolist())
 
 
+@pytest.mark.parametrize("compare_rows", [7, 1 << 18])
 @pytest.mark.parametrize("range_rows", [1, 2, 3, 5, 1000])
-def test_sorting_in_id_ranges_gives_the_one_sort(monkeypatch, range_rows):
-    """However many ranges the ids are cut into, the order is that of one sort."""
+def test_sorting_in_id_ranges_gives_the_one_sort(monkeypatch, range_rows, compare_rows):
+    """However many ranges the ids are cut into, and however many slices of them are
+    compared with the bounds on how many threads, the order is that of one sort."""
+    from clvcli import parallel
+
     rng = np.random.default_rng(7)
     names = np.array(["b", "B", "a~", "a", "A0", "_", "0", "ab", "zz", "b9", "b10"])
     ids = pa.array(names[rng.integers(0, len(names), 200)].tolist())
     day = rng.integers(0, 5, 200)
     monkeypatch.setattr(customer_order, "RANGE_ROWS", range_rows)
+    monkeypatch.setattr(customer_order, "_COMPARE_ROWS", compare_rows)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
     order = customer_order.sort_by_customer(ids, day)
     assert order is not None
     assert order.ids.to_pylist() == sorted(set(ids.to_pylist()))
