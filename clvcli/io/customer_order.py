@@ -55,7 +55,12 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    edges = [_ascii_edges(chunk) for chunk in chunks]
+    edges: list[bool | None] = [False] * len(chunks)
+
+    def look(index: int) -> None:
+        edges[index] = _ascii_edges(chunks[index])
+
+    in_parallel(look, range(len(chunks)))  # numpy lets go of the GIL: chunks side by side
     if any(edge is None for edge in edges):
         return None
     # Most logs have nothing to trim: then keep the column itself, not a copy of it.

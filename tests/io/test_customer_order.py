@@ -234,3 +234,15 @@ def test_plain_ids_read_past_bytes_held_by_a_null():
     )
     assert values.to_pylist() == ["a", None, "b"]
     assert customer_order.plain_ids(values) is values
+
+
+def test_plain_ids_of_many_chunks_on_two_threads(monkeypatch):
+    from clvcli import parallel
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    plain = [[f"c{i}-{j}" for j in range(5)] for i in range(40)]
+    column = pa.chunked_array(plain)
+    assert customer_order.plain_ids(column) is column
+    padded = pa.chunked_array([*plain[:30], [" c-x", "c-y "], *plain[30:]])
+    assert customer_order.plain_ids(padded).to_pylist()[150:152] == ["c-x", "c-y"]
+    assert customer_order.plain_ids(pa.chunked_array([*plain, ["ی"]])) is None
