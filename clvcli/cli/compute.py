@@ -80,8 +80,13 @@ def compute_cmd(
         one_source,
         record_values,
     )
-    from clvcli.cli.output import resolve_format
-    from clvcli.core.compute import compute_from_table, needs_transactions, transactions_table
+    from clvcli.cli.output import resolve_format, write_frames
+    from clvcli.core.compute import (
+        compute_from_table,
+        compute_table_in_pieces,
+        needs_transactions,
+        transactions_table,
+    )
     from clvcli.models import import_optimizer
 
     one_source(input_path, summary_path)
@@ -92,10 +97,9 @@ def compute_cmd(
     if uses_duckdb(opts):
         _compute_with_duckdb(input_path, summary_path, settings, listed, fmt, opts, reporter)
         return
+    transactions = None
     if summary_path is not None:
         table = load_summary(summary_path, opts, reporter)
-        with reporter.progress("computing customer values"):
-            result = compute_from_table(table, settings)
     else:
         if settings.saved is None and settings.model != "none":
             import_optimizer()  # for the fit, while the log is still being read
@@ -108,8 +112,22 @@ def compute_cmd(
             if not keep:
                 transactions = None
             hand_back_free_memory()
-            result = compute_from_table(table, settings, transactions)
-        del transactions, table
+    if fmt != "table" and listed is None:
+        # Written as it is made, a million customers at a time: the model columns of
+        # everyone are never held at once, and each piece is written while the next
+        # is made.
+        with reporter.progress("computing customer values"):
+            values = compute_table_in_pieces(table, settings, transactions)
+        del transactions
+        reporter.warn(values.warnings)
+        record_values(opts, values)
+        customers = len(table.frame)
+        del table
+        write_frames(values.pieces, opts, reporter, money=MONEY, what="customers", rows=customers)
+        return
+    with reporter.progress("computing customer values"):
+        result = compute_from_table(table, settings, transactions)
+    del transactions, table
     hand_back_free_memory()
     reporter.warn(result.warnings)
     record_values(opts, result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -156,7 +157,19 @@ def write_frames(
 
 
 def _write(frames: Iterable[pd.DataFrame], writer: FrameWriter) -> int:
-    for frame in frames:
-        writer.write(frame)
+    """Each frame written on a second thread while this one makes the next.
+
+    Arrow encodes and compresses with the GIL let go, so a table made in pieces (the
+    compute table of millions of customers) is made and written at once. A failure on
+    either side ends the run with its error once the write under way is done.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="clv-write") as pool:
+        pending = None
+        for frame in frames:
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(writer.write, frame)
+        if pending is not None:
+            pending.result()
     writer.close()
     return writer.rows

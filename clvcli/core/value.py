@@ -202,6 +202,73 @@ def score_rows(
 ) -> Scores:
     """:func:`score` of the customers that ``rows`` group, for a caller who has let
     their history go (three columns of millions of customers)."""
+    values = row_values(purchases, spend, rows, settings)
+    return values.customers(slice(0, len(values.inverse)), frequency, monetary_value)
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """What the models give each distinct row, before it is spread to the customers.
+
+    The expensive part of scoring runs once per distinct row; :meth:`customers`
+    spreads it to any consecutive slice of the customers, so a table of millions can
+    be made and written a slice at a time. Of the rows only the customers' map to
+    them is kept: their columns and the fit's caches go.
+    """
+
+    inverse: np.ndarray  # each customer's distinct row
+    expected: np.ndarray  # expected purchases over the horizon
+    alive: np.ndarray  # P(alive), within 0..1
+    discounted: np.ndarray  # discounted expected purchases
+    spend: GammaGammaFitter | None
+    margin: float
+
+    def customers(
+        self, customers: slice, frequency: np.ndarray, monetary_value: np.ndarray
+    ) -> Scores:
+        """The scores of ``customers`` (a slice of the rows' customers), whose
+        frequency and mean spend are given for that slice only.
+
+        They are filled block by block (:func:`in_blocks`), each value as it would be
+        over all customers at once.
+        """
+        with np.errstate(all="ignore"):
+            inverse = self.inverse[customers]
+            frequency = np.asarray(frequency)  # counts: made floats block by block
+            monetary_value = np.asarray(monetary_value, dtype=np.float64)
+            n = len(inverse)
+            expected, p_alive, spend_per_purchase, predicted = (np.empty(n) for _ in range(4))
+
+            def fill(block: slice) -> None:
+                at = inverse[block]
+                expected[block] = self.expected.take(at)
+                p_alive[block] = self.alive.take(at)
+                if self.spend is None:
+                    spend_per_purchase[block] = np.nan
+                else:
+                    spend_per_purchase[block] = self.spend.expected_spend(
+                        frequency[block], monetary_value[block]
+                    )
+                predicted[block] = (
+                    self.discounted.take(at) * spend_per_purchase[block] * self.margin
+                )
+
+            in_blocks(fill, n)
+        return Scores(
+            expected_purchases=expected,
+            p_alive=p_alive,
+            expected_avg_spend=spend_per_purchase,
+            predicted_clv=predicted,
+        )
+
+
+def row_values(
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    rows: DistinctRows,
+    settings: ValueSettings,
+) -> RowValues:
+    """The models' values of each of ``rows`` over the horizon ``settings`` give."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         settings.check()
@@ -211,66 +278,27 @@ def score_rows(
         discount = _discount_factors(months, settings.discount_rate)
         alive = np.asarray(purchases.p_alive(x, t_x, T))
         if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
-            return _scores_from_closed_form(
-                purchases, spend, rows, alive, frequency, monetary_value, settings, units_per_month
-            )
-        ends = months * units_per_month
-        sums = _monthly_sums_in_blocks(purchases, rows, alive, ends, discount)
-        if sums is None:
-            sums = _monthly_sums(
-                lambda t: purchases.expected_purchases_of_rows(t, rows, alive),
-                len(x),
-                ends,
-                discount,
-            )
-        discounted, cumulative_before = sums
-        return _per_customer(
-            rows, cumulative_before, alive, discounted, spend, frequency, monetary_value, settings
-        )
-
-
-def _per_customer(
-    rows: DistinctRows,
-    cumulative: np.ndarray,
-    alive: np.ndarray,
-    discounted: np.ndarray,
-    spend: GammaGammaFitter | None,
-    frequency: np.ndarray,
-    monetary_value: np.ndarray,
-    settings: ValueSettings,
-) -> Scores:
-    """The distinct rows' results spread to the customers, with their expected spend.
-
-    Millions of customers make these the score's largest arrays: they are filled block
-    by block (:func:`in_blocks`), each value as it would be over all customers at once.
-    """
-    frequency = np.asarray(frequency)  # counts: made floats block by block
-    monetary_value = np.asarray(monetary_value, dtype=np.float64)
-    customers = len(rows.inverse)
-    expected, p_alive, spend_per_purchase, predicted = (np.empty(customers) for _ in range(4))
-    # Guarded once per distinct row, not once per customer: the same values gathered.
-    cumulative = _finite(cumulative)
-    alive = np.clip(_finite(alive), 0.0, 1.0)
-
-    def fill(block: slice) -> None:
-        at = rows.inverse[block]
-        expected[block] = cumulative.take(at)
-        p_alive[block] = alive.take(at)
-        if spend is None:
-            spend_per_purchase[block] = np.nan
+            expected, discounted = _closed_form(purchases, rows, alive, settings, units_per_month)
         else:
-            spend_per_purchase[block] = spend.expected_spend(
-                frequency[block], monetary_value[block]
-            )
-        predicted[block] = discounted.take(at) * spend_per_purchase[block] * settings.margin
-
-    in_blocks(fill, customers)
-    return Scores(
-        expected_purchases=expected,
-        p_alive=p_alive,
-        expected_avg_spend=spend_per_purchase,
-        predicted_clv=predicted,
-    )
+            ends = months * units_per_month
+            sums = _monthly_sums_in_blocks(purchases, rows, alive, ends, discount)
+            if sums is None:
+                sums = _monthly_sums(
+                    lambda t: purchases.expected_purchases_of_rows(t, rows, alive),
+                    len(x),
+                    ends,
+                    discount,
+                )
+            discounted, expected = sums
+        # Guarded once per distinct row, not once per customer: the same values gathered.
+        return RowValues(
+            inverse=rows.inverse,
+            expected=_finite(expected),
+            alive=np.clip(_finite(alive), 0.0, 1.0),
+            discounted=_finite(discounted),
+            spend=spend,
+            margin=settings.margin,
+        )
 
 
 def _discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
@@ -342,17 +370,15 @@ def _add_months(
     return work
 
 
-def _scores_from_closed_form(
+def _closed_form(
     purchases: Fitter,
-    spend: GammaGammaFitter | None,
     rows: DistinctRows,
     alive: np.ndarray,
-    frequency: np.ndarray,
-    monetary_value: np.ndarray,
     settings: ValueSettings,
     units_per_month: float,
-) -> Scores:
-    """Lifetime value from DET or DERT; expected purchases are those of the century."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lifetime value from DET or DERT: the century's expected purchases of each row,
+    and its discounted expected purchases."""
     x, t_x, T = rows.columns
     per_month = np.log1p(monthly_discount_rate(settings.discount_rate))
     if purchases.name == "bgbb":
@@ -378,16 +404,7 @@ def _scores_from_closed_form(
     century = np.asarray(
         purchases.expected_purchases(LIFETIME_MONTHS * units_per_month, x, t_x, T, p_alive=alive)
     )
-    if spend is None:
-        spend_per_purchase = np.full(len(rows.inverse), np.nan)
-    else:
-        spend_per_purchase = spend.expected_spend(frequency, monetary_value)
-    return Scores(
-        expected_purchases=_finite(century[rows.inverse]),
-        p_alive=np.clip(_finite(alive[rows.inverse]), 0.0, 1.0),
-        expected_avg_spend=spend_per_purchase,
-        predicted_clv=_finite(discounted[rows.inverse]) * spend_per_purchase * settings.margin,
-    )
+    return century, discounted
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

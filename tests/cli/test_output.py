@@ -124,3 +124,69 @@ def test_ids_that_need_quoting_are_quoted(clv, write):
     path = write("tx.csv", 'customer,date,amount\n"a,b",2024-01-01,5\n"q""x",2024-01-01,5\n')
     lines = clv("compute", path).stdout.splitlines()
     assert lines[1].startswith('"a,b",') and lines[2].startswith('"q""x",')
+
+
+def _frames(count: int, fail_at: int | None = None):
+    import pandas as pd
+
+    for i in range(count):
+        if i == fail_at:
+            raise RuntimeError("piece failed")
+        yield pd.DataFrame({"customer_id": [f"c{i}"], "total_spend": [float(i)]})
+
+
+def _options(output: str | None):
+    from clvcli.cli.options import RunOptions
+
+    return RunOptions(values={"output": output, "format": "csv", "quiet": True})
+
+
+def test_pieces_written_on_a_second_thread_make_the_one_document(tmp_path):
+    from clvcli.cli.console import Reporter
+    from clvcli.cli.output import write_frames
+
+    target = tmp_path / "out.csv"
+    written = write_frames(_frames(5), _options(str(target)), Reporter(True))
+    assert written == 5
+    assert target.read_text().splitlines() == [
+        "customer_id,total_spend",
+        *(f"c{i},{i}" for i in range(5)),
+    ]
+
+
+def test_a_piece_that_fails_leaves_no_file_and_its_error(tmp_path):
+    from clvcli.cli.console import Reporter
+    from clvcli.cli.output import write_frames
+
+    target = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError, match="piece failed"):
+        write_frames(_frames(5, fail_at=3), _options(str(target)), Reporter(True))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_stops_the_pieces(tmp_path, monkeypatch):
+    from clvcli.cli.console import Reporter
+    from clvcli.cli.output import write_frames
+    from clvcli.errors import OutputError
+    from clvcli.io.writers import FrameWriter
+
+    made = []
+
+    def counted():
+        for frame in _frames(50):
+            made.append(len(made))
+            yield frame
+
+    calls = []
+
+    def failing(self, frame):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FrameWriter, "write", failing)
+    target = tmp_path / "out.csv"
+    with pytest.raises(OutputError, match="No space"):  # the file's error, as clv tells it
+        write_frames(counted(), _options(str(target)), Reporter(True))
+    assert len(made) <= 4  # the pieces stop within one of the failed write
+    assert list(tmp_path.iterdir()) == []

@@ -117,3 +117,53 @@ def test_fitting_grouped_rows_refuses_too_few_repeat_buyers() -> None:
     )
     with pytest.raises(TooLittleDataError, match="104 customers, 4 with a repeat"):
         fit_purchase_rows("bgnbd", rows)
+
+
+def _shop_transactions():
+    from clvcli.io.readers import read_transactions
+
+    return read_transactions(str(SAMPLE / "shop.csv"))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ComputeSettings(period="week"),
+        ComputeSettings(period="week", margin=0.3, horizon=None),
+        ComputeSettings(period="week", model="pnbd", horizon=None),
+        ComputeSettings(period="week", model="bgbb"),
+        ComputeSettings(period="week", model="none"),
+    ],
+    ids=["bgnbd", "lifetime", "pnbd-lifetime", "bgbb", "none"],
+)
+def test_a_table_made_in_pieces_is_the_table_made_whole(settings: ComputeSettings) -> None:
+    """compute_table_in_pieces: one fit, then each slice of customers spread and staged."""
+    from clvcli.core.compute import compute_table_in_pieces, transactions_table
+
+    log = _shop_transactions()
+    whole = compute_from_table(transactions_table(log, settings), settings, log)
+    log = _shop_transactions()
+    values = compute_table_in_pieces(transactions_table(log, settings), settings, log, rows=23)
+    pieces = list(values.pieces)
+    assert [len(piece) for piece in pieces[:-1]] == [23] * (len(pieces) - 1)
+    pd.testing.assert_frame_equal(pd.concat(pieces), whole.frame, check_exact=True)
+    assert values.warnings == whole.warnings
+    assert values.as_of == whole.as_of
+    for got, want in (
+        (values.purchase_model, whole.purchase_model),
+        (values.spend_model, whole.spend_model),
+    ):
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert got.fitted() == want.fitted()
+
+
+def test_an_empty_summary_is_one_empty_piece() -> None:
+    from clvcli.core.compute import compute_table_in_pieces, transactions_table
+
+    settings = ComputeSettings(period="week", model="none")
+    table = transactions_table(_shop_transactions(), settings)
+    table.frame = table.frame.iloc[:0]
+    pieces = list(compute_table_in_pieces(table, settings).pieces)
+    assert len(pieces) == 1 and len(pieces[0]) == 0
+    assert list(pieces[0].columns) == list(compute_from_table(table, settings).frame.columns)
