@@ -131,7 +131,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_large_log_runs_once_more_under_huge_pages_with_the_same_output(tmp_path):
+def test_a_large_log_runs_once_more_under_huge_pages_with_the_same_output(tmp_path, clv):
     out = tmp_path / "values.csv"
     ran = subprocess.run(
         [sys.executable, "-c", SCRIPT, "compute", str(SHOP), "-o", str(out)],
@@ -145,11 +145,5 @@ def test_a_large_log_runs_once_more_under_huge_pages_with_the_same_output(tmp_pa
     assert second[1] == "glibc.malloc.hugetlb=1"
     assert first[2] == second[2]  # the same process, re-executed
     direct = tmp_path / "direct.csv"
-    plain = subprocess.run(
-        [sys.executable, "-m", "clvcli", "compute", str(SHOP), "-o", str(direct)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert plain.returncode == 0, plain.stderr
+    assert clv("compute", SHOP, "-o", direct).exit_code == 0  # in this process, as it is
     assert out.read_bytes() == direct.read_bytes()
