@@ -386,6 +386,7 @@ def _predict(
     def history_rows() -> DistinctRows:
         # Grouped once, for the fit and the scores; history's float copies go with it.
         if not grouped:
+            hand_back_free_memory()  # the spend fit's temporaries, before the grouping
             grouped.append(DistinctRows.of(*model_history(model, transactions, table)))
         return grouped[0]
 
