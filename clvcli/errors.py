@@ -56,3 +56,8 @@ class TooLittleDataError(ModelError):
 
     `clv compute` catches it and still gives the historical columns.
     """
+
+
+class ReaderLeft(Exception):
+    """The program reading stdout closed the pipe (``clv ... | head``): the run ends
+    quietly with exit code 0, as Unix tools do."""

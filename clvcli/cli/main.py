@@ -28,7 +28,7 @@ from clvcli.cli.segment import segment_cmd
 from clvcli.cli.stages import stages_cmd
 from clvcli.cli.summary import summary_cmd
 from clvcli.cli.validate import validate_cmd
-from clvcli.errors import ClvError
+from clvcli.errors import ClvError, ReaderLeft
 
 HELP = """Customer lifetime value from a transaction log.
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         error("interrupted", exit_code=130)
         return 130
-    except BrokenPipeError:
+    except (BrokenPipeError, ReaderLeft):
         _silence_stdout()
         return 0
     except typer.TyperException as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -13,7 +15,7 @@ from rich.console import Console
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
-from clvcli.errors import UsageError
+from clvcli.errors import ReaderLeft, UsageError
 from clvcli.io.metadata import metadata_json, run_metadata
 from clvcli.io.writers import (
     FrameWriter,
@@ -108,9 +110,21 @@ def write_document(data: bytes, fmt: str, opts: RunOptions, reporter: Reporter) 
             sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
             write_atomic(opts.output + ".meta.json", sidecar)
     else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        with _stdout_reader_may_leave():
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
     reporter.event("written", format=fmt, path=opts.output or "-")
+
+
+@contextmanager
+def _stdout_reader_may_leave() -> Iterator[None]:
+    """A closed stdout as :class:`ReaderLeft`: Typer would turn the OSError into exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise ReaderLeft from None
+        raise
 
 
 def write_json(document: Any, opts: RunOptions, reporter: Reporter) -> None:
@@ -149,9 +163,10 @@ def write_frames(
             if metadata is not None and opts.values.get("sidecar"):
                 write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
         else:
-            written = _write(
-                frames, FrameWriter(sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata)
-            )
+            with _stdout_reader_may_leave():
+                written = _write(
+                    frames, FrameWriter(sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata)
+                )
     reporter.event("written", rows=written, format=fmt, path=opts.output or "-")
     return written
 
