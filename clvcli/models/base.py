@@ -63,19 +63,24 @@ class DistinctRows:
         of their first customer, so a column's distinct values come out of the rows in
         the order they came out of the customers, and the fit need not hash them again.
         """
-        arrays = [np.asarray(c, dtype=np.float64) for c in columns]
-        if len(arrays[0]) == 0:
-            empty = tuple(np.zeros(0) for _ in arrays)
+        if len(columns[0]) == 0:
+            empty = tuple(np.zeros(0) for _ in columns)
             return cls(empty, np.zeros(0), np.zeros(0, dtype=np.int64))
-        factorized = [_factorized(values) for values in arrays]
+        factorized = [_factorized(np.asarray(c, dtype=np.float64)) for c in columns]
         key, decode_codes = _combined_key(factorized)
+        # The key holds the customers' codes from here on: they go before the key is
+        # hashed, the grouping's largest moment (120 MB at four million customers).
+        missing = any(_has_missing(column) for column in factorized)  # NaN has no code
+        uniques = [unique for _, unique in factorized]
+        del factorized
         inverse, unique_keys = pd.factorize(key)
+        del key
         codes = decode_codes(unique_keys)
-        rows = tuple(unique[code] for code, (_, unique) in zip(codes, factorized, strict=True))
+        rows = tuple(unique[code] for code, unique in zip(codes, uniques, strict=True))
         weight = np.bincount(inverse, minlength=len(unique_keys)).astype(np.float64)
         grouped = cls(rows, weight, inverse.astype(np.int64, copy=False))
-        if not any(_has_missing(column) for column in factorized):  # NaN has no code
-            for i, (code, (_, unique)) in enumerate(zip(codes, factorized, strict=True)):
+        if not missing:
+            for i, (code, unique) in enumerate(zip(codes, uniques, strict=True)):
                 grouped._levels[("column", i)] = (code, unique)
         return grouped
 
