@@ -337,12 +337,15 @@ def model_history(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (x, t_x, T) a model reads for the customers of ``table``, in its order.
 
-    BG/BB reads discrete opportunities (x, t_x, n) instead of continuous time.
+    BG/BB reads discrete opportunities (x, t_x, n) instead of continuous time. The
+    counts x come as the table holds them (integers, as a rule): the models group the
+    rows as floats one column at a time, so no float copy of millions of counts is
+    held while they do.
     """
     frame = table.frame
     if model != "bgbb":
         return (
-            frame["frequency"].to_numpy(np.float64),
+            frame["frequency"].to_numpy(),
             frame["recency"].to_numpy(np.float64),
             frame["T"].to_numpy(np.float64),
         )
