@@ -56,6 +56,8 @@ def huge_pages_available(environ: Mapping[str, str]) -> bool:
     user has not chosen for themselves."""
     if "hugetlb" in environ.get("GLIBC_TUNABLES", ""):
         return False
+    if getattr(sys, "frozen", False):  # a bundled executable: its own start-up, not ours
+        return False
     if _glibc_version() < (2, 35):
         return False
     try:

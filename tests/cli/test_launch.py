@@ -88,6 +88,12 @@ def test_an_older_glibc_or_another_libc_is_left_alone(tmp_path, monkeypatch):
         assert not launch.huge_pages_available({})
 
 
+def test_a_bundled_executable_is_left_alone(tmp_path, monkeypatch):
+    thp_setting(tmp_path, monkeypatch, "always [madvise] never\n")
+    monkeypatch.setattr(launch.sys, "frozen", True, raising=False)
+    assert not launch.huge_pages_available({})
+
+
 def test_the_users_own_hugetlb_setting_wins(tmp_path, monkeypatch):
     thp_setting(tmp_path, monkeypatch, "always [madvise] never\n")
     assert not launch.huge_pages_available({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"})
