@@ -104,7 +104,7 @@ def compute_cmd(
         if settings.saved is None and settings.model != "none":
             import_optimizer()  # for the fit, while the log is still being read
         transactions = load_transactions(source, opts, reporter)
-        with reporter.progress("computing customer values"):
+        with reporter.progress("summarising customers"):
             # Without BG/BB the rows are done with once summed up: they go before the
             # table is built, and the models run without them.
             keep = needs_transactions(settings)
