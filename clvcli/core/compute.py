@@ -35,6 +35,7 @@ from clvcli.lifecycle import StageRules, assign_stages
 from clvcli.memory import hand_back_free_memory
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import spend_rows_and_correlation
+from clvcli.parallel import row_blocks
 
 COMPUTE_COLUMNS = [
     "customer_id",
@@ -157,11 +158,8 @@ def compute_table_in_pieces(
     values = table_values(table, settings, transactions)
     result = values.result
     count = len(table.frame)
-    starts = range(0, count, rows) if count else range(1)
-    pieces = (
-        values.piece(slice(start, min(start + rows, count)), last=start + rows >= count)
-        for start in starts
-    )
+    blocks = row_blocks(count, rows) or [slice(0, 0)]  # an empty table is one piece
+    pieces = (values.piece(block, last=block.stop >= count) for block in blocks)
     return ValuesInPieces(
         pieces, result.as_of, result.warnings, result.purchase_model, result.spend_model
     )

@@ -348,7 +348,7 @@ def _few_values(values: pd.Series) -> bool:
     hundred values makes the column smaller and faster to write. Money and rates are
     nearly all distinct, where a dictionary only costs time.
     """
-    sample = values.iloc[:: max(len(values) // _SAMPLE_ROWS, 1)]
+    sample = _even_sample(values)
     return sample.nunique(dropna=False) * _REPEATS <= len(sample)
 
 
@@ -359,11 +359,16 @@ def _compressible(values: pd.Series) -> bool:
     full precision do not shrink at all, and compressing them costs 40 ms a column
     at four million customers for nothing.
     """
-    sample = values.iloc[:: max(len(values) // _SAMPLE_ROWS, 1)].to_numpy(np.float64)
+    sample = _even_sample(values).to_numpy(np.float64)
     if len(sample) == 0:
         return True
     raw = np.ascontiguousarray(sample).tobytes()
     return len(pa.compress(raw, "snappy", asbytes=True)) <= _SHRINK * len(raw)
+
+
+def _even_sample(values: pd.Series) -> pd.Series:
+    """About _SAMPLE_ROWS values taken evenly through the column (all, if fewer)."""
+    return values.iloc[:: max(len(values) // _SAMPLE_ROWS, 1)]
 
 
 # Sample size and how often each sampled value must repeat on average for _few_values.
