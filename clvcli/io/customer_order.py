@@ -55,18 +55,26 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    edges: list[bool | None] = [False] * len(chunks)
+    # Slices of every chunk: a Parquet column comes joined into one.
+    pieces = [
+        chunk.slice(rows.start, rows.stop - rows.start)
+        for chunk in chunks
+        for rows in row_blocks(len(chunk), _CHECK_ROWS)
+    ]
+    edges: list[bool | None] = [False] * len(pieces)
 
     def look(index: int) -> None:
-        edges[index] = _ascii_edges(chunks[index])
+        edges[index] = _ascii_edges(pieces[index])
 
-    in_parallel(look, range(len(chunks)))  # numpy lets go of the GIL: chunks side by side
+    in_parallel(look, range(len(pieces)))  # numpy lets go of the GIL: pieces side by side
     if any(edge is None for edge in edges):
         return None
     # Most logs have nothing to trim: then keep the column itself, not a copy of it.
     return pc.utf8_trim_whitespace(column) if any(edges) else column
 
 
+# Ids checked for ASCII at a time.
+_CHECK_ROWS = 1 << 20
 # The ASCII characters Arrow's utf8_trim_whitespace trims.
 _TRIMMED = np.zeros(256, dtype=bool)
 _TRIMMED[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
