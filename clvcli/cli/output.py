@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
@@ -25,7 +24,6 @@ from clvcli.io.writers import (
     in_chunks,
     write_atomic,
 )
-from clvcli.report.tables import frame_table
 
 
 def resolve_format(opts: RunOptions) -> str:
@@ -76,6 +74,11 @@ def emit(
     """Write ``frame`` in the chosen format to -o FILE or stdout."""
     fmt = resolve_format(opts)
     if fmt == "table":
+        # rich only for a table: a run that writes data need not import it (50 ms).
+        from rich.console import Console
+
+        from clvcli.report.tables import frame_table
+
         limit = getattr(opts, "limit", 0)
         shown = _table_view(frame, table_columns)
         console = Console(file=sys.stdout, soft_wrap=False)
