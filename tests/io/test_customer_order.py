@@ -13,10 +13,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clvcli.core.compute import ComputeSettings, compute_clv
 from clvcli.io import customer_order
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
+from tests.fuzz.budget import examples
 
 SAMPLE = Path(__file__).parents[2] / "sample_data"
 
@@ -246,3 +249,53 @@ def test_plain_ids_of_many_chunks_on_two_threads(monkeypatch):
     padded = pa.chunked_array([*plain[:30], [" c-x", "c-y "], *plain[30:]])
     assert customer_order.plain_ids(padded).to_pylist()[150:152] == ["c-x", "c-y"]
     assert customer_order.plain_ids(pa.chunked_array([*plain, ["ی"]])) is None
+
+
+def _bounds_reached_one_by_one(ids: pa.Array, bounds: pa.Array) -> list[int]:
+    """The definition: for each id, how many bounds it is at or past (a null: none)."""
+    values = ids.to_pylist()
+    edges = [bound.encode("utf-8") for bound in bounds.to_pylist()]
+    return [0 if v is None else sum(v.encode("utf-8") >= edge for edge in edges) for v in values]
+
+
+_PIECES = ["", "a", "b", "~", "\x00", "é", "ی", "ab", "zz", "0000000", "99999999"]
+
+
+@settings(max_examples=examples(300))
+@given(
+    st.lists(
+        st.one_of(st.none(), st.lists(st.sampled_from(_PIECES), max_size=6).map("".join)),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from(["", "C0", "customer_", "x" * 9]),
+    st.integers(0, 8),
+    st.data(),
+)
+def test_each_id_is_placed_among_the_bounds_as_comparing_with_each_would(
+    words, prefix, bound_count, data
+):
+    """Ids sharing a long prefix, ending before or inside their eight bytes, equal to
+    a bound, holding NUL or non-ASCII bytes, or null; bounds found among the ids or
+    not; string and large_string arrays, sliced or whole."""
+    ids_list = [None if w is None else prefix + w for w in words]
+    pool = sorted({w for w in ids_list if w is not None} | {prefix + "a", prefix + "\x00b"})
+    bounds = sorted(set(data.draw(st.lists(st.sampled_from(pool), max_size=bound_count))))
+    wide = data.draw(st.booleans())
+    kind = pa.large_string() if wide else pa.string()
+    start = data.draw(st.integers(0, len(ids_list) - 1))
+    ids = pa.array(["pad"] * start + ids_list, type=kind).slice(start)
+    bound_array = pa.array(bounds, type=kind)
+    got = customer_order.bounds_reached(ids, bound_array)
+    assert got.tolist() == _bounds_reached_one_by_one(ids, bound_array)
+
+
+@pytest.mark.parametrize("compare_rows", [1, 3, 1 << 18])
+def test_ids_at_the_end_of_the_text_and_shorter_than_eight_bytes(monkeypatch, compare_rows):
+    """The last ids' eight bytes would run past the text: they are read from before
+    its end and shifted, in every slice of rows."""
+    monkeypatch.setattr(customer_order, "_COMPARE_ROWS", compare_rows)
+    ids = pa.array(["q", "abcdefghij", "abcdefghi", "b", "ab", "a", "abcdefgh"])
+    bounds = pa.array(["a", "abcdefgh", "abcdefghi", "b"])
+    got = customer_order.bounds_reached(ids, bounds)
+    assert got.tolist() == _bounds_reached_one_by_one(ids, bounds) == [4, 3, 3, 4, 1, 1, 2]
