@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from clvcli import __version__
+from clvcli.cli import interrupt
 from clvcli.cli.cac import cac_cmd
 from clvcli.cli.cohorts import cohorts_cmd
 from clvcli.cli.compute import compute_cmd
@@ -82,16 +83,26 @@ app.add_typer(formula_app, name="formula")
 
 def main(argv: list[str] | None = None) -> int:
     """Run clv with ``argv`` (default: sys.argv) and return the exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    interrupt.watch()
+    code = _run(sys.argv[1:] if argv is None else list(argv))
+    if interrupt.seen() and code != interrupt.INTERRUPTED:
+        # Ctrl-C came where Python lost the exception (see clvcli.cli.interrupt): the
+        # run is reported as interrupted, whatever it did after.
+        error("interrupted", exit_code=interrupt.INTERRUPTED)
+        return interrupt.INTERRUPTED
+    return code
+
+
+def _run(args: list[str]) -> int:
     if not args:
         args = ["--help"]
-    command = typer.main.get_command(app)
     set_log_format("text")
     # stderr carries clv's own messages only: a library's warning (numpy about an
     # overflow clv already handles, pandas about its next release) would read as a
     # problem with the user's data, and would break a log of JSON lines.
     warnings.simplefilter("ignore")
     try:
+        command = typer.main.get_command(app)
         result = command.main(args=args, prog_name="clv", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == 130:  # Typer turns Ctrl-C into Exit(130) before we see it

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -66,6 +67,22 @@ def test_errors_are_one_line_without_traceback():
     assert result.stderr.decode() == "clv: error: does-not-exist.csv: no such file\n"
 
 
+def _wait_until_reading_stdin(process: subprocess.Popen, seconds: float = 60.0) -> None:
+    """Until the process sleeps in a read of its stdin pipe (Linux tells through
+    /proc), so that a loaded machine's slow start cannot make the test send its
+    signal before there is anything to interrupt; elsewhere, a pause."""
+    wchan = f"/proc/{process.pid}/wchan"
+    if not os.path.exists(wchan):
+        time.sleep(1.5)
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with open(wchan) as state:
+            if "pipe" in state.read():
+                return
+        time.sleep(0.02)
+
+
 def test_sigint_exits_130_with_one_line():
     process = subprocess.Popen(
         [*CLV, "segment", "--summary"],  # waits on stdin
@@ -73,7 +90,7 @@ def test_sigint_exits_130_with_one_line():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(1.5)
+    _wait_until_reading_stdin(process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
@@ -84,3 +101,76 @@ def test_no_color_and_no_terminal_means_plain_messages():
     env = {**os.environ, "NO_COLOR": "1"}
     result = subprocess.run([*CLV, "compute", "nope.csv"], capture_output=True, env=env, timeout=60)
     assert b"\033[" not in result.stderr
+
+
+def _entry_with(main_body: str, folder) -> subprocess.CompletedProcess[str]:
+    """Run the program's entry point as ``python -m`` runs it, with ``main`` replaced
+    by ``main_body``."""
+    script = textwrap.dedent(
+        """
+        import clvcli.cli.main as cli
+        from clvcli.cli.launch import entry
+
+        def main():
+        {body}
+
+        cli.main = main
+        raise SystemExit(entry())
+        """
+    ).format(body=textwrap.indent(textwrap.dedent(main_body), "    "))
+    (folder / "entry_under_test.py").write_text(script)
+    return subprocess.run(
+        [sys.executable, "-m", "entry_under_test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=folder,
+    )
+
+
+def test_ctrl_c_before_the_command_runs_is_one_line_and_130(tmp_path):
+    # While the command line imports, before main's own error handling is in place.
+    result = _entry_with("raise KeyboardInterrupt", tmp_path)
+    assert result.returncode == 130
+    assert result.stderr == "clv: error: interrupted\n"
+
+
+def test_ctrl_c_that_python_loses_still_ends_the_run_as_interrupted():
+    # Python prints "Exception ignored" and goes on when KeyboardInterrupt comes
+    # inside one of its own callbacks; the handler remembers the signal.
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from clvcli.cli import interrupt
+        from clvcli.cli.main import main
+        interrupt.watch()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            pass  # lost, as in an import lock's clean-up
+        sys.exit(main(["compute", {str(SAMPLE / "shop.csv")!r}, "-q"]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 130
+    assert result.stderr == "clv: error: interrupted\n"
+
+
+def test_an_interrupt_that_escaped_generated_code_still_exits_130(tmp_path):
+    # CPython kills itself with SIGINT at exit when KeyboardInterrupt escaped code it
+    # compiled from a string, even if caught later; an interrupted run returns 130.
+    result = _entry_with(
+        """
+        try:
+            exec("raise KeyboardInterrupt")
+        except KeyboardInterrupt:
+            pass
+        return 130
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 130
+    quiet = _entry_with("return 0", tmp_path)  # the same end without a lost interrupt
+    assert quiet.returncode == 0
