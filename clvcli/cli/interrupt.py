@@ -12,9 +12,13 @@ library is imported: this runs before anything else.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import threading
 from types import FrameType
+from typing import NoReturn
 
 INTERRUPTED = 130
 _seen = threading.Event()
@@ -39,14 +43,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def keep_exit_code() -> None:
-    """Let an interrupted run end with exit code 130 rather than die by SIGINT.
+def exit_now() -> NoReturn:
+    """End an interrupted run at once with exit code 130, what it printed flushed.
 
-    When KeyboardInterrupt escapes code Python compiled from a string (the __init__
-    a dataclass generates while a library imports, say), CPython notes it and, once
-    the program ends, kills itself with SIGINT instead of returning its exit code,
-    although clv caught the exception further up. Running code compiled from a
-    string clears that note. A shell sees 130 either way; a program that starts clv
-    sees the exit code it was promised.
+    When KeyboardInterrupt has escaped code that Python compiled from a string (the
+    __init__ a dataclass generates while a library imports, say), CPython notes it
+    and, at the end of an orderly exit, kills itself with SIGINT whatever the exit
+    code, although clv caught the exception further up. A shell sees 130 either way,
+    a program that started clv does not. Ending here skips that, and the wait for
+    worker threads an interrupted run has no use for; clv's own files are closed
+    or removed by then.
     """
-    exec("")  # runs nothing; see above
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe changes nothing now
+            stream.flush()
+    os._exit(INTERRUPTED)
