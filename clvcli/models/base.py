@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -66,7 +66,7 @@ class DistinctRows:
         if len(columns[0]) == 0:
             empty = tuple(np.zeros(0) for _ in columns)
             return cls(empty, np.zeros(0), np.zeros(0, dtype=np.int64))
-        factorized = [_factorized(np.asarray(c, dtype=np.float64)) for c in columns]
+        factorized = _each_factorized(columns)
         key, decode_codes = _combined_key(factorized)
         # The key holds the customers' codes from here on: they go before the key is
         # hashed, the grouping's largest moment (120 MB at four million customers).
@@ -99,6 +99,10 @@ class DistinctRows:
     def levels(self, *indices: int) -> tuple[np.ndarray, ...]:
         """Distinct values of the given columns (one array each) and each row's index."""
         if indices not in self._levels:
+            missing = [i for i in indices if ("column", i) not in self._levels]
+            found = _each_factorized([self.columns[i] for i in missing])
+            for i, column in zip(missing, found, strict=True):
+                self._levels[("column", i)] = column
             factorized = [self._column(i) for i in indices]
             if len(factorized) == 1 and not _has_missing(factorized[0]):
                 # A column's codes are already its levels' indices, in order.
@@ -231,6 +235,19 @@ def _combined_codes(arrays: list[np.ndarray]):
         return tuple(unique[code] for code, (_, unique) in zip(codes, factorized, strict=True))
 
     return key, decode
+
+
+def _each_factorized(columns: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`_factorized` of each column, side by side on every core: pandas hashes
+    floats with the GIL let go (three history columns of four million customers:
+    0.27-0.54 s one after another, 0.11-0.37 s side by side)."""
+    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def factorize(index: int) -> None:
+        found[index] = _factorized(np.asarray(columns[index], dtype=np.float64))
+
+    in_parallel(factorize, range(len(columns)))
+    return [found[index] for index in range(len(columns))]
 
 
 def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
