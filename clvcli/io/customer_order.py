@@ -117,17 +117,20 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
     chunked copy meanwhile: the ranges are taken out of them.
     """
     ids = contiguous(ids)
-    try:
-        import duckdb
-    except ImportError:
-        return None
-    # 32-bit days and row numbers keep the rows DuckDB sorts small enough not to spill.
+    # 32-bit days and row numbers keep the rows sorted small (DuckDB's from spilling).
     small = len(ids) < 2**31 and (len(day) == 0 or abs(day).max() < 2**31)
     width = np.int32 if small else np.int64
     # Most logs are in date order: then a customer's rows in file order are in day
     # order too, and (id, row) is the order of (id, day, row) with a sixth less
     # sorting and no day column to gather.
     days = None if bool(np.all(day[1:] >= day[:-1])) else day.astype(width)
+    shared = _shared_prefix_bytes(ids)
+    if _numbers_tell_ids_apart(ids, shared):
+        return _joined(_sorted_by_numbers(ids, shared, days, width))
+    try:
+        import duckdb
+    except ImportError:
+        return None
     sorted_parts = []
     try:
         with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
@@ -136,7 +139,7 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
                 connection.execute("SET enable_progress_bar = false")
                 connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
                 connection.execute(f"SET temp_directory = '{_sql_text(spill)}'")
-                for rows in _id_ranges(ids, width):
+                for rows in _id_ranges(ids, width, shared):
                     if days is None:
                         part = pa.table({"c": ids.take(rows), "i": rows})
                         relation = connection.from_arrow(part).order("c, i")
@@ -153,7 +156,65 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
     return _joined(sorted_parts)
 
 
-def _id_ranges(ids: pa.Array, width: type) -> Iterator[np.ndarray]:
+def _numbers_tell_ids_apart(ids: pa.Array, shared: int) -> bool:
+    """Whether each id is the shared prefix and at most eight more bytes, none of
+    them NUL: then the ids' numbers (:func:`_eight_bytes_after`) are equal where the
+    ids are and ordered as they are, and sorting the numbers sorts the ids."""
+    if len(ids) == 0 or ids.null_count:
+        return False
+    wide = pa.types.is_large_string(ids.type)
+    _, offset_buffer, data_buffer = ids.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[ids.offset : ids.offset + len(ids) + 1]
+    if int(np.diff(offsets).max()) - shared > 8:
+        return False
+    if data_buffer is None or offsets[-1] == offsets[0]:
+        return True
+    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return bool(text.min() > 0)
+
+
+def _sorted_by_numbers(
+    ids: pa.Array, shared: int, days: np.ndarray | None, width: type
+) -> list[tuple[pa.Array, np.ndarray, np.ndarray]]:
+    """Short ids put in order by numpy: each range of ids sorted by its numbers,
+    ranges side by side on every core (numpy's sort lets go of the GIL).
+
+    A stable sort of one 64-bit number a row takes ten million rows about 0.7 s on
+    two cores, where DuckDB sorting the strings takes 1.3-1.8 s; longer ids keep
+    DuckDB's sort, as two numbers a row are no faster than it.
+    """
+    ranges: list[np.ndarray | None] = list(_id_ranges(ids, width, shared))
+    parts: list[tuple[pa.Array, np.ndarray, np.ndarray] | None] = [None] * len(ranges)
+
+    def sort_range(index: int) -> None:
+        rows, ranges[index] = ranges[index], None  # held from here in order, by the part
+        assert rows is not None
+        parts[index] = _range_sorted_by_numbers(ids, shared, rows, days)
+
+    in_parallel(sort_range, range(len(ranges)))
+    return [part for part in parts if part is not None]
+
+
+def _range_sorted_by_numbers(
+    ids: pa.Array, shared: int, rows: np.ndarray, days: np.ndarray | None
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """A range's distinct ids, where each starts, and its rows in (id, day, row)
+    order, as :func:`_grouped` gives them from DuckDB's sort."""
+    taken = ids.take(rows)
+    numbers = _eight_bytes_after(taken, shared, slice(0, len(rows)))
+    if days is None:
+        order = np.argsort(numbers, kind="stable")
+    else:
+        order = np.lexsort((days[rows], numbers))
+    numbers = numbers[order]
+    changes = np.ones(len(numbers), dtype=bool)
+    np.not_equal(numbers[1:], numbers[:-1], out=changes[1:])
+    starts = np.flatnonzero(changes)
+    return _one_array(pa.chunked_array([taken.take(order[starts])])), starts, rows[order]
+
+
+def _id_ranges(ids: pa.Array, width: type, shared: int | None = None) -> Iterator[np.ndarray]:
     """Row numbers of the ids in each of consecutive id ranges, lowest range first.
 
     DuckDB's sort holds about 70 bytes a row: ten million rows sorted at once would
@@ -169,14 +230,14 @@ def _id_ranges(ids: pa.Array, width: type) -> Iterator[np.ndarray]:
     picked = ids.take(pa.array(np.arange(0, len(ids), step)))
     ordered = picked.take(pc.sort_indices(picked))
     bounds = pc.unique(ordered.take(pa.array([len(ordered) * k // parts for k in range(1, parts)])))
-    above = bounds_reached(ids, bounds)
+    above = bounds_reached(ids, bounds, shared)
     for part in range(len(bounds) + 1):
         rows = np.flatnonzero(above == part).astype(width)
         if len(rows):
             yield rows
 
 
-def bounds_reached(ids: pa.Array, bounds: pa.Array) -> np.ndarray:
+def bounds_reached(ids: pa.Array, bounds: pa.Array, shared: int | None = None) -> np.ndarray:
     """How many of the sorted, distinct ``bounds`` each id is at or past (int16; a
     null id, none).
 
@@ -187,7 +248,8 @@ def bounds_reached(ids: pa.Array, bounds: pa.Array) -> np.ndarray:
     the ids are gone through once however many bounds there are: comparing each id
     with every bound took eighty passes over a hundred million ids.
     """
-    shared = _shared_prefix_bytes(ids, bounds)
+    if shared is None:  # the ids' own, when the bounds are some of the ids
+        shared = _shared_prefix_bytes(ids, bounds)
     bound_keys = _eight_bytes_after(bounds, shared, slice(0, len(bounds)))
     reached = np.empty(len(ids), dtype=np.int16)
     tied: list[np.ndarray] = []

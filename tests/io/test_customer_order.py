@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clvcli.core.compute import ComputeSettings, compute_clv
@@ -39,6 +39,15 @@ MESSY = (
     "A1,2024-01-02,2,late\n"
     "Z,2024-02-02,1,\n"
 )
+
+
+@pytest.fixture(autouse=True, params=["numbers", "duckdb"])
+def sorter(request, monkeypatch):
+    """Every test twice: ids of at most eight bytes past their shared prefix sorted by
+    numpy, and sorted by DuckDB as longer ids are."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(customer_order, "_numbers_tell_ids_apart", lambda *_: False)
+    return request.param
 
 
 @pytest.fixture
@@ -133,6 +142,7 @@ def test_a_failing_duckdb_falls_back_to_hashing(sort_everything, monkeypatch, tm
     def broken(*args, **kwargs):
         raise duckdb.IOException("no space left on device")
 
+    monkeypatch.setattr(customer_order, "_numbers_tell_ids_apart", lambda *_: False)
     monkeypatch.setattr(duckdb, "connect", broken)
     path = tmp_path / "messy.csv"
     path.write_text(MESSY)
@@ -261,7 +271,11 @@ def _bounds_reached_one_by_one(ids: pa.Array, bounds: pa.Array) -> list[int]:
 _PIECES = ["", "a", "b", "~", "\x00", "é", "ی", "ab", "zz", "0000000", "99999999"]
 
 
-@settings(max_examples=examples(300))
+@settings(
+    max_examples=examples(300),
+    # The autouse sorter fixture does not change between examples.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     st.lists(
         st.one_of(st.none(), st.lists(st.sampled_from(_PIECES), max_size=6).map("".join)),
@@ -299,3 +313,49 @@ def test_ids_at_the_end_of_the_text_and_shorter_than_eight_bytes(monkeypatch, co
     bounds = pa.array(["a", "abcdefgh", "abcdefghi", "b"])
     got = customer_order.bounds_reached(ids, bounds)
     assert got.tolist() == _bounds_reached_one_by_one(ids, bounds) == [4, 3, 3, 4, 1, 1, 2]
+
+
+@settings(
+    max_examples=examples(200),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", "a", "b", "~", "\x00", "ab", "zz", "0000000"]), max_size=4)
+        .map("".join)
+        .filter(bool),
+        min_size=1,
+        max_size=80,
+    ),
+    st.sampled_from(["", "C0", "customer_"]),
+    st.booleans(),
+    st.integers(1, 30),
+    st.data(),
+)
+def test_numpy_and_duckdb_sort_the_same(words, prefix, in_date_order, range_rows, data):
+    """Whichever sorts them (numpy for short ids, DuckDB for the rest, or when a NUL
+    byte could make two ids' numbers equal), the ids come out in the same order,
+    ties in day then file order, in however many ranges."""
+    ids = pa.array([prefix + w for w in words])
+    day = np.array(data.draw(st.lists(st.integers(0, 4), min_size=len(words), max_size=len(words))))
+    if in_date_order:
+        day = np.sort(day)
+    expected = sorted(range(len(words)), key=lambda row: (ids[row].as_py().encode(), day[row], row))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(customer_order, "RANGE_ROWS", range_rows)
+        order = customer_order.sort_by_customer(ids, day)
+    assert order is not None
+    assert order.rows.tolist() == expected
+    assert order.ids.to_pylist() == sorted(set(ids.to_pylist()), key=lambda v: v.encode())
+    assert np.asarray(order.ids)[order.codes].tolist() == np.asarray(ids)[order.rows].tolist()
+
+
+def test_ids_that_differ_past_their_first_eight_bytes_stay_apart():
+    """Two ids alike in the eight bytes after the shared prefix are not one id: such
+    logs are sorted as strings."""
+    ids = pa.array(["x", "abcdefghij2", "abcdefghij1", "x", "abcdefghij2"])
+    order = customer_order.sort_by_customer(ids, np.zeros(5, dtype=np.int64))
+    assert order is not None
+    assert order.ids.to_pylist() == ["abcdefghij1", "abcdefghij2", "x"]
+    assert order.rows.tolist() == [2, 1, 4, 0, 3]
+    assert order.codes.tolist() == [0, 1, 1, 2, 2]
