@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import in_parallel, row_blocks
 
 # Below this many rows, hashing in one thread costs less than starting DuckDB.
@@ -126,7 +127,11 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
     days = None if bool(np.all(day[1:] >= day[:-1])) else day.astype(width)
     shared = _shared_prefix_bytes(ids)
     if _numbers_tell_ids_apart(ids, shared):
-        return _joined(_sorted_by_numbers(ids, shared, days, width))
+        parts = _sorted_by_numbers(ids, shared, days, width)
+        # The sorts' temporaries leave holes in the heap too small for the joined
+        # order's columns: handed back, they do not add to the peak beside them.
+        hand_back_free_memory()
+        return _joined(parts)
     try:
         import duckdb
     except ImportError:
@@ -184,15 +189,15 @@ def _sorted_by_numbers(
     two cores, where DuckDB sorting the strings takes 1.3-1.8 s; longer ids keep
     DuckDB's sort, as two numbers a row are no faster than it.
     """
-    ranges: list[np.ndarray | None] = list(_id_ranges(ids, width, shared))
-    parts: list[tuple[pa.Array, np.ndarray, np.ndarray] | None] = [None] * len(ranges)
+    ranges = _IdRanges.of(ids, shared)
+    parts: list[tuple[pa.Array, np.ndarray, np.ndarray] | None] = [None] * ranges.count
 
-    def sort_range(index: int) -> None:
-        rows, ranges[index] = ranges[index], None  # held from here in order, by the part
-        assert rows is not None
-        parts[index] = _range_sorted_by_numbers(ids, shared, rows, days)
+    def sort_range(part: int) -> None:
+        rows = ranges.rows(part, width)  # made here, not every range's beforehand
+        if len(rows):
+            parts[part] = _range_sorted_by_numbers(ids, shared, rows, days)
 
-    in_parallel(sort_range, range(len(ranges)))
+    in_parallel(sort_range, range(ranges.count))
     return [part for part in parts if part is not None]
 
 
@@ -220,21 +225,42 @@ def _id_ranges(ids: pa.Array, width: type, shared: int | None = None) -> Iterato
     DuckDB's sort holds about 70 bytes a row: ten million rows sorted at once would
     add 700 MB to the peak. Sorted range by range, the rows' ranges already in id
     order, the sort holds one range and the whole order is the ranges end to end.
-    The bounds are ids of an even sample of the rows, so ranges come out about equal.
     """
-    parts = -(-len(ids) // RANGE_ROWS)
-    if parts <= 1:
-        yield np.arange(len(ids), dtype=width)
-        return
-    step = max(len(ids) // (parts * 64), 1)
-    picked = ids.take(pa.array(np.arange(0, len(ids), step)))
-    ordered = picked.take(pc.sort_indices(picked))
-    bounds = pc.unique(ordered.take(pa.array([len(ordered) * k // parts for k in range(1, parts)])))
-    above = bounds_reached(ids, bounds, shared)
-    for part in range(len(bounds) + 1):
-        rows = np.flatnonzero(above == part).astype(width)
+    ranges = _IdRanges.of(ids, shared)
+    for part in range(ranges.count):
+        rows = ranges.rows(part, width)
         if len(rows):
             yield rows
+
+
+@dataclass(frozen=True)
+class _IdRanges:
+    """Consecutive ranges of ids, about RANGE_ROWS rows each: which range each row is
+    in, and the rows of a range when asked (so that all of them are never held)."""
+
+    count: int
+    rows_total: int
+    of_row: np.ndarray | None  # each row's range (int16); None: one range
+
+    @classmethod
+    def of(cls, ids: pa.Array, shared: int | None = None) -> _IdRanges:
+        """The bounds are ids of an even sample of the rows, so ranges come out about
+        equal."""
+        parts = -(-len(ids) // RANGE_ROWS)
+        if parts <= 1:
+            return cls(1, len(ids), None)
+        step = max(len(ids) // (parts * 64), 1)
+        picked = ids.take(pa.array(np.arange(0, len(ids), step)))
+        ordered = picked.take(pc.sort_indices(picked))
+        at = pa.array([len(ordered) * k // parts for k in range(1, parts)])
+        bounds = pc.unique(ordered.take(at))
+        return cls(len(bounds) + 1, len(ids), bounds_reached(ids, bounds, shared))
+
+    def rows(self, part: int, width: type) -> np.ndarray:
+        """The rows of range ``part``, in file order."""
+        if self.of_row is None:
+            return np.arange(self.rows_total, dtype=width)
+        return np.flatnonzero(self.of_row == part).astype(width)
 
 
 def bounds_reached(ids: pa.Array, bounds: pa.Array, shared: int | None = None) -> np.ndarray:
