@@ -98,8 +98,15 @@ def parse_dates(
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if pa.types.is_date(column.type):
-        days = column.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-        return pc.fill_null(days, NOT_A_DATE).to_numpy(zero_copy_only=False)
+        # The int32 days are the date32 column itself: one int64 copy of them, the
+        # nulls marked in it (Arrow's fill_null copies a column even without nulls).
+        days = column.cast(pa.date32()).cast(pa.int32())
+        missing = pc.is_null(days).to_numpy(zero_copy_only=False) if days.null_count else None
+        out = pc.fill_null(days, 0).to_numpy() if missing is not None else days.to_numpy()
+        out = out.astype(np.int64)
+        if missing is not None:
+            out[missing] = NOT_A_DATE
+        return out
     if pa.types.is_timestamp(column.type):
         return _typed_timestamps(column, settings)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):

@@ -148,6 +148,16 @@ def test_typed_date_column():
     ]
 
 
+def test_typed_date_columns_of_either_width_sliced_or_not():
+    days = [dt.date(2024, 3, 15), None, dt.date(1969, 12, 31), dt.date(2024, 3, 16)]
+    want = [day_number("2024-03-15"), NOT_A_DATE, -1, day_number("2024-03-16")]
+    for kind in (pa.date32(), pa.date64()):
+        column = pa.array([dt.date(2000, 1, 1), *days], type=kind)
+        assert parse_dates(column.slice(1)).tolist() == want
+        whole = pa.array([day for day in days if day is not None], type=kind)
+        assert parse_dates(whole).tolist() == [w for w in want if w != NOT_A_DATE]
+
+
 def test_typed_naive_timestamp_column_is_read_as_written():
     column = pa.array([dt.datetime(2024, 3, 15, 23, 59), None], type=pa.timestamp("us"))
     assert parse_dates(column).tolist() == [day_number("2024-03-15"), NOT_A_DATE]
