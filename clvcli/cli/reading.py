@@ -1,7 +1,7 @@
 """INPUT read on a second thread while the command imports the rest of clv.
 
 A data command imports pandas, scipy and the models, about 0.7 s of Python, before
-it needs the log; reading and parsing the log is Arrow and DuckDB work that lets
+it needs the log; reading and parsing the log is Arrow, numpy and DuckDB work that lets
 go of the GIL. Started first, the two run side by side, which takes a quarter of a
 second off a million-row compute. This module imports only what reading needs.
 """
@@ -12,7 +12,6 @@ import threading
 
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
-from clvcli.io import customer_order
 from clvcli.io.dates import DateProblem, DateSettings
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import STDIN
@@ -73,8 +72,6 @@ class PendingRead:
     def result(self) -> Transactions:
         """The transactions, handed over once: the command frees millions of rows
         before its models run, and a reference kept here would hold them."""
-        if not self._done.is_set():
-            customer_order.import_sorter()  # here, while the reader is still reading
         self._done.wait()
         if self._error is not None:
             raise self._error

@@ -14,7 +14,6 @@ digits or marks are hashed and normalised per distinct value by the reader.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -43,13 +42,6 @@ class CustomerOrder:
     codes: np.ndarray  # each sorted row's index into ``ids``
     rows: np.ndarray  # each sorted row's position in the input
     starts: np.ndarray  # where each id's sorted rows begin
-
-
-def import_sorter() -> None:
-    """Import DuckDB now (0.1-0.2 s), from a thread that waits for the log anyway,
-    rather than in the middle of the reader's work; nothing if it is missing."""
-    with contextlib.suppress(ImportError):
-        import duckdb  # noqa: F401
 
 
 def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:

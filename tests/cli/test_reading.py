@@ -115,26 +115,15 @@ def _printed_by_fresh_python(script: str) -> str:
     return result.stdout
 
 
-def test_the_waiting_thread_imports_the_sorter_while_the_read_goes_on(log, monkeypatch):
-    reader_may_finish = threading.Event()
-    importers = []
-
-    def slow(path, settings):
-        reader_may_finish.wait(timeout=30)
-        return read_transactions(path, settings)
-
-    def importing():
-        importers.append(threading.current_thread().name)
-        reader_may_finish.set()
-
-    monkeypatch.setattr(reading, "read_transactions", slow)
-    monkeypatch.setattr(reading.customer_order, "import_sorter", importing)
-    pending = start_reading(log, options())
-    assert pending.result().customer_ids.to_pylist() == ["c1", "c2"]
-    assert importers == [threading.current_thread().name]
-    # A read already done has nothing to wait for: nothing is imported for it.
-    importers.clear()
-    done = start_reading(log, options())
-    done._done.wait()
-    done.result()
-    assert importers == []
+def test_duckdb_is_loaded_only_for_ids_too_long_for_numpys_sort():
+    # Loading DuckDB costs a tenth of a second and 30 MiB that short ids never need.
+    script = (
+        "import sys, numpy as np, pyarrow as pa\n"
+        "from clvcli.io import customer_order\n"
+        "day = np.array([3, 1, 2])\n"
+        "short = customer_order.sort_by_customer(pa.array(['b2', 'a1', 'b2']), day)\n"
+        "print(short.ids.to_pylist(), 'duckdb' in sys.modules)\n"
+        "long = customer_order.sort_by_customer(pa.array(['b' * 12, 'a' * 12, 'b' * 12]), day)\n"
+        "print(long.ids.to_pylist() == ['a' * 12, 'b' * 12], 'duckdb' in sys.modules)\n"
+    )
+    assert _printed_by_fresh_python(script).split("\n")[:2] == ["['a1', 'b2'] False", "True True"]
