@@ -74,19 +74,27 @@ _TRIMMED = np.zeros(256, dtype=bool)
 _TRIMMED[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 
 
+def _string_buffers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's offsets (one more than its rows, slice and all) and the bytes
+    they point into, as numpy views of Arrow's buffers."""
+    wide = pa.types.is_large_string(strings.type)
+    _, offset_buffer, data_buffer = strings.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[strings.offset : strings.offset + len(strings) + 1]
+    if data_buffer is None:
+        return offsets, np.zeros(0, dtype=np.uint8)
+    return offsets, np.frombuffer(data_buffer, dtype=np.uint8)
+
+
 def _ascii_edges(chunk: pa.Array) -> bool | None:
     """None if a string of ``chunk`` is not ASCII, else whether one starts or ends
     with whitespace. Read off the bytes and offsets: Arrow's kernels would build a
     trimmed copy of every id to find out (a fifth of a second at ten million)."""
     if len(chunk) == 0:
         return False
-    wide = pa.types.is_large_string(chunk.type)
-    _, offset_buffer, data_buffer = chunk.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
-    if data_buffer is None or offsets[-1] == offsets[0]:
+    offsets, data = _string_buffers(chunk)
+    if offsets[-1] == offsets[0]:
         return False
-    data = np.frombuffer(data_buffer, dtype=np.uint8)
     if data[offsets[0] : offsets[-1]].max() >= 0x80:
         return None
     filled = offsets[1:] > offsets[:-1]
@@ -162,16 +170,12 @@ def _numbers_tell_ids_apart(ids: pa.Array, shared: int) -> bool:
     ids are and ordered as they are, and sorting the numbers sorts the ids."""
     if len(ids) == 0 or ids.null_count:
         return False
-    wide = pa.types.is_large_string(ids.type)
-    _, offset_buffer, data_buffer = ids.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[ids.offset : ids.offset + len(ids) + 1]
+    offsets, data = _string_buffers(ids)
     if int(np.diff(offsets).max()) - shared > 8:
         return False
-    if data_buffer is None or offsets[-1] == offsets[0]:
+    if offsets[-1] == offsets[0]:
         return True
-    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return bool(text.min() > 0)
+    return bool(data[offsets[0] : offsets[-1]].min() > 0)
 
 
 def _sorted_by_numbers(
@@ -329,14 +333,10 @@ def _eight_bytes_after(strings: pa.Array, skip: int, rows: slice) -> np.ndarray:
     count = rows.stop - rows.start
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
-    wide = pa.types.is_large_string(strings.type)
-    _, offset_buffer, data_buffer = strings.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
-    first = strings.offset + rows.start
-    starts = offsets[first : first + count] + skip
-    lengths = offsets[first + 1 : first + count + 1] - starts
+    offsets, data = _string_buffers(strings)
+    starts = offsets[rows.start : rows.stop] + skip
+    lengths = offsets[rows.start + 1 : rows.stop + 1] - starts
     np.clip(lengths, 0, 8, out=lengths)
-    data = np.zeros(0, np.uint8) if data_buffer is None else np.frombuffer(data_buffer, np.uint8)
     if len(data) < 8:
         data = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
     # A big-endian number starting at every byte of the data.
