@@ -33,6 +33,11 @@ _Z_95 = 1.959963984540054
 # elements, and a matrix-vector product of fewer than 9,216 (2,048 rows of 4 columns),
 # on one thread, whatever its thread count.
 BLAS_ROWS = 2048
+# A fit on SAMPLED_START_ROWS distinct rows or more starts from a fit on an even
+# sample of SAMPLE_ROWS of them (see Fitter._fit_from_sample).
+SAMPLE_ROWS = 32_768
+SAMPLED_START_ROWS = 8 * SAMPLE_ROWS
+_LBFGSB_OPTIONS = {"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
 
 
 class NotFittedError(ModelError):
@@ -87,6 +92,17 @@ class DistinctRows:
     @property
     def customers(self) -> int:
         return int(self.weight.sum())
+
+    def every(self, step: int) -> DistinctRows:
+        """Every ``step``-th row with its weight: each customer is in it with the same
+        chance, one in ``step``, so it is an even sample of them for a quick first fit.
+        It maps no customers to its rows (its ``inverse`` is empty)."""
+        step = max(step, 1)
+        return DistinctRows(
+            tuple(np.ascontiguousarray(column[::step]) for column in self.columns),
+            np.ascontiguousarray(self.weight[::step]),
+            np.zeros(0, dtype=np.int64),
+        )
 
     def level_weights(self, *indices: int) -> np.ndarray:
         """Customers at each level of the given columns (in the order of :meth:`levels`)."""
@@ -379,44 +395,15 @@ class Fitter:
         return total, gradient
 
     def _fit_rows(self, data: DistinctRows) -> Fitter:
-        # Imported here: its 0.3 s of imports would slow every command that only reads.
-        from scipy import optimize
-
         started = time.perf_counter()
         if data.customers == 0:
             raise ModelError(f"{self.name}: no customers to fit", None)
-        best: optimize.OptimizeResult | None = None
-        iterations = 0
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self.param_names)
-        for start in self.initial_params(data):
-            result = optimize.minimize(
-                self._objective,
-                np.log(start),
-                args=(data,),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9},
-            )
-            iterations += int(result.nit)
-            if best is None or result.fun < best.fun:
-                best = result
-            if result.success and self._is_optimum(result, data):
-                break
-        assert best is not None
-        if not (best.success and self._is_optimum(best, data)):
-            polished = optimize.minimize(
-                self._objective,
-                best.x,
-                args=(data,),
-                jac=True,
-                method="trust-constr",
-                bounds=optimize.Bounds(-_LOG_BOUND, _LOG_BOUND),
-                options={"maxiter": 3000, "gtol": 1e-10, "xtol": 1e-12},
-            )
-            iterations += int(polished.nit)
-            if polished.fun <= best.fun:
-                best = polished
+        best, iterations = None, 0
+        if len(data.weight) >= SAMPLED_START_ROWS:
+            best, iterations = self._fit_from_sample(data)
+        if best is None:
+            best, searched = self._search(data)
+            iterations += searched
         converged = bool(np.isfinite(best.fun) and self._is_optimum(best, data))
         if not converged:
             raise ModelError(
@@ -444,6 +431,85 @@ class Fitter:
                 "--model",
             )
         return self
+
+    def _search(self, data: DistinctRows) -> tuple[optimize.OptimizeResult, int]:
+        """The best optimum from the model's starting points, polished by a second
+        optimiser when none is one; and the iterations that took."""
+        # Imported here: its 0.3 s of imports would slow every command that only reads.
+        from scipy import optimize
+
+        best: optimize.OptimizeResult | None = None
+        iterations = 0
+        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self.param_names)
+        for start in self.initial_params(data):
+            result = optimize.minimize(
+                self._objective,
+                np.log(start),
+                args=(data,),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options=_LBFGSB_OPTIONS,
+            )
+            iterations += int(result.nit)
+            if best is None or result.fun < best.fun:
+                best = result
+            if result.success and self._is_optimum(result, data):
+                break
+        assert best is not None
+        if not (best.success and self._is_optimum(best, data)):
+            polished = optimize.minimize(
+                self._objective,
+                best.x,
+                args=(data,),
+                jac=True,
+                method="trust-constr",
+                bounds=optimize.Bounds(-_LOG_BOUND, _LOG_BOUND),
+                options={"maxiter": 3000, "gtol": 1e-10, "xtol": 1e-12},
+            )
+            iterations += int(polished.nit)
+            if polished.fun <= best.fun:
+                best = polished
+        return best, iterations
+
+    def _fit_from_sample(self, data: DistinctRows) -> tuple[optimize.OptimizeResult | None, int]:
+        """The optimum on all rows, found from a fit on an even sample of them; None
+        when the sample's fit fails or its lead does not end at an optimum of all rows
+        (the caller then searches as usual). Also the iterations spent.
+
+        From the usual starting points the optimiser spends about twenty evaluations of
+        the likelihood learning its curvature, each a pass over every row (1.7 million
+        rows, 0.4 s in all, for a 10M-transaction log). A sample of SAMPLE_ROWS rows
+        costs a few milliseconds to fit, and gives both: a start close to the optimum,
+        and the Hessian there. In coordinates where that Hessian is the identity, the
+        likelihood of all rows is nearly round, and the fit ends in about six
+        evaluations, at the optimum the search finds to eight digits.
+        """
+        from scipy import optimize
+
+        sample = data.every(len(data.weight) // max(SAMPLE_ROWS, 1))
+        lead, spent = self._search(sample)
+        if not (np.isfinite(lead.fun) and self._is_optimum(lead, sample)):
+            return None, spent
+        start = np.asarray(lead.x, dtype=np.float64)
+        try:
+            lower = np.linalg.cholesky(self._hessian(start, sample))
+        except np.linalg.LinAlgError:  # not a strict maximum: nothing to lead with
+            return None, spent
+        to_log_params = np.linalg.inv(lower).T  # log parameters = start + this @ z
+
+        def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+            value, gradient = self._objective(start + to_log_params @ z, data)
+            return value, to_log_params.T @ gradient
+
+        result = optimize.minimize(
+            objective, np.zeros(len(start)), jac=True, method="L-BFGS-B", options=_LBFGSB_OPTIONS
+        )
+        result.x = start + to_log_params @ result.x
+        spent += int(result.nit)
+        if not (result.success and np.isfinite(result.fun) and self._is_optimum(result, data)):
+            return None, spent
+        return result, spent
 
     def _is_optimum(self, result: optimize.OptimizeResult, data: DistinctRows) -> bool:
         """Inside the box, and the gradient (per customer) is flat."""
@@ -475,27 +541,33 @@ class Fitter:
         self.seconds_ = seconds
 
     def _log_std_errors(self, log_params: np.ndarray, data: DistinctRows) -> np.ndarray:
-        """Standard errors of the log parameters from the observed information.
+        """Standard errors of the log parameters from the observed information."""
+        hessian = self._hessian(log_params, data, scale=data.customers)
+        try:
+            covariance = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            return np.full(len(log_params), np.nan)
+        variances = np.diag(covariance)
+        return np.sqrt(np.where(variances > 0, variances, np.nan))
 
-        The Hessian is the central difference of the analytic gradient, which is
-        accurate to about 1e-8 here, far below the errors themselves.
+    def _hessian(
+        self, log_params: np.ndarray, data: DistinctRows, scale: float = 1.0
+    ) -> np.ndarray:
+        """The Hessian in the log parameters of the objective (per customer) times
+        ``scale``: of the negative log-likelihood with ``scale`` = the customers.
+
+        A central difference of the analytic gradient, which is accurate to about 1e-8
+        here, far below the standard errors made of it.
         """
         k = len(log_params)
         hessian = np.empty((k, k))
-        scale = data.customers
         for i in range(k):
             step = np.zeros(k)
             step[i] = 1e-5
             up = self._objective(log_params + step, data)[1]
             down = self._objective(log_params - step, data)[1]
             hessian[i] = (up - down) * scale / 2e-5
-        hessian = (hessian + hessian.T) / 2
-        try:
-            covariance = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            return np.full(k, np.nan)
-        variances = np.diag(covariance)
-        return np.sqrt(np.where(variances > 0, variances, np.nan))
+        return (hessian + hessian.T) / 2
 
     # -- parameters ---------------------------------------------------------------
     def _vector(self, params: np.ndarray | dict[str, float]) -> np.ndarray:

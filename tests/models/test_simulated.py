@@ -389,3 +389,105 @@ def test_pnbd_fit_reaches_the_exact_maximum_for_frequent_long_lived_buyers() -> 
     assert -polished.fun - exact(fitted) < 0.01, report
     for name, value in zip(model.param_names, best, strict=True):
         assert abs(model.params_[name] - value) < 0.1 * model.std_errors_[name], report
+
+
+# -- A large fit starts from a fit on a sample of its rows ------------------------------
+
+
+def _fits_of(
+    fitter: type[Fitter], rows: DistinctRows, monkeypatch: pytest.MonkeyPatch, step: int = 8
+) -> tuple[Fitter, Fitter, int, int]:
+    """The same rows fitted by the usual search and from a sample of every ``step``-th
+    of them, with the passes over all rows that each took."""
+    from clvcli.models import base
+
+    passes = [0]
+    likelihood = fitter.weighted_log_likelihood
+
+    def counted(self: Fitter, params: np.ndarray, data: DistinctRows) -> tuple[float, np.ndarray]:
+        passes[0] += len(data.weight) == len(rows.weight)
+        return likelihood(self, params, data)
+
+    monkeypatch.setattr(fitter, "weighted_log_likelihood", counted)
+    monkeypatch.setattr(base, "SAMPLED_START_ROWS", len(rows.weight) + 1)
+    searched = fitter().fit_rows(rows)
+    search_passes, passes[0] = passes[0], 0
+    monkeypatch.setattr(base, "SAMPLED_START_ROWS", len(rows.weight))
+    monkeypatch.setattr(base, "SAMPLE_ROWS", len(rows.weight) // step)
+    sampled = fitter().fit_rows(rows)
+    return searched, sampled, search_passes, passes[0]
+
+
+def _spend_rows(spend_sample) -> DistinctRows:
+    x, m, _ = spend_sample
+    return DistinctRows.of(x, m)
+
+
+def _first(sample: Sample, customers: int) -> DistinctRows:
+    return DistinctRows.of(sample.x[:customers], sample.t_x[:customers], sample.T[:customers])
+
+
+@pytest.mark.parametrize(
+    ("fitter", "rows_of", "step"),
+    [
+        (BGNBDFitter, lambda request: request.getfixturevalue("bgnbd_sample").rows(), 8),
+        (MBGNBDFitter, lambda request: request.getfixturevalue("mbgnbd_sample").rows(), 8),
+        (
+            ParetoNBDFitter,
+            lambda request: _first(request.getfixturevalue("pnbd_sample"), 20_000),
+            8,
+        ),
+        # 217 rows of discrete opportunities: half of them to lead.
+        (BGBBFitter, lambda request: request.getfixturevalue("bgbb_sample").rows(), 2),
+        (
+            GammaGammaFitter,
+            lambda request: _spend_rows(request.getfixturevalue("spend_sample")),
+            8,
+        ),
+    ],
+    ids=["bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma"],
+)
+def test_a_fit_from_a_sample_ends_where_the_search_does(
+    fitter: type[Fitter],
+    rows_of,
+    step: int,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sample only leads the way: the optimum, its likelihood and its standard
+    errors are those of the search, to the optimiser's precision; and it gets there in
+    fewer passes over all the rows, which is what it is for."""
+    rows = rows_of(request)
+    searched, sampled, search_passes, sampled_passes = _fits_of(fitter, rows, monkeypatch, step)
+    for name, value in searched.params_.items():
+        assert sampled.params_[name] == pytest.approx(value, rel=1e-6), name
+        error = searched.std_errors_[name]
+        assert sampled.std_errors_[name] == pytest.approx(error, rel=1e-4), name
+    assert sampled.log_likelihood_ == pytest.approx(searched.log_likelihood_, rel=1e-12, abs=1e-9)
+    assert sampled_passes < search_passes, (sampled_passes, search_passes)
+
+
+def test_a_sample_that_cannot_be_fitted_leaves_the_search_to_do_it(
+    bgnbd_sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sample of one-time buyers only cannot pin BG/NBD down: the fit of all rows is
+    then the search's own, to the bit."""
+    rows = bgnbd_sample.rows()
+
+    def one_time_buyers(self: DistinctRows, step: int) -> DistinctRows:
+        once = self.columns[0] == 0
+        return DistinctRows(tuple(c[once] for c in self.columns), self.weight[once], self.inverse)
+
+    monkeypatch.setattr(DistinctRows, "every", one_time_buyers)
+    searched, sampled, search_passes, sampled_passes = _fits_of(BGNBDFitter, rows, monkeypatch)
+    assert sampled.params_ == searched.params_
+    assert sampled.std_errors_ == searched.std_errors_
+    assert sampled_passes == search_passes
+
+
+def test_every_step_th_row_keeps_its_weight() -> None:
+    rows = DistinctRows.of(np.array([0.0, 1, 2, 3, 4, 5, 5]), np.array([1.0, 1, 1, 1, 1, 2, 2]))
+    sample = rows.every(2)
+    assert [list(column) for column in sample.columns] == [[0.0, 2, 4], [1.0, 1, 1]]
+    assert list(sample.weight) == [1.0, 1, 1]
+    assert rows.every(0).columns[0].tolist() == rows.columns[0].tolist()
