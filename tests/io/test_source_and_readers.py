@@ -317,6 +317,77 @@ def test_truncated_parquet_is_an_error(tmp_path):
     assert str(read_error(path)).startswith(f"{path}: is not a readable Parquet file")
 
 
+def _parquet_of_row_groups(path: Path, sizes: list[int]) -> pa.Table:
+    """A log written as row groups of ``sizes`` rows, and the table it holds."""
+    start = 0
+    tables = []
+    schema = pa.schema(
+        [("customer_id", pa.string()), ("date", pa.date32()), ("amount", pa.float64())]
+    )
+    for size in sizes:
+        rows = range(start, start + size)
+        columns = {
+            "customer_id": [f"C{i % 7}" for i in rows],
+            "date": [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in rows],
+            "amount": [float(i) for i in rows],
+        }
+        tables.append(pa.table(columns, schema=schema))
+        start += size
+    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=max(len(table), 1))
+    return pa.concat_tables(tables)
+
+
+def test_parquet_row_groups_read_side_by_side_keep_the_file_order(tmp_path, monkeypatch):
+    """Runs of row groups are decoded on several threads: the rows still come in the
+    file's order, uneven and empty row groups and all."""
+    from clvcli.io import source
+
+    monkeypatch.setattr(source, "cores", lambda: 3)
+    path = tmp_path / "tx.parquet"
+    table = _parquet_of_row_groups(path, [1, 50, 7, 0, 300, 20, 3, 120, 9, 1])
+    assert pq.ParquetFile(path).metadata.num_row_groups == 10
+    tx = read_transactions(str(path))
+    expected = [
+        (c, d.isoformat(), a)
+        for c, d, a in zip(*(table.column(i).to_pylist() for i in range(3)), strict=True)
+    ]
+    assert sorted(rows(tx)) == sorted(expected)
+    assert tx.amount.tolist() == table.column("amount").to_pylist()
+
+
+def test_a_corrupt_row_group_read_on_another_thread_is_an_error(tmp_path, monkeypatch):
+    from clvcli.io import source
+
+    monkeypatch.setattr(source, "cores", lambda: 2)
+    path = tmp_path / "tx.parquet"
+    _parquet_of_row_groups(path, [100] * 8)
+    chunk = pq.ParquetFile(path).metadata.row_group(6).column(2)  # the amounts, late on
+    data = bytearray(path.read_bytes())
+    start = chunk.data_page_offset
+    data[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    path.write_bytes(bytes(data))
+    assert str(read_error(str(path))).startswith(f"{path}: is not a readable Parquet file")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "most"),
+    [([10] * 10, 4), ([1, 50, 7, 0, 300, 20], 4), ([5], 4), ([3, 3], 8), ([1000, 1, 1, 1], 2)],
+)
+def test_runs_of_row_groups_cover_every_group_in_order(sizes, most, tmp_path):
+    from clvcli.io.source import _runs_of_row_groups
+
+    path = tmp_path / "tx.parquet"
+    _parquet_of_row_groups(path, sizes)
+    runs = _runs_of_row_groups(pq.ParquetFile(path).metadata, most)
+    assert [group for run in runs for group in run] == list(range(len(sizes)))
+    assert 1 <= len(runs) <= most
+    assert all(run for run in runs)
+    if sizes == [10] * 10:
+        assert [len(run) for run in runs] in ([3, 2, 3, 2], [2, 3, 2, 3], [3, 3, 2, 2])
+
+
 # -------------------------------------------------------------------------- stdin
 
 
