@@ -143,8 +143,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         customer_ids, customer = _customer_codes(raw.columns["customer"])
         no_id = customer < 0
     else:
-        no_id = pc.fill_null(pc.equal(pc.binary_length(plain), 0), True)
-        no_id = no_id.to_numpy(zero_copy_only=False)
+        no_id = customer_order.empty_ids(plain)
     try:
         day = parse_dates(raw.columns["date"], settings.dates)
     except DateProblem as exc:

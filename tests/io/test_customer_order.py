@@ -12,6 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -259,6 +260,52 @@ def test_plain_ids_of_many_chunks_on_two_threads(monkeypatch):
     padded = pa.chunked_array([*plain[:30], [" c-x", "c-y "], *plain[30:]])
     assert customer_order.plain_ids(padded).to_pylist()[150:152] == ["c-x", "c-y"]
     assert customer_order.plain_ids(pa.chunked_array([*plain, ["ی"]])) is None
+
+
+@settings(max_examples=examples(200))
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "bc", " "])), max_size=9),
+        min_size=1,
+        max_size=5,
+    ),
+    st.booleans(),
+    st.integers(0, 3),
+)
+def test_empty_ids_are_those_of_no_length_or_none(chunks, wide, skip):
+    """Chunked or not, sliced, string or large_string, read a slice at a time on
+    several threads: what Arrow's lengths say."""
+    kind = pa.large_string() if wide else pa.string()
+    column = pa.chunked_array([pa.array(chunk, kind) for chunk in chunks], type=kind)
+    for ids in (column, column.combine_chunks(), column.combine_chunks().slice(skip)):
+        expected = pc.fill_null(pc.equal(pc.binary_length(ids), 0), True)
+        assert customer_order.empty_ids(ids).tolist() == expected.to_pylist()
+
+
+def test_empty_ids_look_past_bytes_held_by_a_null(monkeypatch):
+    monkeypatch.setattr(customer_order, "_CHECK_ROWS", 2)
+    offsets = pa.array([0, 1, 3, 3, 4], pa.int32())
+    valid = pa.array([True, False, True, True]).buffers()[1]
+    values = pa.StringArray.from_buffers(4, offsets.buffers()[1], pa.py_buffer(b"a  b"), valid)
+    assert values.to_pylist() == ["a", None, "", "b"]
+    assert customer_order.empty_ids(values).tolist() == [False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        [],
+        [5],
+        [1, 1, 2, 3, 3, 9],
+        [1, 2, 3, 2],  # out of order at the last row
+        [1, 2, 3, 4, 5, 4, 6, 7],  # out of order where two slices meet
+        [3, 1, 2, 3, 4, 5, 6, 7],  # out of order in the first slice
+    ],
+)
+def test_day_order_is_seen_across_slices(monkeypatch, day):
+    monkeypatch.setattr(customer_order, "_CHECK_ROWS", 2)
+    days = np.array(day, dtype=np.int64)
+    assert customer_order._in_day_order(days) == bool(np.all(days[1:] >= days[:-1]))
 
 
 def _bounds_reached_one_by_one(ids: pa.Array, bounds: pa.Array) -> list[int]:
