@@ -6,9 +6,10 @@ the phase) of read, parse, summary, fit, score, stages and write, the whole
 start-up), and the floor: DuckDB reading the same file and aggregating per customer
 (count of purchase days, first and last day, spend) into columnar memory (Arrow), the
 least any tool does to summarise the log. Figures, not pass/fail: shared machines are
-noisy, and the ratio to a floor measured in the same run is what we track; the run
+noisy, and the ratio to a floor measured in the same run is what we track. The run
 and the floor each count their best of RUNS tries, as a neighbour's load only ever
-slows a try down. Then it
+slows a try down, and their tries alternate, so that a spell of such load slows
+both; the ratio of each try to the floor's try beside it shows the spread. Then it
 checks the fitted BG/NBD and Gamma-Gamma parameters against the simulation's (see
 generate.py): within two standard errors, as the log is faithful to them.
 
@@ -132,6 +133,7 @@ def phases(path: str) -> dict[str, tuple[float, float]]:
 
 
 def floor_seconds(path: str) -> float:
+    """One try of the floor, in this process."""
     import duckdb
 
     reader = "read_parquet" if path.endswith(".parquet") else "read_csv_auto"
@@ -139,16 +141,22 @@ def floor_seconds(path: str) -> float:
         "select customer_id, count(distinct date), min(date), max(date), sum(amount) "
         f"from {reader}('{path}') group by customer_id"
     )
-    best = float("inf")
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        connection = duckdb.connect()
-        connection.execute("SET enable_progress_bar = false")
-        relation = connection.sql(query)
-        # Into Arrow, as clv's DuckDB engine does (the method's name changed across releases).
-        (getattr(relation, "to_arrow_table", None) or relation.arrow)()
-        best = min(best, time.perf_counter() - start)
-    return best
+    start = time.perf_counter()
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    relation = connection.sql(query)
+    # Into Arrow, as clv's DuckDB engine does (the method's name changed across releases).
+    (getattr(relation, "to_arrow_table", None) or relation.arrow)()
+    return time.perf_counter() - start
+
+
+def floor_try(path: str) -> float:
+    """One try of the floor in a child: a child's peak as the kernel reports it is at
+    least the parent's memory when it was started, so this process stays small."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--floor", path], check=True, capture_output=True, text=True
+    )
+    return float(result.stdout)
 
 
 def end_to_end(path: str) -> tuple[float, float]:
@@ -186,17 +194,14 @@ def main(paths: list[str]) -> None:
             env=environment,
         )
         steps = json.loads(result.stdout)
-        # The floor runs in a child too: a child's peak as the kernel reports it is at
-        # least the parent's memory when it was started, so this process stays small.
-        floor = float(
-            subprocess.run(
-                [sys.executable, __file__, "--floor", path],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        tries = [end_to_end(path) for _ in range(RUNS)]
+        # Tries of the floor and of clv alternate, so that a spell of load from
+        # elsewhere on a shared machine falls on both alike.
+        floors: list[float] = []
+        tries: list[tuple[float, float]] = []
+        for _ in range(RUNS):
+            floors.append(floor_try(path))
+            tries.append(end_to_end(path))
+        floor = min(floors)
         total, peak = min(seconds for seconds, _ in tries), max(memory for _, memory in tries)
         print(f"\n{Path(path).name}")
         for name in PHASES:
@@ -205,6 +210,8 @@ def main(paths: list[str]) -> None:
         print(f"  clv compute end to end: {total:.2f} s (best of {RUNS}), peak {peak:.0f} MiB")
         print(f"  floor (DuckDB read + per-customer aggregate): {floor:.2f} s (best of {RUNS})")
         print(f"  ratio to the floor: {total / floor:.1f}")
+        pairs = " ".join(f"{run / base:.1f}" for (run, _), base in zip(tries, floors, strict=True))
+        print(f"  ratio, try by try: {pairs}")
         print("  fitted against the simulation's truth (within 2 standard errors?):")
         for model, params in steps["params"].items():
             for name, (value, error) in params.items():
