@@ -5,7 +5,8 @@ positive) with analytic gradients. Customers who share a (frequency, recency, T)
 row share a likelihood term, so the fit runs on the distinct rows weighted by their
 counts: a few thousand rows stand for millions of customers. Several starting points
 and a second optimiser guard against the "did not converge" failures users know from
-other tools; standard errors come from the Hessian of the log-likelihood.
+other tools; a fit on hundreds of thousands of rows starts where a fit on an even
+sample of them ends. Standard errors come from the Hessian of the log-likelihood.
 """
 
 from __future__ import annotations
