@@ -20,6 +20,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from clvcli.io.parts import folder_parts
+
 # Inputs past these sizes hold about three million transactions or more.
 COMPACT_INPUT_BYTES = 24 << 20  # Parquet and compressed text: 6-8 bytes a row
 TEXT_INPUT_BYTES = 96 << 20  # CSV: 25-35 bytes a row
@@ -130,7 +132,7 @@ def _named_files(arg: str) -> list[str]:
         return [arg]
     if os.path.isdir(arg):
         try:
-            return [os.path.join(arg, name) for name in sorted(os.listdir(arg))]
+            return folder_parts(arg)  # the files a folder's log is read from
         except OSError:
             return []
     return sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) else []

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import ColumnChoice, choose_columns
+from clvcli.io.parts import folder_parts
 from clvcli.parallel import cores, in_parallel
 
 STDIN = "-"
@@ -166,9 +167,6 @@ def _text_of(loaded: LoadedInput, encoding: str | None) -> bytes:
     return _to_utf8(loaded.data, loaded.name, encoding)
 
 
-_PART_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zip")
-
-
 def is_many(path: str) -> bool:
     """Whether INPUT names several files: a directory or a glob pattern."""
     return path != STDIN and (os.path.isdir(path) or glob.has_magic(path))
@@ -177,11 +175,7 @@ def is_many(path: str) -> bool:
 def input_files(path: str) -> list[str]:
     """The files a directory or glob stands for, sorted so the order never varies."""
     if os.path.isdir(path):
-        found = [
-            os.path.join(path, name)
-            for name in os.listdir(path)
-            if name.lower().endswith(_PART_SUFFIXES) and not name.startswith((".", "_"))
-        ]
+        found = folder_parts(path)
     else:
         found = [name for name in glob.glob(path, recursive=True) if os.path.isfile(name)]
     if not found:

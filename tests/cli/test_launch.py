@@ -51,6 +51,18 @@ def test_a_folder_and_a_glob_count_their_files_together(tmp_path, small_threshol
     assert not launch.large_input(["compute", str(parts / "part-[01].parquet")])
 
 
+def test_a_folder_counts_only_the_files_clv_reads_from_it(tmp_path, small_thresholds):
+    """A folder's notes, markers and hidden files are not read, so they do not count."""
+    parts = tmp_path / "export"
+    parts.mkdir()
+    write(parts / "part-0.parquet", 400)
+    for name in ("README.md", "_SUCCESS", ".part-0.parquet.crc", "_metadata.parquet"):
+        write(parts / name, 10_000)
+    assert not launch.large_input(["compute", str(parts)])
+    write(parts / "part-1.PARQUET", 600)
+    assert launch.large_input(["compute", str(parts)])
+
+
 def test_the_output_file_and_options_do_not_count(tmp_path, small_thresholds):
     big = write(tmp_path / "old.parquet", 10_000)
     small = write(tmp_path / "log.csv", 10)
