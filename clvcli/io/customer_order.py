@@ -240,9 +240,9 @@ def _range_sorted_by_numbers(
     ids: pa.Array, shared: int, rows: np.ndarray, days: np.ndarray | None
 ) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """A range's distinct ids, where each starts, and its rows in (id, day, row)
-    order, as :func:`_grouped` gives them from DuckDB's sort."""
-    taken = ids.take(rows)
-    numbers = _eight_bytes_after(taken, shared, slice(0, len(rows)))
+    order, as :func:`_grouped` gives them from DuckDB's sort. The numbers are read
+    straight out of the ids' bytes: only the distinct ids are copied."""
+    numbers = _eight_bytes_of_rows(ids, shared, rows)
     if days is None:
         order = np.argsort(numbers, kind="stable")
     else:
@@ -251,7 +251,9 @@ def _range_sorted_by_numbers(
     changes = np.ones(len(numbers), dtype=bool)
     np.not_equal(numbers[1:], numbers[:-1], out=changes[1:])
     starts = np.flatnonzero(changes)
-    return _one_array(pa.chunked_array([taken.take(order[starts])])), starts, rows[order]
+    ordered = rows[order]
+    distinct = ids.take(pa.array(ordered[starts]))
+    return _one_array(pa.chunked_array([distinct])), starts, ordered
 
 
 def _id_ranges(ids: pa.Array, width: type, shared: int | None = None) -> Iterator[np.ndarray]:
@@ -366,12 +368,26 @@ def _shared_prefix_bytes(*arrays: pa.Array) -> int:
 def _eight_bytes_after(strings: pa.Array, skip: int, rows: slice) -> np.ndarray:
     """The eight bytes of each string of ``rows`` after its first ``skip``, as
     big-endian uint64 numbers, zero where the string ends sooner."""
-    count = rows.stop - rows.start
-    if count <= 0:
+    if rows.stop <= rows.start:
         return np.zeros(0, dtype=np.uint64)
     offsets, data = _string_buffers(strings)
-    starts = offsets[rows.start : rows.stop] + skip
-    lengths = offsets[rows.start + 1 : rows.stop + 1] - starts
+    return _eight_bytes_at(
+        data, offsets[rows.start : rows.stop] + skip, offsets[rows.start + 1 : rows.stop + 1]
+    )
+
+
+def _eight_bytes_of_rows(strings: pa.Array, skip: int, rows: np.ndarray) -> np.ndarray:
+    """:func:`_eight_bytes_after` of the strings at the positions ``rows``."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    offsets, data = _string_buffers(strings)
+    return _eight_bytes_at(data, offsets[rows] + skip, offsets[rows + 1])
+
+
+def _eight_bytes_at(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The bytes from each start (up to eight, and not past its end) as big-endian
+    uint64 numbers, zero past the end."""
+    lengths = ends - starts
     np.clip(lengths, 0, 8, out=lengths)
     if len(data) < 8:
         data = np.concatenate([data, np.zeros(8, dtype=np.uint8)])

@@ -308,6 +308,29 @@ def test_day_order_is_seen_across_slices(monkeypatch, day):
     assert customer_order._in_day_order(days) == bool(np.all(days[1:] >= days[:-1]))
 
 
+_PIECES_OF_IDS = ["", "a", "é", "ی", "0000000", "99999999", "zz"]
+
+
+@settings(max_examples=examples(200))
+@given(
+    st.lists(st.lists(st.sampled_from(_PIECES_OF_IDS), max_size=5).map("".join), min_size=1),
+    st.booleans(),
+    st.integers(0, 3),
+    st.integers(0, 10),
+    st.data(),
+)
+def test_numbers_of_rows_are_those_of_the_rows_taken_out(words, wide, skip, start, data):
+    """Read in place at any rows (repeated, out of order, at the end of the bytes),
+    the numbers are those of the same ids copied out first."""
+    kind = pa.large_string() if wide else pa.string()
+    ids = pa.array(words, kind).slice(min(start, len(words) - 1))
+    rows = np.array(data.draw(st.lists(st.integers(0, len(ids) - 1), max_size=12)), dtype=np.int32)
+    taken = ids.take(pa.array(rows, pa.int32()))
+    expected = customer_order._eight_bytes_after(taken, skip, slice(0, len(rows)))
+    found = customer_order._eight_bytes_of_rows(ids, skip, rows)
+    assert found.tolist() == expected.tolist()
+
+
 def _bounds_reached_one_by_one(ids: pa.Array, bounds: pa.Array) -> list[int]:
     """The definition: for each id, how many bounds it is at or past (a null: none)."""
     values = ids.to_pylist()
