@@ -44,10 +44,11 @@ MESSY = (
 
 @pytest.fixture(autouse=True, params=["numbers", "duckdb"])
 def sorter(request, monkeypatch):
-    """Every test twice: ids of at most eight bytes past their shared prefix sorted by
-    numpy, and sorted by DuckDB as longer ids are."""
+    """Every test twice: ids sorted by numpy where their numbers tell them apart (at
+    most eight bytes, or sixteen digits, past their shared prefix), and sorted by
+    DuckDB as longer ids are."""
     if request.param == "duckdb":
-        monkeypatch.setattr(customer_order, "_numbers_tell_ids_apart", lambda *_: False)
+        monkeypatch.setattr(customer_order, "_numbering", lambda *_: None)
     return request.param
 
 
@@ -143,7 +144,7 @@ def test_a_failing_duckdb_falls_back_to_hashing(sort_everything, monkeypatch, tm
     def broken(*args, **kwargs):
         raise duckdb.IOException("no space left on device")
 
-    monkeypatch.setattr(customer_order, "_numbers_tell_ids_apart", lambda *_: False)
+    monkeypatch.setattr(customer_order, "_numbering", lambda *_: None)
     monkeypatch.setattr(duckdb, "connect", broken)
     path = tmp_path / "messy.csv"
     path.write_text(MESSY)
@@ -429,3 +430,67 @@ def test_ids_that_differ_past_their_first_eight_bytes_stay_apart():
     assert order.ids.to_pylist() == ["abcdefghij1", "abcdefghij2", "x"]
     assert order.rows.tolist() == [2, 1, 4, 0, 3]
     assert order.codes.tolist() == [0, 1, 1, 2, 2]
+
+
+_DIGITS = st.text(alphabet="0123456789", max_size=16)
+
+
+@settings(max_examples=examples(300))
+@given(st.lists(_DIGITS, min_size=1, max_size=40), st.sampled_from(["", "0", "09", "C", "+98"]))
+def test_digit_numbers_are_one_to_one_and_in_the_ids_order(digits, prefix):
+    """Digits of any length up to sixteen (none at all, leading zeros, one id the
+    start of another) get numbers that compare as the ids do."""
+    ids = pa.array([prefix + d for d in digits])
+    rows = np.arange(len(ids), dtype=np.int32)
+    numbers = customer_order._digits_of_rows(ids, len(prefix), rows).tolist()
+    for i, a in enumerate(digits):
+        for j, b in enumerate(digits):
+            assert (numbers[i] < numbers[j]) == (a.encode() < b.encode())
+            assert (numbers[i] == numbers[j]) == (a == b)
+
+
+@settings(
+    max_examples=examples(200),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(st.text(alphabet="0123456789", min_size=0, max_size=16), min_size=1, max_size=80),
+    st.sampled_from(["", "09", "C", "+98"]),
+    st.booleans(),
+    st.integers(1, 30),
+    st.data(),
+)
+def test_ids_of_up_to_sixteen_digits_sort_as_strings(
+    sorter, words, prefix, in_date_order, range_rows, data
+):
+    """Mobile numbers and other long numeric ids are sorted by numpy too, in the order
+    DuckDB would give them, ties in day then file order, in however many ranges."""
+    words = [*words, "1234567890123"]  # at least one past eight digits
+    ids = pa.array([prefix + w for w in words])
+    if sorter == "numbers":
+        assert customer_order._numbering(ids, len(prefix)) is customer_order._digits_of_rows
+    day = np.array(data.draw(st.lists(st.integers(0, 4), min_size=len(words), max_size=len(words))))
+    if in_date_order:
+        day = np.sort(day)
+    expected = sorted(range(len(words)), key=lambda row: (ids[row].as_py().encode(), day[row], row))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(customer_order, "RANGE_ROWS", range_rows)
+        order = customer_order.sort_by_customer(ids, day)
+    assert order is not None
+    assert order.rows.tolist() == expected
+    assert order.ids.to_pylist() == sorted(set(ids.to_pylist()), key=lambda v: v.encode())
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["0912123456789", "0912x23456789"],  # a letter past the prefix
+        ["09" + "1" * 17, "09" + "2" * 17],  # seventeen digits past it
+        ["0912123456789", None],
+        ["0912123456789", "0912١٢٣٤٥٦٧٨٩"],  # Persian digits are not ASCII digits
+    ],
+)
+def test_ids_that_are_not_sixteen_ascii_digits_are_not_numbered_as_digits(ids):
+    array = pa.array(ids)
+    shared = customer_order._shared_prefix_bytes(array)
+    assert not customer_order._digits_tell_ids_apart(array, shared)
