@@ -140,6 +140,10 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
         import duckdb
     except ImportError:
         return None
+    # DuckDB sorts in memory of its own: the heap glibc keeps after the read (several
+    # hundred MB of long ids' decoding) would only add to the peak beside it, as
+    # would each range's copies of its ids and sorted rows after it.
+    hand_back_free_memory()
     sorted_parts = []
     try:
         with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
@@ -158,6 +162,8 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
                     del part
                     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
                     sorted_parts.append(_grouped(fetch()))
+                    del relation
+                    hand_back_free_memory()  # the range's copies, before the next
             finally:
                 connection.close()
     except duckdb.Error:
