@@ -15,15 +15,21 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-def test_the_bench_generates_a_log_and_times_every_phase(tmp_path):
+def _generated_log(folder: Path, rows: int) -> Path:
+    """The bench's simulated log of ``rows`` transactions, as Parquet (and CSV)."""
     subprocess.run(
-        [sys.executable, str(BENCH / "generate.py"), "20000", str(tmp_path)],
+        [sys.executable, str(BENCH / "generate.py"), str(rows), str(folder)],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    log = tmp_path / "tx_20000.parquet"
-    assert log.exists() and (tmp_path / "tx_20000.csv").exists()
+    log = folder / f"tx_{rows}.parquet"
+    assert log.exists() and (folder / f"tx_{rows}.csv").exists()
+    return log
+
+
+def test_the_bench_generates_a_log_and_times_every_phase(tmp_path):
+    log = _generated_log(tmp_path, 20000)
     ran = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--phases", str(log)],
         capture_output=True,
@@ -41,14 +47,9 @@ def test_the_bench_generates_a_log_and_times_every_phase(tmp_path):
 
 
 def test_the_bench_alternates_the_floor_and_clv_and_prints_each_ratio(tmp_path):
-    subprocess.run(
-        [sys.executable, str(BENCH / "generate.py"), "5000", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    log = _generated_log(tmp_path, 5000)
     ran = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), str(tmp_path / "tx_5000.parquet")],
+        [sys.executable, str(BENCH / "run.py"), str(log)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -408,10 +408,17 @@ def test_numpy_and_duckdb_sort_the_same(words, prefix, in_date_order, range_rows
     byte could make two ids' numbers equal), the ids come out in the same order,
     ties in day then file order, in however many ranges."""
     ids = pa.array([prefix + w for w in words])
-    day = np.array(data.draw(st.lists(st.integers(0, 4), min_size=len(words), max_size=len(words))))
+    _assert_sorted_as_strings(ids, in_date_order, range_rows, data)
+
+
+def _assert_sorted_as_strings(ids: pa.Array, in_date_order: bool, range_rows: int, data) -> None:
+    """sort_by_customer puts the rows in (id as bytes, day, row) order, in ranges of
+    ``range_rows``, and numbers the distinct ids in that order."""
+    count = len(ids)
+    day = np.array(data.draw(st.lists(st.integers(0, 4), min_size=count, max_size=count)))
     if in_date_order:
         day = np.sort(day)
-    expected = sorted(range(len(words)), key=lambda row: (ids[row].as_py().encode(), day[row], row))
+    expected = sorted(range(count), key=lambda row: (ids[row].as_py().encode(), day[row], row))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(customer_order, "RANGE_ROWS", range_rows)
         order = customer_order.sort_by_customer(ids, day)
@@ -469,16 +476,7 @@ def test_ids_of_up_to_sixteen_digits_sort_as_strings(
     ids = pa.array([prefix + w for w in words])
     if sorter == "numbers":
         assert customer_order._numbering(ids, len(prefix)) is customer_order._digits_of_rows
-    day = np.array(data.draw(st.lists(st.integers(0, 4), min_size=len(words), max_size=len(words))))
-    if in_date_order:
-        day = np.sort(day)
-    expected = sorted(range(len(words)), key=lambda row: (ids[row].as_py().encode(), day[row], row))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(customer_order, "RANGE_ROWS", range_rows)
-        order = customer_order.sort_by_customer(ids, day)
-    assert order is not None
-    assert order.rows.tolist() == expected
-    assert order.ids.to_pylist() == sorted(set(ids.to_pylist()), key=lambda v: v.encode())
+    _assert_sorted_as_strings(ids, in_date_order, range_rows, data)
 
 
 @pytest.mark.parametrize(
