@@ -111,15 +111,21 @@ def contiguous(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
     return _one_array(ids) if isinstance(ids, pa.ChunkedArray) else ids
 
 
-def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> CustomerOrder | None:
+def sort_by_customer(
+    ids: pa.Array | pa.ChunkedArray | list[pa.Array], day: np.ndarray
+) -> CustomerOrder | None:
     """The customer order of rows with non-empty ``ids``; None if DuckDB, which
     sorts ids too long for numpy's numbers, cannot sort.
 
     The caller falls back to hashing when this returns None, so a missing or failing
     DuckDB costs speed, never an answer. Pass :func:`contiguous` ids, and hold no
-    chunked copy meanwhile: the ranges are taken out of them.
+    chunked copy meanwhile: the ranges are taken out of them. Ids handed over in a
+    one-item list, held nowhere else, are let go once every range is sorted: the
+    joined order is then made beside the distinct ids only (at ten million rows of
+    e-mail ids, 270 MB less at that moment).
     """
-    ids = contiguous(ids)
+    handed = ids if isinstance(ids, list) else None
+    ids = contiguous(handed[0] if handed is not None else ids)
     # 32-bit days and row numbers keep the sorted rows small (and DuckDB's from
     # spilling).
     small = len(ids) < 2**31 and (len(day) == 0 or -(2**31) < day.min() <= day.max() < 2**31)
@@ -132,6 +138,8 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
     numbering = _numbering(ids, shared)
     if numbering is not None:
         parts = _sorted_by_numbers(ids, shared, days, width, numbering)
+        del ids
+        _let_go(handed)
         # The sorts' temporaries leave holes in the heap too small for the joined
         # order's columns: handed back, they do not add to the peak beside them.
         hand_back_free_memory()
@@ -168,7 +176,16 @@ def sort_by_customer(ids: pa.Array | pa.ChunkedArray, day: np.ndarray) -> Custom
                 connection.close()
     except duckdb.Error:
         return None
+    del ids
+    _let_go(handed)
+    hand_back_free_memory()
     return _joined(sorted_parts)
+
+
+def _let_go(handed: list[pa.Array] | None) -> None:
+    """Empty the list the ids were handed over in, so that nothing holds them."""
+    if handed is not None:
+        handed.clear()
 
 
 def _in_day_order(day: np.ndarray) -> bool:

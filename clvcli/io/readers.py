@@ -178,13 +178,14 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         if not everything:
             customer_ids, customer = _drop_unused(customer_ids, customer, keep)
     else:
-        plain = customer_order.contiguous(plain if everything else plain.filter(pa.array(keep)))
-        order = customer_order.sort_by_customer(plain, day)
+        # Handed over: the sort lets the ids go once it no longer needs them.
+        handed = [customer_order.contiguous(plain if everything else plain.filter(pa.array(keep)))]
+        del plain
+        order = customer_order.sort_by_customer(handed, day)
         if order is None:  # DuckDB could not sort: hash instead
-            customer_ids, customer = _customer_codes(plain)
+            customer_ids, customer = _customer_codes(handed[0])
         else:
-            # One column at a time, the ids let go first: a large log's peak is here.
-            del plain
+            # One column at a time: a large log's peak is here.
             customer_ids, customer = order.ids, order.codes
             day = gather(day, order.rows)
             amount = gather(amount, order.rows)

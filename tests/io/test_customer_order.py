@@ -492,3 +492,26 @@ def test_ids_that_are_not_sixteen_ascii_digits_are_not_numbered_as_digits(ids):
     array = pa.array(ids)
     shared = customer_order._shared_prefix_bytes(array)
     assert not customer_order._digits_tell_ids_apart(array, shared)
+
+
+def test_ids_handed_over_are_let_go_once_sorted(monkeypatch):
+    """Handed over in a list, the ids are let go when every range is sorted (the
+    joined order needs only the distinct ids); a sort that fails keeps them for the
+    hashing that follows."""
+    monkeypatch.setattr(customer_order, "RANGE_ROWS", 2)
+    ids = pa.array(["b", "a", "c", "a", "b"])
+    day = np.zeros(5, dtype=np.int64)
+    handed = [ids]
+    order = customer_order.sort_by_customer(handed, day)
+    assert handed == []
+    assert order is not None and order.ids.to_pylist() == ["a", "b", "c"]
+    assert order.rows.tolist() == customer_order.sort_by_customer(ids, day).rows.tolist()
+
+    def broken(*args, **kwargs):
+        raise duckdb.IOException("no space left on device")
+
+    monkeypatch.setattr(customer_order, "_numbering", lambda *_: None)
+    monkeypatch.setattr(duckdb, "connect", broken)
+    handed = [ids]
+    assert customer_order.sort_by_customer(handed, day) is None
+    assert handed == [ids]

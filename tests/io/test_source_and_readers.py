@@ -339,12 +339,16 @@ def _parquet_of_row_groups(path: Path, sizes: list[int]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
-def test_parquet_row_groups_read_side_by_side_keep_the_file_order(tmp_path, monkeypatch):
-    """Runs of row groups are decoded on several threads: the rows still come in the
-    file's order, uneven and empty row groups and all."""
+@pytest.mark.parametrize("batch_rows", [7, 1 << 18])
+def test_parquet_row_groups_read_side_by_side_keep_the_file_order(
+    tmp_path, monkeypatch, batch_rows
+):
+    """Runs of row groups are decoded on several threads, a batch of rows at a time:
+    the rows still come in the file's order, uneven and empty row groups and all."""
     from clvcli.io import source
 
     monkeypatch.setattr(source, "cores", lambda: 3)
+    monkeypatch.setattr(source, "_BATCH_ROWS", batch_rows)
     path = tmp_path / "tx.parquet"
     table = _parquet_of_row_groups(path, [1, 50, 7, 0, 300, 20, 3, 120, 9, 1])
     assert pq.ParquetFile(path).metadata.num_row_groups == 10
