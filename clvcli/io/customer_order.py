@@ -360,10 +360,13 @@ def _id_ranges(
     order, the sort holds one range and the whole order is the ranges end to end.
     """
     ranges = _IdRanges.of(ids, shared, range_rows)
-    for part in range(ranges.count):
-        rows = ranges.rows(part, width)
-        if len(rows):
-            yield rows
+    # One look over every row's range finds the rows of as many ranges as make up
+    # RANGE_ROWS rows: small ranges cost no more looks than large ones.
+    per_look = max(RANGE_ROWS // (range_rows or RANGE_ROWS), 1)
+    for first in range(0, ranges.count, per_look):
+        for rows in ranges.rows_of(first, min(first + per_look, ranges.count), width):
+            if len(rows):
+                yield rows
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,20 @@ class _IdRanges:
         if self.of_row is None:
             return np.arange(self.rows_total, dtype=width)
         return np.flatnonzero(self.of_row == part).astype(width)
+
+    def rows_of(self, first: int, stop: int, width: type) -> list[np.ndarray]:
+        """The rows of ranges ``first`` to ``stop`` (excluded), each in file order,
+        found in one look over every row's range."""
+        if self.of_row is None or stop - first == 1:
+            return [self.rows(first, width)]
+        inside = self.of_row >= first
+        inside &= self.of_row < stop
+        taken = np.flatnonzero(inside)
+        del inside
+        parts = self.of_row[taken]
+        order = np.argsort(parts, kind="stable")  # file order within each range
+        counts = np.bincount(parts - first, minlength=stop - first)
+        return np.split(taken[order].astype(width), np.cumsum(counts)[:-1])
 
 
 def bounds_reached(ids: pa.Array, bounds: pa.Array, shared: int | None = None) -> np.ndarray:

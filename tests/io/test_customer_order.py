@@ -515,3 +515,18 @@ def test_ids_handed_over_are_let_go_once_sorted(monkeypatch):
     handed = [ids]
     assert customer_order.sort_by_customer(handed, day) is None
     assert handed == [ids]
+
+
+@pytest.mark.parametrize("range_rows", [1, 2, 3, 7, 100])
+def test_small_ranges_found_several_at_a_look_are_each_ranges_rows(monkeypatch, range_rows):
+    """However many ranges one look finds, each comes out whole, in file order, and
+    the ranges in id order: the rows as one range at a time would give them."""
+    monkeypatch.setattr(customer_order, "RANGE_ROWS", 10)
+    ids = pa.array([f"c{(i * 7919) % 53:02d}" for i in range(60)])
+    ranges = customer_order._IdRanges.of(ids, None, range_rows)
+    one_at_a_time = [ranges.rows(part, np.int32) for part in range(ranges.count)]
+    expected = [rows.tolist() for rows in one_at_a_time if len(rows)]
+    found = [rows.tolist() for rows in customer_order._id_ranges(ids, np.int32, None, range_rows)]
+    assert found == expected
+    assert sorted(row for rows in found for row in rows) == list(range(60))
+    assert ranges.count > 1 or range_rows >= 60
