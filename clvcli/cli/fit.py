@@ -63,7 +63,9 @@ def fit_cmd(
     else:
         transactions = load_transactions(source, opts, reporter)
         with reporter.progress(f"fitting {model}"):
-            report, warnings = fit_report(transactions, model, period=opts.period, as_of=as_of)
+            report, warnings = fit_report(
+                transactions, model, period=opts.period, as_of=as_of, consume=True
+            )
     reporter.warn(warnings)
     _record_fit(opts, report)
     _emit_report(report, fmt, opts, reporter)

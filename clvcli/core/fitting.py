@@ -23,22 +23,35 @@ from clvcli.core.value import (
 )
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
+from clvcli.memory import hand_back_free_memory
 from clvcli.models import Fitter, GammaGammaFitter
 
 SPEND_MODEL = "gamma-gamma"
 
 
 def fit_report(
-    transactions: Transactions, model: str, *, period: str, as_of: int | None = None
+    transactions: Transactions,
+    model: str,
+    *,
+    period: str,
+    as_of: int | None = None,
+    consume: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """The fit of ``model`` as the contract's JSON object, and warnings.
 
     A purchase model's report carries the Gamma-Gamma fit under ``spend_model`` when
     one is possible, so that `clv compute --params` can score without refitting.
+    A caller done with ``transactions`` passes ``consume``: unless the model counts
+    purchase periods (BG/BB), their rows are dropped once summed up, and the models
+    fit without them beside (at ten million rows, 330 MB less).
     """
-    table = customer_table(transactions, as_of=as_of, period=period)
-    table.warnings = transactions.warnings + table.warnings
-    return fit_report_from_table(table, model, transactions)
+    keep = not consume or model == "bgbb"
+    reading_warnings = list(transactions.warnings)
+    table = customer_table(transactions, as_of=as_of, period=period, consume=not keep)
+    table.warnings = reading_warnings + table.warnings
+    if not keep:
+        hand_back_free_memory()  # the rows, before the models group the customers
+    return fit_report_from_table(table, model, transactions if keep else None)
 
 
 def fit_report_from_pieces(
