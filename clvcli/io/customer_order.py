@@ -49,13 +49,8 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
     """The ids trimmed, if all are ASCII (so trimming is their whole normal form)."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     # Slices of every chunk: a Parquet column comes joined into one.
-    pieces = [
-        chunk.slice(rows.start, rows.stop - rows.start)
-        for chunk in chunks
-        for rows in row_blocks(len(chunk), _CHECK_ROWS)
-    ]
+    pieces = [piece for piece, _ in _slices(column)]
     edges: list[bool | None] = [False] * len(pieces)
 
     def look(index: int) -> None:
@@ -68,7 +63,22 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
     return pc.utf8_trim_whitespace(column) if any(edges) else column
 
 
-# Ids checked for ASCII at a time.
+def _slices(column: pa.Array | pa.ChunkedArray) -> list[tuple[pa.Array, int]]:
+    """Slices of at most _CHECK_ROWS ids of every chunk, each with the row it starts
+    at in the column, for work spread over the cores."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    pieces: list[tuple[pa.Array, int]] = []
+    position = 0
+    for chunk in chunks:
+        pieces += [
+            (chunk.slice(rows.start, rows.stop - rows.start), position + rows.start)
+            for rows in row_blocks(len(chunk), _CHECK_ROWS)
+        ]
+        position += len(chunk)
+    return pieces
+
+
+# Ids checked at a time.
 _CHECK_ROWS = 1 << 20
 # The ASCII characters Arrow's utf8_trim_whitespace trims.
 _TRIMMED = np.zeros(256, dtype=bool)
@@ -210,16 +220,7 @@ def empty_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Where an id is empty or missing, read off the offsets a slice at a time on
     every core. Arrow's kernels would first make the length of every id, 40 MB of
     fresh memory at ten million rows."""
-    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
     empty = np.empty(len(ids), dtype=bool)
-    pieces: list[tuple[pa.Array, int]] = []
-    position = 0
-    for chunk in chunks:
-        pieces += [
-            (chunk.slice(rows.start, rows.stop - rows.start), position + rows.start)
-            for rows in row_blocks(len(chunk), _CHECK_ROWS)
-        ]
-        position += len(chunk)
 
     def look(piece: tuple[pa.Array, int]) -> None:
         strings, at = piece
@@ -229,7 +230,7 @@ def empty_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         if strings.null_count:  # a null's slot may span bytes all the same
             found |= ~strings.is_valid().to_numpy(zero_copy_only=False)
 
-    in_parallel(look, pieces)  # numpy lets go of the GIL: pieces side by side
+    in_parallel(look, _slices(ids))  # numpy lets go of the GIL: pieces side by side
     return empty
 
 
@@ -238,42 +239,27 @@ Numbering = Callable[[pa.Array, int, np.ndarray], np.ndarray]
 
 
 def _numbering(ids: pa.Array, shared: int) -> Numbering | None:
-    """How numpy can sort the ids, or None when only DuckDB's string sort can: their
-    next eight bytes as one number, or, for ids of up to sixteen digits past the
-    prefix (mobile numbers, national ids), those digits as one number."""
-    if _numbers_tell_ids_apart(ids, shared):
-        return _eight_bytes_of_rows
-    if _digits_tell_ids_apart(ids, shared):
-        return _digits_of_rows
-    return None
+    """How numpy can sort the ids, or None when only DuckDB's string sort can.
 
-
-def _numbers_tell_ids_apart(ids: pa.Array, shared: int) -> bool:
-    """Whether each id is the shared prefix and at most eight more bytes, none of
-    them NUL: then the ids' numbers (:func:`_eight_bytes_after`) are equal where the
-    ids are and ordered as they are, and sorting the numbers sorts the ids."""
+    Ids of at most eight bytes past the shared prefix, none of them NUL, are their
+    next eight bytes as one number (:func:`_eight_bytes_of_rows`): equal where the
+    ids are, and ordered as they are. Ids of at most sixteen ASCII digits past it
+    (mobile numbers, national ids) are those digits as one number
+    (:func:`_digits_of_rows`), one to one and in order too.
+    """
     if len(ids) == 0 or ids.null_count:
-        return False
+        return None
     offsets, data = _string_buffers(ids)
-    if _longest(offsets) - shared > 8:
-        return False
-    if offsets[-1] == offsets[0]:
-        return True
-    return bool(data[offsets[0] : offsets[-1]].min() > 0)
-
-
-def _digits_tell_ids_apart(ids: pa.Array, shared: int) -> bool:
-    """Whether each id is the shared prefix and at most sixteen ASCII digits: then
-    :func:`_digits_of_rows` numbers them one to one, in the ids' order."""
-    if len(ids) == 0 or ids.null_count:
-        return False
-    offsets, data = _string_buffers(ids)
-    if _longest(offsets) - shared > _MOST_DIGITS:
-        return False
+    past_prefix = _longest(offsets) - shared
     text = data[offsets[0] : offsets[-1]]
-    # Every id starts with the prefix: what is not a digit must all be in prefixes.
-    in_prefixes = int(np.count_nonzero(_NOT_DIGIT[text[:shared]]))
-    return _count_in_slices(text, _NOT_DIGIT) == in_prefixes * len(ids)
+    if past_prefix <= 8 and (len(text) == 0 or text.min() > 0):
+        return _eight_bytes_of_rows
+    if past_prefix <= _MOST_DIGITS:
+        # Every id starts with the prefix: what is not a digit must all be in prefixes.
+        in_prefixes = int(np.count_nonzero(_NOT_DIGIT[text[:shared]]))
+        if _count_in_slices(text, _NOT_DIGIT) == in_prefixes * len(ids):
+            return _digits_of_rows
+    return None
 
 
 def _longest(offsets: np.ndarray) -> int:
@@ -503,7 +489,7 @@ def _eight_bytes_of_rows(strings: pa.Array, skip: int, rows: np.ndarray) -> np.n
 
 def _digits_of_rows(strings: pa.Array, skip: int, rows: np.ndarray) -> np.ndarray:
     """The digits after the first ``skip`` bytes of the strings at ``rows`` (at most
-    sixteen, see :func:`_digits_tell_ids_apart`) as one number each: digit d counts as
+    sixteen, see :func:`_numbering`) as one number each: digit d counts as
     d + 1 and a digit past the string's end as 0, in base 11. Strings that differ get
     different numbers, ordered as the strings are (a string before its extensions).
 
