@@ -6,6 +6,8 @@ so every conversion goes through these constants.
 
 from __future__ import annotations
 
+import numpy as np
+
 PERIODS = ("day", "week", "month", "year")
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -20,3 +22,82 @@ DAYS_PER_PERIOD: dict[str, float] = {
 def days_per(period: str) -> float:
     """Days in one model time unit; raises KeyError for an unknown unit."""
     return DAYS_PER_PERIOD[period]
+
+
+# Calendar periods: BG/BB's opportunities and the holdout's months and years.
+#
+# A discrete model counts opportunities, and a gift made on the same date each year
+# must fall in consecutive years; 365.25 days would put one made 365 days later into
+# the year before. So whole periods are counted on the calendar: period k of a
+# customer starts k days (day), 7k days (week), k monthly anniversaries (month) or k
+# anniversaries (year) after the first purchase. An anniversary on a day its month
+# lacks (the 31st, or 29 February) falls on that month's last day: a first purchase
+# on 31 January has its monthly anniversaries on 28 (or 29) February, 31 March,
+# 30 April; one on 29 February 1996 its yearly ones on 28 February 1997 to 1999 and
+# on 29 February 2000.
+
+CALENDAR_MONTHS = {"month": 1, "year": 12}
+FIXED_DAYS = {"day": 1, "week": 7}
+
+
+def _month_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Months since 1970-01 and day of the month (0-based) of day numbers."""
+    days = np.asarray(days, dtype=np.int64)
+    if days.size > 1024:
+        low, high = int(days.min()), int(days.max())
+        if high - low + 1 < days.size:
+            # Dates repeat in a log: convert each distinct day once and look them up.
+            month, day = _month_and_day(np.arange(low, high + 1, dtype=np.int64))
+            return month[days - low], day[days - low]
+    month = days.astype("datetime64[D]").astype("datetime64[M]")
+    start = month.astype("datetime64[D]").astype(np.int64)
+    return month.astype(np.int64), days - start
+
+
+def _month_start(month: np.ndarray) -> np.ndarray:
+    """Day number of the first day of months counted from 1970-01."""
+    month = np.asarray(month, dtype=np.int64).astype("datetime64[M]")
+    return month.astype("datetime64[D]").astype(np.int64)
+
+
+def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    """The monthly anniversary ``months`` after (or before) each day, on the month's
+    last day when the month is too short for it."""
+    month, day = _month_and_day(days)
+    target = month + np.asarray(months, dtype=np.int64)
+    start = _month_start(target)
+    length = _month_start(target + 1) - start
+    return start + np.minimum(day, length - 1)
+
+
+def month_end(days: np.ndarray | int) -> np.ndarray:
+    """The last day of each day's month."""
+    month, _ = _month_and_day(days)
+    return _month_start(month + 1) - 1
+
+
+def add_periods(days: np.ndarray, count: np.ndarray | int, period: str) -> np.ndarray:
+    """The day ``count`` calendar periods after each day: the start of period ``count``
+    of a customer whose first purchase is that day."""
+    count = np.asarray(count, dtype=np.int64)
+    if period in FIXED_DAYS:
+        return np.asarray(days, dtype=np.int64) + count * FIXED_DAYS[period]
+    return add_months(days, count * CALENDAR_MONTHS[period])
+
+
+def periods_between(start: np.ndarray, end: np.ndarray, period: str) -> np.ndarray:
+    """Whole calendar periods from ``start`` to ``end``: the index of the period of a
+    customer whose first purchase is ``start`` in which ``end`` falls (negative before
+    ``start``). The arrays broadcast against each other."""
+    start = np.asarray(start, dtype=np.int64)
+    end = np.asarray(end, dtype=np.int64)
+    if period in FIXED_DAYS:
+        return np.floor_divide(end - start, FIXED_DAYS[period])
+    step = CALENDAR_MONTHS[period]
+    start_month, start_day = _month_and_day(start)
+    end_month, end_day = _month_and_day(end)
+    months = end_month - start_month
+    # The anniversary in the end's month, on its last day when the month is short.
+    length = _month_start(end_month + 1) - _month_start(end_month)
+    months -= np.minimum(start_day, length - 1) > end_day
+    return np.floor_divide(months, step)
