@@ -40,18 +40,24 @@ CALENDAR_MONTHS = {"month": 1, "year": 12}
 FIXED_DAYS = {"day": 1, "week": 7}
 
 
-def _month_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Months since 1970-01 and day of the month (0-based) of day numbers."""
+def _month_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Months since 1970-01, day of the month (0-based), and whether it is the month's
+    last day, of day numbers."""
+    code = _civil_code(days)
+    return code >> 6, (code >> 1) & 31, (code & 1).astype(bool)
+
+
+def _civil_code(days: np.ndarray) -> np.ndarray:
+    """``month * 64 + day * 2 + last`` of :func:`_month_and_day`, in one array."""
     days = np.asarray(days, dtype=np.int64)
     if days.size > 1024:
         low, high = int(days.min()), int(days.max())
         if high - low + 1 < days.size:
             # Dates repeat in a log: convert each distinct day once and look them up.
-            month, day = _month_and_day(np.arange(low, high + 1, dtype=np.int64))
-            return month[days - low], day[days - low]
-    month = days.astype("datetime64[D]").astype("datetime64[M]")
-    start = month.astype("datetime64[D]").astype(np.int64)
-    return month.astype(np.int64), days - start
+            return _civil_code(np.arange(low, high + 1))[days - low]
+    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    day = days - _month_start(month)
+    return month * 64 + day * 2 + (days + 1 == _month_start(month + 1))
 
 
 def _month_start(month: np.ndarray) -> np.ndarray:
@@ -63,7 +69,7 @@ def _month_start(month: np.ndarray) -> np.ndarray:
 def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """The monthly anniversary ``months`` after (or before) each day, on the month's
     last day when the month is too short for it."""
-    month, day = _month_and_day(days)
+    month, day, _ = _month_and_day(days)
     target = month + np.asarray(months, dtype=np.int64)
     start = _month_start(target)
     length = _month_start(target + 1) - start
@@ -72,7 +78,7 @@ def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
 
 def month_end(days: np.ndarray | int) -> np.ndarray:
     """The last day of each day's month."""
-    month, _ = _month_and_day(days)
+    month, _, _ = _month_and_day(days)
     return _month_start(month + 1) - 1
 
 
@@ -94,10 +100,9 @@ def periods_between(start: np.ndarray, end: np.ndarray, period: str) -> np.ndarr
     if period in FIXED_DAYS:
         return np.floor_divide(end - start, FIXED_DAYS[period])
     step = CALENDAR_MONTHS[period]
-    start_month, start_day = _month_and_day(start)
-    end_month, end_day = _month_and_day(end)
-    months = end_month - start_month
-    # The anniversary in the end's month, on its last day when the month is short.
-    length = _month_start(end_month + 1) - _month_start(end_month)
-    months -= np.minimum(start_day, length - 1) > end_day
-    return np.floor_divide(months, step)
+    start, end = _civil_code(start), _civil_code(end)
+    # The anniversary in the end's month is on the start's day of the month, or on
+    # the month's last day when the month is shorter: it is still ahead of the end
+    # when the end comes before that day and is not its month's last day.
+    ahead = ((start & 62) > (end & 62)) & ((end & 1) == 0)
+    return np.floor_divide((end >> 6) - (start >> 6) - ahead, step)
