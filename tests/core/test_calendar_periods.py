@@ -221,3 +221,40 @@ def test_holdout_months_and_years_count_on_the_calendar(text, as_of, calibration
 def test_a_fraction_of_a_month_counts_in_days():
     length = holdout_length("1.5m")
     assert length.calibration_end(day("1998-06-30")) == day("1998-06-30") - round(length.days)
+
+
+def test_payback_not_yet_counts_the_months_already_gone():
+    """A January customer with margin 10, nothing since, CAC 100 and 10 a month
+    predicted: by 15 December twelve calendar months have gone, so the 90 still
+    missing take it to about month 21 (it said month 10, already past)."""
+    import pandas as pd
+
+    from clvcli.core.cac import CacSettings, cac_table
+    from clvcli.core.cohorts import month_index
+    from clvcli.io.readers import Transactions
+
+    first = day("2024-01-10")
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["A"],
+            "orders": [1],
+            "first_purchase": [np.datetime64("2024-01-10")],
+            "historical_clv": [10.0],
+            "predicted_clv": [120.0],
+            "p_alive": [1.0],
+        }
+    )
+    log = Transactions(
+        source="log",
+        customer_ids=np.array(["A"], dtype=object),
+        customer=np.array([0]),
+        day=np.array([first]),
+        amount=np.array([10.0]),
+        channel=None,
+        rows_read=1,
+        by_customer=True,
+    )
+    month = int(month_index(np.array([first]), "gregorian")[0])
+    costs = pd.DataFrame({"channel": [np.nan], "month": [month], "spend": [100.0]})
+    table = cac_table(customers, log, costs, CacSettings(by="cohort"), day("2024-12-15"))
+    assert table["payback_months"].tolist() == ["not yet (~21)", "not yet (~21)"]
