@@ -19,20 +19,25 @@ from clvcli.core.periods import DAYS_PER_PERIOD, periods_between
 
 
 def opportunity_rows(
-    occasions: Occasions, first_day: np.ndarray, end_day: int, period: str | float
+    occasions: Occasions,
+    first_day: np.ndarray,
+    end_day: int,
+    period: str | float,
+    calendar: str = "gregorian",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x, t_x, n) per customer code, for purchases on or before ``end_day``.
 
     ``first_day`` holds each customer's first purchase day (by code); ``period`` is
-    the model's time unit (``day``, ``week``, ``month``, ``year``).
+    the model's time unit (``day``, ``week``, ``month``, ``year``), its months and
+    years those of ``calendar`` (``gregorian`` or ``jalali``).
     """
     period = _period_name(period)
     n_customers = len(first_day)
     keep = occasions.day <= end_day
     customer = occasions.customer[keep]
-    index = periods_between(first_day[customer], occasions.day[keep], period)
+    index = periods_between(first_day[customer], occasions.day[keep], period, calendar)
     x, t_x = _distinct_opportunities(customer, index, n_customers, lower=1)
-    n = periods_between(first_day, end_day, period)
+    n = periods_between(first_day, end_day, period, calendar)
     return x, t_x, np.maximum(n, 0)
 
 
@@ -42,6 +47,7 @@ def holdout_opportunities(
     calibration_end: int,
     end_day: int,
     period: str | float,
+    calendar: str = "gregorian",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Opportunities with a purchase after calibration, and how many there were.
 
@@ -50,11 +56,11 @@ def holdout_opportunities(
     before it counts in neither (calibration saw that opportunity already).
     """
     period = _period_name(period)
-    n_before = periods_between(first_day, calibration_end, period)
-    n_after = periods_between(first_day, end_day, period)
+    n_before = periods_between(first_day, calibration_end, period, calendar)
+    n_after = periods_between(first_day, end_day, period, calendar)
     keep = (occasions.day > calibration_end) & (occasions.day <= end_day)
     customer = occasions.customer[keep]
-    index = periods_between(first_day[customer], occasions.day[keep], period)
+    index = periods_between(first_day[customer], occasions.day[keep], period, calendar)
     above = index > n_before[customer]
     count, _ = _distinct_opportunities(customer[above], index[above], len(first_day), lower=1)
     return count, np.maximum(n_after - n_before, 0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from clvcli.io import jalali
+
 PERIODS = ("day", "week", "month", "year")
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -34,64 +36,85 @@ def days_per(period: str) -> float:
 # lacks (the 31st, or 29 February) falls on that month's last day: a first purchase
 # on 31 January has its monthly anniversaries on 28 (or 29) February, 31 March,
 # 30 April; one on 29 February 1996 its yearly ones on 28 February 1997 to 1999 and
-# on 29 February 2000.
+# on 29 February 2000. In the Jalali calendar months and years are Jalali ones (a
+# gift every Nowruz is one a year though Nowruz falls on 20 or 21 March).
 
+CALENDARS = ("gregorian", "jalali")
 CALENDAR_MONTHS = {"month": 1, "year": 12}
 FIXED_DAYS = {"day": 1, "week": 7}
 
 
-def _month_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Months since 1970-01, day of the month (0-based), and whether it is the month's
-    last day, of day numbers."""
-    code = _civil_code(days)
+def _month_and_day(
+    days: np.ndarray, calendar: str = "gregorian"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A month number, day of the month (0-based), and whether it is the month's last
+    day, of day numbers."""
+    code = _civil_code(days, calendar)
     return code >> 6, (code >> 1) & 31, (code & 1).astype(bool)
 
 
-def _civil_code(days: np.ndarray) -> np.ndarray:
+def _civil_code(days: np.ndarray, calendar: str) -> np.ndarray:
     """``month * 64 + day * 2 + last`` of :func:`_month_and_day`, in one array."""
     days = np.asarray(days, dtype=np.int64)
     if days.size > 1024:
         low, high = int(days.min()), int(days.max())
         if high - low + 1 < days.size:
             # Dates repeat in a log: convert each distinct day once and look them up.
-            return _civil_code(np.arange(low, high + 1))[days - low]
-    month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    day = days - _month_start(month)
-    return month * 64 + day * 2 + (days + 1 == _month_start(month + 1))
+            return _civil_code(np.arange(low, high + 1), calendar)[days - low]
+    if calendar == "jalali":
+        year, month, day = jalali.from_days(days)
+        month = year * 12 + month - 1
+        day = day - 1
+    elif calendar == "gregorian":
+        month = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        day = days - _month_start(month, calendar)
+    else:
+        raise ValueError(f"unknown calendar '{calendar}'")
+    return month * 64 + day * 2 + (days + 1 == _month_start(month + 1, calendar))
 
 
-def _month_start(month: np.ndarray) -> np.ndarray:
-    """Day number of the first day of months counted from 1970-01."""
-    month = np.asarray(month, dtype=np.int64).astype("datetime64[M]")
-    return month.astype("datetime64[D]").astype(np.int64)
+def _month_start(month: np.ndarray, calendar: str) -> np.ndarray:
+    """Day number of the first day of months numbered as :func:`_month_and_day` does
+    (Gregorian: since 1970-01; Jalali: year * 12 + month - 1)."""
+    month = np.asarray(month, dtype=np.int64)
+    if calendar == "jalali":
+        year, index = np.divmod(month, 12)
+        return jalali.to_days(year, index + 1, np.ones_like(index))
+    return month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
 
-def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+def add_months(
+    days: np.ndarray, months: np.ndarray | int, calendar: str = "gregorian"
+) -> np.ndarray:
     """The monthly anniversary ``months`` after (or before) each day, on the month's
     last day when the month is too short for it."""
-    month, day, _ = _month_and_day(days)
+    month, day, _ = _month_and_day(days, calendar)
     target = month + np.asarray(months, dtype=np.int64)
-    start = _month_start(target)
-    length = _month_start(target + 1) - start
+    start = _month_start(target, calendar)
+    length = _month_start(target + 1, calendar) - start
     return start + np.minimum(day, length - 1)
 
 
-def month_end(days: np.ndarray | int) -> np.ndarray:
+def month_end(days: np.ndarray | int, calendar: str = "gregorian") -> np.ndarray:
     """The last day of each day's month."""
-    month, _, _ = _month_and_day(days)
-    return _month_start(month + 1) - 1
+    month, _, _ = _month_and_day(days, calendar)
+    return _month_start(month + 1, calendar) - 1
 
 
-def add_periods(days: np.ndarray, count: np.ndarray | int, period: str) -> np.ndarray:
+def add_periods(
+    days: np.ndarray, count: np.ndarray | int, period: str, calendar: str = "gregorian"
+) -> np.ndarray:
     """The day ``count`` calendar periods after each day: the start of period ``count``
     of a customer whose first purchase is that day."""
     count = np.asarray(count, dtype=np.int64)
     if period in FIXED_DAYS:
         return np.asarray(days, dtype=np.int64) + count * FIXED_DAYS[period]
-    return add_months(days, count * CALENDAR_MONTHS[period])
+    return add_months(days, count * CALENDAR_MONTHS[period], calendar)
 
 
-def periods_between(start: np.ndarray, end: np.ndarray, period: str) -> np.ndarray:
+def periods_between(
+    start: np.ndarray, end: np.ndarray, period: str, calendar: str = "gregorian"
+) -> np.ndarray:
     """Whole calendar periods from ``start`` to ``end``: the index of the period of a
     customer whose first purchase is ``start`` in which ``end`` falls (negative before
     ``start``). The arrays broadcast against each other."""
@@ -100,7 +123,7 @@ def periods_between(start: np.ndarray, end: np.ndarray, period: str) -> np.ndarr
     if period in FIXED_DAYS:
         return np.floor_divide(end - start, FIXED_DAYS[period])
     step = CALENDAR_MONTHS[period]
-    start, end = _civil_code(start), _civil_code(end)
+    start, end = _civil_code(start, calendar), _civil_code(end, calendar)
     # The anniversary in the end's month is on the start's day of the month, or on
     # the month's last day when the month is shorter: it is still ahead of the end
     # when the end comes before that day and is not its month's last day.

@@ -64,7 +64,7 @@ class HoldoutLength:
         unit_days = {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": DAYS_PER_YEAR}[self.unit]
         return self.number * unit_days
 
-    def calibration_end(self, as_of: int) -> int:
+    def calibration_end(self, as_of: int, calendar: str = "gregorian") -> int:
         """The last day of calibration before a holdout that ends on ``as_of``.
 
         Whole months and years count on the calendar: calibration ends on the same
@@ -77,9 +77,9 @@ class HoldoutLength:
         months = self.number * {"m": 1, "y": 12}.get(self.unit, 0)
         if months == 0 or months != int(months):
             return int(as_of - round(self.days))
-        end = add_months(as_of, -int(months))
-        if month_end(as_of) == as_of:
-            end = month_end(end)
+        end = add_months(as_of, -int(months), calendar)
+        if month_end(as_of, calendar) == as_of:
+            end = month_end(end, calendar)
         return int(end)
 
 
@@ -103,7 +103,7 @@ def holdout_start(
     as-of date."""
     last = as_of if as_of is not None else int(transactions.day.max())
     if isinstance(span, HoldoutLength):
-        return span.calibration_end(last)
+        return span.calibration_end(last, transactions.calendar)
     return int(last - round(span))
 
 
@@ -196,13 +196,16 @@ def cumulative_purchases(
     first = np.full(len(transactions.customer_ids), never)
     np.minimum.at(first, occasions.customer, occasions.day)
     acquired = first <= calibration_end
-    repeat_days = _repeat_days(occasions, first, acquired, period if model == "bgbb" else None)
+    calendar = transactions.calendar
+    by_period = period if model == "bgbb" else None
+    repeat_days = _repeat_days(occasions, first, acquired, by_period, calendar)
     firsts, counts = np.unique(first[acquired], return_counts=True)
     grid = np.arange(int(firsts.min()), as_of + 1, step_days) if len(firsts) else np.array([])
     if len(grid) and grid[-1] != as_of:
         grid = np.append(grid, as_of)
     if model == "bgbb":  # opportunities begun after the first, on the calendar
-        age = np.maximum(periods_between(firsts[None, :], grid[:, None], period), 0)
+        age = periods_between(firsts[None, :], grid[:, None], period, calendar)
+        age = np.maximum(age, 0)
     else:
         age = np.maximum(grid[:, None] - firsts[None, :], 0) / days_per(period)
     fitted = PURCHASE_MODELS[model]().set_params(params)
@@ -219,7 +222,11 @@ def cumulative_purchases(
 
 
 def _repeat_days(
-    occasions: Occasions, first: np.ndarray, acquired: np.ndarray, period: str | None
+    occasions: Occasions,
+    first: np.ndarray,
+    acquired: np.ndarray,
+    period: str | None,
+    calendar: str = "gregorian",
 ) -> np.ndarray:
     """Sorted days of the acquired customers' repeat purchases.
 
@@ -230,7 +237,7 @@ def _repeat_days(
     repeat = acquired[owner] & (occasions.day > first[owner])
     owner, day = owner[repeat], occasions.day[repeat]
     if period is not None:
-        index = periods_between(first[owner], day, period)
+        index = periods_between(first[owner], day, period, calendar)
         later = index >= 1
         owner, day, index = owner[later], day[later], index[later]
         # Occasions run by customer then day, so each opportunity's first is its earliest.
@@ -249,13 +256,15 @@ def _holdout_inputs(name, transactions, table, calibration_end):
         )
         actual = frame["frequency_holdout"].to_numpy(np.float64)
         return history, actual, float(frame["duration_holdout"].iloc[0])
-    period = table.period
+    period, calendar = table.period, transactions.calendar
     codes = table.codes
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     occasions = purchase_occasions(transactions)
-    x, t_x, n = opportunity_rows(occasions, first_day, calibration_end, period)
-    count, span = holdout_opportunities(occasions, first_day, calibration_end, table.as_of, period)
+    x, t_x, n = opportunity_rows(occasions, first_day, calibration_end, period, calendar)
+    count, span = holdout_opportunities(
+        occasions, first_day, calibration_end, table.as_of, period, calendar
+    )
     history = (x[codes].astype(float), t_x[codes].astype(float), n[codes].astype(float))
     return history, count[codes].astype(float), span[codes].astype(float)
 

@@ -17,8 +17,10 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from clvcli.io import jalali
 from tests.conftest import DATA
 
 PUBLISHED = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
@@ -125,6 +127,29 @@ def test_weekly_gifts_give_the_published_estimates(clv, tmp_path):
     path = tmp_path / "donations.csv"
     render_donations(path, "week", firsts)
     assert_published(fit(clv, path, "week", "--as-of", "1995-02-18"))
+
+
+@pytest.mark.parametrize("calendar", [[], ["--calendar", "jalali"]])
+def test_jalali_gifts_every_nowruz_give_the_published_estimates(clv, tmp_path, calendar):
+    """A Persian charity's log: every gift on 1 Farvardin from 1376, written in Jalali
+    dates. Nowruz fell on 21 March except in 2000 (20 March), a day before the
+    Gregorian anniversary: the years are Jalali ones, as the dates are (read as Jalali
+    by their years, or with --calendar jalali). Gregorian years gave alpha 30.3."""
+    nowruz = {year: int(jalali.to_days(year, 1, 1)) for year in range(1376, 1383)}
+    out = io.StringIO()
+    out.write("donor,date,amount\n")
+    donor = 0
+    for x, t_x, count in patterns():
+        for _ in range(count):
+            for k in [0, *range(t_x - x + 1, t_x + 1)]:
+                out.write(f"D{donor:05d},{1376 + k}/01/01,25.00\n")
+            donor += 1
+    assert str(np.datetime64(nowruz[1379], "D")) == "2000-03-20"
+    path = tmp_path / "donations_fa.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    report = fit(clv, path, "year", *calendar)
+    assert report["as_of"] == str(np.datetime64(nowruz[1382], "D"))
+    assert_published(report)
 
 
 def test_validate_holds_out_the_last_calendar_year(clv, tmp_path):

@@ -17,6 +17,7 @@ from clvcli.core.occasions import Occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import add_months, add_periods, month_end, periods_between
 from clvcli.core.validation import holdout_length
+from clvcli.io import jalali
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -258,3 +259,79 @@ def test_payback_not_yet_counts_the_months_already_gone():
     costs = pd.DataFrame({"channel": [np.nan], "month": [month], "spend": [100.0]})
     table = cac_table(customers, log, costs, CacSettings(by="cohort"), day("2024-12-15"))
     assert table["payback_months"].tolist() == ["not yet (~21)", "not yet (~21)"]
+
+
+def jalali_day(year: int, month: int, day_of_month: int) -> int:
+    return int(jalali.to_days(year, month, day_of_month))
+
+
+def test_a_gift_every_nowruz_is_one_a_jalali_year():
+    # Nowruz fell on 1997-03-21 and on 2000-03-20: three Jalali years, but the Gregorian
+    # anniversary (21 March 2000) was still a day ahead.
+    first, later = jalali_day(1376, 1, 1), jalali_day(1379, 1, 1)
+    assert iso(first) == "1997-03-21" and iso(later) == "2000-03-20"
+    assert int(periods_between(first, later, "year", "jalali")) == 3
+    assert int(periods_between(first, later, "year")) == 2
+
+
+def test_jalali_months_start_on_the_same_day_of_each_jalali_month():
+    first = jalali_day(1375, 1, 1)
+    firsts = [jalali_day(1375, m, 1) for m in range(1, 13)]
+    assert periods_between(first, np.array(firsts), "month", "jalali").tolist() == list(range(12))
+    # Gregorian months from 20 March put 1 Esfand (19 February 1997) with 1 Bahman.
+    assert periods_between(first, np.array(firsts), "month")[-2:].tolist() == [10, 10]
+
+
+def test_jalali_anniversaries_on_days_a_month_lacks_fall_on_its_last_day():
+    # 31 Shahrivar: Mehr has 30 days. 30 Esfand 1375 (a leap year): 1376 has 29.
+    assert add_months(jalali_day(1375, 6, 31), 1, "jalali") == jalali_day(1375, 7, 30)
+    assert add_periods(jalali_day(1375, 12, 30), 1, "year", "jalali") == jalali_day(1376, 12, 29)
+    assert between_jalali((1375, 12, 30), (1376, 12, 28)) == 0
+    assert between_jalali((1375, 12, 30), (1376, 12, 29)) == 1
+    assert month_end(jalali_day(1376, 12, 5), "jalali") == jalali_day(1376, 12, 29)
+
+
+def between_jalali(start: tuple[int, int, int], end: tuple[int, int, int]) -> int:
+    return int(periods_between(jalali_day(*start), jalali_day(*end), "year", "jalali"))
+
+
+def test_jalali_counts_agree_one_by_one_with_the_lookup():
+    rng = np.random.default_rng(11)
+    start = rng.integers(day("1990-01-01"), day("2030-01-01"), 3000)
+    end = start + rng.integers(-400, 2000, 3000)
+    counted = periods_between(start, end, "month", "jalali")
+    for s, e, k in zip(start, end, counted, strict=True):
+        assert add_periods(s, k, "month", "jalali") <= e < add_periods(s, k + 1, "month", "jalali")
+
+
+@pytest.mark.parametrize(
+    ("text", "as_of", "calibration_end"),
+    [
+        ("1y", (1403, 12, 30), (1402, 12, 29)),  # Esfand's last day to Esfand's last day
+        ("6m", (1403, 6, 31), (1402, 12, 29)),
+        ("1m", (1403, 7, 15), (1403, 6, 15)),
+    ],
+)
+def test_jalali_holdout_months(text, as_of, calibration_end):
+    end = holdout_length(text).calibration_end(jalali_day(*as_of), "jalali")
+    assert end == jalali_day(*calibration_end)
+
+
+@pytest.mark.parametrize(
+    ("log", "calendar", "expected"),
+    [
+        ("A,1403/01/01,5\nA,1403/02/01,5\n", "auto", "jalali"),
+        ("A,۱۴۰۳-۰۱-۰۱,5\n", "auto", "jalali"),
+        ("A,2024-03-20,5\nB,2024-04-20,5\n", "auto", "gregorian"),
+        ("A,05/01/2024,5\nA,25/12/2024,5\n", "auto", "gregorian"),  # day first, by the column
+        ("A,1403-01-01,5\n", "jalali", "jalali"),
+        ("A,1403/01/01,5\n", "gregorian", "gregorian"),
+    ],
+)
+def test_the_log_knows_the_calendar_its_dates_are_written_in(write, log, calendar, expected):
+    from clvcli.io.readers import ReadSettings, read_transactions
+
+    path = write("log.csv", "customer,date,amount\n" + log)
+    transactions = read_transactions(str(path), ReadSettings(calendar=calendar))
+    assert transactions.calendar == expected
+    assert transactions.select(transactions.day >= 0).calendar == expected
