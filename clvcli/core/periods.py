@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from clvcli.errors import InputError
 from clvcli.io import jalali
 
 PERIODS = ("day", "week", "month", "year")
@@ -62,7 +63,13 @@ def _civil_code(days: np.ndarray, calendar: str) -> np.ndarray:
             # Dates repeat in a log: convert each distinct day once and look them up.
             return _civil_code(np.arange(low, high + 1), calendar)[days - low]
     if calendar == "jalali":
-        year, month, day = jalali.from_days(days)
+        try:
+            year, month, day = jalali.from_days(days)
+        except ValueError as exc:
+            raise InputError(
+                f"cannot count Jalali months of dates outside the calendar's table: {exc}",
+                "give --calendar gregorian to count Gregorian months and years",
+            ) from None
         month = year * 12 + month - 1
         day = day - 1
     elif calendar == "gregorian":

@@ -77,10 +77,12 @@ class HoldoutLength:
         months = self.number * {"m": 1, "y": 12}.get(self.unit, 0)
         if months == 0 or months != int(months):
             return int(as_of - round(self.days))
-        end = add_months(as_of, -int(months), calendar)
+        end = int(add_months(as_of, -int(months), calendar))
+        if abs(end - (as_of - self.days)) > 31:  # beyond the Jalali table's years
+            return int(as_of - round(self.days))
         if month_end(as_of, calendar) == as_of:
-            end = month_end(end, calendar)
-        return int(end)
+            end = int(month_end(end, calendar))
+        return end
 
 
 def holdout_length(text: str) -> HoldoutLength:

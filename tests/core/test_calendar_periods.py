@@ -335,3 +335,16 @@ def test_the_log_knows_the_calendar_its_dates_are_written_in(write, log, calenda
     transactions = read_transactions(str(path), ReadSettings(calendar=calendar))
     assert transactions.calendar == expected
     assert transactions.select(transactions.day >= 0).calendar == expected
+
+
+def test_jalali_months_of_dates_outside_its_table_are_refused():
+    from clvcli.errors import InputError
+
+    with pytest.raises(InputError, match="outside the calendar's table"):
+        periods_between(day("1700-01-01"), day("2000-01-01"), "month", "jalali")
+
+
+def test_a_holdout_of_centuries_in_jalali_years_counts_in_days():
+    as_of = jalali_day(1403, 12, 30)
+    length = holdout_length("500y")
+    assert length.calibration_end(as_of, "jalali") == as_of - round(length.days)
