@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -48,6 +49,9 @@ class RawColumns:
     columns: dict[str, pa.Array]
     locate: Callable[[int], str] = field(repr=False)
     ragged_skipped: int = 0
+    # Given rows whose chosen cells are all empty, which of them have every other
+    # field empty too (blank lines); None when the source has no other fields.
+    other_fields_blank: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def num_rows(self) -> int:
@@ -378,7 +382,8 @@ def _read_csv(
     ragged: list[object] = []
 
     def on_ragged(row: object) -> str:
-        ragged.append(row)
+        if not _only_delimiters(getattr(row, "text", None), delimiter):
+            ragged.append(row)
         return "skip"
 
     table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
@@ -405,7 +410,40 @@ def _read_csv(
         line = _line_of_record(text, delimiter, skip_rows, row_index)
         return f"row {row_index + 1} (line {line})" if line else f"row {row_index + 1}"
 
-    return RawColumns(name, header, choice, columns, locate, len(ragged))
+    others = None
+    if len(header) > len(columns):
+
+        def others(rows: np.ndarray) -> np.ndarray:
+            return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
+
+    return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+
+
+def _only_delimiters(line: str | None, delimiter: str) -> bool:
+    """Whether a line holds nothing but delimiters and spaces (a blank row)."""
+    return line is not None and not line.replace(delimiter, "").strip()
+
+
+def _rows_blank(
+    text: bytes, name: str, fields: int, delimiter: str, skip_rows: int, rows: np.ndarray
+) -> np.ndarray:
+    """Which of the data rows ``rows`` have every field empty (read again, whole;
+    only for files that have rows with no customer id)."""
+    every = {str(i): i for i in range(fields)}
+    names = [f"c{i}" for i in range(fields)]
+
+    def on_ragged(row: object) -> str:
+        return "skip"
+
+    table = _arrow_csv(text, name, names, every, delimiter, skip_rows, on_ragged, True)
+    blank = np.ones(len(rows), dtype=bool)
+    index = pa.array(rows)
+    for column in table.columns:
+        cells = column.take(index)
+        blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(cells), ""), True).to_numpy(
+            zero_copy_only=False
+        )
+    return blank
 
 
 def _arrow_csv(
@@ -479,7 +517,11 @@ def _data_records(text: bytes, delimiter: str, skip_rows: int) -> Iterator[tuple
 def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
     """The line where the first record with the wrong number of fields starts."""
     return next(
-        (line for line, row in _data_records(text, delimiter, skip_rows) if len(row) != fields),
+        (
+            line
+            for line, row in _data_records(text, delimiter, skip_rows)
+            if len(row) != fields and any(cell.strip() for cell in row)
+        ),
         None,
     )
 
