@@ -44,6 +44,7 @@ class ReadSettings:
     encoding: str | None = None
     delimiter: str | None = None
     skip_invalid: bool = False
+    sheet: str | None = None
 
     @property
     def dates(self) -> DateSettings:
@@ -125,6 +126,7 @@ def read_transactions(
         delimiter=settings.delimiter,
         skip_invalid=settings.skip_invalid,
         stdin=stdin,
+        sheet=settings.sheet,
     )
     return parse_transactions(raw, settings)
 
@@ -340,7 +342,7 @@ def _raise_first_bad(
     for role, mask, template in checks:
         if mask[row]:
             value = raw.columns[role][row].as_py()
-            problem = template.format(value=value)
+            problem = template.format(value="" if value is None else value)
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
     hint = "fix the file, or pass --skip-invalid to drop bad rows"

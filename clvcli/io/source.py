@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
+from clvcli.io import spreadsheet
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
@@ -77,11 +78,17 @@ class LoadedInput:
     def is_parquet(self) -> bool:
         return self.data[:4] == _PARQUET_MAGIC
 
+    @property
+    def is_spreadsheet(self) -> bool:
+        return spreadsheet.is_spreadsheet(self.data, self.path_hint)
+
 
 def load_input(path: str, stdin: io.BufferedIOBase | None = None) -> LoadedInput:
     """Read a path (or stdin for ``-``) into memory and undo gzip or zip."""
     name = display_name(path)
     data = _load_bytes(path, name, stdin)
+    if spreadsheet.is_spreadsheet(data, path):  # an .xlsx is a zip archive too
+        return LoadedInput(name, data, path)
     data, inner = _unpack(data, name)
     return LoadedInput(name, data, inner or path)
 
@@ -94,17 +101,21 @@ def read_columns(
     delimiter: str | None = None,
     skip_invalid: bool = False,
     stdin: io.BufferedIOBase | None = None,
+    sheet: str | None = None,
 ) -> RawColumns:
     """Read the customer, date, amount (and channel) columns of an input.
 
     A directory, or a glob such as ``exports/*.parquet``, stands for all the files in
-    it (a partitioned export), read one after another and joined.
+    it (a partitioned export), read one after another and joined. ``sheet`` names
+    the sheet of a spreadsheet (default: the first).
     """
     if isinstance(path, str) and is_many(path):
-        return _read_many(path, given, encoding, delimiter, skip_invalid)
+        return _read_many(path, given, encoding, delimiter, skip_invalid, sheet)
     loaded = path if isinstance(path, LoadedInput) else load_input(path, stdin)
     if loaded.is_parquet:
         return _read_parquet(loaded.data, loaded.name, given)
+    if loaded.is_spreadsheet:
+        return _read_spreadsheet(loaded, given, sheet)
     text = _text_of(loaded, encoding)
     return _read_csv(
         text, loaded.name, given, delimiter or _default_delimiter(loaded.path_hint), skip_invalid
@@ -123,6 +134,11 @@ def read_table(
             return pq.read_table(pa.BufferReader(loaded.data))
         except (pa.ArrowException, OSError) as exc:
             raise _parquet_error(loaded.name, exc) from None
+    if loaded.is_spreadsheet:
+        sheet = spreadsheet.read_sheet(loaded.data, loaded.name, None)
+        every = dict(enumerate(range(len(sheet.header))))
+        columns, _ = sheet.columns({str(i): i for i in every})
+        return pa.table(list(columns.values()), names=sheet.header)
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -156,6 +172,8 @@ def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str
             return names
         except (pa.ArrowException, OSError) as exc:
             raise _parquet_error(loaded.name, exc) from None
+    if loaded.is_spreadsheet:
+        return spreadsheet.read_sheet(loaded.data, loaded.name, None).header
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -197,9 +215,17 @@ def _read_many(
     encoding: str | None,
     delimiter: str | None,
     skip_invalid: bool,
+    sheet: str | None = None,
 ) -> RawColumns:
     parts = [
-        read_columns(name, given, encoding=encoding, delimiter=delimiter, skip_invalid=skip_invalid)
+        read_columns(
+            name,
+            given,
+            encoding=encoding,
+            delimiter=delimiter,
+            skip_invalid=skip_invalid,
+            sheet=sheet,
+        )
         for name in input_files(path)
     ]
     roles = [role for role in ("customer", "date", "amount", "channel") if role in parts[0].columns]
@@ -542,6 +568,22 @@ def _parquet_error(name: str, exc: Exception) -> InputError:
         f"{name}: is not a readable Parquet file ({detail.rstrip('.')})",
         "the file may be truncated or corrupt; export it again",
     )
+
+
+def _read_spreadsheet(
+    loaded: LoadedInput, given: dict[str, str | None], sheet: str | None
+) -> RawColumns:
+    """The chosen columns of one sheet; rows are named as Excel numbers them."""
+    table = spreadsheet.read_sheet(loaded.data, loaded.name, sheet)
+    choice = choose_columns(table.header, table.label, given)
+    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    columns, rows = table.columns(wanted)
+    if len(rows) == 0:
+        raise InputError(
+            f"{table.label}: has a header but no data rows",
+            "give a sheet with at least one transaction, or name another with --sheet",
+        )
+    return RawColumns(table.label, table.header, choice, columns, table.locator(rows))
 
 
 def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawColumns:

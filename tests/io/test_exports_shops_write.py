@@ -6,11 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pytest
 
 from clvcli.errors import InputError
-from clvcli.io.dates import days_to_iso
+from clvcli.io.dates import DateSettings, days_to_iso, parse_dates
+from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def rows(tx: Transactions) -> list[tuple[str, str, float]]:
@@ -76,3 +82,160 @@ def test_a_ragged_row_is_still_reported_past_a_short_blank_row(tmp_path):
     text = "customer_id,date,amount\nA,2024-01-01,11\n,\nB,2024-01-02,3,4\n"
     with pytest.raises(InputError, match="line 4 has 4 fields"):
         read(tmp_path, text)
+
+
+# --- Excel serial numbers, month names ---------------------------------------------------
+
+
+def iso(values: list[str], **settings) -> list[str | None]:
+    days = parse_dates(pa.array(values, type=pa.string()), DateSettings(**settings))
+    return [None if d == NOT_A_DATE else str(days_to_iso(np.array([d]))[0]) for d in days]
+
+
+def test_excel_serials_are_dates_when_the_whole_column_is_serials():
+    assert iso(["35431", "35432.5", "35796", "45292.999"]) == [
+        "1997-01-01",
+        "1997-01-02",
+        "1998-01-01",
+        "2024-01-01",
+    ]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["35431", "2024-01-01"],  # mixed with another form
+        ["35431", "12"],  # a number out of the range of plausible dates
+        ["35431", "80000"],  # after 2100
+        ["35431", "20089"],  # before 1955
+        ["35431", "abc"],
+    ],
+)
+def test_excel_serials_are_not_guessed_in_a_column_of_other_values(column):
+    assert iso(column)[0] is None
+
+
+def test_empty_cells_do_not_stop_a_column_of_serials_being_dates():
+    assert iso(["35431", "", "35432"]) == ["1997-01-01", None, "1997-01-02"]
+
+
+def test_eight_digit_dates_are_yyyymmdd_not_serials():
+    assert iso(["19970101", "19970325"]) == ["1997-01-01", "1997-03-25"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 Jan 1997",
+        "12 January 1997",
+        "12-Jan-1997",
+        "12/Jan/1997",
+        "12.Jan.1997",
+        "12th January 1997",
+        "Jan 12, 1997",
+        "January 12, 1997",
+        "JANUARY 12 1997",
+        "Jan. 12, 1997",
+        "Sun, 12 Jan 1997",
+        "Sunday, January 12, 1997 10:30",
+        "1997-Jan-12",
+        "12-Jan-97",
+        "12 ژانویه 1997",
+    ],
+)
+def test_gregorian_month_names(text):
+    assert iso([text]) == ["1997-01-12"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "۱۲ دی ۱۳۷۵",
+        "12 دی 1375",
+        "12 Dey 1375",
+        "12 dei 1375",
+        "۱۲ دي ۱۳۷۵",  # Arabic yeh
+        "پنجشنبه ۱۲ دی ۱۳۷۵",
+        "Dey 12, 1375",
+    ],
+)
+def test_jalali_month_names(text):
+    # 12 Dey 1375 fell on 1997-01-01.
+    assert iso([text]) == ["1997-01-01"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 Farvardin 1403", "2024-03-20"),
+        ("31 Ordibehesht 1403", "2024-05-20"),
+        ("1 Khordad 1403", "2024-05-21"),
+        ("1 Tir 1403", "2024-06-21"),
+        ("1 Mordad 1403", "2024-07-22"),
+        ("1 Amordad 1403", "2024-07-22"),
+        ("1 Shahrivar 1403", "2024-08-22"),
+        ("1 Mehr 1403", "2024-09-22"),
+        ("1 Aban 1403", "2024-10-22"),
+        ("1 Azar 1403", "2024-11-21"),
+        ("1 Bahman 1403", "2025-01-20"),
+        ("30 Esfand 1403", "2025-03-20"),
+        ("۱ فروردین ۱۴۰۳", "2024-03-20"),
+        ("۱ اسفند ۱۴۰۲", "2024-02-20"),
+    ],
+)
+def test_every_jalali_month(text, expected):
+    assert iso([text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12-Jan-29",  # two-digit years: Excel's rule, 00-29 are 2000-2029
+        "12-Jan-30",
+    ],
+)
+def test_two_digit_years_follow_excel(text):
+    expected = {"29": "2029-01-12", "30": "1930-01-12"}[text[-2:]]
+    assert iso([text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 دی 75",  # a Jalali two-digit year: its century would be a guess
+        "31 Feb 1997",
+        "31 Esfand 1403",  # 1403 is not a leap year
+        "12 Foo 1997",
+        "Jan 1997",  # a month, not a day
+        "12 Dey 1997",  # a Jalali month with a Gregorian year
+    ],
+)
+def test_what_is_not_a_date_with_a_month_name(text):
+    assert iso([text]) == [None]
+
+
+def test_a_month_name_decides_the_calendar_whatever_calendar_says():
+    assert iso(["12 Dey 1375"], calendar="gregorian") == ["1997-01-01"]
+    assert iso(["12 Jan 1997"], calendar="jalali") == ["1997-01-12"]
+
+
+def test_cdnow_with_dates_as_excel_serials_in_a_csv_column(tmp_path):
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes((DATA / "cdnow_master.csv").read_bytes())
+    table = pacsv.read_csv(
+        clean,
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False,
+            column_types={"customer_id": pa.string(), "date": pa.date32(), "amount": pa.string()},
+        ),
+    )
+    serial = pc.add(table.column("date").cast(pa.int32()), 25569).cast(pa.string())
+    rendered = table.set_column(1, "date", serial)
+    path = tmp_path / "serials.csv"
+    pacsv.write_csv(rendered, path)
+    assert "35431" in path.read_text()[:200]
+    expected = read_transactions(str(clean))
+    tx = read_transactions(str(path))
+    assert tx.amount.sum() == pytest.approx(2_500_315.63, abs=0.005)
+    assert len(tx.customer_ids) == len(expected.customer_ids) == 23_570
+    assert np.array_equal(np.sort(tx.day), np.sort(expected.day))
