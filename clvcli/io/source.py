@@ -12,6 +12,7 @@ import glob
 import gzip
 import io
 import os
+import re
 import sys
 import zipfile
 import zlib
@@ -401,7 +402,11 @@ def _read_csv(
 ) -> RawColumns:
     if not text.strip():
         raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
-    header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
+    aligned = _aligned_columns(text, name, given) if delimiter is None else None
+    if aligned is not None:
+        text, header, delimiter, skip_rows = aligned
+    else:
+        header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
     choice = choose_columns(header, name, given)
     wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
     field_names = [f"c{i}" for i in range(len(header))]
@@ -443,6 +448,50 @@ def _read_csv(
             return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
 
     return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+
+
+def _aligned_columns(
+    text: bytes, name: str, given: dict[str, str | None]
+) -> tuple[bytes, list[str], str, int] | None:
+    """A whitespace-aligned file (``00001 19970101  1  11.77``) as tab-separated text,
+    with its header, delimiter and rows before the data; None for any other file.
+
+    Aligned means: no line near the top holds a delimiter clv sniffs, and every one
+    splits on runs of spaces into the same number of fields. Without a header row,
+    columns have no names, and guessing which number is the amount is how money goes
+    silently wrong (CDNOW's own log has a count of CDs beside it): the user names
+    them by position.
+    """
+    head = text[:_SNIFF_BYTES].decode("utf-8", errors="ignore").splitlines()
+    lines = [line for line in head[:-1] if line.strip()][:_ALIGNED_LINES] or head[:1]
+    if not lines or any(d in line for line in lines for d in DELIMITERS if d != "\t"):
+        return None
+    widths = {len(line.split()) for line in lines}
+    if len(widths) != 1 or widths == {1} or any("\t" in line for line in lines):
+        return None
+    (width,) = widths
+    tabbed = _RUNS_OF_SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", text))
+    first = lines[0].split()
+    if not any(any(ch.isdigit() for ch in cell) for cell in first):
+        header, _, skip_rows = _header_and_delimiter(tabbed, name, "\t")
+        return tabbed, header, "\t", skip_rows
+    if not all(given.get(role) for role in ("customer", "date", "amount")):
+        shown = ", ".join(f"{i}='{cell[:20]}'" for i, cell in enumerate(first[:12], start=1))
+        raise InputError(
+            f"{name}: columns aligned with spaces and no header row, so which is the "
+            f"customer, the date and the amount cannot be told for certain; the first "
+            f"line's columns are {shown}",
+            "name them by position: --customer-col N --date-col N --amount-col N "
+            "(1 is the first column)",
+        )
+    leading = next(index for index, line in enumerate(head) if line.strip())
+    return tabbed, [f"column {i + 1}" for i in range(width)], "\t", leading
+
+
+# Lines looked at to tell a whitespace-aligned file.
+_ALIGNED_LINES = 200
+_EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
+_RUNS_OF_SPACES = re.compile(rb"[ \t]+")
 
 
 def _only_delimiters(line: str | None, delimiter: str) -> bool:

@@ -239,3 +239,96 @@ def test_cdnow_with_dates_as_excel_serials_in_a_csv_column(tmp_path):
     assert tx.amount.sum() == pytest.approx(2_500_315.63, abs=0.005)
     assert len(tx.customer_ids) == len(expected.customer_ids) == 23_570
     assert np.array_equal(np.sort(tx.day), np.sort(expected.day))
+
+
+# --- whitespace-aligned text ----------------------------------------------------------
+
+POSITIONS = {"customer_col": "1", "date_col": "2", "amount_col": "4"}
+
+
+def test_aligned_columns_with_a_header_are_read_by_name(tmp_path):
+    text = "id      date       cds  amount\n"
+    text += "00001   19970101    1   11.77\n00002   19970112  2   12.00\n"
+    tx = read(tmp_path, text, "log.txt", customer_col="id")
+    assert rows(tx) == [("00001", "1997-01-01", 11.77), ("00002", "1997-01-12", 12.0)]
+
+
+def test_aligned_columns_without_a_header_are_refused_with_their_positions(tmp_path):
+    text = " 00001 19970101  1  11.77\n 00002 19970112  1  12.00\n"
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, text, "log.txt")
+    assert "aligned with spaces and no header row" in str(caught.value)
+    assert "1='00001', 2='19970101', 3='1', 4='11.77'" in str(caught.value)
+    assert "--customer-col N --date-col N --amount-col N" in caught.value.hint
+
+
+def test_aligned_columns_named_by_position(tmp_path):
+    text = "\n 00001 19970101  1  11.77\r\n 00002 19970112  3  12.00  \r\n"
+    tx = read(tmp_path, text, "log.txt", **POSITIONS)
+    assert rows(tx) == [("00001", "1997-01-01", 11.77), ("00002", "1997-01-12", 12.0)]
+
+
+def test_a_bad_row_of_aligned_text_names_its_line(tmp_path):
+    text = "00001 19970101  1  11.77\n00002 1997011  1  12.00\n"
+    with pytest.raises(InputError, match=r"row 2 \(line 2\), column 'column 2'"):
+        read(tmp_path, text, "log.txt", **POSITIONS)
+
+
+def test_a_ragged_line_of_aligned_text_is_reported(tmp_path):
+    lines = ["00001 19970101  1  11.77"] * 3 + ["00002 19970112  12.00"]
+    with pytest.raises(InputError, match="line 4 has 3 fields"):
+        read(tmp_path, "\n".join(lines) + "\n", "log.txt", **POSITIONS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer,date,amount\nA,2024-01-01,5\n",  # a delimiter: not aligned
+        "customer date amount\nA 2024-01-01\n",  # lines of different widths
+    ],
+)
+def test_other_files_are_not_taken_for_aligned_text(tmp_path, text):
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, text.replace("5\n", "5\nB,x,1\n"), "log.txt")
+    assert "aligned" not in str(caught.value)
+
+
+def test_a_position_names_a_column_of_a_file_with_a_header(tmp_path):
+    tx = read(tmp_path, "a,b,c\nA,2024-01-01,5\n", customer_col="1", date_col="2", amount_col="3")
+    assert rows(tx) == [("A", "2024-01-01", 5.0)]
+
+
+def test_cdnow_master_as_the_original_aligned_text(tmp_path):
+    table = pacsv.read_csv(
+        DATA / "cdnow_master.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={"customer_id": pa.string(), "date": pa.string(), "amount": pa.string()}
+        ),
+    ).to_pydict()
+    lines = [
+        f"{customer} {day.replace('-', '')} {1:>2} {amount:>7}"
+        for customer, day, amount in zip(
+            table["customer_id"], table["date"], table["amount"], strict=True
+        )
+    ]
+    path = tmp_path / "CDNOW_master.txt"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
+    assert path.read_text().startswith("00001 19970101  1   11.77")
+    with pytest.raises(InputError, match="no header row"):
+        read_transactions(str(path))
+    tx = read_transactions(str(path), ReadSettings(**POSITIONS))
+    clean = read_transactions(str(DATA / "cdnow_master.csv"))
+    assert tx.rows_read == 69_659
+    assert tx.amount.sum() == pytest.approx(2_500_315.63, abs=0.005)
+    assert list(np.asarray(tx.customer_ids)) == list(np.asarray(clean.customer_ids))
+    assert np.array_equal(np.sort(tx.day), np.sort(clean.day))
+
+
+def test_the_cdnow_sample_by_position(tmp_path):
+    sample = str(DATA / "CDNOW_sample.txt")
+    tx = read_transactions(sample, ReadSettings(customer_col="2", date_col="3", amount_col="5"))
+    assert len(tx.customer_ids) == 2_357
+    assert days_to_iso(np.array([tx.day.min(), tx.day.max()])).tolist() == [
+        "1997-01-01",
+        "1998-06-30",
+    ]
