@@ -342,7 +342,7 @@ def _raise_first_bad(
     for role, mask, template in checks:
         if mask[row]:
             value = raw.columns[role][row].as_py()
-            problem = template.format(value="" if value is None else value)
+            problem = template.format(value=value)
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
     hint = "fix the file, or pass --skip-invalid to drop bad rows"

@@ -202,9 +202,11 @@ def _cells(column: pa.Array, role: str) -> pa.Array:
         column = column.combine_chunks()
     kind = column.type
     if role == "date" and pa.types.is_timestamp(kind):
-        return pc.floor_temporal(column, unit="day").cast(pa.date32(), safe=False)
+        column = pc.floor_temporal(column, unit="day").cast(pa.date32(), safe=False)
+        kind = column.type
     if role == "date" and pa.types.is_date(kind):
-        return column
+        # An empty cell is reported as CSV's empty text is, not as None.
+        return column if not column.null_count else pc.fill_null(column.cast(pa.string()), "")
     if role == "amount" and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
         return column
     if pa.types.is_floating(kind):

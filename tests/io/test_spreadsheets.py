@@ -258,3 +258,13 @@ def test_cdnow_as_a_workbook_gives_the_clean_logs_totals(tmp_path, cdnow, dates)
     assert sorted(int(i) for i in np.asarray(tx.customer_ids)) == sorted(
         int(i) for i in np.asarray(clean.customer_ids)
     )
+
+
+def test_an_empty_date_cell_among_date_cells_is_a_bad_row(tmp_path):
+    path = workbook(
+        tmp_path / "log.xlsx",
+        {"s": [(0, HEADER), (1, ["A", dt.datetime(1997, 1, 1), 5]), (2, ["B", None, 6])]},
+    )
+    with pytest.raises(InputError, match=r"row 3, column 'date': cannot read '' as a date"):
+        read(path)
+    assert rows(read(path, skip_invalid=True)) == [("A", "1997-01-01", 5.0)]
