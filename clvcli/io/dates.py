@@ -378,8 +378,10 @@ def _fill_excel_serials(parts: _Parts, values: pa.Array) -> None:
     the range of plausible purchase dates (1955 to 2100); one value of another form
     leaves them unread, and reported as bad rows, rather than guessed.
     """
+    if parts.matched.any():  # another form was found: the column is not serials
+        return
     present = pc.fill_null(pc.not_equal(values, ""), False).to_numpy(zero_copy_only=False)
-    if not present.any() or parts.matched[present].any():
+    if not present.any():
         return
     serial = pc.match_substring_regex(values, _SERIAL).to_numpy(zero_copy_only=False)
     if not serial[present].all():
