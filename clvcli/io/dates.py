@@ -69,6 +69,11 @@ _NAME_DAY_YEAR = (
     + _NAMED_TIME
 )
 _YEAR_NAME_DAY = r"^(?P<y>\d{4})[\s\-/.]*" + _NAME + r"[\s\-/.]*(?P<d>\d{1,2})" + _NAMED_TIME
+# Unix `date` and C's ctime: "Fri Mar 15 10:00:00 2024", "Fri Mar 15 10:00:00 UTC 2024".
+_CTIME = (
+    r"^" + _WEEKDAY + _NAME + r"\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"\s+(?:(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})\s+)?(?P<y>\d{4})$"
+)
 # Excel's serial day numbers (days since 1899-12-30 from 1 March 1900 on), taken
 # only when every value of a column is one between 1955 and 2100: 20090 to 73050.
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
@@ -345,7 +350,7 @@ def _fill_month_names(parts: _Parts, values: pa.Array) -> None:
     (``12-Jan-97``) and reads it: 00 to 29 are 2000 to 2029, 30 to 99 are 1930 to
     1999. With a Jalali name it is not a date (its century is a guess).
     """
-    for pattern in (_DAY_NAME_YEAR, _NAME_DAY_YEAR, _YEAR_NAME_DAY):
+    for pattern in (_DAY_NAME_YEAR, _NAME_DAY_YEAR, _YEAR_NAME_DAY, _CTIME):
         pending = ~parts.matched
         if not pending.any():
             return

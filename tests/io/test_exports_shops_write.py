@@ -141,6 +141,9 @@ def test_eight_digit_dates_are_yyyymmdd_not_serials():
         "1997-Jan-12",
         "12-Jan-97",
         "12 ژانویه 1997",
+        "Sun Jan 12 10:00:00 1997",
+        "Sun Jan 12 23:30:00 UTC 1997",
+        "Jan 12 1997 10:00AM",
     ],
 )
 def test_gregorian_month_names(text):

@@ -268,3 +268,18 @@ def test_an_empty_date_cell_among_date_cells_is_a_bad_row(tmp_path):
     with pytest.raises(InputError, match=r"row 3, column 'date': cannot read '' as a date"):
         read(path)
     assert rows(read(path, skip_invalid=True)) == [("A", "1997-01-01", 5.0)]
+
+
+def test_a_folder_of_workbooks_is_one_log(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    workbook(folder / "a.xlsx", {"s": [(0, HEADER), (1, ["A", dt.datetime(1997, 1, 1), 5])]})
+    workbook(folder / "b.xlsx", {"s": [(0, HEADER), (1, [7, "1997-01-02", "6"])]})
+    assert sorted(rows(read(str(folder)))) == [("7", "1997-01-02", 6.0), ("A", "1997-01-01", 5.0)]
+
+
+def test_a_workbook_on_stdin(tmp_path):
+    path = workbook(tmp_path / "log.xlsx", {"s": [(0, HEADER), (1, ["A", 35431, 5])]})
+    stdin = io.BytesIO(Path(path).read_bytes())
+    tx = read_transactions("-", ReadSettings(), stdin=stdin)
+    assert rows(tx) == [("A", "1997-01-01", 5.0)]
