@@ -462,8 +462,10 @@ def _aligned_columns(
     silently wrong (CDNOW's own log has a count of CDs beside it): the user names
     them by position.
     """
-    head = text[:_SNIFF_BYTES].decode("utf-8", errors="ignore").splitlines()
-    lines = [line for line in head[:-1] if line.strip()][:_ALIGNED_LINES] or head[:1]
+    head = text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore").splitlines()
+    if len(text) > _ALIGNED_BYTES:
+        head = head[:-1]  # cut short
+    lines = [line for line in head if line.strip()][:_ALIGNED_LINES]
     if not lines or any(d in line for line in lines for d in DELIMITERS if d != "\t"):
         return None
     widths = {len(line.split()) for line in lines}
@@ -488,8 +490,9 @@ def _aligned_columns(
     return tabbed, [f"column {i + 1}" for i in range(width)], "\t", leading
 
 
-# Lines looked at to tell a whitespace-aligned file.
+# Lines (and bytes) looked at to tell a whitespace-aligned file.
 _ALIGNED_LINES = 200
+_ALIGNED_BYTES = 1 << 16
 _EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
 _RUNS_OF_SPACES = re.compile(rb"[ \t]+")
 

@@ -7,9 +7,10 @@ serial days). fastexcel (calamine, in Rust) reads the sheet straight into Arrow
 columns: on a million rows it took less time and memory than python-calamine, whose
 cells come as Python objects.
 
-Spreadsheets often hold a title above the table: the header is the first row with
-as many filled cells as the fullest row near the top. Bad-row messages name the
-sheet and the row as Excel numbers it.
+Spreadsheets often hold a title above the table: the header is the first row that
+fills at least half as many cells as the fullest row near the top; a row of values
+is refused as a header rather than lost. Bad-row messages name the sheet and the
+row as Excel numbers it.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def read_sheet(data: bytes, name: str, sheet: str | None) -> SheetTable:
         ]
         while header and not header[-1]:
             header.pop()
+        if _looks_like_data(header):
+            shown = ", ".join(f"'{name[:20]}'" for name in header[:8])
+            raise InputError(
+                f"{label}: row {header_row + 1} ({shown}) looks like data, not a header "
+                "row: clv needs the columns' names",
+                "add a header row (e.g. customer_id, date, amount) above the data",
+            )
         table = reader.load_sheet(
             index,
             header_row=header_row,
@@ -160,16 +168,26 @@ def _sheet_index(names: list[str], sheet: str | None, name: str) -> int:
 
 
 def _header_row(top: Any) -> int | None:
-    """The first row with as many filled cells as the fullest row near the top
-    (a title or a note above a table fills fewer), or None for an empty sheet."""
+    """The first row that fills at least half as many cells as the fullest row near
+    the top, and two at least (a title or a note above a table fills fewer), or
+    None for an empty sheet."""
     if top.num_rows == 0 or top.num_columns == 0:
         return None
     filled = np.zeros(top.num_rows, dtype=np.int64)
     for column in top.columns:
         filled += _filled(column)
-    if filled.max() == 0:
+    fullest = int(filled.max())
+    if fullest == 0:
         return None
-    return int(np.flatnonzero(filled == filled.max())[0])
+    enough = min(fullest, max(2, (fullest + 1) // 2))
+    return int(np.flatnonzero(filled >= enough)[0])
+
+
+def _looks_like_data(header: list[str]) -> bool:
+    """Whether every name of a header holds a digit: a row of values (``42``,
+    ``1997-01-01``, ``11.77``), which taken as the header would lose a row."""
+    names = [name for name in header if name]
+    return len(names) >= 2 and all(any(ch.isdigit() for ch in name) for name in names)
 
 
 def _filled(column: pa.Array) -> np.ndarray:

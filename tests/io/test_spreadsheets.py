@@ -283,3 +283,27 @@ def test_a_workbook_on_stdin(tmp_path):
     stdin = io.BytesIO(Path(path).read_bytes())
     tx = read_transactions("-", ReadSettings(), stdin=stdin)
     assert rows(tx) == [("A", "1997-01-01", 5.0)]
+
+
+def test_a_sheet_without_a_header_row_is_refused_not_a_row_lost(tmp_path):
+    path = workbook(
+        tmp_path / "log.xlsx",
+        {"s": [(0, [1, dt.datetime(1997, 1, 1), 5]), (1, [2, dt.datetime(1997, 1, 2), 6])]},
+    )
+    with pytest.raises(InputError, match=r"row 1 \('1', '1997-01-01.*looks like data"):
+        read(path, customer_col="1", date_col="2", amount_col="3")
+
+
+def test_a_header_with_fewer_names_than_the_data_has_cells(tmp_path):
+    path = workbook(
+        tmp_path / "log.xlsx",
+        {
+            "s": [
+                (0, ["Orders"]),
+                (1, HEADER),
+                (2, ["A", dt.datetime(1997, 1, 1), 5]),
+                (3, ["B", dt.datetime(1997, 1, 2), 6, "gift", "wrapped"]),
+            ]
+        },
+    )
+    assert rows(read(path)) == [("A", "1997-01-01", 5.0), ("B", "1997-01-02", 6.0)]
