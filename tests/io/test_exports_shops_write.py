@@ -278,8 +278,8 @@ def test_a_bad_row_of_aligned_text_names_its_line(tmp_path):
 
 
 def test_a_ragged_line_of_aligned_text_is_reported(tmp_path):
-    lines = ["00001 19970101  1  11.77"] * 3 + ["00002 19970112  12.00"]
-    with pytest.raises(InputError, match="line 4 has 3 fields"):
+    lines = ["00001 19970101  1  11.77"] * 12 + ["00002 19970112  12.00"]
+    with pytest.raises(InputError, match="line 13 has 3 fields"):
         read(tmp_path, "\n".join(lines) + "\n", "log.txt", **POSITIONS)
 
 
