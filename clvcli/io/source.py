@@ -407,6 +407,12 @@ def _read_csv(
         text, header, delimiter, skip_rows = aligned
     else:
         header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
+        if spreadsheet.looks_like_data(header) and _by_position(given, header):
+            raise InputError(
+                f"{name}: line {skip_rows} looks like data, not a header row; with columns "
+                "named by position the first row would be lost",
+                "add a header row (e.g. customer_id,date,amount) above the data",
+            )
     choice = choose_columns(header, name, given)
     wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
     field_names = [f"c{i}" for i in range(len(header))]
@@ -448,6 +454,11 @@ def _read_csv(
             return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
 
     return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+
+
+def _by_position(given: dict[str, str | None], header: list[str]) -> bool:
+    """Whether a column option gives a position rather than one of the names."""
+    return any(v and v.strip().isdigit() and v not in header for v in given.values())
 
 
 def _aligned_columns(

@@ -77,7 +77,7 @@ def read_sheet(data: bytes, name: str, sheet: str | None) -> SheetTable:
         ]
         while header and not header[-1]:
             header.pop()
-        if _looks_like_data(header):
+        if looks_like_data(header):
             shown = ", ".join(f"'{name[:20]}'" for name in header[:8])
             raise InputError(
                 f"{label}: row {header_row + 1} ({shown}) looks like data, not a header "
@@ -183,7 +183,7 @@ def _header_row(top: Any) -> int | None:
     return int(np.flatnonzero(filled >= enough)[0])
 
 
-def _looks_like_data(header: list[str]) -> bool:
+def looks_like_data(header: list[str]) -> bool:
     """Whether every name of a header holds a digit: a row of values (``42``,
     ``1997-01-01``, ``11.77``), which taken as the header would lose a row."""
     names = [name for name in header if name]

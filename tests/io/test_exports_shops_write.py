@@ -335,3 +335,14 @@ def test_the_cdnow_sample_by_position(tmp_path):
         "1997-01-01",
         "1998-06-30",
     ]
+
+
+def test_a_csv_without_a_header_named_by_position_is_refused_not_a_row_lost(tmp_path):
+    with pytest.raises(InputError, match="line 1 looks like data, not a header row"):
+        read(
+            tmp_path,
+            "00001,19970101,11.77\n00002,19970112,12.00\n",
+            customer_col="1",
+            date_col="2",
+            amount_col="3",
+        )
