@@ -117,3 +117,13 @@ def test_date_forms_from_the_command_line(clv, write, cell, day):
 def test_the_sheet_option_is_in_the_help(clv):
     result = clv("compute", "--help")
     assert "--sheet" in result.stdout
+
+
+def test_the_duckdb_engine_refuses_a_workbook_in_one_line(clv, tmp_path):
+    path = workbook(tmp_path / "orders.xlsx", [["customer_id", "date", "amount"], ["A", "x", 1]])
+    result = clv("summary", path, "--engine", "duckdb")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"clv: error: {path}: --engine duckdb reads CSV and Parquet, not spreadsheets",
+        "hint: use the default engine (--engine arrow)",
+    ]
