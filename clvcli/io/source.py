@@ -137,8 +137,7 @@ def read_table(
             raise _parquet_error(loaded.name, exc) from None
     if loaded.is_spreadsheet:
         sheet = spreadsheet.read_sheet(loaded.data, loaded.name, None)
-        every = dict(enumerate(range(len(sheet.header))))
-        columns, _ = sheet.columns({str(i): i for i in every})
+        columns, _ = sheet.columns({str(i): i for i in range(len(sheet.header))})
         return pa.table(list(columns.values()), names=sheet.header)
     text = _text_of(loaded, encoding)
     if not text.strip():

@@ -307,3 +307,15 @@ def test_a_header_with_fewer_names_than_the_data_has_cells(tmp_path):
         },
     )
     assert rows(read(path)) == [("A", "1997-01-01", 5.0), ("B", "1997-01-02", 6.0)]
+
+
+def test_a_workbook_as_a_table_of_text(tmp_path):
+    # As clv segment reads clv compute's output, and cac a costs file.
+    from clvcli.io.source import peek_header, read_table
+
+    path = workbook(
+        tmp_path / "costs.xlsx", {"s": [(0, ["month", "spend"]), (1, ["2024-01", 1500.0])]}
+    )
+    loaded = load_input(path)
+    assert peek_header(loaded) == ["month", "spend"]
+    assert read_table(loaded).to_pydict() == {"month": ["2024-01"], "spend": ["1500"]}
