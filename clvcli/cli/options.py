@@ -27,7 +27,9 @@ from clvcli.errors import UsageError
 
 DEFAULT_CONFIG = "clv.toml"
 STDIN = "-"
-INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
+INPUT_HELP = (
+    "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, .xlsx/.xls/.ods, or - for stdin."
+)
 SUMMARY_HELP = (
     "Start from a per-customer summary (clv summary, or its --emit-sql query's result; "
     "a file, or a folder or glob of its parts) instead of transactions; its recency and "
@@ -267,6 +269,18 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
                 "--delimiter",
                 panel=INPUT_PANEL,
                 help="Field delimiter (default: sniffed among , ; tab |).",
+            ),
+        ],
+        None,
+    ),
+    "sheet": (
+        Annotated[
+            str | None,
+            _option(
+                "--sheet",
+                panel=INPUT_PANEL,
+                metavar="NAME|NUMBER",
+                help="Sheet of an .xlsx/.xls/.ods input, by name or number (default: the first).",
             ),
         ],
         None,

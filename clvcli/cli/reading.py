@@ -36,6 +36,7 @@ def read_settings(opts: RunOptions) -> ReadSettings:
         encoding=opts.encoding,
         delimiter=opts.delimiter.replace("\\t", "\t") if opts.delimiter else None,
         skip_invalid=opts.skip_invalid,
+        sheet=opts.values.get("sheet"),
     )
 
 

@@ -182,6 +182,8 @@ def _named_column(header: list[str], keys: list[str], name: str, role: str, sour
     for index, key in enumerate(keys):
         if key == wanted:
             return index
+    if name.strip().isdigit() and 1 <= int(name) <= len(header):
+        return int(name) - 1  # a position: 1 is the first column
     raise UsageError(
         f"{source}: --{role}-col '{name}' is not a column; columns are: {_list(header)}"
     )

@@ -44,6 +44,7 @@ class ReadSettings:
     encoding: str | None = None
     delimiter: str | None = None
     skip_invalid: bool = False
+    sheet: str | None = None
 
     @property
     def dates(self) -> DateSettings:
@@ -129,6 +130,7 @@ def read_transactions(
         delimiter=settings.delimiter,
         skip_invalid=settings.skip_invalid,
         stdin=stdin,
+        sheet=settings.sheet,
     )
     return parse_transactions(raw, settings)
 
@@ -156,6 +158,12 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         ) from None
     calendar = _dates_calendar(raw.columns["date"], day, settings.dates)
     amount, bad_amount = parse_amounts(raw.columns["amount"])
+    blank = _blank_rows(raw, no_id)
+    if blank is not None:
+        # A row of only delimiters (Excel's `;;` at a sheet's end) is a blank line.
+        no_id, bad_amount = no_id & ~blank, bad_amount & ~blank
+        day = np.where(blank, 0, day)
+        rows_read -= int(blank.sum())
     checks = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
@@ -169,12 +177,14 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     warnings = _skipped_warning(raw, bad_count)
     channel_column = raw.columns.get("channel")
     channel = None if channel_column is None else channel_labels(channel_column)
-    keep = ~bad
+    keep = ~bad if blank is None else ~(bad | blank)
     if not keep.any():
+        if blank is not None and not bad_count:
+            raise InputError(f"{raw.source}: has a header but no data rows", None)
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
-    _check_total(raw, np.where(keep, amount, 0.0) if bad_count else amount)
+    everything = not bad_count and blank is None
+    _check_total(raw, amount if everything else np.where(keep, amount, 0.0))
     raw.columns.clear()
-    everything = not bad_count
     if not everything:
         day, amount = day[keep], amount[keep]
         channel = None if channel is None else channel[keep]
@@ -232,6 +242,33 @@ def _dates_calendar(column: pa.Array, day: np.ndarray, settings: DateSettings) -
             return "gregorian"
     expected = int(day[first])
     return "jalali" if read["jalali"] == expected != read["gregorian"] else "gregorian"
+
+
+def _blank_rows(raw: RawColumns, no_id: np.ndarray) -> np.ndarray | None:
+    """Rows whose every field is empty or spaces, or None when there are none.
+
+    Only rows without a customer id are looked at, so a log without such rows pays
+    nothing; the source confirms that the fields clv does not read are empty too.
+    """
+    if not no_id.any():
+        return None
+    rows = np.flatnonzero(no_id)
+    for role, column in raw.columns.items():
+        if role == "customer" or len(rows) == 0:
+            continue
+        cells = column.take(pa.array(rows))
+        if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+            empty = pc.is_null(cells)
+        else:
+            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(cells), ""), True)
+        rows = rows[empty.to_numpy(zero_copy_only=False)]
+    if len(rows) and raw.other_fields_blank is not None:
+        rows = rows[raw.other_fields_blank(rows)]
+    if len(rows) == 0:
+        return None
+    blank = np.zeros(len(no_id), dtype=bool)
+    blank[rows] = True
+    return blank
 
 
 def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:
