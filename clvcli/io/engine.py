@@ -327,6 +327,12 @@ def _summary_query(
         raise InputError(f"{path}: no such file")
     header = peek_header(load_input(files[0]))
     choice = choose_columns(header, path, given)
+    if choice.quantity is not None:
+        raise UsageError(
+            f"{path}: the amount is {header[choice.quantity]!r} x {header[choice.amount]!r}, "
+            "which --engine duckdb does not compute",
+            "leave out --engine duckdb, or give an amount column with --amount-col",
+        )
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
     listed = ", ".join(_text(f) for f in files)
     reader = (
