@@ -324,7 +324,12 @@ def _raise_first_bad(
             "a row with no customer id (a guest or walk-in sale) is no one's purchase: "
             "pass --skip-invalid to leave such rows out, or fill in the ids"
         )
-    if role == "date" and settings.date_format is None:
+    if role == "date" and not str(value or "").strip():
+        hint = (
+            "a row with no date is no purchase yet (an unpaid order, say): pass "
+            "--skip-invalid to leave such rows out, or name another column with --date-col"
+        )
+    elif role == "date" and settings.date_format is None:
         hint = "give the form with --date-format (e.g. %d/%m/%Y), or pass --skip-invalid"
     raise InputError(
         f"{raw.source}: {raw.locate(row)}, column '{raw.column_name(role)}': {problem}{others}",
