@@ -247,9 +247,13 @@ def test_an_unpaid_shopify_order_is_refused_with_its_row(clv, write):
     write("orders_export.csv", text)
     result = clv("compute", "orders_export.csv", "--model", "none")
     assert result.exit_code == 3
-    assert result.stderr_lines[0] == (
-        "clv: error: orders_export.csv: row 2 (line 3), column 'Paid at': cannot read '' as a date"
-    )
+    assert result.stderr_lines == [
+        "clv: error: orders_export.csv: row 2 (line 3), column 'Paid at': cannot read '' as a date",
+        "hint: a row with no date is no purchase yet (an unpaid order, say): pass "
+        "--skip-invalid to leave such rows out, or name another column with --date-col",
+    ]
+    paid = clv("compute", "orders_export.csv", "--model", "none", "--skip-invalid")
+    assert paid.exit_code == 0 and "skipped 1 rows with bad values" in paid.stderr
 
 
 # ------------------------------------------------------------------------- UCI
