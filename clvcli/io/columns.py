@@ -507,13 +507,39 @@ def _bare_id_customer(
 
 
 def _order_column(forms: _Forms, taken: set[int | None]) -> int | None:
-    """The order or invoice number: Shopify calls it ``Name`` beside ``Lineitem`` columns."""
+    """The order or invoice number of an export written one row per order line.
+
+    Only such an export needs it (an order's lines, a return invoice), so a log of
+    one row per order never reads it. Shopify calls it ``Name`` beside ``Lineitem``
+    columns.
+    """
+    lines = any(key.startswith("lineitem ") or key in _LINE_MARKS for key in forms.keys)
+    if not lines and _best(forms, "quantity", set()) is None:
+        return None
     if any(key.startswith("lineitem ") for key in forms.keys) and "name" in forms.keys:
         index = forms.keys.index("name")
         if index not in taken:
             return index
     match = _best(forms, "order", taken)
     return None if match is None else match.index
+
+
+# Columns that say a row is an order's line, not an order.
+_LINE_MARKS = {
+    "sku",
+    "stock code",
+    "stockcode",
+    "product",
+    "product id",
+    "product name",
+    "item",
+    "item name",
+    "description",
+    "کالا",
+    "نام کالا",
+    "کد کالا",
+    "محصول",
+}
 
 
 def _list(header: list[str]) -> str:

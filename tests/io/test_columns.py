@@ -412,4 +412,10 @@ def test_camel_case_and_compact_names_both_match():
 
 def test_order_number_names():
     for name in ("order_id", "Order Number", "InvoiceNo", "شماره سفارش", "Invoice"):
-        assert choose([name, "customer_id", "date", "amount"]).order == 0
+        assert choose([name, "customer_id", "date", "amount", "sku"]).order == 0
+
+
+@pytest.mark.parametrize("line", ["sku", "Quantity", "Lineitem name", "Description", "کالا"])
+def test_the_order_number_is_read_from_exports_of_order_lines_only(line):
+    assert choose(["order_id", "customer_id", "date", "amount", line]).order == 0
+    assert choose(["order_id", "customer_id", "date", "amount"]).order is None
