@@ -419,3 +419,11 @@ def test_order_number_names():
 def test_the_order_number_is_read_from_exports_of_order_lines_only(line):
     assert choose(["order_id", "customer_id", "date", "amount", line]).order == 0
     assert choose(["order_id", "customer_id", "date", "amount"]).order is None
+
+
+def test_a_persian_invoice_of_lines():
+    header = ["شماره فاکتور", "کد مشتری", "تاریخ", "نام کالا", "تعداد", "فی"]
+    choice = choose(header)
+    assert (choice.order, choice.customer, choice.date, choice.quantity, choice.amount) == (
+        0, 1, 2, 4, 5
+    )  # fmt: skip
