@@ -14,6 +14,7 @@ not plain, :attr:`ColumnChoice.note` says which columns were used.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -384,16 +385,7 @@ def describe(choice: ColumnChoice, header: list[str]) -> str:
 
 
 def _with_note(choice: ColumnChoice, header: list[str], source: str) -> ColumnChoice:
-    return ColumnChoice(
-        choice.customer,
-        choice.date,
-        choice.amount,
-        choice.channel,
-        choice.quantity,
-        choice.order,
-        note=f"{source}: {describe(choice, header)}",
-        customer_by_shape=choice.customer_by_shape,
-    )
+    return dataclasses.replace(choice, note=f"{source}: {describe(choice, header)}")
 
 
 def _named_column(header: list[str], keys: list[str], name: str, role: str, source: str) -> int:

@@ -324,7 +324,7 @@ def _raise_first_bad(
             "a row with no customer id (a guest or walk-in sale) is no one's purchase: "
             "pass --skip-invalid to leave such rows out, or fill in the ids"
         )
-    if role == "date" and not str(value or "").strip():
+    if role == "date" and not ("" if value is None else str(value)).strip():
         hint = (
             "a row with no date is no purchase yet (an unpaid order, say): pass "
             "--skip-invalid to leave such rows out, or name another column with --date-col"
