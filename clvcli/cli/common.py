@@ -204,6 +204,7 @@ def load_transactions(
         else:
             transactions = read_transactions(source, read_settings(opts))
     hand_back_free_memory()  # the parse's temporaries
+    reporter.warn(transactions.notes, kind="note")
     if _keeps_metadata(opts):
         digest_in_background(source)  # for the output's metadata, while the run goes on
     reporter.event(

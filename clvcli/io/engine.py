@@ -334,6 +334,12 @@ def _summary_query(
         )
     header = peek_header(first)
     choice = choose_columns(header, path, given)
+    if choice.quantity is not None:
+        raise UsageError(
+            f"{path}: the amount is {header[choice.quantity]!r} x {header[choice.amount]!r}, "
+            "which --engine duckdb does not compute",
+            "leave out --engine duckdb, or give an amount column with --amount-col",
+        )
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
     listed = ", ".join(_text(f) for f in files)
     reader = (

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.errors import InputError
-from clvcli.io import customer_order
+from clvcli.io import customer_order, order_lines
 from clvcli.io.amounts import parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
@@ -86,6 +86,9 @@ class Transactions:
     # The calendar the dates are written in (Jalali when forced with --calendar jalali
     # or read as Jalali years): BG/BB's monthly and yearly opportunities follow it.
     calendar: str = "gregorian"
+    # Which columns were used, when detection chose among several or read an
+    # export's lines (io/order_lines.py): shown once, as a note.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def num_rows(self) -> int:
@@ -113,6 +116,7 @@ class Transactions:
             self.warnings,
             self.by_customer,
             calendar=self.calendar,
+            notes=self.notes,
         )
 
 
@@ -142,6 +146,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     log's raw cells and its parsed rows are not all held at once.
     """
     rows_read = raw.num_rows + raw.ragged_skipped
+    raw, facts = order_lines.prepare(raw)
     plain = None
     if raw.num_rows >= customer_order.SORT_MIN_ROWS:
         plain = customer_order.plain_ids(raw.columns["customer"])
@@ -164,16 +169,23 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         no_id, bad_amount = no_id & ~blank, bad_amount & ~blank
         day = np.where(blank, 0, day)
         rows_read -= int(blank.sum())
-    checks = (
+    amount, bad_quantity = order_lines.line_amounts(raw, amount, facts)
+    if bad_quantity is not None and blank is not None:
+        bad_quantity = bad_quantity & ~blank
+    checks: tuple[tuple[str, np.ndarray, str], ...] = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
         ("amount", bad_amount, "cannot read {value!r} as an amount (need a finite number)"),
     )
+    if bad_quantity is not None:
+        checks += (("quantity", bad_quantity, "cannot read {value!r} as a quantity"),)
     bad = checks[0][1] | checks[1][1] | checks[2][1]
+    if bad_quantity is not None:
+        bad |= bad_quantity
     bad_count = int(bad.sum())
     if bad_count and not settings.skip_invalid:
         _raise_first_bad(raw, checks, bad, bad_count, settings)
-    del no_id, bad_amount, checks
+    del no_id, bad_amount, bad_quantity, checks
     warnings = _skipped_warning(raw, bad_count)
     channel_column = raw.columns.get("channel")
     channel = None if channel_column is None else channel_labels(channel_column)
@@ -218,6 +230,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
         calendar=calendar,
+        notes=order_lines.note(raw, facts),
     )
 
 
@@ -375,7 +388,17 @@ def _raise_first_bad(
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
     hint = "fix the file, or pass --skip-invalid to drop bad rows"
-    if role == "date" and settings.date_format is None:
+    if role == "customer":
+        hint = (
+            "a row with no customer id (a guest or walk-in sale) is no one's purchase: "
+            "pass --skip-invalid to leave such rows out, or fill in the ids"
+        )
+    if role == "date" and not ("" if value is None else str(value)).strip():
+        hint = (
+            "a row with no date is no purchase yet (an unpaid order, say): pass "
+            "--skip-invalid to leave such rows out, or name another column with --date-col"
+        )
+    elif role == "date" and settings.date_format is None:
         hint = "give the form with --date-format (e.g. %d/%m/%Y), or pass --skip-invalid"
     raise InputError(
         f"{raw.source}: {raw.locate(row)}, column '{raw.column_name(role)}': {problem}{others}",

@@ -228,10 +228,12 @@ def _read_many(
         )
         for name in input_files(path)
     ]
-    roles = [role for role in ("customer", "date", "amount", "channel") if role in parts[0].columns]
+    roles = list(parts[0].columns)
     if any(set(part.columns) != set(roles) for part in parts):
+        differ = set.union(*(set(part.columns) for part in parts)) - set(roles)
+        differ |= {role for part in parts for role in roles if role not in part.columns}
         raise InputError(
-            f"{path}: the files do not all have a channel column",
+            f"{path}: the files do not all have a {' or '.join(sorted(differ))} column",
             "give files with the same columns, or name them with --channel-col",
         )
     columns = {}
@@ -413,7 +415,7 @@ def _read_csv(
                 "add a header row (e.g. customer_id,date,amount) above the data",
             )
     choice = choose_columns(header, name, given)
-    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    wanted: dict[str, int | None] = dict(choice.positions())
     field_names = [f"c{i}" for i in range(len(header))]
     ragged: list[object] = []
 
@@ -656,9 +658,7 @@ def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawCo
         parquet = pq.ParquetFile(pa.BufferReader(data))
         header = list(parquet.schema_arrow.names)
         choice = choose_columns(header, name, given)
-        roles = [
-            r for r in ("customer", "date", "amount", "channel") if getattr(choice, r) is not None
-        ]
+        roles = list(choice.positions())
         if parquet.metadata.num_rows == 0:
             raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
         columns = {}
