@@ -212,4 +212,11 @@ def load_transactions(
         rows_skipped=transactions.rows_skipped,
         customers=len(transactions.customer_ids),
     )
+    if not transactions.has_amount:
+        reporter.warn([no_amount_note(transactions.source)], kind="note")
     return transactions
+
+
+def no_amount_note(source: str) -> str:
+    """The one note a run on a log of purchase days alone gives."""
+    return f"{source} has no amount column: purchases are counted, money columns are empty"

@@ -291,14 +291,19 @@ def fitted_models(
     settings: ComputeSettings,
     history_rows: Callable[[], DistinctRows],
     spend_rows: Callable[[], tuple[DistinctRows, float]],
+    *,
+    with_spend: bool = True,
 ) -> Models:
     """The models from saved parameters, or fitted on distinct rows of the customers.
 
     ``history_rows`` gives the purchase model's (x, t_x, T) rows; ``spend_rows`` the
-    repeat buyers' (frequency, spend) rows with the correlation of the two.
+    repeat buyers' (frequency, spend) rows with the correlation of the two. Without
+    ``with_spend`` (a log with no amounts) there is no spend model, saved or fitted.
     """
     if settings.saved is not None:
         purchases, spend = load_models(settings.saved)
+        if not with_spend:
+            return Models(purchases, None)
         if spend is not None and not spend.fitted()["q"] > 1:
             # As a fit refuses it: one-time buyers would get no expected spend while
             # repeat buyers got one, a column half empty for a reason no row shows.
@@ -316,7 +321,8 @@ def fitted_models(
     # grouped, so that the two never take memory at once.
     spend, warnings, spend_failure = None, [], None
     try:
-        spend, warnings = fit_spend_rows(*spend_rows())
+        if with_spend:
+            spend, warnings = fit_spend_rows(*spend_rows())
     except (TooLittleDataError, ModelError) as exc:
         spend_failure = exc.message
     try:
@@ -400,6 +406,7 @@ def _predict(
             settings,
             history_rows,
             lambda: spend_rows_and_correlation(frequency, monetary),
+            with_spend=table.has_amount,
         )
         result.warnings.extend(models.warnings)
         hand_back_free_memory()  # the fits' temporaries

@@ -64,8 +64,11 @@ def per_stage(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.D
         "share": customers / max(int(customers.sum()), 1),
     }
     for name, (column, how) in measures.items():
-        values = grouped[column].agg(how)
-        empty = 0.0 if how == "sum" else np.nan
+        # A column with no known value (money of a log without amounts) sums to empty,
+        # not to 0: pandas' sum of nothing but NaN is 0.
+        known = bool(frame[column].notna().any())
+        values = grouped[column].sum(min_count=1) if how == "sum" else grouped[column].agg(how)
+        empty = 0.0 if how == "sum" and known else np.nan
         table[name] = [float(values.get(s, empty)) for s in stages]
     return pd.DataFrame(table)
 

@@ -14,7 +14,11 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io.text import header_key
 
 ROLES = ("customer", "date", "amount", "channel")
-REQUIRED_ROLES = ("customer", "date", "amount")
+# The amount is optional: a log of purchase days alone (visits, counted gifts) is read
+# with empty money columns when no column could hold amounts (see io/amountless.py).
+REQUIRED_ROLES = ("customer", "date")
+# ``--amount-col none``: count purchases and leave money empty whatever the columns.
+NO_AMOUNT = "none"
 
 # Whole names first; each list is in order of preference.
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -120,7 +124,7 @@ class ColumnChoice:
 
     customer: int
     date: int
-    amount: int
+    amount: int | None  # None: no amount column (a log of purchase days)
     channel: int | None
 
 
@@ -128,16 +132,20 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     """Pick the column of each role, from the user's names or by detection.
 
     Raises InputError naming the columns found when a required one is missing, and
-    when the header repeats the name of a column that would be used.
+    when the header repeats the name of a column that would be used. No amount column
+    gives ``amount=None``: the reader decides whether the log is one of purchase days
+    alone (:func:`clvcli.io.amountless.check_amountless`).
     """
     keys = [header_key(name) for name in header]
     chosen: dict[str, int | None] = {}
     for role in ROLES:
         name = given.get(role)
-        if name:
+        if role == "amount" and no_amount_given(given) and header_key(name or "") not in keys:
+            chosen[role] = None
+        elif name:
             chosen[role] = _named_column(header, keys, name, role, source)
     for role in ROLES:
-        if not given.get(role):
+        if role not in chosen:
             taken_now = {c for c in chosen.values() if c is not None}
             chosen[role] = _detect(keys, role, taken_now)
     taken = [c for c in chosen.values() if c is not None]
@@ -163,9 +171,14 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     return ColumnChoice(
         customer=chosen["customer"],  # type: ignore[arg-type]
         date=chosen["date"],  # type: ignore[arg-type]
-        amount=chosen["amount"],  # type: ignore[arg-type]
+        amount=chosen["amount"],
         channel=chosen["channel"],
     )
+
+
+def no_amount_given(given: dict[str, str | None]) -> bool:
+    """Whether the user said the log has no amounts (``--amount-col none``)."""
+    return (given.get("amount") or "").strip().lower() == NO_AMOUNT
 
 
 def find_column(header: list[str], role: str) -> int | None:

@@ -82,6 +82,9 @@ class Transactions:
     # Where each customer's rows begin, when the sort that put them in order said so
     # (every code then has rows): grouping need not look for the changes of code.
     customer_starts: np.ndarray | None = None
+    # False for a log of purchase days alone (no amount column): ``amount`` is then
+    # zeros, every (customer, day) with a row is a purchase, and money stays empty.
+    has_amount: bool = True
 
     @property
     def num_rows(self) -> int:
@@ -108,6 +111,7 @@ class Transactions:
             self.rows_skipped,
             self.warnings,
             self.by_customer,
+            has_amount=self.has_amount,
         )
 
 
@@ -150,7 +154,11 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         raise InputError(
             f"{raw.source}, column '{raw.column_name('date')}': {exc}", exc.hint
         ) from None
-    amount, bad_amount = parse_amounts(raw.columns["amount"])
+    has_amount = "amount" in raw.columns
+    if has_amount:
+        amount, bad_amount = parse_amounts(raw.columns["amount"])
+    else:  # purchase days alone: zeros make every customer-day a purchase, no refund
+        amount, bad_amount = np.zeros(len(day)), np.zeros(len(day), dtype=bool)
     checks = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
@@ -202,6 +210,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         warnings=warnings,
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
+        has_amount=has_amount,
     )
 
 

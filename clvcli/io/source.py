@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
+from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
@@ -201,8 +202,8 @@ def _read_many(
     roles = [role for role in ("customer", "date", "amount", "channel") if role in parts[0].columns]
     if any(set(part.columns) != set(roles) for part in parts):
         raise InputError(
-            f"{path}: the files do not all have a channel column",
-            "give files with the same columns, or name them with --channel-col",
+            f"{path}: the files do not all have the same columns (channel, amount)",
+            "give files with the same columns, or name them with --channel-col and --amount-col",
         )
     columns = {}
     for role in roles:
@@ -373,7 +374,11 @@ def _read_csv(
         raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
     header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
     choice = choose_columns(header, name, given)
-    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    wanted: dict[str, int | None] = {
+        role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")
+    }
+    others = columns_to_inspect(header, choice, given)  # when no amount column was found
+    wanted.update({f"other{index}": index for index in others})
     field_names = [f"c{i}" for i in range(len(header))]
     ragged: list[object] = []
 
@@ -400,6 +405,7 @@ def _read_csv(
         for role, index in wanted.items()
         if index is not None
     }
+    check_amountless(name, header, {index: columns.pop(f"other{index}") for index in others})
 
     def locate(row_index: int) -> str:
         line = _line_of_record(text, delimiter, skip_rows, row_index)
@@ -513,6 +519,10 @@ def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawCo
         ]
         if parquet.metadata.num_rows == 0:
             raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
+        others = columns_to_inspect(header, choice, given)  # when no amount column was found
+        check_amountless(
+            name, header, {index: parquet.read(columns=[header[index]]).column(0) for index in others}
+        )
         columns = {}
         for role in roles:
             # One column at a time, joined as soon as it is read: its chunks sit
