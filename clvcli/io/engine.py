@@ -327,6 +327,12 @@ def _summary_query(
         raise InputError(f"{path}: no such file")
     header = peek_header(load_input(files[0]))
     choice = choose_columns(header, path, given)
+    if choice.amount is None:
+        raise InputError(
+            f"{path}: no amount column found, and --engine duckdb sums amounts",
+            "name the amount column with --amount-col; to count purchases without amounts, "
+            "use the default engine (--engine arrow)",
+        )
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
     listed = ", ".join(_text(f) for f in files)
     reader = (
