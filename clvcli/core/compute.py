@@ -2,9 +2,10 @@
 
 Historical CLV and the day rules of the lifecycle need no model. With a purchase model
 (BG/NBD by default) and Gamma-Gamma spend, the predictive columns are filled and the
-P(alive) rules join the stage rules. When the data cannot identify a model (nobody
-bought twice, say) the predictive columns stay empty with a warning, and the rest of
-the table is still produced.
+P(alive) rules join the stage rules. When the purchase model cannot be fitted (nobody
+bought twice, a fit that does not converge, parameters the data cannot pin down) the
+predictive columns stay empty with a warning, the stages use the day rules, and the
+rest of the table is still produced: the run succeeds.
 """
 
 from __future__ import annotations
@@ -327,13 +328,23 @@ def fitted_models(
         spend_failure = exc.message
     try:
         purchases = fit_purchase_rows(model, history_rows())
-    except TooLittleDataError as exc:
-        return Models(None, None, [f"{exc.message}; the model columns are left empty"])
+    except ModelError as exc:
+        # Too little data, no convergence, parameters the data cannot pin down: the
+        # rest of the table (historical columns, day-rule stages) is still right.
+        return Models(None, None, [model_failure(model, exc)])
     if spend_failure is not None:
         return Models(
             purchases, None, [f"{spend_failure}; expected spend and predicted CLV left empty"]
         )
     return Models(purchases, spend, warnings)
+
+
+def model_failure(model: str, error: ModelError) -> str:
+    """The warning of a run whose purchase model could not be fitted."""
+    why = error.message.removeprefix(f"{model}: ")
+    return (
+        f"could not fit {model}: {why}; predicted columns are empty, stages use the day rules"
+    )
 
 
 def model_history(

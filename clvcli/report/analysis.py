@@ -27,7 +27,7 @@ from clvcli.core.fitting import fitted_report, parameter_frame, statistics_frame
 from clvcli.core.funnel import funnel
 from clvcli.core.segments import select_customers
 from clvcli.core.validation import cumulative_purchases, holdout_start, validate_models
-from clvcli.errors import UsageError
+from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
 
 TOP_SHARE = 0.10
@@ -218,7 +218,10 @@ def build_report(
             _add_cac(report, transactions, settings.costs, values.as_of)
     if settings.holdout_days is not None:
         with step("fitting and predicting the holdout"):
-            _add_validation(report, transactions, settings.holdout_days)
+            try:
+                _add_validation(report, transactions, settings.holdout_days)
+            except ModelError as exc:  # the rest of the report still holds
+                report.warnings.append(f"{exc.message}; the report has no holdout check")
     return report
 
 
