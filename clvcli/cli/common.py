@@ -118,8 +118,10 @@ def load_summary(
         table = read_summary_files(path, period=opts.period, as_of=as_of)
     if note and not table.has_amount:
         reporter.warn(
-            [f"{path}: monetary_value is empty in every row: purchases are counted, money "
-             "columns are empty"],
+            [
+                f"{path}: monetary_value is empty in every row: purchases are counted, money "
+                "columns are empty"
+            ],
             kind="note",
         )
     return table

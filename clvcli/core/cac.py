@@ -115,7 +115,8 @@ def channel_mismatch(customers: pd.DataFrame, costs: pd.DataFrame) -> list[str]:
     free = [name for name in acquired.index if name not in spent.index]
     if free:
         listed = ", ".join(
-            f"'{name}' ({acquired[name]:,} customers)" for name in sorted(free, key=str)
+            f"'{name}' ({acquired[name]:,} customer{'' if acquired[name] == 1 else 's'})"
+            for name in sorted(free, key=str)
         )
         warnings.append(
             f"channel{'s' if len(free) > 1 else ''} {listed} of the log "

@@ -342,9 +342,7 @@ def fitted_models(
 def model_failure(model: str, error: ModelError) -> str:
     """The warning of a run whose purchase model could not be fitted."""
     why = error.message.removeprefix(f"{model}: ")
-    return (
-        f"could not fit {model}: {why}; predicted columns are empty, stages use the day rules"
-    )
+    return f"could not fit {model}: {why}; predicted columns are empty, stages use the day rules"
 
 
 def model_history(

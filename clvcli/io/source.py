@@ -520,9 +520,9 @@ def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawCo
         if parquet.metadata.num_rows == 0:
             raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
         others = columns_to_inspect(header, choice, given)  # when no amount column was found
-        check_amountless(
-            name, header, {index: parquet.read(columns=[header[index]]).column(0) for index in others}
-        )
+        cells = {index: parquet.read(columns=[header[index]]).column(0) for index in others}
+        check_amountless(name, header, cells)
+        del cells
         columns = {}
         for role in roles:
             # One column at a time, joined as soon as it is read: its chunks sit

@@ -45,7 +45,8 @@ def test_could_hold_amounts_of_typed_columns():
 
 
 def test_a_log_of_customer_and_date_alone_is_counted(tmp_path):
-    path = write(tmp_path, "visits.csv", "customer_id,date\nA,2024-01-01\nA,2024-01-01\nB,2024-01-02\n")
+    text = "customer_id,date\nA,2024-01-01\nA,2024-01-01\nB,2024-01-02\n"
+    path = write(tmp_path, "visits.csv", text)
     transactions = read_transactions(path)
     assert not transactions.has_amount
     assert transactions.num_rows == 3
