@@ -211,3 +211,20 @@ def test_counted_gifts_fit_bgbb_by_year(clv, tmp_path):
     assert len(table) == 11104
     assert {row["predicted_clv"] for row in table} == {""}
     assert all(row["p_alive"] for row in table)
+
+
+@pytest.mark.parametrize("suffix", ["html", "xlsx"])
+def test_html_and_excel_reports_without_money(clv, tmp_path, suffix):
+    path = tmp_path / f"report.{suffix}"
+    result = clv("report", GROCERY, "--period", "week", "--model", "pnbd", "-o", path, "-q")
+    assert result.exit_code == 0, result.stderr
+    if suffix == "html":
+        text = path.read_text(encoding="utf-8")
+        assert text.count("The log has no amount column") == 2  # headline, distribution
+        assert "customers expected to buy the most" in text
+    else:
+        from openpyxl import load_workbook
+
+        summary = load_workbook(path)["summary"]
+        cells = [cell.value for row in summary.iter_rows() for cell in row]
+        assert any(str(value).startswith("The log has no amount column") for value in cells)
