@@ -228,3 +228,18 @@ def test_html_and_excel_reports_without_money(clv, tmp_path, suffix):
         summary = load_workbook(path)["summary"]
         cells = [cell.value for row in summary.iter_rows() for cell in row]
         assert any(str(value).startswith("The log has no amount column") for value in cells)
+
+
+@pytest.mark.parametrize("option", [("--top", "5"), ("--min-clv", "0")])
+def test_segment_refuses_to_rank_by_clv_that_no_customer_has(clv, option):
+    result = clv("segment", GROCERY, *option, "--period", "week", "--model", "pnbd", "-q")
+    assert result.exit_code == 3
+    assert result.stderr_lines[0] == (
+        f"clv: error: {option[0]} ranks customers by total CLV, and no customer has one (the "
+        "input has no amounts)"
+    )
+    ranked = clv(
+        "segment", GROCERY, "--stage", "loyal", "--sort", "expected_purchases",
+        "--period", "week", "--model", "pnbd", "-q",
+    )  # fmt: skip
+    assert rows(ranked.stdout)[0]["customer_id"] == "334"
