@@ -22,7 +22,11 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io.text import header_key
 
 ROLES = ("customer", "date", "amount", "channel")
-REQUIRED_ROLES = ("customer", "date", "amount")
+# The amount is optional: a log of purchase days alone (visits, counted gifts) is read
+# with empty money columns when no column could hold amounts (see io/amountless.py).
+REQUIRED_ROLES = ("customer", "date")
+# ``--amount-col none``: count purchases and leave money empty whatever the columns.
+NO_AMOUNT = "none"
 # Columns read besides the roles, for exports written one row per order line.
 LINE_ROLES = ("quantity", "order")
 
@@ -286,7 +290,7 @@ class ColumnChoice:
 
     customer: int
     date: int
-    amount: int
+    amount: int | None  # None: no amount column (a log of purchase days)
     channel: int | None
     quantity: int | None = None
     order: int | None = None
@@ -305,7 +309,9 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     """Pick the column of each role, from the user's names or by detection.
 
     Raises InputError naming the columns found when a required one is missing, and
-    when the header repeats the name of a column that would be used.
+    when the header repeats the name of a column that would be used. No amount column
+    gives ``amount=None``: the reader decides whether the log is one of purchase days
+    alone (:func:`clvcli.io.amountless.check_amountless`).
     """
     keys = [header_key(name) for name in header]
     forms = _forms(header)
@@ -313,10 +319,12 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     found: dict[str, _Match] = {}
     for role in ROLES:
         name = given.get(role)
-        if name:
+        if role == "amount" and no_amount_given(given) and header_key(name or "") not in keys:
+            chosen[role] = None
+        elif name:
             chosen[role] = _named_column(header, keys, name, role, source)
     for role in ROLES:
-        if not given.get(role):
+        if role not in chosen:
             taken_now = {c for c in chosen.values() if c is not None}
             match = _best(forms, role, taken_now)
             chosen[role] = None if match is None else match.index
@@ -355,7 +363,7 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     choice = ColumnChoice(
         customer=chosen["customer"],  # type: ignore[arg-type]
         date=chosen["date"],  # type: ignore[arg-type]
-        amount=chosen["amount"],  # type: ignore[arg-type]
+        amount=chosen["amount"],
         channel=chosen["channel"],
         quantity=quantity,
         order=order,
@@ -363,6 +371,11 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
     )
     plain = quantity is None and all(match.plain(role) for role, match in found.items())
     return choice if plain else _with_note(choice, header, source)
+
+
+def no_amount_given(given: dict[str, str | None]) -> bool:
+    """Whether the user said the log has no amounts (``--amount-col none``)."""
+    return (given.get("amount") or "").strip().lower() == NO_AMOUNT
 
 
 def find_column(header: list[str], role: str) -> int | None:
@@ -375,7 +388,9 @@ def find_column(header: list[str], role: str) -> int | None:
 def describe(choice: ColumnChoice, header: list[str]) -> str:
     """The columns a choice uses, as the note on stderr names them."""
     parts = [f"customer '{header[choice.customer]}'", f"date '{header[choice.date]}'"]
-    if choice.quantity is None:
+    if choice.amount is None:
+        parts.append("no amount")
+    elif choice.quantity is None:
         parts.append(f"amount '{header[choice.amount]}'")
     else:
         parts.append(f"amount '{header[choice.quantity]}' x '{header[choice.amount]}'")

@@ -334,6 +334,12 @@ def _summary_query(
         )
     header = peek_header(first)
     choice = choose_columns(header, path, given)
+    if choice.amount is None:
+        raise InputError(
+            f"{path}: no amount column found, and --engine duckdb sums amounts",
+            "name the amount column with --amount-col; to count purchases without amounts, "
+            "use the default engine (--engine arrow)",
+        )
     if choice.quantity is not None:
         raise UsageError(
             f"{path}: the amount is {header[choice.quantity]!r} x {header[choice.amount]!r}, "

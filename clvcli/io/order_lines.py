@@ -51,7 +51,7 @@ def prepare(raw: RawColumns) -> tuple[RawColumns, list[str]]:
         facts.append(f"ids written as floats ('{rendered}') read as whole numbers")
     if raw.choice.customer_by_shape:
         _check_repeats(raw)
-    if "order" in raw.columns:
+    if "order" in raw.columns and "amount" in raw.columns:
         lines = order_lines(raw.columns["amount"], raw.columns["order"])
         if lines is not None:
             raw = _without(raw, lines)

@@ -89,6 +89,9 @@ class Transactions:
     # Which columns were used, when detection chose among several or read an
     # export's lines (io/order_lines.py): shown once, as a note.
     notes: list[str] = field(default_factory=list)
+    # False for a log of purchase days alone (no amount column): ``amount`` is then
+    # zeros, every (customer, day) with a row is a purchase, and money stays empty.
+    has_amount: bool = True
 
     @property
     def num_rows(self) -> int:
@@ -117,6 +120,7 @@ class Transactions:
             self.by_customer,
             calendar=self.calendar,
             notes=self.notes,
+            has_amount=self.has_amount,
         )
 
 
@@ -162,7 +166,11 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
             f"{raw.source}, column '{raw.column_name('date')}': {exc}", exc.hint
         ) from None
     calendar = _dates_calendar(raw.columns["date"], day, settings.dates)
-    amount, bad_amount = parse_amounts(raw.columns["amount"])
+    has_amount = "amount" in raw.columns
+    if has_amount:
+        amount, bad_amount = parse_amounts(raw.columns["amount"])
+    else:  # purchase days alone: zeros make every customer-day a purchase, no refund
+        amount, bad_amount = np.zeros(len(day)), np.zeros(len(day), dtype=bool)
     blank = _blank_rows(raw, no_id)
     if blank is not None:
         # A row of only delimiters (Excel's `;;` at a sheet's end) is a blank line.
@@ -231,6 +239,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         customer_starts=None if order is None else order.starts,
         calendar=calendar,
         notes=order_lines.note(raw, facts),
+        has_amount=has_amount,
     )
 
 

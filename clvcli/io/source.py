@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
+from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
@@ -234,7 +235,7 @@ def _read_many(
         differ |= {role for part in parts for role in roles if role not in part.columns}
         raise InputError(
             f"{path}: the files do not all have a {' or '.join(sorted(differ))} column",
-            "give files with the same columns, or name them with --channel-col",
+            "give files with the same columns, or name them with --channel-col and --amount-col",
         )
     columns = {}
     for role in roles:
@@ -416,6 +417,8 @@ def _read_csv(
             )
     choice = choose_columns(header, name, given)
     wanted: dict[str, int | None] = dict(choice.positions())
+    others = columns_to_inspect(header, choice, given)  # when no amount column was found
+    wanted.update({f"other{index}": index for index in others})
     field_names = [f"c{i}" for i in range(len(header))]
     ragged: list[object] = []
 
@@ -443,6 +446,7 @@ def _read_csv(
         for role, index in wanted.items()
         if index is not None
     }
+    check_amountless(name, header, {index: columns.pop(f"other{index}") for index in others})
 
     def locate(row_index: int) -> str:
         line = _line_of_record(text, delimiter, skip_rows, row_index)
@@ -661,6 +665,10 @@ def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawCo
         roles = list(choice.positions())
         if parquet.metadata.num_rows == 0:
             raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
+        others = columns_to_inspect(header, choice, given)  # when no amount column was found
+        cells = {index: parquet.read(columns=[header[index]]).column(0) for index in others}
+        check_amountless(name, header, cells)
+        del cells
         columns = {}
         for role in roles:
             # One column at a time, joined as soon as it is read: its chunks sit

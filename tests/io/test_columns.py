@@ -180,7 +180,6 @@ def test_explicit_name_not_in_header_is_a_usage_error_listing_columns():
 @pytest.mark.parametrize(
     ("header", "role"),
     [
-        (["customer_id", "order_date", "qty"], "amount"),
         (["customer_id", "qty", "amount"], "date"),
         (["order_id", "date", "amount"], "customer"),
         (["a", "b", "c"], "customer"),
@@ -193,6 +192,18 @@ def test_missing_column_lists_the_columns_found(header, role):
     assert message == f"shop.csv: no {role} column found; columns are: {', '.join(header)}"
     assert caught.value.hint == f"name it with --{role}-col"
     assert caught.value.exit_code == 3
+
+
+def test_no_amount_column_is_left_to_the_reader():
+    # Whether the log is one of purchase days alone depends on the other columns'
+    # values (io/amountless.py): the header alone does not refuse it.
+    assert choose(["customer_id", "order_date", "qty"]) == ColumnChoice(0, 1, None, None)
+    assert choose(["customer_id", "date"]) == ColumnChoice(0, 1, None, None)
+
+
+def test_amount_col_none_means_no_amount_unless_a_column_is_named_so():
+    assert choose(["customer_id", "date", "amount"], amount="none").amount is None
+    assert choose(["customer_id", "date", "None"], amount="none").amount == 2
 
 
 def test_missing_column_in_an_empty_header():
