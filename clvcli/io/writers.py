@@ -1,8 +1,8 @@
 """Machine-readable output: CSV, TSV, JSON, JSON Lines and Parquet, written atomically.
 
 The same frame always gives the same bytes: stable column order, ISO dates, money
-rounded to cents in text formats (full precision in Parquet), empty cells for
-missing values. Files appear whole or not at all: data goes to an unnamed file in
+rounded to cents in text formats (full precision in Parquet), other fractions to
+ten significant digits in text formats, empty cells for missing values. Files appear whole or not at all: data goes to an unnamed file in
 the target's directory, is flushed to disk, then named and renamed over the target.
 """
 
@@ -40,6 +40,11 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 MONEY_DECIMALS = 2
+# Significant digits of the fractions CSV, TSV and JSON write (P(alive), recency in
+# weeks, expected purchases): the same fit on another CPU differs in the 15th or 16th
+# digit, which would change the bytes; ten digits are far more than any use needs
+# and give the same text for the same input on any machine. Parquet keeps all 17.
+SIGNIFICANT_DIGITS = 10
 # What spreadsheets read as the start of a formula (tab and CR too, per OWASP).
 FORMULA_START = "^[=+\\-@\t\r]"
 # Below this, Arrow's decimal128(38, 2) holds money exactly.
@@ -207,6 +212,8 @@ def _csv(
         if name in money:
             text = _money_text(column)
         else:
+            if pa.types.is_floating(column.type):
+                column = _significant_array(column)
             text = column.cast(pa.string())
             if pa.types.is_string(column.type):
                 if guard:
@@ -238,6 +245,70 @@ def _money_text(column: pa.Array) -> pa.Array:
         return text
     large = [None if v is None else f"{v:.{MONEY_DECIMALS}f}" for v in values.to_pylist()]
     return pc.if_else(small, text, pa.array(large, type=pa.string()))
+
+
+def significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits, the same on every machine.
+
+    Each result is the double nearest to a decimal of at most ``digits`` digits, so its
+    shortest text (Python's repr, Arrow's cast) has at most that many. Only exact
+    steps are used (frexp, comparisons with correctly parsed powers of ten, one
+    multiplication, rounding half to even, one division): no libm function whose last
+    bit may differ between CPUs. A value whose scaled form is a tie is rounded to
+    even there (``9.9999999995`` gives 10). Values beyond 1e22 times a power of ten
+    (rare) go through Python's correctly rounded formatting. NaN, infinities and
+    zero stay as they are.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        size = np.abs(x)
+        # The decimal exponent from the binary one (frexp is exact), then made exact
+        # by comparing with the powers of ten (NaN, zero and infinity give 0 here).
+        binary = np.frexp(size)[1].astype(np.int64) - 1
+        exponent = binary * 30103 // 100000
+        exponent += size >= _POWERS[exponent + 1 - _LOWEST]
+        exponent -= size < _POWERS[exponent - _LOWEST]
+        shift = (digits - 1) - exponent
+        if shift.size and shift.min() >= 0 and shift.max() <= _EXACT:
+            scale = _POWERS[shift - _LOWEST]
+            out = np.round(x * scale)
+            out /= scale
+        else:
+            out = _significant_wide(x, shift, digits)
+    plain = ~np.isfinite(x) | (x == 0)
+    if plain.any():
+        out[plain] = x[plain]
+    return out
+
+
+def _significant_wide(x: np.ndarray, shift: np.ndarray, digits: int) -> np.ndarray:
+    """:func:`significant` for arrays holding values of 1e10 and more, or tiny ones."""
+    up = (shift >= 0) & (shift <= _EXACT)
+    down = (shift < 0) & (shift >= -_EXACT)
+    scale = _POWERS[np.where(up, shift, 0) - _LOWEST]
+    out = np.round(x * scale) / scale
+    scale = _POWERS[np.where(down, -shift, 0) - _LOWEST]
+    out = np.where(down, np.round(x / scale) * scale, out)
+    for row in np.flatnonzero(~(up | down) & np.isfinite(x) & (x != 0)):
+        out[row] = float(f"{x[row]:.{digits}g}")
+    return out
+
+
+def significant_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """One number rounded as :func:`significant` rounds arrays."""
+    return float(significant(np.array([value]), digits)[0])
+
+
+def _significant_array(column: pa.Array) -> pa.Array:
+    """A float column rounded by :func:`significant`, nulls kept."""
+    values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return pa.array(significant(values), mask=column.is_null().to_numpy(zero_copy_only=False))
+
+
+# Powers of ten as Python parses them (correctly rounded): exact up to 1e22.
+_LOWEST, _HIGHEST = -330, 310
+_POWERS = np.array([float(f"1e{k}") for k in range(_LOWEST, _HIGHEST + 1)])
+_EXACT = 22
 
 
 def guard_formulas(text: pa.Array) -> pa.Array:
@@ -275,9 +346,15 @@ def _quote_name(name: str, delimiter: str) -> str:
 
 
 def _json_records(frame: pd.DataFrame, money: list[str]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: money in cents, ISO dates, null for NaN and infinity."""
-    records = _arrow(frame).to_pylist()
+    """Rows as JSON-ready dicts: money in cents, other fractions to ten significant
+    digits, ISO dates, null for NaN and infinity."""
+    table = _arrow(frame)
     money_set = set(money)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type) and field.name not in money_set:
+            column = _significant_array(table.column(index).combine_chunks())
+            table = table.set_column(index, field.name, column)
+    records = table.to_pylist()
     for record in records:
         for key, value in record.items():
             if value is None:
