@@ -2,8 +2,9 @@
 
 The same frame always gives the same bytes: stable column order, ISO dates, money
 rounded to cents in text formats (full precision in Parquet), other fractions to
-ten significant digits in text formats, empty cells for missing values. Files appear whole or not at all: data goes to an unnamed file in
-the target's directory, is flushed to disk, then named and renamed over the target.
+ten significant digits in text formats, empty cells for missing values. Files
+appear whole or not at all: data goes to an unnamed file in the target's directory,
+is flushed to disk, then named and renamed over the target.
 """
 
 from __future__ import annotations
