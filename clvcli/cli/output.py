@@ -17,6 +17,7 @@ from clvcli.cli.options import RunOptions
 from clvcli.errors import ReaderLeft, UsageError
 from clvcli.io.metadata import metadata_json, run_metadata
 from clvcli.io.writers import (
+    BINARY_FORMATS,
     FrameWriter,
     atomic_output,
     check_writable,
@@ -43,10 +44,12 @@ def resolve_format(opts: RunOptions) -> str:
         fmt = "table" if sys.stdout.isatty() else "csv"
     if fmt == "table" and opts.output:
         raise UsageError(
-            "--format table is for terminals", "write files as csv, tsv, json, jsonl or parquet"
+            "--format table is for terminals",
+            "write files as csv, tsv, json, jsonl, parquet or xlsx",
         )
-    if fmt == "parquet" and not opts.output and sys.stdout.isatty():
-        raise UsageError("will not write Parquet to a terminal", "use -o FILE.parquet or a pipe")
+    if fmt in BINARY_FORMATS and not opts.output and sys.stdout.isatty():
+        name = {"parquet": "Parquet", "xlsx": "Excel"}[fmt]
+        raise UsageError(f"will not write {name} to a terminal", f"use -o FILE.{fmt} or a pipe")
     return fmt
 
 
@@ -161,14 +164,18 @@ def write_frames(
         if opts.output:
             with atomic_output(opts.output) as handle:
                 written = _write(
-                    frames, FrameWriter(handle, fmt, money, raw=raw, metadata=metadata)
+                    frames,
+                    FrameWriter(handle, fmt, money, raw=raw, metadata=metadata, sheet=what),
                 )
             if metadata is not None and opts.values.get("sidecar"):
                 write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
         else:
             with _stdout_reader_may_leave():
                 written = _write(
-                    frames, FrameWriter(sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata)
+                    frames,
+                    FrameWriter(
+                        sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata, sheet=what
+                    ),
                 )
     reporter.event("written", rows=written, format=fmt, path=opts.output or "-")
     return written

@@ -1,4 +1,4 @@
-"""Machine-readable output: CSV, TSV, JSON, JSON Lines and Parquet, written atomically.
+"""Machine-readable output: CSV, TSV, JSON, JSON Lines, Parquet and Excel, written atomically.
 
 The same frame always gives the same bytes: stable column order, ISO dates, money
 rounded to cents in text formats (full precision in Parquet), other fractions to
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from clvcli.errors import OutputError, UsageError
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet")
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 DATA_FORMATS = FORMATS[1:]
 _EXTENSIONS = {
     ".csv": "csv",
@@ -39,7 +39,10 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "xlsx",
 }
+# Formats that are not text: never written to a terminal.
+BINARY_FORMATS = ("parquet", "xlsx")
 MONEY_DECIMALS = 2
 # Significant digits of the fractions CSV, TSV and JSON write (P(alive), recency in
 # weeks, expected purchases): the same fit on another CPU differs in the 15th or 16th
@@ -58,7 +61,7 @@ def format_for_path(path: str) -> str:
     if suffix not in _EXTENSIONS:
         raise UsageError(
             f"cannot tell the format of '{path}' from its extension",
-            "use .csv, .tsv, .json, .jsonl or .parquet, or pass --format",
+            "use .csv, .tsv, .json, .jsonl, .parquet or .xlsx, or pass --format",
         )
     return _EXTENSIONS[suffix]
 
@@ -102,7 +105,8 @@ class FrameWriter:
     run a cell starting with ``=``, ``+``, ``-`` or ``@`` as a formula; such text cells
     (an id, a channel name) get a leading ``'`` unless ``raw``. Numbers are never
     touched, and JSON and Parquet stay raw. Parquet carries ``metadata`` (what made
-    the file) under the key ``clv``.
+    the file) under the key ``clv``. Excel gets one sheet named ``sheet`` (see
+    :mod:`clvcli.io.sheet`).
     """
 
     def __init__(
@@ -113,6 +117,7 @@ class FrameWriter:
         *,
         raw: bool = False,
         metadata: dict[str, Any] | None = None,
+        sheet: str = "data",
     ) -> None:
         if fmt not in DATA_FORMATS:
             raise UsageError(
@@ -126,9 +131,18 @@ class FrameWriter:
         self.rows = 0
         self._columns: list[str] | None = None
         self._parquet: pq.ParquetWriter | None = None
+        self._sheet = None
+        if fmt == "xlsx":
+            from clvcli.io.sheet import SheetWriter
+
+            self._sheet = SheetWriter(sink, self.money, sheet)
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame``; every frame has the columns of the first."""
+        if self._sheet is not None:
+            self._sheet.write(frame)
+            self.rows += len(frame)
+            return
         first = self._columns is None
         if first:
             self._columns = [str(c) for c in frame.columns]
@@ -149,8 +163,10 @@ class FrameWriter:
         self.rows += len(frame)
 
     def close(self) -> None:
-        """End the document: JSON's closing bracket, Parquet's footer."""
-        if self.fmt == "json":
+        """End the document: JSON's closing bracket, Parquet's footer, Excel's zip."""
+        if self._sheet is not None:
+            self._sheet.close()
+        elif self.fmt == "json":
             self.sink.write(b"[]\n" if self.rows == 0 else b"\n]\n")
         elif self.fmt == "parquet":
             if self._parquet is None:
