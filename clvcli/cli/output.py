@@ -73,8 +73,12 @@ def emit(
     table_columns: list[str] | None = None,
     keep: tuple[str, ...] = (),
     drop_order: list[str] | None = None,
+    marked: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``frame`` in the chosen format to -o FILE or stdout."""
+    """Write ``frame`` in the chosen format to -o FILE or stdout.
+
+    ``marked``: cells a table shows with a ``*`` (see :func:`frame_table`).
+    """
     fmt = resolve_format(opts)
     if fmt == "table":
         # rich only for a table: a run that writes data need not import it (50 ms).
@@ -94,6 +98,7 @@ def emit(
             width=console.width,
             keep=set(keep),
             drop_order=drop_order,
+            marked=marked,
         )
         console.print(table)
         shown_columns = len(table.columns)
