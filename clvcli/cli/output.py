@@ -23,6 +23,7 @@ from clvcli.io.writers import (
     check_writable,
     format_for_path,
     in_chunks,
+    rounded_document,
     write_atomic,
 )
 
@@ -138,8 +139,17 @@ def _stdout_reader_may_leave() -> Iterator[None]:
         raise
 
 
-def write_json(document: Any, opts: RunOptions, reporter: Reporter) -> None:
-    """A JSON document (a fit's or a validation's report), as :func:`write_document`."""
+def write_json(
+    document: Any, opts: RunOptions, reporter: Reporter, *, full_precision: bool = False
+) -> None:
+    """A JSON document (a fit's or a validation's report), as :func:`write_document`.
+
+    Fractions get ten significant digits, as in every CSV and JSON clv writes, unless
+    ``full_precision``: a fit's JSON is the model ``--params`` scores with, and must
+    score exactly as the fit itself.
+    """
+    if not full_precision:
+        document = rounded_document(document)
     data = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     write_document(data, "json", opts, reporter)
 

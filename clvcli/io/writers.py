@@ -316,6 +316,17 @@ def significant_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
     return float(significant(np.array([value]), digits)[0])
 
 
+def rounded_document(document: Any) -> Any:
+    """A JSON-ready document with every float rounded by :func:`significant_float`."""
+    if isinstance(document, float):
+        return significant_float(document) if np.isfinite(document) else document
+    if isinstance(document, dict):
+        return {key: rounded_document(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [rounded_document(value) for value in document]
+    return document
+
+
 def _significant_array(column: pa.Array) -> pa.Array:
     """A float column rounded by :func:`significant`, nulls kept."""
     values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)

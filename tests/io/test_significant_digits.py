@@ -79,3 +79,24 @@ def test_compute_csv_has_ten_significant_digits(clv) -> None:
         for column in ("recency", "T", "p_alive", "expected_purchases"):
             digits = cells[column].lstrip("-").split("e")[0].replace(".", "").lstrip("0")
             assert len(digits) <= 10, (column, cells[column])
+
+
+def _floats(document) -> list[float]:
+    if isinstance(document, float):
+        return [document]
+    if isinstance(document, dict):
+        return [f for value in document.values() for f in _floats(value)]
+    if isinstance(document, list):
+        return [f for value in document for f in _floats(value)]
+    return []
+
+
+def test_validate_json_has_ten_digits_and_fit_json_full_precision(clv) -> None:
+    shop = SAMPLE / "shop.csv"
+    report = json.loads(clv("validate", shop, "--holdout", "26w", "-q", "--format", "json").stdout)
+    numbers = _floats(report)
+    assert len(numbers) > 20
+    assert all(float(f"{v:.10g}") == v for v in numbers)
+    assert any(float(f"{v:.6g}") != v for v in numbers)  # rounded, not truncated to few
+    fit = json.loads(clv("fit", shop, "--period", "week", "-q", "--format", "json").stdout)
+    assert any(float(f"{v:.10g}") != v for v in fit["params"].values())
