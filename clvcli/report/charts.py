@@ -102,21 +102,28 @@ def figures(data: ReportData, labels: Labels) -> list[tuple[str, str, str, Figur
         if drawn is None:
             continue
         title, fig = drawn
-        for ax in fig.axes:
-            _no_overlap(fig, ax)
+        _no_overlap(fig)
         made.append((key, section, title, fig))
     return made
 
 
-def _no_overlap(fig: Figure, ax: Axes) -> None:
-    """Fewer ticks on an axis whose tick labels overlap (long Persian number words)."""
-    for axis in (ax.xaxis, ax.yaxis):
-        for _ in range(6):
-            fig.draw_without_rendering()
-            shown = _tick_labels(axis)
-            if len(shown) < 3 or not overlapping([t.get_window_extent() for t in shown]):
-                break
-            _fewer_ticks(axis, len(shown))
+def _no_overlap(fig: Figure) -> None:
+    """Fewer ticks on the axes whose tick labels overlap (long Persian number words).
+
+    One layout pass per figure when nothing overlaps, the common case.
+    """
+    for _ in range(6):
+        fig.draw_without_rendering()
+        crowded = []
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                shown = _tick_labels(axis)
+                if len(shown) >= 3 and overlapping([t.get_window_extent() for t in shown]):
+                    crowded.append((axis, len(shown)))
+        if not crowded:
+            return
+        for axis, shown_count in crowded:
+            _fewer_ticks(axis, shown_count)
 
 
 def _tick_labels(axis: Any) -> list[Any]:

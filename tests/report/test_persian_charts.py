@@ -125,7 +125,7 @@ def test_crowded_labels_are_thinned_until_none_overlaps():
         fig.draw_without_rendering()
         before = [t.get_window_extent() for t in _tick_labels(ax.xaxis)]
         assert overlapping(before, pad=0.0)
-        _no_overlap(fig, ax)
+        _no_overlap(fig)
         fig.draw_without_rendering()
         after = [t.get_window_extent() for t in _tick_labels(ax.xaxis)]
         assert len(after) >= 2 and not overlapping(after, pad=0.0)
