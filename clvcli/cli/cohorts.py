@@ -38,7 +38,7 @@ def cohorts_cmd(
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
-    from clvcli.core.cohorts import cohort_table
+    from clvcli.core.cohorts import cohort_table, partial_cells, period_columns
 
     reporter = Reporter(opts.quiet)
     check_model_options(opts)
@@ -55,13 +55,25 @@ def cohorts_cmd(
             as_of=as_of,
         )
     reporter.warn(transactions.warnings + warnings)
-    periods = [c for c in frame.columns if c not in ("cohort", "customers")]
+    periods = period_columns(frame)
+    marks = partial_cells(frame)
+    table = resolve_format(opts) == "table"
     emit(
-        frame,
+        frame.drop(columns="partial") if table else frame,
         opts,
         reporter,
         money=() if metric == "retention" else periods,
         percent=periods if metric == "retention" else (),
         title=f"Cohorts by {cohort} of first purchase: {metric}",
         what="cohorts",
+        marked={name: marks[:, i] for i, name in enumerate(periods)},
     )
+    if marks.any() and table:
+        unit = "quarter" if cohort == "quarter" else "month"
+        reporter.warn(
+            [
+                f"* the {unit} of the as-of date is not over: those cells count only part "
+                f"of it (the partial column says so in csv, json and parquet)"
+            ],
+            kind="note",
+        )

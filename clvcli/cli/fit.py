@@ -87,7 +87,7 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
     from clvcli.core.fitting import parameter_frame, statistics_frame
 
     if fmt == "json":
-        write_json(report, opts, reporter)
+        write_json(report, opts, reporter, full_precision=True)
         return
     title = (
         f"{report['model']} fitted on {report['n_customers']:,} customers, "

@@ -49,6 +49,7 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 class LogFormat(StrEnum):

@@ -17,11 +17,13 @@ from clvcli.cli.options import RunOptions
 from clvcli.errors import ReaderLeft, UsageError
 from clvcli.io.metadata import metadata_json, run_metadata
 from clvcli.io.writers import (
+    BINARY_FORMATS,
     FrameWriter,
     atomic_output,
     check_writable,
     format_for_path,
     in_chunks,
+    rounded_document,
     write_atomic,
 )
 
@@ -43,10 +45,12 @@ def resolve_format(opts: RunOptions) -> str:
         fmt = "table" if sys.stdout.isatty() else "csv"
     if fmt == "table" and opts.output:
         raise UsageError(
-            "--format table is for terminals", "write files as csv, tsv, json, jsonl or parquet"
+            "--format table is for terminals",
+            "write files as csv, tsv, json, jsonl, parquet or xlsx",
         )
-    if fmt == "parquet" and not opts.output and sys.stdout.isatty():
-        raise UsageError("will not write Parquet to a terminal", "use -o FILE.parquet or a pipe")
+    if fmt in BINARY_FORMATS and not opts.output and sys.stdout.isatty():
+        name = {"parquet": "Parquet", "xlsx": "Excel"}[fmt]
+        raise UsageError(f"will not write {name} to a terminal", f"use -o FILE.{fmt} or a pipe")
     return fmt
 
 
@@ -70,8 +74,12 @@ def emit(
     table_columns: list[str] | None = None,
     keep: tuple[str, ...] = (),
     drop_order: list[str] | None = None,
+    marked: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``frame`` in the chosen format to -o FILE or stdout."""
+    """Write ``frame`` in the chosen format to -o FILE or stdout.
+
+    ``marked``: cells a table shows with a ``*`` (see :func:`frame_table`).
+    """
     fmt = resolve_format(opts)
     if fmt == "table":
         # rich only for a table: a run that writes data need not import it (50 ms).
@@ -91,6 +99,7 @@ def emit(
             width=console.width,
             keep=set(keep),
             drop_order=drop_order,
+            marked=marked,
         )
         console.print(table)
         shown_columns = len(table.columns)
@@ -130,8 +139,17 @@ def _stdout_reader_may_leave() -> Iterator[None]:
         raise
 
 
-def write_json(document: Any, opts: RunOptions, reporter: Reporter) -> None:
-    """A JSON document (a fit's or a validation's report), as :func:`write_document`."""
+def write_json(
+    document: Any, opts: RunOptions, reporter: Reporter, *, full_precision: bool = False
+) -> None:
+    """A JSON document (a fit's or a validation's report), as :func:`write_document`.
+
+    Fractions get ten significant digits, as in every CSV and JSON clv writes, unless
+    ``full_precision``: a fit's JSON is the model ``--params`` scores with, and must
+    score exactly as the fit itself.
+    """
+    if not full_precision:
+        document = rounded_document(document)
     data = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     write_document(data, "json", opts, reporter)
 
@@ -161,14 +179,18 @@ def write_frames(
         if opts.output:
             with atomic_output(opts.output) as handle:
                 written = _write(
-                    frames, FrameWriter(handle, fmt, money, raw=raw, metadata=metadata)
+                    frames,
+                    FrameWriter(handle, fmt, money, raw=raw, metadata=metadata, sheet=what),
                 )
             if metadata is not None and opts.values.get("sidecar"):
                 write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
         else:
             with _stdout_reader_may_leave():
                 written = _write(
-                    frames, FrameWriter(sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata)
+                    frames,
+                    FrameWriter(
+                        sys.stdout.buffer, fmt, money, raw=raw, metadata=metadata, sheet=what
+                    ),
                 )
     reporter.event("written", rows=written, format=fmt, path=opts.output or "-")
     return written

@@ -5,6 +5,12 @@ Gregorian or the Jalali calendar. Column k holds, for months since acquisition
 k = 0, 1, 2, ...: the share of the cohort that bought in that month (retention), or
 the cumulative net revenue (or margin) per acquired customer. Cells a cohort has not
 reached by the as-of date stay empty.
+
+The period holding the as-of date is not over unless the as-of date is its last
+day: its cells (the last filled cell of every row) count only part of it, so its
+retention and revenue look lower than they will be. The table says so in its last
+column, ``partial`` (true when each row's last filled cell is such a period), and
+:func:`partial_cells` gives those cells for tables and charts to mark.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from clvcli.io.readers import Transactions
 
 METRICS = ("retention", "revenue", "margin")
 GRAINS = ("month", "quarter")
+# Columns of a cohort table that are not periods since acquisition.
+LABEL_COLUMNS = ("cohort", "customers", "partial")
 
 
 def month_index(days: np.ndarray, calendar: str) -> np.ndarray:
@@ -99,4 +107,38 @@ def cohort_table(
     frame = pd.DataFrame(values, columns=[str(k) for k in range(width)])
     frame.insert(0, "customers", acquired.astype(np.int64))
     frame.insert(0, "cohort", period_label(cohorts * size, grain))
+    frame["partial"] = is_partial(as_of, calendar=calendar, grain=grain)
     return frame, warnings
+
+
+def is_partial(as_of: int, *, calendar: str = "gregorian", grain: str = "month") -> bool:
+    """Whether the month (or quarter) holding ``as_of`` goes on after it.
+
+    It does unless the next day starts a new period: 2024-06-15 is within June,
+    2024-06-30 ends it (the Jalali calendar alike).
+    """
+    size = 3 if grain == "quarter" else 1
+    today, tomorrow = month_index(np.array([as_of, as_of + 1]), calendar) // size
+    return bool(today == tomorrow)
+
+
+def period_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a cohort table that are periods since acquisition (0, 1, ...)."""
+    return [str(c) for c in frame.columns if c not in LABEL_COLUMNS]
+
+
+def partial_cells(frame: pd.DataFrame) -> np.ndarray:
+    """A mask over the period columns: the cells of a period not over by the as-of date.
+
+    Each row's last filled cell is in the period of the as-of date; it is partial
+    when the table's ``partial`` column says so.
+    """
+    periods = period_columns(frame)
+    filled = frame[periods].notna().to_numpy()
+    mask = np.zeros(filled.shape, dtype=bool)
+    if "partial" not in frame.columns or not filled.size:
+        return mask
+    last = filled.shape[1] - 1 - np.argmax(filled[:, ::-1], axis=1)
+    rows = np.flatnonzero(filled.any(axis=1) & frame["partial"].to_numpy(dtype=bool))
+    mask[rows, last[rows]] = True
+    return mask

@@ -1,9 +1,10 @@
-"""Machine-readable output: CSV, TSV, JSON, JSON Lines and Parquet, written atomically.
+"""Machine-readable output: CSV, TSV, JSON, JSON Lines, Parquet and Excel, written atomically.
 
 The same frame always gives the same bytes: stable column order, ISO dates, money
-rounded to cents in text formats (full precision in Parquet), empty cells for
-missing values. Files appear whole or not at all: data goes to an unnamed file in
-the target's directory, is flushed to disk, then named and renamed over the target.
+rounded to cents in text formats (full precision in Parquet), other fractions to
+ten significant digits in text formats, empty cells for missing values. Files
+appear whole or not at all: data goes to an unnamed file in the target's directory,
+is flushed to disk, then named and renamed over the target.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pyarrow.parquet as pq
 
 from clvcli.errors import OutputError, UsageError
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet")
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 DATA_FORMATS = FORMATS[1:]
 _EXTENSIONS = {
     ".csv": "csv",
@@ -38,8 +39,16 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "xlsx",
 }
+# Formats that are not text: never written to a terminal.
+BINARY_FORMATS = ("parquet", "xlsx")
 MONEY_DECIMALS = 2
+# Significant digits of the fractions CSV, TSV and JSON write (P(alive), recency in
+# weeks, expected purchases): the same fit on another CPU differs in the 15th or 16th
+# digit, which would change the bytes; ten digits are far more than any use needs
+# and give the same text for the same input on any machine. Parquet keeps all 17.
+SIGNIFICANT_DIGITS = 10
 # What spreadsheets read as the start of a formula (tab and CR too, per OWASP).
 FORMULA_START = "^[=+\\-@\t\r]"
 # Below this, Arrow's decimal128(38, 2) holds money exactly.
@@ -52,7 +61,7 @@ def format_for_path(path: str) -> str:
     if suffix not in _EXTENSIONS:
         raise UsageError(
             f"cannot tell the format of '{path}' from its extension",
-            "use .csv, .tsv, .json, .jsonl or .parquet, or pass --format",
+            "use .csv, .tsv, .json, .jsonl, .parquet or .xlsx, or pass --format",
         )
     return _EXTENSIONS[suffix]
 
@@ -96,7 +105,8 @@ class FrameWriter:
     run a cell starting with ``=``, ``+``, ``-`` or ``@`` as a formula; such text cells
     (an id, a channel name) get a leading ``'`` unless ``raw``. Numbers are never
     touched, and JSON and Parquet stay raw. Parquet carries ``metadata`` (what made
-    the file) under the key ``clv``.
+    the file) under the key ``clv``. Excel gets one sheet named ``sheet`` (see
+    :mod:`clvcli.io.sheet`).
     """
 
     def __init__(
@@ -107,6 +117,7 @@ class FrameWriter:
         *,
         raw: bool = False,
         metadata: dict[str, Any] | None = None,
+        sheet: str = "data",
     ) -> None:
         if fmt not in DATA_FORMATS:
             raise UsageError(
@@ -120,9 +131,18 @@ class FrameWriter:
         self.rows = 0
         self._columns: list[str] | None = None
         self._parquet: pq.ParquetWriter | None = None
+        self._sheet = None
+        if fmt == "xlsx":
+            from clvcli.io.sheet import SheetWriter
+
+            self._sheet = SheetWriter(sink, self.money, sheet)
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame``; every frame has the columns of the first."""
+        if self._sheet is not None:
+            self._sheet.write(frame)
+            self.rows += len(frame)
+            return
         first = self._columns is None
         if first:
             self._columns = [str(c) for c in frame.columns]
@@ -143,8 +163,10 @@ class FrameWriter:
         self.rows += len(frame)
 
     def close(self) -> None:
-        """End the document: JSON's closing bracket, Parquet's footer."""
-        if self.fmt == "json":
+        """End the document: JSON's closing bracket, Parquet's footer, Excel's zip."""
+        if self._sheet is not None:
+            self._sheet.close()
+        elif self.fmt == "json":
             self.sink.write(b"[]\n" if self.rows == 0 else b"\n]\n")
         elif self.fmt == "parquet":
             if self._parquet is None:
@@ -207,6 +229,8 @@ def _csv(
         if name in money:
             text = _money_text(column)
         else:
+            if pa.types.is_floating(column.type):
+                column = _significant_array(column)
             text = column.cast(pa.string())
             if pa.types.is_string(column.type):
                 if guard:
@@ -238,6 +262,81 @@ def _money_text(column: pa.Array) -> pa.Array:
         return text
     large = [None if v is None else f"{v:.{MONEY_DECIMALS}f}" for v in values.to_pylist()]
     return pc.if_else(small, text, pa.array(large, type=pa.string()))
+
+
+def significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits, the same on every machine.
+
+    Each result is the double nearest to a decimal of at most ``digits`` digits, so its
+    shortest text (Python's repr, Arrow's cast) has at most that many. Only exact
+    steps are used (frexp, comparisons with correctly parsed powers of ten, one
+    multiplication, rounding half to even, one division): no libm function whose last
+    bit may differ between CPUs. A value whose scaled form is a tie is rounded to
+    even there (``9.9999999995`` gives 10). Values beyond 1e22 times a power of ten
+    (rare) go through Python's correctly rounded formatting. NaN, infinities and
+    zero stay as they are.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        size = np.abs(x)
+        # The decimal exponent from the binary one (frexp is exact), then made exact
+        # by comparing with the powers of ten (NaN, zero and infinity give 0 here).
+        binary = np.frexp(size)[1].astype(np.int64) - 1
+        exponent = binary * 30103 // 100000
+        exponent += size >= _POWERS[exponent + 1 - _LOWEST]
+        exponent -= size < _POWERS[exponent - _LOWEST]
+        shift = (digits - 1) - exponent
+        if shift.size and shift.min() >= 0 and shift.max() <= _EXACT:
+            scale = _POWERS[shift - _LOWEST]
+            out = np.round(x * scale)
+            out /= scale
+        else:
+            out = _significant_wide(x, shift, digits)
+    plain = ~np.isfinite(x) | (x == 0)
+    if plain.any():
+        out[plain] = x[plain]
+    return out
+
+
+def _significant_wide(x: np.ndarray, shift: np.ndarray, digits: int) -> np.ndarray:
+    """:func:`significant` for arrays holding values of 1e10 and more, or tiny ones."""
+    up = (shift >= 0) & (shift <= _EXACT)
+    down = (shift < 0) & (shift >= -_EXACT)
+    scale = _POWERS[np.where(up, shift, 0) - _LOWEST]
+    out = np.round(x * scale) / scale
+    scale = _POWERS[np.where(down, -shift, 0) - _LOWEST]
+    out = np.where(down, np.round(x / scale) * scale, out)
+    for row in np.flatnonzero(~(up | down) & np.isfinite(x) & (x != 0)):
+        out[row] = float(f"{x[row]:.{digits}g}")
+    return out
+
+
+def significant_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """One number rounded as :func:`significant` rounds arrays."""
+    return float(significant(np.array([value]), digits)[0])
+
+
+def rounded_document(document: Any) -> Any:
+    """A JSON-ready document with every float rounded by :func:`significant_float`."""
+    if isinstance(document, float):
+        return significant_float(document) if np.isfinite(document) else document
+    if isinstance(document, dict):
+        return {key: rounded_document(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [rounded_document(value) for value in document]
+    return document
+
+
+def _significant_array(column: pa.Array) -> pa.Array:
+    """A float column rounded by :func:`significant`, nulls kept."""
+    values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return pa.array(significant(values), mask=column.is_null().to_numpy(zero_copy_only=False))
+
+
+# Powers of ten as Python parses them (correctly rounded): exact up to 1e22.
+_LOWEST, _HIGHEST = -330, 310
+_POWERS = np.array([float(f"1e{k}") for k in range(_LOWEST, _HIGHEST + 1)])
+_EXACT = 22
 
 
 def guard_formulas(text: pa.Array) -> pa.Array:
@@ -275,9 +374,15 @@ def _quote_name(name: str, delimiter: str) -> str:
 
 
 def _json_records(frame: pd.DataFrame, money: list[str]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: money in cents, ISO dates, null for NaN and infinity."""
-    records = _arrow(frame).to_pylist()
+    """Rows as JSON-ready dicts: money in cents, other fractions to ten significant
+    digits, ISO dates, null for NaN and infinity."""
+    table = _arrow(frame)
     money_set = set(money)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type) and field.name not in money_set:
+            column = _significant_array(table.column(index).combine_chunks())
+            table = table.set_column(index, field.name, column)
+    records = table.to_pylist()
     for record in records:
         for key, value in record.items():
             if value is None:

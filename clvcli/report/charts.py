@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clvcli.core.cohorts import partial_cells, period_columns
 from clvcli.io import jalali
 from clvcli.report.labels import Labels
 
@@ -83,13 +84,89 @@ def charts(data: ReportData, labels: Labels) -> list[Chart]:
     mpl = _matplotlib()
     drawn: list[Chart] = []
     with mpl.rc_context(RC):
-        for key, section, draw in _CHARTS:
-            made = draw(data, labels)
-            if made is None:
-                continue
-            title, fig = made
+        for key, section, title, fig in figures(data, labels):
             drawn.append(Chart(key, section, title, _svg(fig, title, f"c{len(drawn) + 1}-")))
     return drawn
+
+
+def figures(data: ReportData, labels: Labels) -> list[tuple[str, str, str, Figure]]:
+    """The charts' figures (key, section, title, figure), laid out, before SVG.
+
+    Call within ``matplotlib.rc_context(RC)``. Every figure's tick labels have been
+    thinned until none overlaps another, and legends sit outside the plot area.
+    """
+    _matplotlib()
+    made = []
+    for key, section, draw in _CHARTS:
+        drawn = draw(data, labels)
+        if drawn is None:
+            continue
+        title, fig = drawn
+        _no_overlap(fig)
+        made.append((key, section, title, fig))
+    return made
+
+
+def _no_overlap(fig: Figure) -> None:
+    """Fewer ticks on the axes whose tick labels overlap (long Persian number words).
+
+    One layout pass per figure when nothing overlaps, the common case.
+    """
+    for _ in range(6):
+        fig.draw_without_rendering()
+        crowded = []
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                shown = _tick_labels(axis)
+                if len(shown) >= 3 and overlapping([t.get_window_extent() for t in shown]):
+                    crowded.append((axis, len(shown)))
+        if not crowded:
+            return
+        for axis, shown_count in crowded:
+            _fewer_ticks(axis, shown_count)
+
+
+def _tick_labels(axis: Any) -> list[Any]:
+    """The major tick labels drawn: with text, within the axis's view."""
+    low, high = sorted(axis.get_view_interval())
+    return [
+        label
+        for where, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels(), strict=False)
+        if label.get_visible() and label.get_text() and low <= where <= high
+    ]
+
+
+def overlapping(boxes: list[Any], pad: float = 6.0) -> bool:
+    """Whether any two boxes (matplotlib Bbox, in pixels) overlap or come within ``pad``.
+
+    The browser draws the SVG text in its own font, a little wider or narrower than
+    the one matplotlib measures with: ``pad`` keeps labels apart either way.
+    """
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1 :]:
+            if (
+                first.x0 < second.x1 + pad
+                and second.x0 < first.x1 + pad
+                and first.y0 < second.y1 + pad
+                and second.y0 < first.y1 + pad
+            ):
+                return True
+    return False
+
+
+def _fewer_ticks(axis: Any, shown: int) -> None:
+    from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator
+
+    locator = axis.get_major_locator()
+    if isinstance(locator, FixedLocator):
+        ticks = list(axis.get_majorticklocs())
+        texts = [label.get_text() for label in axis.get_majorticklabels()]
+        axis.set_ticks(ticks[::2], texts[::2])
+    elif isinstance(locator, LogLocator):
+        axis.set_major_locator(LogLocator(base=10, numticks=max(2, shown - 1)))
+    else:
+        integer = isinstance(locator, MaxNLocator) and locator._integer
+        axis.set_major_locator(MaxNLocator(nbins=max(2, shown - 2), integer=integer))
 
 
 def _matplotlib() -> Any:
@@ -168,6 +245,11 @@ def _decimals(value: float) -> int:
     return 1 if abs(value * 10 - round(value * 10)) < 1e-9 else 2
 
 
+def _legend(ax: Axes) -> None:
+    """The legend beside the plot, at its top: it can cover no bar, line or label."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
 def _finish(fig: Figure, ax: Axes, title: str, x_label: str, y_label: str) -> tuple[str, Figure]:
     """Title and axis labels (with units): what every chart has."""
     ax.set_xlabel(x_label)
@@ -230,7 +312,8 @@ def _funnel(data: ReportData, labels: Labels):
                 fontsize=8,
             )
         ax.grid(axis="y", visible=False)
-        ax.margins(x=0.18)
+        # Room for the value written after the longest bar (Persian words are long).
+        ax.margins(x=0.3 if labels.lang == "fa" else 0.18)
     _number_axis(left.xaxis, labels, integer=True)
     left.set_xlabel(labels["customers_axis"])
     if len(panels) > 1:
@@ -276,7 +359,7 @@ def _cac_channels(data: ReportData, labels: Labels):
     ax.margins(x=0.15)
     ax.grid(axis="y", visible=False)
     _number_axis(ax.xaxis, labels, compact=True)
-    ax.legend(loc="lower right")
+    _legend(ax)
     return _finish(fig, ax, title, labels["money_axis"], labels["channel_axis"])
 
 
@@ -302,7 +385,7 @@ def _cac_cohorts(data: ReportData, labels: Labels):
             linewidth=0.9,
             label=labels[key].format(value=labels.number(level, _decimals(level))),
         )
-    ax.legend(loc="upper right")
+    _legend(ax)
     ax.set_xticks(x, [labels.digits(str(c)) for c in table["cohort"]], rotation=90, fontsize=7)
     ax.grid(axis="x", visible=False)
     _number_axis(ax.yaxis, labels)
@@ -311,10 +394,11 @@ def _cac_cohorts(data: ReportData, labels: Labels):
 
 def _retention(data: ReportData, labels: Labels):
     cohorts = data.cohorts
-    periods = [c for c in cohorts.columns if c not in ("cohort", "customers")]
+    periods = period_columns(cohorts)
     if cohorts.empty or not periods:
         return None
     from matplotlib.colors import Normalize
+    from matplotlib.patches import Rectangle
 
     title = labels["cohorts_title"]
     values = cohorts[periods].to_numpy(np.float64) * 100
@@ -333,6 +417,11 @@ def _retention(data: ReportData, labels: Labels):
         extent=(0, len(periods), len(cohorts), 0),
     )
     ax.grid(False)
+    # The month of the as-of date, not over: hatched, as the report's note says.
+    for row, col in zip(*np.nonzero(partial_cells(cohorts)), strict=True):
+        ax.add_patch(
+            Rectangle((col, row), 1, 1, fill=False, hatch="////", edgecolor="white", linewidth=0)
+        )
     step = max(1, math.ceil(len(cohorts) / 24))
     rows = np.arange(0, len(cohorts), step)
     ax.set_yticks(rows + 0.5, [labels.digits(str(cohorts["cohort"].iloc[i])) for i in rows])
@@ -362,7 +451,7 @@ def _by_frequency(data: ReportData, labels: Labels):
     ax.set_xticks(x, [labels.digits(str(f)) for f in rows["frequency"]])
     ax.grid(axis="x", visible=False)
     _number_axis(ax.yaxis, labels)
-    ax.legend(loc="upper left")
+    _legend(ax)
     return _finish(fig, ax, title, labels["frequency_axis"], labels["mean_purchases_axis"])
 
 
@@ -398,7 +487,7 @@ def _tracking(data: ReportData, labels: Labels):
     ticks = _quarter_starts(int(days[0]), int(days[-1]), labels)
     ax.set_xticks(ticks, [labels.month(t) for t in ticks])
     _number_axis(ax.yaxis, labels, compact=True)
-    ax.legend(loc="upper left")
+    _legend(ax)
     return _finish(fig, ax, title, labels["date_axis"], labels["cumulative_axis"])
 
 

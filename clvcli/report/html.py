@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
+from clvcli.core.cohorts import partial_cells
 from clvcli.report.analysis import ReportData
 from clvcli.report.charts import Chart, charts
 from clvcli.report.labels import Labels
@@ -109,7 +110,7 @@ def render_html(data: ReportData, labels: Labels) -> bytes:
         "distribution": _distribution_note(data, labels),
         "stages": "",
         "cac": "" if data.cac_by_cohort is not None else _note(labels["cac_missing"]),
-        "cohorts": _note(labels["cohorts_note"]),
+        "cohorts": _note(_cohorts_note(data, labels)),
         "model": _note(model_note(data, labels)),
         "validation": _note(validation_note(data, labels) or labels["validation_missing"]),
         "top": "",
@@ -128,7 +129,7 @@ def render_html(data: ReportData, labels: Labels) -> bytes:
             f'<section id="notes"><h2>{escape(labels["warnings"])}</h2><ul>{items}</ul></section>'
         )
     parts += [
-        f"<footer><p>{escape(labels['made_by'].format(version=data.version))}</p></footer>",
+        f"<footer><p>{escape(labels['made_by'].format(version=labels.digits(data.version)))}</p></footer>",
         "</main>",
         "</body>",
         "</html>",
@@ -143,6 +144,13 @@ def _nav(labels: Labels) -> str:
 
 def _note(text: str | None) -> str:
     return f'<p class="note">{escape(text)}</p>' if text else ""
+
+
+def _cohorts_note(data: ReportData, labels: Labels) -> str:
+    note = labels["cohorts_note"]
+    if partial_cells(data.cohorts).any():
+        note += " " + labels["cohorts_partial"]
+    return note
 
 
 def _distribution_note(data: ReportData, labels: Labels) -> str:

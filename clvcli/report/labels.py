@@ -61,6 +61,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cac_missing": "Run with --costs FILE to compare CLV with acquisition cost.",
         "cohorts": "Cohort retention",
         "cohorts_note": "Share of each acquisition cohort buying in each month since acquisition.",
+        "cohorts_partial": "Hatched cells are the month of the as-of date, not over yet: "
+        "they count only part of it.",
         "cohorts_title": "Retention by acquisition cohort",
         "months_since_axis": "Months since acquisition",
         "retention_axis": "Customers buying (% of cohort)",
@@ -141,6 +143,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cac_missing": "برای مقایسه ارزش با هزینه جذب، --costs FILE را بدهید.",
         "cohorts": "ماندگاری گروه‌های جذب",
         "cohorts_note": "سهم هر گروه جذب که در هر ماه پس از جذب خرید کرده است.",
+        "cohorts_partial": "خانه‌های هاشورخورده ماهِ تاریخ گزارش‌اند که هنوز تمام نشده است: "
+        "فقط بخشی از آن ماه را می‌شمارند.",
         "cohorts_title": "ماندگاری به تفکیک گروه جذب",
         "months_since_axis": "ماه پس از جذب",
         "retention_axis": "مشتریان خریدار (درصد گروه)",
@@ -345,7 +349,9 @@ class Labels:
             return words[value]
         if value.startswith("not yet") and "not yet" in words:
             return self.digits(words["not yet"] + value[len("not yet") :])
-        return value
+        # Anything else (a payback of 3 months, say) keeps its digits in the
+        # report's script.
+        return self.digits(value)
 
     def digits(self, text: str) -> str:
         """ASCII digits (and , . %) in Persian form for a Persian report."""

@@ -48,7 +48,7 @@ def render_markdown(data: ReportData, labels: Labels) -> bytes:
     lines += _section(labels["settings"], _items(layout.settings_items(data, labels)))
     if data.warnings:
         lines += _section(labels["warnings"], [f"- {escape_cell(w)}" for w in data.warnings] + [""])
-    lines.append(escape_cell(labels["made_by"].format(version=data.version)))
+    lines.append(escape_cell(labels["made_by"].format(version=labels.digits(data.version))))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

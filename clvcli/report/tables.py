@@ -24,16 +24,23 @@ def frame_table(
     width: int | None = None,
     keep: frozenset[str] | set[str] = frozenset(),
     drop_order: list[str] | None = None,
+    marked: dict[str, np.ndarray] | None = None,
 ) -> Table:
     """A rich Table of the first ``limit`` rows (all when 0).
 
     Cells are never cut: when ``width`` is too narrow for every column, columns are
     left out in ``drop_order`` (default: from the right), except the first column and
-    those in ``keep``.
+    those in ``keep``. ``marked`` names cells (a mask per column) shown with a
+    trailing ``*``.
     """
     shown = frame if limit <= 0 else frame.head(limit)
     names = [str(c) for c in shown.columns]
     cells = {name: _cells(shown[name], name in money, name in percent) for name in names}
+    for name, mask in (marked or {}).items():
+        if name in cells:
+            for cell, flag in zip(cells[name], mask[: len(shown)], strict=True):
+                if flag:
+                    cell.append("*")
     if width is not None:
         names = _fitting(names, cells, width, {names[0], *keep} if names else set(keep), drop_order)
     table = Table(

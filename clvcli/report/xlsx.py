@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvcli.core.cohorts import period_columns
 from clvcli.core.validation import frequency_frame, summary_frame
 from clvcli.report.analysis import ReportData
 from clvcli.report.labels import Labels
@@ -122,6 +123,9 @@ class _Book:
                 row, col, dt.datetime.combine(day, dt.time()), self.formats["date"]
             )
             return 10
+        if isinstance(value, bool | np.bool_):
+            sheet.write_boolean(row, col, bool(value))
+            return 5
         if kind == "months" and str(value).isdigit():
             value = int(value)
         elif kind in ("text", "word", "label", "months") or isinstance(
@@ -148,7 +152,7 @@ def render_xlsx(data: ReportData, labels: Labels) -> bytes:
     cac = _cac(data)
     if cac is not None:
         book.sheet("CAC", cac, kinds={"payback_months": "months"})
-    periods = [c for c in data.cohorts.columns if c not in ("cohort", "customers")]
+    periods = period_columns(data.cohorts)
     book.sheet("cohorts", data.cohorts, freeze_column=True, kinds=dict.fromkeys(periods, "percent"))
     if data.fit is not None:
         sheet = book.sheet("model", data.parameters)

@@ -167,7 +167,7 @@ def test_unknown_format_is_refused() -> None:
     from clvcli.errors import UsageError
 
     with pytest.raises(UsageError):
-        FrameWriter(io.BytesIO(), "xlsx")
+        FrameWriter(io.BytesIO(), "xml")
 
 
 def test_write_failure_is_an_output_error(tmp_path, monkeypatch) -> None:
