@@ -171,10 +171,10 @@ def test_report_leaves_the_money_parts_out(clv, tmp_path):
 
 
 def test_an_unrecognised_amount_column_is_refused_with_how_to_count(clv, write):
-    path = write("shop.csv", "customer_id,date,Betrag\nA,2024-01-01,12.50\nA,2024-02-01,3\n")
+    path = write("shop.csv", "customer_id,date,Kwota\nA,2024-01-01,12.50\nA,2024-02-01,3\n")
     result = clv("compute", path, "--model", "none")
     assert result.exit_code == 3
-    assert "column 'Betrag' holds numbers and could be the amount" in result.stderr_lines[0]
+    assert "column 'Kwota' holds numbers and could be the amount" in result.stderr_lines[0]
     assert "--amount-col none" in result.stderr_lines[1]
     counted = clv("compute", path, "--model", "none", "--amount-col", "none")
     assert counted.exit_code == 0

@@ -61,15 +61,15 @@ def test_other_columns_of_text_leave_the_log_amount_less(tmp_path):
 
 
 def test_an_unrecognised_amount_column_is_refused_not_dropped(tmp_path):
-    path = write(tmp_path, "shop.csv", "customer_id,date,Betrag\nA,2024-01-01,12.50\n")
+    path = write(tmp_path, "shop.csv", "customer_id,date,Kwota\nA,2024-01-01,12.50\n")
     with pytest.raises(InputError) as caught:
         read_transactions(path)
     assert str(caught.value) == (
-        f"{path}: no amount column found; column 'Betrag' holds numbers and could be the "
-        "amount; columns are: customer_id, date, Betrag"
+        f"{path}: no amount column found; column 'Kwota' holds numbers and could be the "
+        "amount; columns are: customer_id, date, Kwota"
     )
     assert caught.value.hint == (
-        "name it with --amount-col (e.g. --amount-col 'Betrag'), or pass --amount-col none to "
+        "name it with --amount-col (e.g. --amount-col 'Kwota'), or pass --amount-col none to "
         "count purchases without amounts"
     )
     assert caught.value.exit_code == 3
@@ -82,7 +82,7 @@ def test_a_mostly_text_column_with_one_number_is_refused(tmp_path):
 
 
 def test_amount_col_none_counts_purchases_whatever_the_columns(tmp_path):
-    path = write(tmp_path, "shop.csv", "customer_id,date,Betrag\nA,2024-01-01,12.50\n")
+    path = write(tmp_path, "shop.csv", "customer_id,date,Kwota\nA,2024-01-01,12.50\n")
     transactions = read_transactions(path, ReadSettings(amount_col="none"))
     assert not transactions.has_amount
 
