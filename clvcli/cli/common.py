@@ -9,7 +9,7 @@ import numpy as np
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
-from clvcli.cli.reading import PendingRead, read_settings
+from clvcli.cli.reading import PendingRead, decimal_mark, read_settings
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
@@ -167,7 +167,7 @@ def customer_list(opts: RunOptions) -> CustomerList | None:
     from clvcli.io.customers import read_customer_list
 
     opts.record.setdefault("inputs", []).append(opts.customers)
-    return read_customer_list(opts.customers)
+    return read_customer_list(opts.customers, decimal_mark(opts))
 
 
 def join_customer_list(frame: pd.DataFrame, listed: CustomerList | None) -> pd.DataFrame:

@@ -21,9 +21,7 @@ from clvcli.io.text import normalise_cells
 DECIMAL_MARKS = (",", ".")
 
 # Currency words or signs around the number.
-_CURRENCY = (
-    r"(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|gbp|chf|\$|€|£|¥|₹|₺)"
-)
+_CURRENCY = r"(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|gbp|chf|\$|€|£|¥|₹|₺)"
 # Separators that are never a decimal mark: spaces (plain, no-break, narrow
 # no-break), apostrophes (Swiss), the Arabic thousands separator and Arabic comma.
 _GROUP_ONLY = r"[\s\x{00a0}\x{202f}'’٬،]"
@@ -118,7 +116,9 @@ def _may_hold_groups(column: pa.Array) -> bool:
 
 def _integer_part(group: str) -> str:
     """Digits, or digits grouped by threes (or the Indian 1,23,456) with ``group``."""
-    return rf"(?:[0-9]+|[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+|[1-9][0-9]?(?:{group}[0-9]{{2}})+{group}[0-9]{{3}})"
+    threes = rf"[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+"
+    indian = rf"[1-9][0-9]?(?:{group}[0-9]{{2}})+{group}[0-9]{{3}}"
+    return rf"(?:[0-9]+|{threes}|{indian})"
 
 
 def _number(mark: str) -> str:
@@ -159,16 +159,13 @@ def _read_as(sign: pa.Array, body: pa.Array, mark: str) -> tuple[np.ndarray, np.
     return np.where(fits, values, np.nan), fits
 
 
-def _parse_distinct(
-    values: pa.Array, decimal: str | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def _parse_distinct(values: pa.Array, decimal: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct value read with the column's decimal mark, and the bad ones."""
     if decimal != ",":
         try:
             parsed = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
             if np.isfinite(parsed).all() and (
-                decimal == "."
-                or not pc.any(pc.match_substring_regex(values, _AMBIGUOUS)).as_py()
+                decimal == "." or not pc.any(pc.match_substring_regex(values, _AMBIGUOUS)).as_py()
             ):
                 return parsed, np.zeros(len(parsed), dtype=bool)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io import customer_order
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
@@ -44,6 +44,8 @@ class ReadSettings:
     encoding: str | None = None
     delimiter: str | None = None
     skip_invalid: bool = False
+    # The decimal mark of amounts ("," or "."); None infers it per column.
+    decimal: str | None = None
 
     @property
     def dates(self) -> DateSettings:
@@ -150,11 +152,16 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         raise InputError(
             f"{raw.source}, column '{raw.column_name('date')}': {exc}", exc.hint
         ) from None
-    amount, bad_amount = parse_amounts(raw.columns["amount"])
+    try:
+        amount, bad_amount = parse_amounts(raw.columns["amount"], settings.decimal)
+    except AmountProblem as exc:
+        raise InputError(
+            f"{raw.source}, column '{raw.column_name('amount')}': {exc}", exc.hint
+        ) from None
     checks = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
-        ("amount", bad_amount, "cannot read {value!r} as an amount (need a finite number)"),
+        ("amount", bad_amount, "cannot read {value!r} as an amount " + _amount_need(settings)),
     )
     bad = checks[0][1] | checks[1][1] | checks[2][1]
     bad_count = int(bad.sum())
@@ -203,6 +210,12 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
     )
+
+
+def _amount_need(settings: ReadSettings) -> str:
+    if settings.decimal is None:
+        return "(need a finite number)"
+    return f"(need a finite number with the decimal mark '{settings.decimal}' of --decimal)"
 
 
 def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:
