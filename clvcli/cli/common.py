@@ -126,7 +126,11 @@ def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPie
     opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("summarising customers with DuckDB"):
         return duckdb_summary_pieces(
-            path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
+            path,
+            read_settings(opts).given_columns(),
+            period=opts.period,
+            as_of=as_of,
+            decimal=decimal_mark(opts),
         )
 
 

@@ -194,28 +194,38 @@ def _decide(
     if only_point.any() and only_comma.any():
         with_point = _examples(values, only_point, 1)[0]
         with_comma = _examples(values, only_comma, 1)[0]
-        raise AmountProblem(
-            f"amounts mix decimal marks: '{with_point}' has a decimal point, "
-            f"'{with_comma}' a decimal comma",
-            "fix the file, or say which mark it uses with --decimal . or --decimal , "
-            "(amounts written with the other are then bad rows)",
-        )
+        raise mixed_marks(with_point, with_comma)
     if only_comma.any():
         return ","
     if only_point.any():
         return "."
     differ = point_fits & comma_fits & (point != comma)
     if differ.any():
-        examples = _examples(values, differ, 3)
-        listed = ", ".join(f"'{value}'" for value in examples)
         first = int(np.flatnonzero(differ)[0])
-        raise AmountProblem(
-            f"amounts such as {listed} could use '{_mark_in(examples[0])}' as the decimal "
-            "mark or to group thousands",
-            f"say which mark is the decimal one: --decimal . reads '{examples[0]}' as "
-            f"{point[first]:g}, --decimal , as {comma[first]:g}",
-        )
+        raise ambiguous_marks(_examples(values, differ, 3), point[first], comma[first])
     return "."
+
+
+def mixed_marks(with_point: str, with_comma: str) -> AmountProblem:
+    """The refusal of a column with amounts in both decimal marks."""
+    return AmountProblem(
+        f"amounts mix decimal marks: '{with_point}' has a decimal point, "
+        f"'{with_comma}' a decimal comma",
+        "fix the file, or say which mark it uses with --decimal . or --decimal , "
+        "(amounts written with the other are then bad rows)",
+    )
+
+
+def ambiguous_marks(examples: list[str], as_point: float, as_comma: float) -> AmountProblem:
+    """The refusal of a column that reads either way; ``as_point`` and ``as_comma``
+    are the first example read with each mark."""
+    listed = ", ".join(f"'{value}'" for value in examples)
+    return AmountProblem(
+        f"amounts such as {listed} could use '{_mark_in(examples[0])}' as the decimal "
+        "mark or to group thousands",
+        f"say which mark is the decimal one: --decimal . reads '{examples[0]}' as "
+        f"{as_point:g}, --decimal , as {as_comma:g}",
+    )
 
 
 def _examples(values: pa.Array, mask: np.ndarray, most: int) -> list[str]:

@@ -194,3 +194,54 @@ def test_cdnow_rendered_as_european_spreadsheets_write_it(
 def test_cdnow_clean_total(clean_summary):
     rows = list(csv.DictReader(io.StringIO(clean_summary)))
     assert round(sum(float(row["total_spend"]) for row in rows), 2) == CDNOW_TOTAL
+
+
+# --engine duckdb: DuckDB reads a decimal comma itself, and refuses what it cannot read.
+
+
+def test_duckdb_reads_decimal_commas(clv, write):
+    path = write("eu.csv", EUROPEAN.replace("1.286,01", "1286,01"))
+    assert summary(clv, path, "--engine", "duckdb")["A"]["total_spend"] == "1297.78"
+
+
+def test_duckdb_refuses_an_ambiguous_column(clv, write):
+    path = write("tx.csv", AMBIGUOUS)
+    result = clv("summary", path, "--engine", "duckdb", "--format", "csv", "--quiet")
+    assert result.exit_code == 3
+    assert result.stderr_lines[0] == (
+        f"clv: error: {path}, column 'amount': amounts such as '1.000', '1.286', '2.500' "
+        "could use '.' as the decimal mark or to group thousands"
+    )
+    assert result.stderr_lines[1] == (
+        "hint: say which mark is the decimal one: --decimal . reads '1.000' as 1, "
+        "--decimal , as 1000"
+    )
+    assert summary(clv, path, "--engine", "duckdb", "--decimal", ".")["B"]["total_spend"] == "1.00"
+
+
+def test_duckdb_refuses_mixed_marks(clv, write):
+    result = clv("summary", write("tx.csv", ONE_COMMA), "--engine", "duckdb", "-q")
+    assert result.exit_code == 3
+    assert "amounts mix decimal marks: '11.77' has a decimal point, '12,50'" in result.stderr
+
+
+@pytest.mark.parametrize("options", [(), ("--decimal", ","), ("--decimal", ".")])
+def test_duckdb_refuses_thousands_separators_it_cannot_read(clv, write, options):
+    result = clv("summary", write("eu.csv", EUROPEAN), "--engine", "duckdb", "-q", *options)
+    assert result.exit_code == 3
+    assert "DuckDB could not read it" in result.stderr_lines[0]
+    assert "use the default engine" in result.stderr_lines[1]
+
+
+def test_cdnow_with_decimal_commas_through_duckdb(clv, tmp_path, cdnow_rows):
+    lines = ["customer_id;date;amount"]
+    lines += [f"{c};{d};{a:.2f}".replace(".", ",") for c, d, a in cdnow_rows]
+    path = tmp_path / "cdnow_eu.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    options = ("--engine", "duckdb", "--format", "csv", "--quiet")
+    result = clv("summary", path, *options)
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert round(sum(float(row["total_spend"]) for row in rows), 2) == CDNOW_TOTAL
+    # The same engine on the clean file (engines may round a half cent apart).
+    assert result.stdout == clv("summary", DATA / "cdnow_master.csv", *options).stdout
