@@ -245,3 +245,19 @@ def test_cdnow_with_decimal_commas_through_duckdb(clv, tmp_path, cdnow_rows):
     assert round(sum(float(row["total_spend"]) for row in rows), 2) == CDNOW_TOTAL
     # The same engine on the clean file (engines may round a half cent apart).
     assert result.stdout == clv("summary", DATA / "cdnow_master.csv", *options).stdout
+
+
+def test_formula_amounts_with_either_mark(clv):
+    for total in ("1.000.000", "1,000,000", "1.000.000,00", "۱٬۰۰۰٬۰۰۰"):
+        result = clv("formula", "historical", "--total", total, "--margin", "0.3")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines()[1] == "1000000.00,0.3,300000.00"
+
+
+def test_formula_refuses_a_lone_ambiguous_amount(clv):
+    result = clv("formula", "simple", "--spend", "400,000", "--per", "month", "--years", "30")
+    assert result.exit_code == 2
+    assert result.stderr_lines[0] == (
+        "clv: error: clv formula simple: invalid value for '--spend': '400,000' could be "
+        "400000 or 400; write it without the separator, or with its decimals"
+    )
