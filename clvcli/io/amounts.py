@@ -86,15 +86,31 @@ def _plain_numbers(column: pa.Array, *, check_groups: bool = True) -> np.ndarray
     """
     if column.null_count:
         return None
-    try:
-        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    values = _cast(column)
+    if values is None:
         return None
     if not np.isfinite(values).all():
         return None
     if check_groups and _may_hold_groups(column):
         return None
     return values
+
+
+def _cast(cells: pa.Array) -> np.ndarray | None:
+    """The cells as float64 if Arrow casts every one, else None.
+
+    A cast that fails costs far more than one that succeeds (seconds for millions of
+    cells), so the first cells are tried alone: a column of ``1.286,01`` fails there.
+    """
+    try:
+        if len(cells) > _TRIAL_CELLS:
+            pc.cast(cells.slice(0, _TRIAL_CELLS), pa.float64())
+        return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+_TRIAL_CELLS = 1024
 
 
 def _may_hold_groups(column: pa.Array) -> bool:
@@ -129,32 +145,48 @@ def _number(mark: str) -> str:
 
 
 def _clean(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Each value's sign ("" or "-") and body, currency words and signs removed."""
+    """Each value's sign (True for minus) and body, currency words and signs removed.
+
+    Each step runs only when some value needs it: a regex replacing over every
+    distinct value costs several times a plain search.
+    """
     cleaned = normalise_cells(values)
-    cleaned = pc.replace_substring_regex(cleaned, _CURRENCY, "")
-    cleaned = pc.utf8_trim_whitespace(cleaned)
-    cleaned = pc.replace_substring(cleaned, "\u2212", "-")
+    if _any(pc.match_substring_regex(cleaned, _CURRENCY)):
+        cleaned = pc.replace_substring_regex(cleaned, _CURRENCY, "")
+        cleaned = pc.utf8_trim_whitespace(cleaned)
+    if _any(pc.invert(pc.string_is_ascii(cleaned))):
+        cleaned = pc.replace_substring(cleaned, "\u2212", "-")
     # Accounting negatives "(1200)" and a trailing minus "1200-".
-    cleaned = pc.replace_substring_regex(cleaned, r"^\((.+)\)$", "-\\1")
-    cleaned = pc.replace_substring_regex(cleaned, r"^([0-9][^-+]*)-$", "-\\1")
-    parts = pc.extract_regex(cleaned, r"^(?P<sign>[+-]?)\s*(?P<body>.*)$")
-    sign = pc.struct_field(parts, "sign")
-    sign = pc.replace_substring(sign, "+", "")
-    body = pc.replace_substring_regex(pc.struct_field(parts, "body"), _GROUP_ONLY, "_")
+    if _any(pc.starts_with(cleaned, "(")):
+        cleaned = pc.replace_substring_regex(cleaned, r"^\((.+)\)$", "-\\1")
+    if _any(pc.ends_with(cleaned, "-")):
+        cleaned = pc.replace_substring_regex(cleaned, r"^([0-9][^-+]*)-$", "-\\1")
+    minus = pc.fill_null(pc.starts_with(cleaned, "-"), False)
+    signed = pc.or_(minus, pc.fill_null(pc.starts_with(cleaned, "+"), False))
+    body = pc.if_else(signed, pc.utf8_slice_codeunits(cleaned, 1), cleaned)
+    if _any(pc.match_substring_regex(body, _GROUP_ONLY)):
+        body = pc.utf8_trim_whitespace(body)
+        body = pc.replace_substring_regex(body, _GROUP_ONLY, "_")
     # A value with the Arabic decimal separator has no other decimal mark.
     persian = pc.fill_null(pc.match_substring(body, "٫"), False)
-    body = pc.if_else(persian, pc.replace_substring_regex(body, r"[,.]", "_"), body)
-    return sign, body
+    if _any(persian):
+        body = pc.if_else(persian, pc.replace_substring_regex(body, r"[,.]", "_"), body)
+    return minus, body
 
 
-def _read_as(sign: pa.Array, body: pa.Array, mark: str) -> tuple[np.ndarray, np.ndarray]:
+def _any(mask: pa.Array) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _read_as(minus: pa.Array, body: pa.Array, mark: str) -> tuple[np.ndarray, np.ndarray]:
     """The values read with ``mark`` as the decimal mark, and which can be."""
     fits = pc.fill_null(pc.match_substring_regex(body, _number(mark)), False)
     other = "," if mark == "." else "."
-    text = pc.replace_substring_regex(body, rf"[_\{other}]", "")
-    text = pc.replace_substring_regex(text, rf"[\{mark}٫]", ".")
-    text = pc.if_else(fits, pc.binary_join_element_wise(sign, text, ""), "nan")
+    text = pc.replace_substring(pc.replace_substring(body, "_", ""), other, "")
+    text = pc.replace_substring(pc.replace_substring(text, mark, "."), "٫", ".")
+    text = pc.if_else(fits, text, "nan")
     values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    values = np.where(minus.to_numpy(zero_copy_only=False), -values, values)
     fits = fits.to_numpy(zero_copy_only=False) & np.isfinite(values)
     return np.where(fits, values, np.nan), fits
 
@@ -162,33 +194,28 @@ def _read_as(sign: pa.Array, body: pa.Array, mark: str) -> tuple[np.ndarray, np.
 def _parse_distinct(values: pa.Array, decimal: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct value read with the column's decimal mark, and the bad ones."""
     if decimal != ",":
-        try:
-            parsed = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
-            if np.isfinite(parsed).all() and (
-                decimal == "." or not pc.any(pc.match_substring_regex(values, _AMBIGUOUS)).as_py()
-            ):
-                return parsed, np.zeros(len(parsed), dtype=bool)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-    sign, body = _clean(values)
+        parsed = _cast(values)
+        if (
+            parsed is not None
+            and np.isfinite(parsed).all()
+            and (decimal == "." or not _any(pc.match_substring_regex(values, _AMBIGUOUS)))
+        ):
+            return parsed, np.zeros(len(parsed), dtype=bool)
+    minus, body = _clean(values)
     shaped = pc.fill_null(pc.match_substring_regex(body, _BODY), False)
     body = pc.if_else(shaped, body, "")
-    point, point_fits = _read_as(sign, body, ".")
-    comma, comma_fits = _read_as(sign, body, ",")
     if decimal is None:
-        decimal = _decide(values, point, point_fits, comma, comma_fits)
-    parsed, fits = (point, point_fits) if decimal == "." else (comma, comma_fits)
+        decimal = _decide(values, minus, body)
+    parsed, fits = _read_as(minus, body, decimal)
     return parsed, ~fits
 
 
-def _decide(
-    values: pa.Array,
-    point: np.ndarray,
-    point_fits: np.ndarray,
-    comma: np.ndarray,
-    comma_fits: np.ndarray,
-) -> str:
+def _decide(values: pa.Array, minus: pa.Array, body: pa.Array) -> str:
     """The column's decimal mark from the values only one reading fits."""
+    point_fits = pc.fill_null(pc.match_substring_regex(body, _number(".")), False)
+    comma_fits = pc.fill_null(pc.match_substring_regex(body, _number(",")), False)
+    point_fits = point_fits.to_numpy(zero_copy_only=False)
+    comma_fits = comma_fits.to_numpy(zero_copy_only=False)
     only_point = point_fits & ~comma_fits
     only_comma = comma_fits & ~point_fits
     if only_point.any() and only_comma.any():
@@ -199,10 +226,14 @@ def _decide(
         return ","
     if only_point.any():
         return "."
-    differ = point_fits & comma_fits & (point != comma)
+    # Read either way, a value holding , or . means two different amounts.
+    marked = pc.fill_null(pc.match_substring_regex(body, r"[,.]"), False)
+    differ = point_fits & comma_fits & marked.to_numpy(zero_copy_only=False)
     if differ.any():
         first = int(np.flatnonzero(differ)[0])
-        raise ambiguous_marks(_examples(values, differ, 3), point[first], comma[first])
+        one = (minus[first : first + 1], body[first : first + 1])
+        as_point, as_comma = (_read_as(*one, mark)[0][0] for mark in DECIMAL_MARKS[::-1])
+        raise ambiguous_marks(_examples(values, differ, 3), as_point, as_comma)
     return "."
 
 
