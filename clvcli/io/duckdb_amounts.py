@@ -35,11 +35,30 @@ def csv_reader(connection: Any, listed: str, amount: str, decimal: str | None, s
     )
 
 
-def _mark(connection: Any, listed: str, amount: str, source: str) -> str:
+def check_parquet(
+    connection: Any, listed: str, amount: str, decimal: str | None, source: str
+) -> None:
+    """Refuse Parquet amounts stored as text that DuckDB would read wrongly: a column
+    whose decimal mark cannot be told, or a decimal comma (DuckDB casts none)."""
+    reader = f"read_parquet([{listed}])"
+    kind = connection.execute(f"SELECT typeof({_name(amount)}) FROM {reader} LIMIT 1").fetchone()
+    if kind is None or kind[0] != "VARCHAR" or decimal == ".":
+        return
+    if (decimal or _mark(connection, reader, amount, source)) == ",":
+        raise InputError(
+            f"{source}, column '{amount}': amounts are text with a decimal comma, "
+            "which --engine duckdb cannot read from Parquet",
+            "use the default engine",
+        )
+
+
+def _mark(connection: Any, listed_or_reader: str, amount: str, source: str) -> str:
     from clvcli.io.amounts import ambiguous_marks, mixed_marks
 
     text = (
-        f"read_csv([{listed}], header = true, union_by_name = true, "
+        listed_or_reader
+        if listed_or_reader.startswith("read_parquet(")
+        else f"read_csv([{listed_or_reader}], header = true, union_by_name = true, "
         f"types = {{{_text(amount)}: 'VARCHAR'}})"
     )
     cells = f"SELECT trim(CAST({_name(amount)} AS VARCHAR)) AS a FROM {text}"

@@ -32,7 +32,7 @@ from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
-from clvcli.io.duckdb_amounts import csv_reader
+from clvcli.io.duckdb_amounts import check_parquet, csv_reader
 from clvcli.io.results import (
     SUMMARY_REQUIRED,
     check_summary_names,
@@ -353,6 +353,8 @@ def _summary_query(
         if kind == "parquet"
         else csv_reader(connection, listed, header[choice.amount], decimal, path)
     )
+    if kind == "parquet":
+        check_parquet(connection, listed, header[choice.amount], decimal, path)
     customer = header[choice.customer]
     query = partial(
         summary_sql,

@@ -261,3 +261,26 @@ def test_formula_refuses_a_lone_ambiguous_amount(clv):
         "clv: error: clv formula simple: invalid value for '--spend': '400,000' could be "
         "400000 or 400; write it without the separator, or with its decimals"
     )
+
+
+def test_duckdb_checks_parquet_amounts_stored_as_text(clv, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def parquet(name: str, amounts: list) -> Path:
+        path = tmp_path / name
+        days = ["2024-01-01", "2024-02-01", "2024-01-05"]
+        pq.write_table(
+            pa.table({"customer_id": ["A", "A", "B"], "date": days, "amount": amounts}), path
+        )
+        return path
+
+    ambiguous = parquet("amb.parquet", ["1.286", "2.500", "1.000"])
+    result = clv("summary", ambiguous, "--engine", "duckdb", "-q")
+    assert result.exit_code == 3
+    assert "column 'amount': amounts such as '1.000', '1.286', '2.500'" in result.stderr
+    comma = clv("summary", parquet("eu.parquet", ["11,77", "2,50", "1"]), "--engine", "duckdb")
+    assert comma.exit_code == 3
+    assert "decimal comma, which --engine duckdb cannot read from Parquet" in comma.stderr
+    typed = summary(clv, parquet("num.parquet", [1.286, 2.5, 1.0]), "--engine", "duckdb")
+    assert typed["A"]["total_spend"] == "3.79"
