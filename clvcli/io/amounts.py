@@ -21,7 +21,7 @@ from clvcli.io.text import normalise_cells
 DECIMAL_MARKS = (",", ".")
 
 # Currency words or signs around the number.
-_CURRENCY = r"(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|gbp|chf|\$|€|£|¥|₹|₺)"
+_CURRENCY = r"(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|gbp|chf|brl|r\$|\$|€|£|¥|₹|₺)"
 # Separators that are never a decimal mark: spaces (plain, no-break, narrow
 # no-break), apostrophes (Swiss), the Arabic thousands separator and Arabic comma.
 _GROUP_ONLY = r"[\s\x{00a0}\x{202f}'’٬،]"
