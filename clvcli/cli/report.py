@@ -58,7 +58,7 @@ def report_cmd(
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import compute_settings, load_transactions, record_values
     from clvcli.cli.reading import decimal_mark
-    from clvcli.core.validation import holdout_days
+    from clvcli.core.validation import holdout_length
     from clvcli.io.costs import read_costs
     from clvcli.io.metadata import metadata_json, run_metadata
     from clvcli.io.writers import check_writable, write_atomic
@@ -73,7 +73,7 @@ def report_cmd(
     reporter = Reporter(opts.quiet)
     settings = ReportSettings(
         compute=compute_settings(opts),
-        holdout_days=holdout_days(holdout) if holdout is not None else None,
+        holdout_days=holdout_length(holdout) if holdout is not None else None,
         top=top,
         cohort_calendar="jalali" if lang == "fa" or opts.calendar == "jalali" else "gregorian",
     ).check()

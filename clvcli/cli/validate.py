@@ -57,7 +57,7 @@ def validate_cmd(
     from clvcli.cli.output import resolve_format
     from clvcli.core.validation import (
         all_models,
-        holdout_days,
+        holdout_length,
         holdout_start,
         validate_models,
     )
@@ -84,7 +84,7 @@ def validate_cmd(
         raise UsageError("give the holdout as --holdout 39w (or 6m) or as --calibration-end DATE")
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
-    span = holdout_days(holdout) if holdout is not None else None
+    span = holdout_length(holdout) if holdout is not None else None
     fmt = resolve_format(opts)
     transactions = load_transactions(source, opts, reporter)
     if end is None:

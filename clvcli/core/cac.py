@@ -91,6 +91,8 @@ def cac_table(
             "channel": _channels(customers),
             "cohort": acquired_month // size,
             "acquired_month": acquired_month,
+            # Calendar months from acquisition to the as-of date (1: the same month).
+            "elapsed": month_index(np.array([as_of]), settings.calendar)[0] - acquired_month + 1,
             "historical": customers["historical_clv"].to_numpy(np.float64),
             "total": _total_clv(customers, settings),
             "monthly_predicted": _monthly_predicted(customers, settings),
@@ -222,7 +224,9 @@ def _payback(
     if cac <= 0:
         return "1"
     mine = margin_by_month[members[margin_by_month["who"].to_numpy()]]
-    span = int(mine["offset"].max()) if len(mine) else 1
+    # Months the oldest member has been observed, not only those with margin: a cohort
+    # that has bought nothing for months has not paid back in those months either.
+    span = max(int(frame["elapsed"].to_numpy()[members].max()), 1)
     per_month = np.bincount(mine["offset"].to_numpy(), weights=mine["margin"], minlength=span + 1)
     cumulative = np.cumsum(per_month[1:]) / customers
     reached = np.flatnonzero(cumulative >= cac - 1e-9)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import opportunity_rows
-from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable, customer_table
 from clvcli.core.value import (
     RowValues,
@@ -353,7 +352,8 @@ def model_history(
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     occasions = purchase_occasions(transactions).before_or_on(table.as_of)
-    x, t_x, n = opportunity_rows(occasions, first_day, table.as_of, days_per(table.period))
+    calendar = transactions.calendar
+    x, t_x, n = opportunity_rows(occasions, first_day, table.as_of, table.period, calendar)
     return x[codes].astype(np.float64), t_x[codes].astype(np.float64), n[codes].astype(np.float64)
 
 

@@ -17,7 +17,14 @@ import pandas as pd
 
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
-from clvcli.core.periods import DAYS_PER_MONTH, days_per
+from clvcli.core.periods import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    add_months,
+    days_per,
+    month_end,
+    periods_between,
+)
 from clvcli.core.summary import CustomerTable, calibration_table, resolve_as_of
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
@@ -43,19 +50,63 @@ class Holdout:
     end: int
 
 
-def holdout_days(text: str) -> float:
-    """``39w``, ``6m``, ``90d`` or ``1y`` as days (a month is 365.25 / 12 days)."""
+@dataclass(frozen=True)
+class HoldoutLength:
+    """A holdout as the user gave it: ``number`` days, weeks, months or years (``unit``
+    one of d, w, m, y)."""
+
+    number: float
+    unit: str
+
+    @property
+    def days(self) -> float:
+        """The length in days, a month being 365.25 / 12 of them."""
+        unit_days = {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": DAYS_PER_YEAR}[self.unit]
+        return self.number * unit_days
+
+    def calibration_end(self, as_of: int, calendar: str = "gregorian") -> int:
+        """The last day of calibration before a holdout that ends on ``as_of``.
+
+        Whole months and years count on the calendar: calibration ends on the same
+        day of the month that many months before ``as_of`` (the month's last day when
+        it is shorter), or on that month's last day when ``as_of`` is a month's last
+        day. So ``1y`` before 2024-12-31 leaves the holdout 2024-01-01 to 2024-12-31
+        (one yearly opportunity for BG/BB) and ``6m`` before 1998-06-30 leaves
+        1998-01-01 to 1998-06-30. Days, weeks and fractions of a month count in days.
+        """
+        months = self.number * {"m": 1, "y": 12}.get(self.unit, 0)
+        if months == 0 or months != int(months):
+            return int(as_of - round(self.days))
+        end = int(add_months(as_of, -int(months), calendar))
+        if abs(end - (as_of - self.days)) > 31:  # beyond the Jalali table's years
+            return int(as_of - round(self.days))
+        if month_end(as_of, calendar) == as_of:
+            end = int(month_end(end, calendar))
+        return end
+
+
+def holdout_length(text: str) -> HoldoutLength:
+    """``39w``, ``6m``, ``90d`` or ``1y`` as a :class:`HoldoutLength`."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dwmy])\s*", text.lower())
     if not found:
         raise UsageError(f"--holdout '{text}' is not a length", "write it as 39w, 6m, 90d or 1y")
-    number, unit = float(found.group(1)), found.group(2)
-    return number * {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": 365.25}[unit]
+    return HoldoutLength(float(found.group(1)), found.group(2))
 
 
-def holdout_start(transactions: Transactions, span_days: float, as_of: int | None = None) -> int:
-    """The calibration end that leaves ``span_days`` of holdout before the as-of date."""
+def holdout_days(text: str) -> float:
+    """``39w``, ``6m``, ``90d`` or ``1y`` as days (a month is 365.25 / 12 days)."""
+    return holdout_length(text).days
+
+
+def holdout_start(
+    transactions: Transactions, span: float | HoldoutLength, as_of: int | None = None
+) -> int:
+    """The calibration end that leaves ``span`` (days, or a length) of holdout before the
+    as-of date."""
     last = as_of if as_of is not None else int(transactions.day.max())
-    return int(last - round(span_days))
+    if isinstance(span, HoldoutLength):
+        return span.calibration_end(last, transactions.calendar)
+    return int(last - round(span))
 
 
 def validate_models(
@@ -147,15 +198,18 @@ def cumulative_purchases(
     first = np.full(len(transactions.customer_ids), never)
     np.minimum.at(first, occasions.customer, occasions.day)
     acquired = first <= calibration_end
-    unit = days_per(period)
-    repeat_days = _repeat_days(occasions, first, acquired, unit if model == "bgbb" else None)
+    calendar = transactions.calendar
+    by_period = period if model == "bgbb" else None
+    repeat_days = _repeat_days(occasions, first, acquired, by_period, calendar)
     firsts, counts = np.unique(first[acquired], return_counts=True)
     grid = np.arange(int(firsts.min()), as_of + 1, step_days) if len(firsts) else np.array([])
     if len(grid) and grid[-1] != as_of:
         grid = np.append(grid, as_of)
-    age = np.maximum(grid[:, None] - firsts[None, :], 0) / unit
-    if model == "bgbb":
-        age = np.floor(age)
+    if model == "bgbb":  # opportunities begun after the first, on the calendar
+        age = periods_between(firsts[None, :], grid[:, None], period, calendar)
+        age = np.maximum(age, 0)
+    else:
+        age = np.maximum(grid[:, None] - firsts[None, :], 0) / days_per(period)
     fitted = PURCHASE_MODELS[model]().set_params(params)
     expected = np.asarray(fitted.expected_purchases_new(age.ravel()), dtype=np.float64)
     predicted = (expected.reshape(age.shape) * counts[None, :]).sum(axis=1)
@@ -170,18 +224,22 @@ def cumulative_purchases(
 
 
 def _repeat_days(
-    occasions: Occasions, first: np.ndarray, acquired: np.ndarray, unit_days: float | None
+    occasions: Occasions,
+    first: np.ndarray,
+    acquired: np.ndarray,
+    period: str | None,
+    calendar: str = "gregorian",
 ) -> np.ndarray:
     """Sorted days of the acquired customers' repeat purchases.
 
-    With ``unit_days`` (BG/BB), a repeat is an opportunity after the first with a
+    With a ``period`` (BG/BB), a repeat is an opportunity after the first with a
     purchase, dated by its first purchase day.
     """
     owner = occasions.customer
     repeat = acquired[owner] & (occasions.day > first[owner])
     owner, day = owner[repeat], occasions.day[repeat]
-    if unit_days is not None:
-        index = np.floor((day - first[owner]) / unit_days).astype(np.int64)
+    if period is not None:
+        index = periods_between(first[owner], day, period, calendar)
         later = index >= 1
         owner, day, index = owner[later], day[later], index[later]
         # Occasions run by customer then day, so each opportunity's first is its earliest.
@@ -200,13 +258,15 @@ def _holdout_inputs(name, transactions, table, calibration_end):
         )
         actual = frame["frequency_holdout"].to_numpy(np.float64)
         return history, actual, float(frame["duration_holdout"].iloc[0])
-    unit = days_per(table.period)
+    period, calendar = table.period, transactions.calendar
     codes = table.codes
     first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
     first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     occasions = purchase_occasions(transactions)
-    x, t_x, n = opportunity_rows(occasions, first_day, calibration_end, unit)
-    count, span = holdout_opportunities(occasions, first_day, calibration_end, table.as_of, unit)
+    x, t_x, n = opportunity_rows(occasions, first_day, calibration_end, period, calendar)
+    count, span = holdout_opportunities(
+        occasions, first_day, calibration_end, table.as_of, period, calendar
+    )
     history = (x[codes].astype(float), t_x[codes].astype(float), n[codes].astype(float))
     return history, count[codes].astype(float), span[codes].astype(float)
 

@@ -84,6 +84,9 @@ class Transactions:
     # Where each customer's rows begin, when the sort that put them in order said so
     # (every code then has rows): grouping need not look for the changes of code.
     customer_starts: np.ndarray | None = None
+    # The calendar the dates are written in (Jalali when forced with --calendar jalali
+    # or read as Jalali years): BG/BB's monthly and yearly opportunities follow it.
+    calendar: str = "gregorian"
 
     @property
     def num_rows(self) -> int:
@@ -110,6 +113,7 @@ class Transactions:
             self.rows_skipped,
             self.warnings,
             self.by_customer,
+            calendar=self.calendar,
         )
 
 
@@ -152,6 +156,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         raise InputError(
             f"{raw.source}, column '{raw.column_name('date')}': {exc}", exc.hint
         ) from None
+    calendar = _dates_calendar(raw.columns["date"], day, settings.dates)
     try:
         amount, bad_amount = parse_amounts(raw.columns["amount"], settings.decimal)
     except AmountProblem as exc:
@@ -209,6 +214,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         warnings=warnings,
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
+        calendar=calendar,
     )
 
 
@@ -216,6 +222,29 @@ def _amount_need(settings: ReadSettings) -> str:
     if settings.decimal is None:
         return "(need a finite number)"
     return f"(need a finite number with the decimal mark '{settings.decimal}' of --decimal)"
+
+
+def _dates_calendar(column: pa.Array, day: np.ndarray, settings: DateSettings) -> str:
+    """The calendar the log's dates are written in: Jalali when forced, or when the
+    automatic reading took them for Jalali (its first date reads as that day in the
+    Jalali calendar and as another in the Gregorian one); Gregorian else. BG/BB's
+    months and years follow it."""
+    if settings.calendar != "auto":
+        return "jalali" if settings.calendar == "jalali" else "gregorian"
+    dated = np.flatnonzero(day != NOT_A_DATE)
+    if not len(dated):
+        return "gregorian"
+    first = int(dated[0])
+    cell = column.slice(first, 1)
+    read = {}
+    for calendar in ("jalali", "gregorian"):
+        try:
+            forced = DateSettings(calendar, settings.date_format, settings.timezone)
+            read[calendar] = int(parse_dates(cell, forced)[0])
+        except DateProblem:  # one cell alone may not tell its form: the usual calendar
+            return "gregorian"
+    expected = int(day[first])
+    return "jalali" if read["jalali"] == expected != read["gregorian"] else "gregorian"
 
 
 def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:

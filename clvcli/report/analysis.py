@@ -26,7 +26,12 @@ from clvcli.core.compute import ComputeSettings, CustomerValues, compute_clv
 from clvcli.core.fitting import fitted_report, parameter_frame, statistics_frame
 from clvcli.core.funnel import funnel
 from clvcli.core.segments import select_customers
-from clvcli.core.validation import cumulative_purchases, holdout_start, validate_models
+from clvcli.core.validation import (
+    HoldoutLength,
+    cumulative_purchases,
+    holdout_start,
+    validate_models,
+)
 from clvcli.errors import UsageError
 from clvcli.io.readers import Transactions
 
@@ -58,13 +63,14 @@ class Costs:
 class ReportSettings:
     """What to compute: the compute settings, and the report's own choices.
 
-    ``holdout_days`` (say 182 for 26 weeks) adds the holdout validation;
+    ``holdout_days`` (days, say 182 for 26 weeks, or a :class:`HoldoutLength`) adds
+    the holdout validation;
     ``cohort_calendar`` names the calendar of the cohort months.
     """
 
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     costs: Costs | None = None
-    holdout_days: float | None = None
+    holdout_days: float | HoldoutLength | None = None
     top: int = DEFAULT_TOP
     cohort_calendar: str = "gregorian"
     cac: CacSettings = field(default_factory=CacSettings)
@@ -235,7 +241,9 @@ def _add_cac(report: ReportData, transactions: Transactions, costs: Costs, as_of
     )
 
 
-def _add_validation(report: ReportData, transactions: Transactions, span_days: float) -> None:
+def _add_validation(
+    report: ReportData, transactions: Transactions, span_days: float | HoldoutLength
+) -> None:
     model = report.settings.model_name
     as_of = report.as_of
     end = holdout_start(transactions, span_days, as_of)

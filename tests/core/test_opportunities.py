@@ -23,7 +23,7 @@ FIRST = np.array([0, 5, 1])
 def test_opportunities_count_weeks_with_a_purchase(shuffled):
     order = np.random.default_rng(3).permutation(len(DAY)) if shuffled else np.arange(len(DAY))
     occasions = Occasions(CUSTOMER[order], DAY[order], np.ones(len(DAY)))
-    x, t_x, n = opportunity_rows(occasions, FIRST, 35, 7.0)
+    x, t_x, n = opportunity_rows(occasions, FIRST, 35, "week")
     assert x.tolist() == [2, 0, 1]
     assert t_x.tolist() == [2, 0, 4]
     assert n.tolist() == [5, 4, 4]
