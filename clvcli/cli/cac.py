@@ -32,8 +32,13 @@ def cac_cmd(
         str | None, typer.Option("--summary", metavar="FILE", help=SUMMARY_HELP)
     ] = None,
     by: Annotated[
-        str, typer.Option("--by", help="channel, cohort or channel,cohort.")
-    ] = "channel,cohort",
+        str | None,
+        typer.Option(
+            "--by",
+            help="channel, cohort or channel,cohort (default: channel,cohort; cohort when "
+            "the log or the costs name no channels).",
+        ),
+    ] = None,
     cohort: Annotated[
         str, typer.Option("--cohort", help="Acquisition cohorts by month or quarter.")
     ] = "month",
@@ -76,7 +81,15 @@ def cac_cmd(
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.cli.reading import decimal_mark
-    from clvcli.core.cac import CacSettings, cac_table, spend_per_customer
+    from clvcli.core.cac import (
+        CacSettings,
+        cac_table,
+        channel_mismatch,
+        choose_grouping,
+        margin_note,
+        require_amounts,
+        spend_per_customer,
+    )
     from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.errors import UsageError
     from clvcli.io.costs import read_costs
@@ -107,12 +120,14 @@ def cac_cmd(
         calendar = opts.calendar or "gregorian"
     transactions = None
     if summary_path is not None:
-        table = load_summary(summary_path, opts, reporter)
+        table = load_summary(summary_path, opts, reporter, note=False)
+        require_amounts(table.has_amount, summary_path)
         with reporter.progress("computing customer values"):
             values = compute_from_table(table, settings)
         values.warnings.append("payback months need the transaction log, not a summary")
     else:
-        transactions = load_transactions(source, opts, reporter)
+        transactions = load_transactions(source, opts, reporter, note=False)
+        require_amounts(transactions.has_amount, transactions.source)
         with reporter.progress("computing customer values"):
             values = compute_clv(transactions, settings)
     reporter.warn(values.warnings)
@@ -120,6 +135,11 @@ def cac_cmd(
     customers = join_customer_list(values.frame, listed)
     if per_customer:
         spend = spend_per_customer(customers, calendar)
+    by, notes = choose_grouping(by, customers, spend)
+    reporter.warn(notes, kind="note")
+    if "channel" in by:
+        reporter.warn(channel_mismatch(customers, spend))
+    reporter.warn([note for note in [margin_note(opts.margin)] if note], kind="note")
     horizon = settings.horizon if settings.horizon is not None else 12.0
     table = cac_table(
         customers,

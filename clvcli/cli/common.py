@@ -104,15 +104,27 @@ def compute_settings(opts: RunOptions) -> ComputeSettings:
     )
 
 
-def load_summary(path: str, opts: RunOptions, reporter: Reporter) -> CustomerTable:
+def load_summary(
+    path: str, opts: RunOptions, reporter: Reporter, *, note: bool = True
+) -> CustomerTable:
     """A per-customer summary (from clv summary or its SQL), in --period units: one
-    file, or a folder or glob of the parts a warehouse or cluster wrote."""
+    file, or a folder or glob of the parts a warehouse or cluster wrote. ``note``: say
+    when it has no amounts (a command that refuses such a summary says it instead)."""
     from clvcli.io.results import read_summary_files
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("reading the summary"):
-        return read_summary_files(path, period=opts.period, as_of=as_of)
+        table = read_summary_files(path, period=opts.period, as_of=as_of)
+    if note and not table.has_amount:
+        reporter.warn(
+            [
+                f"{path}: monetary_value is empty in every row: purchases are counted, money "
+                "columns are empty"
+            ],
+            kind="note",
+        )
+    return table
 
 
 def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
@@ -193,9 +205,17 @@ def _keeps_metadata(opts: RunOptions) -> bool:
 
 
 def load_transactions(
-    source: str | LoadedInput | PendingRead, opts: RunOptions, reporter: Reporter
+    source: str | LoadedInput | PendingRead,
+    opts: RunOptions,
+    reporter: Reporter,
+    *,
+    note: bool = True,
 ) -> Transactions:
-    """The log's transactions, read here or by :func:`~clvcli.cli.reading.start_reading`."""
+    """The log's transactions, read here or by :func:`~clvcli.cli.reading.start_reading`.
+
+    ``note``: say once when the log has no amount column (a command that refuses such
+    a log says it in its error instead).
+    """
     pending = source if isinstance(source, PendingRead) else None
     if pending is not None:
         source = pending.path
@@ -208,6 +228,7 @@ def load_transactions(
         else:
             transactions = read_transactions(source, read_settings(opts))
     hand_back_free_memory()  # the parse's temporaries
+    reporter.warn(transactions.notes, kind="note")
     if _keeps_metadata(opts):
         digest_in_background(source)  # for the output's metadata, while the run goes on
     reporter.event(
@@ -216,4 +237,11 @@ def load_transactions(
         rows_skipped=transactions.rows_skipped,
         customers=len(transactions.customer_ids),
     )
+    if note and not transactions.has_amount:
+        reporter.warn([no_amount_note(transactions.source)], kind="note")
     return transactions
+
+
+def no_amount_note(source: str) -> str:
+    """The one note a run on a log of purchase days alone gives."""
+    return f"{source} has no amount column: purchases are counted, money columns are empty"

@@ -27,7 +27,9 @@ from clvcli.errors import UsageError
 
 DEFAULT_CONFIG = "clv.toml"
 STDIN = "-"
-INPUT_HELP = "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, or - for stdin."
+INPUT_HELP = (
+    "Transaction log: .csv/.tsv/.txt (also .gz, .zip), .parquet, .xlsx/.xls/.ods, or - for stdin."
+)
 SUMMARY_HELP = (
     "Start from a per-customer summary (clv summary, or its --emit-sql query's result; "
     "a file, or a folder or glob of its parts) instead of transactions; its recency and "
@@ -280,6 +282,18 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
                 metavar="MARK",
                 help="Decimal mark of amounts, , or . (default: inferred per column; "
                 "a column that could be read either way is refused).",
+            ),
+        ],
+        None,
+    ),
+    "sheet": (
+        Annotated[
+            str | None,
+            _option(
+                "--sheet",
+                panel=INPUT_PANEL,
+                metavar="NAME|NUMBER",
+                help="Sheet of an .xlsx/.xls/.ods input, by name or number (default: the first).",
             ),
         ],
         None,

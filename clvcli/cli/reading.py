@@ -39,6 +39,7 @@ def read_settings(opts: RunOptions) -> ReadSettings:
         delimiter=opts.delimiter.replace("\\t", "\t") if opts.delimiter else None,
         skip_invalid=opts.skip_invalid,
         decimal=decimal,
+        sheet=opts.values.get("sheet"),
     )
 
 

@@ -81,9 +81,14 @@ def report_cmd(
     if costs is not None:
         spend, calendar = read_costs(costs, decimal_mark(opts))
         settings = replace(settings, costs=Costs(spend, calendar))
-    transactions = load_transactions(source, opts, reporter)
+    # With costs, a log with no amounts is refused (CAC needs money): no note first.
+    transactions = load_transactions(source, opts, reporter, note=costs is None)
     data = build_report(transactions, settings, step=reporter.progress)
     reporter.warn(data.warnings)
+    if costs is not None:
+        from clvcli.core.cac import margin_note
+
+        reporter.warn([note for note in [margin_note(opts.margin)] if note], kind="note")
     if fmt == "xlsx" and len(data.customers) > SHEET_ROWS:
         reporter.warn(
             [

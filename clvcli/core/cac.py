@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from clvcli.core.cohorts import month_index, period_label
-from clvcli.errors import UsageError
+from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions
 
 CAC_COLUMNS = [
@@ -51,6 +51,79 @@ class CacSettings:
     thin: float = 1.0
     retention_cost: float = 0.0
     horizon_months: float = 12.0
+
+
+def require_amounts(has_amount: bool, source: str) -> None:
+    """Refuse CAC on a log with no amounts: CLV against cost needs money to weigh."""
+    if not has_amount:
+        raise InputError(
+            f"{source}: no amount column, and CLV against acquisition cost needs the money "
+            "customers spent",
+            "name the amount column with --amount-col",
+        )
+
+
+def margin_note(margin: float) -> str | None:
+    """The note a money verdict made at margin 1 gives: revenue is taken as margin."""
+    if margin != 1.0:
+        return None
+    return (
+        "CLV and payback treat revenue as margin (margin 1); give the gross margin with "
+        "--margin 0.3, or margin = 0.3 in clv.toml"
+    )
+
+
+def choose_grouping(
+    by: str | None, customers: pd.DataFrame, costs: pd.DataFrame
+) -> tuple[str, list[str]]:
+    """``--by`` as given, or by default channel and cohort when both the log and the
+    costs name channels, else cohort alone, with a note saying which has none."""
+    if by is not None:
+        return by, []
+    log_channels = "channel" in customers
+    cost_channels = not costs["channel"].isna().all()
+    if log_channels and cost_channels:
+        return "channel,cohort", []
+    if not log_channels and not cost_channels:
+        which = "neither the log nor the costs name channels"
+    elif not log_channels:
+        which = "the log names no channels (name its column with --channel-col)"
+    else:
+        which = "the costs name no channels"
+    return "cohort", [
+        f"{which}: CAC by acquisition cohort, all customers in one channel (--by cohort)"
+    ]
+
+
+def channel_mismatch(customers: pd.DataFrame, costs: pd.DataFrame) -> list[str]:
+    """Warnings naming the channels found on one side only: spend on a channel that
+    acquired no customer in the log, customers of a channel that has no costs. Either
+    way the total row blends them, so the user is told rather than left to guess."""
+    if costs["channel"].isna().all():
+        return []
+    bought = customers[customers["orders"].to_numpy(np.int64) > 0]
+    acquired = pd.Series(_channels(bought)).value_counts()
+    spent = costs.groupby("channel")["spend"].sum()
+    warnings = []
+    idle = [name for name in spent.index if name not in acquired.index]
+    if idle:
+        listed = ", ".join(f"'{name}' ({spent[name]:,.2f})" for name in sorted(idle, key=str))
+        warnings.append(
+            f"the costs have spend on channel{'s' if len(idle) > 1 else ''} {listed} that "
+            "acquired no customer in the log; the total row counts that spend"
+        )
+    free = [name for name in acquired.index if name not in spent.index]
+    if free:
+        listed = ", ".join(
+            f"'{name}' ({acquired[name]:,} customer{'' if acquired[name] == 1 else 's'})"
+            for name in sorted(free, key=str)
+        )
+        warnings.append(
+            f"channel{'s' if len(free) > 1 else ''} {listed} of the log "
+            f"{'have' if len(free) > 1 else 'has'} no costs; the total row counts "
+            f"{'them' if len(free) > 1 else 'it'} as acquired for nothing"
+        )
+    return warnings
 
 
 def spend_per_customer(customers: pd.DataFrame, calendar: str) -> pd.DataFrame:

@@ -55,6 +55,12 @@ def cohort_table(
         raise UsageError(f"--metric {metric} is not one of: {', '.join(METRICS)}")
     if grain not in GRAINS:
         raise UsageError(f"--cohort {grain} is not one of: {', '.join(GRAINS)}")
+    if metric != "retention" and not transactions.has_amount:
+        raise InputError(
+            f"{transactions.source}: --metric {metric} needs amounts, and the log has no "
+            "amount column",
+            "name the amount column with --amount-col, or use --metric retention",
+        )
     transactions, as_of, warnings = resolve_as_of(transactions, as_of)
     occasions = purchase_occasions(transactions)
     if len(occasions.day) == 0:

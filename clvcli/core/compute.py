@@ -2,9 +2,10 @@
 
 Historical CLV and the day rules of the lifecycle need no model. With a purchase model
 (BG/NBD by default) and Gamma-Gamma spend, the predictive columns are filled and the
-P(alive) rules join the stage rules. When the data cannot identify a model (nobody
-bought twice, say) the predictive columns stay empty with a warning, and the rest of
-the table is still produced.
+P(alive) rules join the stage rules. When the purchase model cannot be fitted (nobody
+bought twice, a fit that does not converge, parameters the data cannot pin down) the
+predictive columns stay empty with a warning, the stages use the day rules, and the
+rest of the table is still produced: the run succeeds.
 """
 
 from __future__ import annotations
@@ -290,14 +291,19 @@ def fitted_models(
     settings: ComputeSettings,
     history_rows: Callable[[], DistinctRows],
     spend_rows: Callable[[], tuple[DistinctRows, float]],
+    *,
+    with_spend: bool = True,
 ) -> Models:
     """The models from saved parameters, or fitted on distinct rows of the customers.
 
     ``history_rows`` gives the purchase model's (x, t_x, T) rows; ``spend_rows`` the
-    repeat buyers' (frequency, spend) rows with the correlation of the two.
+    repeat buyers' (frequency, spend) rows with the correlation of the two. Without
+    ``with_spend`` (a log with no amounts) there is no spend model, saved or fitted.
     """
     if settings.saved is not None:
         purchases, spend = load_models(settings.saved)
+        if not with_spend:
+            return Models(purchases, None)
         if spend is not None and not spend.fitted()["q"] > 1:
             # As a fit refuses it: one-time buyers would get no expected spend while
             # repeat buyers got one, a column half empty for a reason no row shows.
@@ -315,18 +321,27 @@ def fitted_models(
     # grouped, so that the two never take memory at once.
     spend, warnings, spend_failure = None, [], None
     try:
-        spend, warnings = fit_spend_rows(*spend_rows())
+        if with_spend:
+            spend, warnings = fit_spend_rows(*spend_rows())
     except (TooLittleDataError, ModelError) as exc:
         spend_failure = exc.message
     try:
         purchases = fit_purchase_rows(model, history_rows())
-    except TooLittleDataError as exc:
-        return Models(None, None, [f"{exc.message}; the model columns are left empty"])
+    except ModelError as exc:
+        # Too little data, no convergence, parameters the data cannot pin down: the
+        # rest of the table (historical columns, day-rule stages) is still right.
+        return Models(None, None, [model_failure(model, exc)])
     if spend_failure is not None:
         return Models(
             purchases, None, [f"{spend_failure}; expected spend and predicted CLV left empty"]
         )
     return Models(purchases, spend, warnings)
+
+
+def model_failure(model: str, error: ModelError) -> str:
+    """The warning of a run whose purchase model could not be fitted."""
+    why = error.message.removeprefix(f"{model}: ")
+    return f"could not fit {model}: {why}; predicted columns are empty, stages use the day rules"
 
 
 def model_history(
@@ -400,6 +415,7 @@ def _predict(
             settings,
             history_rows,
             lambda: spend_rows_and_correlation(frequency, monetary),
+            with_spend=table.has_amount,
         )
         result.warnings.extend(models.warnings)
         hand_back_free_memory()  # the fits' temporaries

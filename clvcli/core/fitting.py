@@ -21,7 +21,7 @@ from clvcli.core.value import (
     fit_spend_model,
     fit_spend_rows,
 )
-from clvcli.errors import ModelError, UsageError
+from clvcli.errors import InputError, ModelError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.memory import hand_back_free_memory
 from clvcli.models import Fitter, GammaGammaFitter
@@ -90,9 +90,16 @@ def fit_report_from_table(
         "as_of": str(np.datetime64(table.as_of, "D")),
     }
     if model == SPEND_MODEL:
+        if not table.has_amount:
+            raise InputError(
+                "--model gamma-gamma fits spend per purchase, and the log has no amount column",
+                "name the amount column with --amount-col, or fit a purchase model",
+            )
         spend, spend_warnings = fit_spend_model(frequency, monetary)
         return {**head, **spend.summary()}, warnings + spend_warnings
     fitted = fit_purchase_model(model, *model_history(model, transactions, table))
+    if not table.has_amount:  # purchases only: no spend to fit
+        return {**head, **fitted.summary()}, warnings
     report, spend_warnings = _with_spend(
         {**head, **fitted.summary()}, lambda: fit_spend_model(frequency, monetary)
     )

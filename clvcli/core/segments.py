@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from clvcli.errors import UsageError
+from clvcli.errors import InputError, UsageError
 from clvcli.lifecycle import STAGES
 
 
@@ -29,6 +29,13 @@ def select_customers(
     Sorting is stable and ties keep customer id order; numbers sort high to low (the
     valuable first), text and dates A to Z.
     """
+    if (min_clv is not None or top is not None) and not _known(frame, "total_clv"):
+        option = "--min-clv" if min_clv is not None else "--top"
+        raise InputError(
+            f"{option} ranks customers by total CLV, and no customer has one (the input has "
+            "no amounts)",
+            "rank them by purchases instead: --sort expected_purchases (or --sort orders)",
+        )
     if channel is not None:
         if "channel" not in frame:
             raise UsageError("--channel needs a channel column", "name it with --channel-col")
@@ -45,6 +52,11 @@ def select_customers(
         numeric = pd.api.types.is_numeric_dtype(frame[sort])
         frame = frame.sort_values(sort, ascending=not numeric, kind="stable", na_position="last")
     return frame.reset_index(drop=True)
+
+
+def _known(frame: pd.DataFrame, column: str) -> bool:
+    """Whether any customer has a value in ``column`` (or there is no customer)."""
+    return frame.empty or bool(frame[column].notna().any())
 
 
 def per_stage(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.DataFrame:
@@ -64,8 +76,11 @@ def per_stage(frame: pd.DataFrame, measures: dict[str, tuple[str, str]]) -> pd.D
         "share": customers / max(int(customers.sum()), 1),
     }
     for name, (column, how) in measures.items():
-        values = grouped[column].agg(how)
-        empty = 0.0 if how == "sum" else np.nan
+        # A column with no known value (money of a log without amounts) sums to empty,
+        # not to 0: pandas' sum of nothing but NaN is 0.
+        known = bool(frame[column].notna().any())
+        values = grouped[column].sum(min_count=1) if how == "sum" else grouped[column].agg(how)
+        empty = 0.0 if how == "sum" and known else np.nan
         table[name] = [float(values.get(s, empty)) for s in stages]
     return pd.DataFrame(table)
 

@@ -35,6 +35,8 @@ class CustomerTable:
     period: str
     warnings: list[str] = field(default_factory=list)
     codes: np.ndarray | None = None  # each row's customer code in the transactions
+    # False for a log with no amount column: the money columns are NaN (empty).
+    has_amount: bool = True
 
 
 def resolve_as_of(
@@ -97,9 +99,12 @@ def customer_table(
     refund_only = _customers_with_rows(transactions, n) - len(buyers)
     if refund_only:
         warnings.append(f"{source}: left out {refund_only} customers with refunds but no purchase")
+    has_amount = transactions.has_amount
     # Summed with bincount, row by row in order, as every other path sums them.
     spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
     spend = spend if everyone else spend[buyers]
+    if not has_amount:
+        spend[:] = np.nan  # counted purchases, unknown money
     channel = None
     if transactions.channel is not None:
         channel = _first_channel(transactions, n)[buyers]
@@ -114,6 +119,8 @@ def customer_table(
     repeat_total -= occasions.value[starts]
     del occasions, starts
     monetary = np.divide(repeat_total, frequency, out=np.zeros(len(buyers)), where=frequency > 0)
+    if not has_amount:
+        monetary[:] = np.nan
     del repeat_total
     ids = ids if everyone else _take(ids, buyers)
     columns = {
@@ -140,7 +147,7 @@ def customer_table(
     )
     if channel is not None:
         frame["channel"] = channel
-    return CustomerTable(frame, as_of, period, warnings, buyers)
+    return CustomerTable(frame, as_of, period, warnings, buyers, has_amount)
 
 
 def as_seconds(days: np.ndarray) -> np.ndarray:
@@ -210,8 +217,12 @@ def calibration_table(
     frame["monetary_value_holdout"] = np.where(
         count[codes] > 0, value[codes] / np.maximum(count[codes], 1), 0.0
     )
+    if not transactions.has_amount:
+        frame["monetary_value_holdout"] = np.nan
     frame["duration_holdout"] = (as_of - calibration_end) / days_per(period)
-    return CustomerTable(frame, as_of, period, warnings + calibration.warnings, codes)
+    return CustomerTable(
+        frame, as_of, period, warnings + calibration.warnings, codes, transactions.has_amount
+    )
 
 
 def _first_channel(transactions: Transactions, n: int) -> np.ndarray:

@@ -40,6 +40,46 @@ _TIME = (
 _YEAR_FIRST = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME + r"$"
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})" + _TIME + r"$"
 _YEAR_LAST = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})" + _TIME + r"$"
+# Month names: "12 Jan 1997", "12-Jan-97", "Jan 12, 1997", "January 12 1997",
+# "۱۲ دی ۱۳۷۵", "12 Dey 1375", optionally after a weekday ("Sun, 12 Jan 1997").
+_WEEKDAY = r"(?:(?i:mon|tue|wed|thu|fri|sat|sun)\p{L}*\.?,?\s+|(?:\p{L}*\s?شنبه|جمعه),?\s+)?"
+_NAME = r"(?P<mon>\p{L}+)\.?"
+_ORDINAL = r"(?i:st|nd|rd|th)?"
+_NAMED_YEAR = r"(?P<y>\d{4}|\d{2})"
+_NAMED_TIME = r",?" + _TIME + r"$"
+_DAY_NAME_YEAR = (
+    r"^"
+    + _WEEKDAY
+    + r"(?P<d>\d{1,2})"
+    + _ORDINAL
+    + r"[\s\-/.]*"
+    + _NAME
+    + r"[\s\-/.,]*"
+    + _NAMED_YEAR
+    + _NAMED_TIME
+)
+_NAME_DAY_YEAR = (
+    r"^"
+    + _WEEKDAY
+    + _NAME
+    + r"[\s\-/.]*(?P<d>\d{1,2})"
+    + _ORDINAL
+    + r",?[\s\-/.]+"
+    + _NAMED_YEAR
+    + _NAMED_TIME
+)
+_YEAR_NAME_DAY = r"^(?P<y>\d{4})[\s\-/.]*" + _NAME + r"[\s\-/.]*(?P<d>\d{1,2})" + _NAMED_TIME
+# Unix `date` and C's ctime: "Fri Mar 15 10:00:00 2024", "Fri Mar 15 10:00:00 UTC 2024".
+_CTIME = (
+    r"^" + _WEEKDAY + _NAME + r"\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"\s+(?:(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})\s+)?(?P<y>\d{4})$"
+)
+# Excel's serial day numbers (days since 1899-12-30 from 1 March 1900 on), taken
+# only when every value of a column is one between 1955 and 2100: 20090 to 73050.
+_SERIAL = r"^\d{5}(?:\.\d+)?$"
+_SERIAL_FIRST = 20_090
+_SERIAL_LAST = 73_050
+_SERIAL_EPOCH = 25_569  # 1970-01-01 as an Excel serial
 _EPOCH_SECONDS = r"^\d{9,10}$"
 _EPOCH_MILLISECONDS = r"^\d{12,13}$"
 
@@ -55,6 +95,75 @@ _FORMAT_FIELDS = {
     "%z": r"(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)",
     "%f": r"\d+",
 }
+
+
+_GREGORIAN = 1
+_JALALI = 2
+_ARABIC_LETTERS = str.maketrans("يك", "یک")
+
+
+def _month_names() -> dict[str, tuple[int, int]]:
+    """Each spelling of a month's name: (month, calendar)."""
+    english = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+    names: dict[str, tuple[int, int]] = {}
+    for month, name in enumerate(english, start=1):
+        names[name] = names[name[:3]] = (month, _GREGORIAN)
+    names["sept"] = (9, _GREGORIAN)
+    persian_gregorian = (
+        [
+            "ژانویه",
+            "فوریه",
+            "مارس",
+            "آوریل",
+            "مه",
+            "ژوئن",
+            "ژوئیه",
+            "اوت",
+            "سپتامبر",
+            "اکتبر",
+            "نوامبر",
+            "دسامبر",
+        ],
+        ["", "", "", "", "می", "", "جولای", "آگوست", "", "", "", ""],
+    )
+    for spellings in persian_gregorian:
+        for month, name in enumerate(spellings, start=1):
+            if name:
+                names[name] = (month, _GREGORIAN)
+    jalali = (
+        ("فروردین", "farvardin"),
+        ("اردیبهشت", "ordibehesht"),
+        ("خرداد", "khordad"),
+        ("تیر", "tir"),
+        ("مرداد", "امرداد", "mordad", "amordad"),
+        ("شهریور", "shahrivar"),
+        ("مهر", "mehr"),
+        ("آبان", "aban", "abaan"),
+        ("آذر", "azar"),
+        ("دی", "dey", "dei"),
+        ("بهمن", "bahman"),
+        ("اسفند", "esfand", "isfand", "esphand"),
+    )
+    for month, spellings in enumerate(jalali, start=1):
+        for name in spellings:
+            names[name] = (month, _JALALI)
+    return names
+
+
+_MONTHS = _month_names()
 
 
 class DateProblem(ValueError):
@@ -197,7 +306,8 @@ def _parse_distinct(values: pa.Array, settings: DateSettings) -> np.ndarray:
             parts.fill(pc.extract_regex(values, pattern))
         _fill_year_last(parts, values)
         _fill_epochs(parts, values)
-        _fill_month_names(parts, texts)
+        _fill_month_names(parts, values)
+        _fill_excel_serials(parts, values)
     return parts.to_days(settings)
 
 
@@ -231,20 +341,67 @@ def _fill_strptime(parts: _Parts, texts: np.ndarray, date_format: str) -> None:
         parts.set_moment(index, moment)
 
 
-def _fill_month_names(parts: _Parts, texts: np.ndarray) -> None:
-    """Dates with month names ('15 Mar 2024', 'March 15, 2024'), which are unambiguous."""
-    import pandas as pd
+def _fill_month_names(parts: _Parts, values: pa.Array) -> None:
+    """Dates with a month's name, English or Persian, Gregorian or Jalali.
 
-    for index in np.flatnonzero(~parts.matched):
-        text = texts[index]
-        if text is None or not re.search(r"[A-Za-z]{3}", text):
+    A name is unambiguous, so it decides the order of day and month and the
+    calendar: ``دی`` and ``Dey`` are Jalali, ``Jan`` and ``ژانویه`` Gregorian. A
+    two-digit year is taken only with an English name, as Excel writes it
+    (``12-Jan-97``) and reads it: 00 to 29 are 2000 to 2029, 30 to 99 are 1930 to
+    1999. With a Jalali name it is not a date (its century is a guess).
+    """
+    for pattern in (_DAY_NAME_YEAR, _NAME_DAY_YEAR, _YEAR_NAME_DAY, _CTIME):
+        pending = ~parts.matched
+        if not pending.any():
+            return
+        found = pc.extract_regex(values, pattern)
+        rows = pc.is_valid(found).to_numpy(zero_copy_only=False) & pending
+        if not rows.any():
             continue
-        try:
-            stamp = pd.Timestamp(text)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if stamp is not pd.NaT:
-            parts.set_moment(int(index), stamp.to_pydatetime())
+        names = _text_field(found, "mon")
+        month = np.zeros(len(names), dtype=np.int64)
+        calendar = np.zeros(len(names), dtype=np.int8)
+        for index in np.flatnonzero(rows):
+            month[index], calendar[index] = _MONTHS.get(_month_key(names[index]), (0, 0))
+        year = _int_field(found, "y")
+        short = np.char.str_len(_text_field(found, "y").astype(str)) == 2
+        year = np.where(short, np.where(year < 30, 2000, 1900) + year, year)
+        rows &= (month > 0) & ~(short & (calendar == _JALALI))
+        if rows.any():
+            parts.take(found, rows, day=_int_field(found, "d"), month=month, year=year)
+            parts.named[rows] = calendar[rows]
+
+
+def _month_key(name: str) -> str:
+    return name.translate(_ARABIC_LETTERS).casefold().rstrip(".")
+
+
+def _fill_excel_serials(parts: _Parts, values: pa.Array) -> None:
+    """Excel serial numbers (``35431`` is 1997-01-01), when the whole column is them.
+
+    A five-digit number is a date only in a column of nothing else, all of them in
+    the range of plausible purchase dates (1955 to 2100); one value of another form
+    leaves them unread, and reported as bad rows, rather than guessed.
+    """
+    if parts.matched.any():  # another form was found: the column is not serials
+        return
+    present = pc.fill_null(pc.not_equal(values, ""), False).to_numpy(zero_copy_only=False)
+    if not present.any():
+        return
+    serial = pc.match_substring_regex(values, _SERIAL).to_numpy(zero_copy_only=False)
+    if not serial[present].all():
+        return
+    number = pc.cast(values.filter(pa.array(present)), pa.float64()).to_numpy()
+    if number.min() < _SERIAL_FIRST or number.max() >= _SERIAL_LAST + 1:
+        return
+    days = np.floor(number).astype(np.int64) - _SERIAL_EPOCH
+    dates = days.astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    parts.matched[present] = True
+    parts.year[present] = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    parts.month[present] = months.astype(np.int64) % 12 + 1
+    parts.day[present] = (dates - months.astype("datetime64[D]")).astype(np.int64) + 1
+    parts.named[present] = _GREGORIAN
 
 
 def _fill_year_last(parts: _Parts, values: pa.Array) -> None:
@@ -313,15 +470,17 @@ class _Parts:
         self.bad_time = np.zeros(size, dtype=bool)
         self.instant = np.zeros(size, dtype=bool)  # epoch values, already UTC seconds
         self.epoch = np.zeros(size, dtype=np.int64)
+        # The calendar a month name (or an Excel serial) fixed: _GREGORIAN, _JALALI.
+        self.named = np.zeros(size, dtype=np.int8)
 
     def fill(self, found: pa.StructArray) -> None:
         rows = pc.is_valid(found).to_numpy(zero_copy_only=False) & ~self.matched
         if rows.any():
             self.take(found, rows, day=_int_field(found, "d"), month=_int_field(found, "m"))
 
-    def take(self, found: pa.StructArray, rows: np.ndarray, *, day, month) -> None:
+    def take(self, found: pa.StructArray, rows: np.ndarray, *, day, month, year=None) -> None:
         self.matched |= rows
-        self.year[rows] = _int_field(found, "y")[rows]
+        self.year[rows] = (_int_field(found, "y") if year is None else year)[rows]
         self.month[rows] = month[rows]
         self.day[rows] = day[rows]
         hour = _int_field(found, "H")
@@ -360,12 +519,14 @@ class _Parts:
 
     def to_days(self, settings: DateSettings) -> np.ndarray:
         days = np.full(len(self.matched), NOT_A_DATE, dtype=np.int64)
+        named_jalali = self.named == _JALALI
         if settings.calendar == "jalali":
-            is_jalali = self.matched.copy()
+            is_jalali = self.matched & (self.named != _GREGORIAN)
         elif settings.calendar == "gregorian":
-            is_jalali = np.zeros_like(self.matched)
+            is_jalali = self.matched & named_jalali
         else:
-            is_jalali = self.matched & (self.year < _JALALI_BELOW)
+            guessed = (self.named == 0) & (self.year < _JALALI_BELOW)
+            is_jalali = self.matched & (named_jalali | guessed)
         gregorian = self.matched & ~is_jalali & ~self.instant
         days[is_jalali] = jalali.to_days(
             self.year[is_jalali], self.month[is_jalali], self.day[is_jalali]

@@ -30,6 +30,7 @@ from clvcli.core.periods import days_per
 from clvcli.core.sql import summary_sql
 from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
+from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
 from clvcli.io.duckdb_amounts import check_parquet, csv_reader
@@ -344,8 +345,26 @@ def _summary_query(
     files = input_files(path) if is_many(path) else [path]
     if not os.path.exists(files[0]):
         raise InputError(f"{path}: no such file")
-    header = peek_header(load_input(files[0]))
+    first = load_input(files[0])
+    if first.is_spreadsheet or any(f.lower().endswith(spreadsheet.SUFFIXES) for f in files):
+        raise UsageError(
+            f"{path}: --engine duckdb reads CSV and Parquet, not spreadsheets",
+            "use the default engine (--engine arrow)",
+        )
+    header = peek_header(first)
     choice = choose_columns(header, path, given)
+    if choice.amount is None:
+        raise InputError(
+            f"{path}: no amount column found, and --engine duckdb sums amounts",
+            "name the amount column with --amount-col; to count purchases without amounts, "
+            "use the default engine (--engine arrow)",
+        )
+    if choice.quantity is not None:
+        raise UsageError(
+            f"{path}: the amount is {header[choice.quantity]!r} x {header[choice.amount]!r}, "
+            "which --engine duckdb does not compute",
+            "leave out --engine duckdb, or give an amount column with --amount-col",
+        )
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
     listed = ", ".join(_text(f) for f in files)
     reader = (

@@ -10,7 +10,20 @@ import os
 
 # The suffixes of the files clv reads out of a folder; others (a README, a _SUCCESS
 # marker, hidden files) are left alone.
-PART_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".zip")
+PART_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".parquet",
+    ".pq",
+    ".gz",
+    ".zip",
+    ".xlsx",
+    ".xlsm",
+    ".xlsb",
+    ".xls",
+    ".ods",
+)
 
 
 def folder_parts(directory: str) -> list[str]:

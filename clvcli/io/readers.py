@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.errors import InputError
-from clvcli.io import customer_order
+from clvcli.io import customer_order, order_lines
 from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
@@ -46,6 +46,7 @@ class ReadSettings:
     skip_invalid: bool = False
     # The decimal mark of amounts ("," or "."); None infers it per column.
     decimal: str | None = None
+    sheet: str | None = None
 
     @property
     def dates(self) -> DateSettings:
@@ -87,6 +88,12 @@ class Transactions:
     # The calendar the dates are written in (Jalali when forced with --calendar jalali
     # or read as Jalali years): BG/BB's monthly and yearly opportunities follow it.
     calendar: str = "gregorian"
+    # Which columns were used, when detection chose among several or read an
+    # export's lines (io/order_lines.py): shown once, as a note.
+    notes: list[str] = field(default_factory=list)
+    # False for a log of purchase days alone (no amount column): ``amount`` is then
+    # zeros, every (customer, day) with a row is a purchase, and money stays empty.
+    has_amount: bool = True
 
     @property
     def num_rows(self) -> int:
@@ -114,6 +121,8 @@ class Transactions:
             self.warnings,
             self.by_customer,
             calendar=self.calendar,
+            notes=self.notes,
+            has_amount=self.has_amount,
         )
 
 
@@ -131,6 +140,7 @@ def read_transactions(
         delimiter=settings.delimiter,
         skip_invalid=settings.skip_invalid,
         stdin=stdin,
+        sheet=settings.sheet,
     )
     return parse_transactions(raw, settings)
 
@@ -142,6 +152,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     log's raw cells and its parsed rows are not all held at once.
     """
     rows_read = raw.num_rows + raw.ragged_skipped
+    raw, facts = order_lines.prepare(raw)
     plain = None
     if raw.num_rows >= customer_order.SORT_MIN_ROWS:
         plain = customer_order.plain_ids(raw.columns["customer"])
@@ -157,31 +168,55 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
             f"{raw.source}, column '{raw.column_name('date')}': {exc}", exc.hint
         ) from None
     calendar = _dates_calendar(raw.columns["date"], day, settings.dates)
+    has_amount = "amount" in raw.columns
+    if has_amount:
+        try:
+            amount, bad_amount = parse_amounts(raw.columns["amount"], settings.decimal)
+        except AmountProblem as exc:
+            raise InputError(
+                f"{raw.source}, column '{raw.column_name('amount')}': {exc}", exc.hint
+            ) from None
+    else:  # purchase days alone: zeros make every customer-day a purchase, no refund
+        amount, bad_amount = np.zeros(len(day)), np.zeros(len(day), dtype=bool)
+    blank = _blank_rows(raw, no_id)
+    if blank is not None:
+        # A row of only delimiters (Excel's `;;` at a sheet's end) is a blank line.
+        no_id, bad_amount = no_id & ~blank, bad_amount & ~blank
+        day = np.where(blank, 0, day)
+        rows_read -= int(blank.sum())
     try:
-        amount, bad_amount = parse_amounts(raw.columns["amount"], settings.decimal)
+        amount, bad_quantity = order_lines.line_amounts(raw, amount, facts, settings.decimal)
     except AmountProblem as exc:
         raise InputError(
-            f"{raw.source}, column '{raw.column_name('amount')}': {exc}", exc.hint
+            f"{raw.source}, column '{raw.column_name('quantity')}': {exc}", exc.hint
         ) from None
-    checks = (
+    if bad_quantity is not None and blank is not None:
+        bad_quantity = bad_quantity & ~blank
+    checks: tuple[tuple[str, np.ndarray, str], ...] = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
         ("amount", bad_amount, "cannot read {value!r} as an amount " + _amount_need(settings)),
     )
+    if bad_quantity is not None:
+        checks += (("quantity", bad_quantity, "cannot read {value!r} as a quantity"),)
     bad = checks[0][1] | checks[1][1] | checks[2][1]
+    if bad_quantity is not None:
+        bad |= bad_quantity
     bad_count = int(bad.sum())
     if bad_count and not settings.skip_invalid:
         _raise_first_bad(raw, checks, bad, bad_count, settings)
-    del no_id, bad_amount, checks
+    del no_id, bad_amount, bad_quantity, checks
     warnings = _skipped_warning(raw, bad_count)
     channel_column = raw.columns.get("channel")
     channel = None if channel_column is None else channel_labels(channel_column)
-    keep = ~bad
+    keep = ~bad if blank is None else ~(bad | blank)
     if not keep.any():
+        if blank is not None and not bad_count:
+            raise InputError(f"{raw.source}: has a header but no data rows", None)
         raise InputError(f"{raw.source}: no valid rows left after skipping bad ones", None)
-    _check_total(raw, np.where(keep, amount, 0.0) if bad_count else amount)
+    everything = not bad_count and blank is None
+    _check_total(raw, amount if everything else np.where(keep, amount, 0.0))
     raw.columns.clear()
-    everything = not bad_count
     if not everything:
         day, amount = day[keep], amount[keep]
         channel = None if channel is None else channel[keep]
@@ -215,6 +250,8 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
         calendar=calendar,
+        notes=order_lines.note(raw, facts),
+        has_amount=has_amount,
     )
 
 
@@ -245,6 +282,33 @@ def _dates_calendar(column: pa.Array, day: np.ndarray, settings: DateSettings) -
             return "gregorian"
     expected = int(day[first])
     return "jalali" if read["jalali"] == expected != read["gregorian"] else "gregorian"
+
+
+def _blank_rows(raw: RawColumns, no_id: np.ndarray) -> np.ndarray | None:
+    """Rows whose every field is empty or spaces, or None when there are none.
+
+    Only rows without a customer id are looked at, so a log without such rows pays
+    nothing; the source confirms that the fields clv does not read are empty too.
+    """
+    if not no_id.any():
+        return None
+    rows = np.flatnonzero(no_id)
+    for role, column in raw.columns.items():
+        if role == "customer" or len(rows) == 0:
+            continue
+        cells = column.take(pa.array(rows))
+        if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+            empty = pc.is_null(cells)
+        else:
+            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(cells), ""), True)
+        rows = rows[empty.to_numpy(zero_copy_only=False)]
+    if len(rows) and raw.other_fields_blank is not None:
+        rows = rows[raw.other_fields_blank(rows)]
+    if len(rows) == 0:
+        return None
+    blank = np.zeros(len(no_id), dtype=bool)
+    blank[rows] = True
+    return blank
 
 
 def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:
@@ -351,7 +415,17 @@ def _raise_first_bad(
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
     hint = "fix the file, or pass --skip-invalid to drop bad rows"
-    if role == "date" and settings.date_format is None:
+    if role == "customer":
+        hint = (
+            "a row with no customer id (a guest or walk-in sale) is no one's purchase: "
+            "pass --skip-invalid to leave such rows out, or fill in the ids"
+        )
+    if role == "date" and not ("" if value is None else str(value)).strip():
+        hint = (
+            "a row with no date is no purchase yet (an unpaid order, say): pass "
+            "--skip-invalid to leave such rows out, or name another column with --date-col"
+        )
+    elif role == "date" and settings.date_format is None:
         hint = "give the form with --date-format (e.g. %d/%m/%Y), or pass --skip-invalid"
     raise InputError(
         f"{raw.source}: {raw.locate(row)}, column '{raw.column_name(role)}': {problem}{others}",

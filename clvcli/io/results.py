@@ -356,9 +356,12 @@ def summary_table(
     orders = data.pop("orders", None)
     orders = frequency + 1 if orders is None else _whole(orders)
     spend = data.pop("total_spend", None)
+    # Empty in every row: the summary of a log with no amounts (money stays empty).
+    has_amount = not np.isnan(data["monetary_value"]).all()
     if spend is None:
         spend = np.full(len(frequency), np.nan)
-        warnings.append(f"{name}: no total_spend column, so historical CLV is left empty")
+        if has_amount:
+            warnings.append(f"{name}: no total_spend column, so historical CLV is left empty")
     frame = pd.DataFrame(
         {
             "customer_id": columns.ids.to_pandas(),
@@ -391,7 +394,7 @@ def summary_table(
             f"{name}: customer '{twice}' has more than one row; a summary has one per customer",
             "give each customer's summary once (are two parts of it the same?)",
         )
-    return CustomerTable(frame, end, period, warnings)
+    return CustomerTable(frame, end, period, warnings, has_amount=has_amount)
 
 
 def _repeated_id(ids: pa.ChunkedArray) -> str | None:
@@ -450,6 +453,14 @@ def _blank(ids: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
 
 
+def _bad_money(monetary: np.ndarray) -> np.ndarray:
+    """Rows whose monetary_value no summary holds. A column empty in every row is the
+    summary of a log with no amounts (purchases counted, money unknown): none is bad."""
+    if len(monetary) and np.isnan(monetary).all():
+        return np.zeros(len(monetary), dtype=bool)
+    return ~np.isfinite(monetary) | (monetary < 0)
+
+
 def _check_summary(
     data: dict[str, np.ndarray], blank: np.ndarray, source: str, first_row: int = 0
 ) -> None:
@@ -460,7 +471,7 @@ def _check_summary(
         ("frequency", ~np.isfinite(frequency) | (frequency < 0) | (frequency % 1 != 0)),
         ("recency", ~np.isfinite(recency) | (recency < 0)),
         ("T", ~np.isfinite(T) | (recency > T + 1e-6)),
-        ("monetary_value", ~np.isfinite(data["monetary_value"]) | (data["monetary_value"] < 0)),
+        ("monetary_value", _bad_money(data["monetary_value"])),
     )
     for column, bad in checks:
         if bad.any():

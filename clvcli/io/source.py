@@ -12,6 +12,7 @@ import glob
 import gzip
 import io
 import os
+import re
 import sys
 import zipfile
 import zlib
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
+from clvcli.io import spreadsheet
+from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
@@ -48,6 +52,9 @@ class RawColumns:
     columns: dict[str, pa.Array]
     locate: Callable[[int], str] = field(repr=False)
     ragged_skipped: int = 0
+    # Given rows whose chosen cells are all empty, which of them have every other
+    # field empty too (blank lines); None when the source has no other fields.
+    other_fields_blank: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def num_rows(self) -> int:
@@ -73,11 +80,17 @@ class LoadedInput:
     def is_parquet(self) -> bool:
         return self.data[:4] == _PARQUET_MAGIC
 
+    @property
+    def is_spreadsheet(self) -> bool:
+        return spreadsheet.is_spreadsheet(self.data, self.path_hint)
+
 
 def load_input(path: str, stdin: io.BufferedIOBase | None = None) -> LoadedInput:
     """Read a path (or stdin for ``-``) into memory and undo gzip or zip."""
     name = display_name(path)
     data = _load_bytes(path, name, stdin)
+    if spreadsheet.is_spreadsheet(data, path):  # an .xlsx is a zip archive too
+        return LoadedInput(name, data, path)
     data, inner = _unpack(data, name)
     return LoadedInput(name, data, inner or path)
 
@@ -90,17 +103,21 @@ def read_columns(
     delimiter: str | None = None,
     skip_invalid: bool = False,
     stdin: io.BufferedIOBase | None = None,
+    sheet: str | None = None,
 ) -> RawColumns:
     """Read the customer, date, amount (and channel) columns of an input.
 
     A directory, or a glob such as ``exports/*.parquet``, stands for all the files in
-    it (a partitioned export), read one after another and joined.
+    it (a partitioned export), read one after another and joined. ``sheet`` names
+    the sheet of a spreadsheet (default: the first).
     """
     if isinstance(path, str) and is_many(path):
-        return _read_many(path, given, encoding, delimiter, skip_invalid)
+        return _read_many(path, given, encoding, delimiter, skip_invalid, sheet)
     loaded = path if isinstance(path, LoadedInput) else load_input(path, stdin)
     if loaded.is_parquet:
         return _read_parquet(loaded.data, loaded.name, given)
+    if loaded.is_spreadsheet:
+        return _read_spreadsheet(loaded, given, sheet)
     text = _text_of(loaded, encoding)
     return _read_csv(
         text, loaded.name, given, delimiter or _default_delimiter(loaded.path_hint), skip_invalid
@@ -119,6 +136,10 @@ def read_table(
             return pq.read_table(pa.BufferReader(loaded.data))
         except (pa.ArrowException, OSError) as exc:
             raise _parquet_error(loaded.name, exc) from None
+    if loaded.is_spreadsheet:
+        sheet = spreadsheet.read_sheet(loaded.data, loaded.name, None)
+        columns, _ = sheet.columns({str(i): i for i in range(len(sheet.header))})
+        return pa.table(list(columns.values()), names=sheet.header)
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -152,6 +173,8 @@ def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str
             return names
         except (pa.ArrowException, OSError) as exc:
             raise _parquet_error(loaded.name, exc) from None
+    if loaded.is_spreadsheet:
+        return spreadsheet.read_sheet(loaded.data, loaded.name, None).header
     text = _text_of(loaded, encoding)
     if not text.strip():
         raise InputError(f"{loaded.name}: is empty", "give a file with a header row and data rows")
@@ -193,16 +216,26 @@ def _read_many(
     encoding: str | None,
     delimiter: str | None,
     skip_invalid: bool,
+    sheet: str | None = None,
 ) -> RawColumns:
     parts = [
-        read_columns(name, given, encoding=encoding, delimiter=delimiter, skip_invalid=skip_invalid)
+        read_columns(
+            name,
+            given,
+            encoding=encoding,
+            delimiter=delimiter,
+            skip_invalid=skip_invalid,
+            sheet=sheet,
+        )
         for name in input_files(path)
     ]
-    roles = [role for role in ("customer", "date", "amount", "channel") if role in parts[0].columns]
+    roles = list(parts[0].columns)
     if any(set(part.columns) != set(roles) for part in parts):
+        differ = set.union(*(set(part.columns) for part in parts)) - set(roles)
+        differ |= {role for part in parts for role in roles if role not in part.columns}
         raise InputError(
-            f"{path}: the files do not all have a channel column",
-            "give files with the same columns, or name them with --channel-col",
+            f"{path}: the files do not all have a {' or '.join(sorted(differ))} column",
+            "give files with the same columns, or name them with --channel-col and --amount-col",
         )
     columns = {}
     for role in roles:
@@ -371,14 +404,27 @@ def _read_csv(
 ) -> RawColumns:
     if not text.strip():
         raise InputError(f"{name}: is empty", "give a file with a header row and data rows")
-    header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
+    aligned = _aligned_columns(text, name, given) if delimiter is None else None
+    if aligned is not None:
+        text, header, delimiter, skip_rows = aligned
+    else:
+        header, delimiter, skip_rows = _header_and_delimiter(text, name, delimiter)
+        if spreadsheet.looks_like_data(header) and _by_position(given, header):
+            raise InputError(
+                f"{name}: line {skip_rows} looks like data, not a header row; with columns "
+                "named by position the first row would be lost",
+                "add a header row (e.g. customer_id,date,amount) above the data",
+            )
     choice = choose_columns(header, name, given)
-    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    wanted: dict[str, int | None] = dict(choice.positions())
+    others = columns_to_inspect(header, choice, given)  # when no amount column was found
+    wanted.update({f"other{index}": index for index in others})
     field_names = [f"c{i}" for i in range(len(header))]
     ragged: list[object] = []
 
     def on_ragged(row: object) -> str:
-        ragged.append(row)
+        if not _only_delimiters(getattr(row, "text", None), delimiter):
+            ragged.append(row)
         return "skip"
 
     table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
@@ -400,12 +446,100 @@ def _read_csv(
         for role, index in wanted.items()
         if index is not None
     }
+    check_amountless(name, header, {index: columns.pop(f"other{index}") for index in others})
 
     def locate(row_index: int) -> str:
         line = _line_of_record(text, delimiter, skip_rows, row_index)
         return f"row {row_index + 1} (line {line})" if line else f"row {row_index + 1}"
 
-    return RawColumns(name, header, choice, columns, locate, len(ragged))
+    others = None
+    if len(header) > len(columns):
+
+        def others(rows: np.ndarray) -> np.ndarray:
+            return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
+
+    return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+
+
+def _by_position(given: dict[str, str | None], header: list[str]) -> bool:
+    """Whether a column option gives a position rather than one of the names."""
+    return any(v and v.strip().isdigit() and v not in header for v in given.values())
+
+
+def _aligned_columns(
+    text: bytes, name: str, given: dict[str, str | None]
+) -> tuple[bytes, list[str], str, int] | None:
+    """A whitespace-aligned file (``00001 19970101  1  11.77``) as tab-separated text,
+    with its header, delimiter and rows before the data; None for any other file.
+
+    Aligned means: no line near the top holds a delimiter clv sniffs, and they split
+    on runs of spaces into the same number of fields (nine in ten at least: another
+    width is a ragged row, reported as in any file). Without a header row,
+    columns have no names, and guessing which number is the amount is how money goes
+    silently wrong (CDNOW's own log has a count of CDs beside it): the user names
+    them by position.
+    """
+    head = text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore").splitlines()
+    if len(text) > _ALIGNED_BYTES:
+        head = head[:-1]  # cut short
+    lines = [line for line in head if line.strip()][:_ALIGNED_LINES]
+    if not lines or any(d in line for line in lines for d in DELIMITERS if d != "\t"):
+        return None
+    widths = [len(line.split()) for line in lines]
+    width = widths[0]
+    # A stray line of another width is a ragged row, reported as such by the reader.
+    if width < 2 or widths.count(width) < 0.9 * len(widths) or any("\t" in x for x in lines):
+        return None
+    tabbed = _RUNS_OF_SPACES.sub(b"\t", _EDGE_SPACES.sub(b"", text))
+    first = lines[0].split()
+    if not any(any(ch.isdigit() for ch in cell) for cell in first):
+        header, _, skip_rows = _header_and_delimiter(tabbed, name, "\t")
+        return tabbed, header, "\t", skip_rows
+    if not all(given.get(role) for role in ("customer", "date", "amount")):
+        shown = ", ".join(f"{i}='{cell[:20]}'" for i, cell in enumerate(first[:12], start=1))
+        raise InputError(
+            f"{name}: columns aligned with spaces and no header row, so which is the "
+            f"customer, the date and the amount cannot be told for certain; the first "
+            f"line's columns are {shown}",
+            "name them by position: --customer-col N --date-col N --amount-col N "
+            "(1 is the first column)",
+        )
+    leading = next(index for index, line in enumerate(head) if line.strip())
+    return tabbed, [f"column {i + 1}" for i in range(width)], "\t", leading
+
+
+# Lines (and bytes) looked at to tell a whitespace-aligned file.
+_ALIGNED_LINES = 200
+_ALIGNED_BYTES = 1 << 16
+_EDGE_SPACES = re.compile(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)")
+_RUNS_OF_SPACES = re.compile(rb"[ \t]+")
+
+
+def _only_delimiters(line: str | None, delimiter: str) -> bool:
+    """Whether a line holds nothing but delimiters and spaces (a blank row)."""
+    return line is not None and not line.replace(delimiter, "").strip()
+
+
+def _rows_blank(
+    text: bytes, name: str, fields: int, delimiter: str, skip_rows: int, rows: np.ndarray
+) -> np.ndarray:
+    """Which of the data rows ``rows`` have every field empty (read again, whole;
+    only for files that have rows with no customer id)."""
+    every = {str(i): i for i in range(fields)}
+    names = [f"c{i}" for i in range(fields)]
+
+    def on_ragged(row: object) -> str:
+        return "skip"
+
+    table = _arrow_csv(text, name, names, every, delimiter, skip_rows, on_ragged, True)
+    blank = np.ones(len(rows), dtype=bool)
+    index = pa.array(rows)
+    for column in table.columns:
+        cells = column.take(index)
+        blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(cells), ""), True).to_numpy(
+            zero_copy_only=False
+        )
+    return blank
 
 
 def _arrow_csv(
@@ -479,7 +613,11 @@ def _data_records(text: bytes, delimiter: str, skip_rows: int) -> Iterator[tuple
 def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
     """The line where the first record with the wrong number of fields starts."""
     return next(
-        (line for line, row in _data_records(text, delimiter, skip_rows) if len(row) != fields),
+        (
+            line
+            for line, row in _data_records(text, delimiter, skip_rows)
+            if len(row) != fields and any(cell.strip() for cell in row)
+        ),
         None,
     )
 
@@ -502,17 +640,35 @@ def _parquet_error(name: str, exc: Exception) -> InputError:
     )
 
 
+def _read_spreadsheet(
+    loaded: LoadedInput, given: dict[str, str | None], sheet: str | None
+) -> RawColumns:
+    """The chosen columns of one sheet; rows are named as Excel numbers them."""
+    table = spreadsheet.read_sheet(loaded.data, loaded.name, sheet)
+    choice = choose_columns(table.header, table.label, given)
+    wanted = {role: getattr(choice, role) for role in ("customer", "date", "amount", "channel")}
+    columns, rows = table.columns(wanted)
+    if len(rows) == 0:
+        raise InputError(
+            f"{table.label}: has a header but no data rows",
+            "give a sheet with at least one transaction, or name another with --sheet",
+        )
+    return RawColumns(table.label, table.header, choice, columns, table.locator(rows))
+
+
 def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawColumns:
     """The chosen columns only: a wide export's other columns are never decoded."""
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         header = list(parquet.schema_arrow.names)
         choice = choose_columns(header, name, given)
-        roles = [
-            r for r in ("customer", "date", "amount", "channel") if getattr(choice, r) is not None
-        ]
+        roles = list(choice.positions())
         if parquet.metadata.num_rows == 0:
             raise InputError(f"{name}: has no rows", "give a file with at least one transaction")
+        others = columns_to_inspect(header, choice, given)  # when no amount column was found
+        cells = {index: parquet.read(columns=[header[index]]).column(0) for index in others}
+        check_amountless(name, header, cells)
+        del cells
         columns = {}
         for role in roles:
             # One column at a time, joined as soon as it is read: its chunks sit

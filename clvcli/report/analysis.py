@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from clvcli import __version__
-from clvcli.core.cac import CacSettings, cac_table
+from clvcli.core.cac import CacSettings, cac_table, channel_mismatch, require_amounts
 from clvcli.core.cohorts import cohort_table
 from clvcli.core.compute import ComputeSettings, CustomerValues, compute_clv
 from clvcli.core.fitting import fitted_report, parameter_frame, statistics_frame
@@ -32,7 +32,7 @@ from clvcli.core.validation import (
     holdout_start,
     validate_models,
 )
-from clvcli.errors import UsageError
+from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
 
 TOP_SHARE = 0.10
@@ -125,6 +125,8 @@ class ReportData:
     # What compute_clv returned: the frame of ``customers`` and the fitted models.
     values: CustomerValues | None = None
     version: str = __version__
+    # False for a log with no amount column: the money parts are left out.
+    has_amount: bool = True
 
     @property
     def parameters(self) -> pd.DataFrame | None:
@@ -153,7 +155,8 @@ def headline(frame: pd.DataFrame) -> Headline:
     top = values[: math.ceil(len(values) * TOP_SHARE)]
     return Headline(
         customers=len(frame),
-        revenue=float(frame["total_spend"].sum()),
+        # NaN, not 0, when no amount is known (a log with no amount column).
+        revenue=float(frame["total_spend"].sum(min_count=1)),
         mean_clv=float(values.mean()) if len(values) else math.nan,
         total_clv=total,
         top_share=float(top.sum()) / total if total > 0 else math.nan,
@@ -172,6 +175,8 @@ def build_report(
 ) -> ReportData:
     """Compute every part of a report; ``step(what)`` wraps each long step (progress)."""
     settings.check()
+    if settings.costs is not None:
+        require_amounts(transactions.has_amount, transactions.source)
     compute = settings.compute
     with step("computing customer values"):
         values = compute_clv(transactions, compute)
@@ -194,7 +199,11 @@ def build_report(
             as_of=values.as_of,
         )
     warnings.extend(w for w in cohort_warnings if w not in warnings)
-    top = select_customers(frame, top=settings.top)
+    if transactions.has_amount:
+        top = select_customers(frame, top=settings.top)
+    else:  # no money to rank by: those expected to buy the most (or who bought most)
+        rank = "expected_purchases" if frame["expected_purchases"].notna().any() else "orders"
+        top = frame.sort_values(rank, ascending=False, kind="stable").head(settings.top)
     report = ReportData(
         source=transactions.source,
         as_of=values.as_of,
@@ -208,13 +217,17 @@ def build_report(
         fit=fit,
         warnings=warnings,
         values=values,
+        has_amount=transactions.has_amount,
     )
     if settings.costs is not None:
         with step("comparing CLV with acquisition cost"):
             _add_cac(report, transactions, settings.costs, values.as_of)
     if settings.holdout_days is not None:
         with step("fitting and predicting the holdout"):
-            _add_validation(report, transactions, settings.holdout_days)
+            try:
+                _add_validation(report, transactions, settings.holdout_days)
+            except ModelError as exc:  # the rest of the report still holds
+                report.warnings.append(f"{exc.message}; the report has no holdout check")
     return report
 
 
@@ -233,6 +246,7 @@ def _add_cac(report: ReportData, transactions: Transactions, costs: Costs, as_of
         horizon_months=horizon if horizon is not None else 12.0,
     )
     if not costs.spend["channel"].isna().all():
+        report.warnings.extend(channel_mismatch(report.customers, costs.spend))
         report.cac_by_channel = cac_table(
             report.customers, transactions, costs.spend, replace(cac, by="channel"), as_of
         )

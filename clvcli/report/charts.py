@@ -209,13 +209,16 @@ def _funnel(data: ReportData, labels: Labels):
         return None
     title = labels["stages"]
     fig = _figure(2.8)
-    left, right = fig.subplots(1, 2, sharey=True)
+    # A log with no amounts has no CLV per stage: the customers' panel alone.
+    panels = [("customers", BLUE), ("total_clv", GREEN)][: 2 if data.has_amount else 1]
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    left, right = axes[0], axes[-1]
     names = [labels.word(s) for s in stages["stage"]]
     y = np.arange(len(names))[::-1]
-    left.barh(y, stages["customers"], color=BLUE)
-    right.barh(y, stages["total_clv"], color=GREEN)
+    for ax, (column, color) in zip(axes, panels, strict=True):
+        ax.barh(y, stages[column], color=color)
     left.set_yticks(y, names)
-    for ax, column in ((left, "customers"), (right, "total_clv")):
+    for ax, (column, _) in zip(axes, panels, strict=True):
         for position, value in zip(y, stages[column], strict=True):
             text = labels.number(value) if column == "customers" else labels.compact(value)
             ax.annotate(
@@ -229,9 +232,10 @@ def _funnel(data: ReportData, labels: Labels):
         ax.grid(axis="y", visible=False)
         ax.margins(x=0.18)
     _number_axis(left.xaxis, labels, integer=True)
-    _number_axis(right.xaxis, labels, compact=True)
     left.set_xlabel(labels["customers_axis"])
-    right.set_xlabel(labels["stage_clv_axis"])
+    if len(panels) > 1:
+        _number_axis(right.xaxis, labels, compact=True)
+        right.set_xlabel(labels["stage_clv_axis"])
     left.set_ylabel(labels["stage_axis"])
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
     return title, fig

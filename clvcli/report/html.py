@@ -146,6 +146,8 @@ def _note(text: str | None) -> str:
 
 
 def _distribution_note(data: ReportData, labels: Labels) -> str:
+    if not data.has_amount:
+        return _note(labels["no_amounts"])
     note = labels["distribution_note"]
     zero = int((data.customers["total_clv"] <= 0).sum())
     if zero:

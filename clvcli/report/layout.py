@@ -164,8 +164,11 @@ def text_table(
 def headline_items(data: ReportData, labels: Labels) -> list[tuple[str, str]]:
     figures = data.headline
     money = money_decimals(data)
+    items = [(labels["customers"], labels.number(figures.customers))]
+    if not data.has_amount:  # no money: the figures would be empty
+        return [*items, (labels["revenue"], labels["no_amounts"])]
     return [
-        (labels["customers"], labels.number(figures.customers)),
+        *items,
         (labels["revenue"], labels.number(figures.revenue, money)),
         (labels["mean_clv"], labels.number(figures.mean_clv, money)),
         (labels["total_clv"], labels.number(figures.total_clv, money)),
@@ -204,7 +207,14 @@ def tables(data: ReportData, labels: Labels) -> dict[str, list[TextTable]]:
     money = money_decimals(data)
     found: dict[str, list[TextTable]] = {
         "stages": [
-            text_table("stages", labels["stages_note"], data.stages, STAGE_COLUMNS, labels, money)
+            text_table(
+                "stages",
+                labels["stages_note"],
+                data.stages,
+                STAGE_COLUMNS if data.has_amount else STAGE_COLUMNS[:3],
+                labels,
+                money,
+            )
         ],
         "cac": [],
         "model": [],
@@ -212,7 +222,9 @@ def tables(data: ReportData, labels: Labels) -> dict[str, list[TextTable]]:
         "top": [
             text_table(
                 "top",
-                labels["top_note"].format(count=labels.number(len(data.top))),
+                labels["top_note" if data.has_amount else "top_note_purchases"].format(
+                    count=labels.number(len(data.top))
+                ),
                 data.top,
                 # Without a model the predicted columns are empty: leave them out.
                 [c for c in data.top.columns if data.top[c].notna().any()],

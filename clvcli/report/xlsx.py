@@ -177,6 +177,10 @@ def _summary(book: _Book, data: ReportData, labels: Labels) -> None:
         (labels["mean_clv"], figures.mean_clv, "money"),
         (labels["total_clv"], figures.total_clv, "money"),
         (labels["top_share"], figures.top_share, "percent"),
+    ]
+    if not data.has_amount:  # no money: one line says so instead of empty figures
+        rows = [rows[0], (labels["revenue"], labels["no_amounts"], "text")]
+    rows += [
         (labels["source"], data.source, "text"),
         (labels["as_of"], data.as_of, "date"),
         (labels["model_name"], data.settings.model_name, "text"),

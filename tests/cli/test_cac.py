@@ -103,3 +103,68 @@ def test_bad_costs_files(clv, files, write, content, message):
     result = run(clv, log, costs)
     assert result.exit_code == 3
     assert message in result.stderr.splitlines()[0]
+
+
+# ------------------------------------------------ channels missing or not matching
+
+MARGIN_NOTE = (
+    "clv: note: CLV and payback treat revenue as margin (margin 1); give the gross margin "
+    "with --margin 0.3, or margin = 0.3 in clv.toml"
+)
+
+
+def test_costs_without_channels_fall_back_to_cohorts(clv, files, write):
+    log, _ = files
+    costs = write("months.csv", "period,spend\n2024-01,150\n2024-02,50\n")
+    result = run(clv, log, costs)
+    table = rows(result)
+    assert list(table) == [("all", "2024-01"), ("all", "2024-02"), ("total", "total")]
+    assert table[("all", "2024-01")]["cac"] == "75.00"  # 150 over A and B
+    assert table[("total", "total")]["spend"] == "200.00"
+
+
+def test_a_log_without_channels_falls_back_to_cohorts_with_a_note(clv, files, write):
+    _, costs = files
+    log = write("plain.csv", "".join(line.rsplit(",", 1)[0] + "\n" for line in LOG.splitlines()))
+    result = clv("cac", log, "--costs", costs, "--model", "none", "--margin", "0.5")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr_lines == [
+        "clv: note: the log names no channels (name its column with --channel-col): CAC by "
+        "acquisition cohort, all customers in one channel (--by cohort)"
+    ]
+    table = rows(result)
+    assert table[("all", "2024-01")]["cac"] == "75.00"
+    assert table[("all", "2024-03")]["verdict"] == "no customers"
+
+
+def test_channels_that_do_not_match_are_named(clv, files, write):
+    log, _ = files
+    costs = write("other.csv", "channel,period,spend\nads,2024-01,150\ntiktok,2024-01,90\n")
+    result = clv("cac", log, "--costs", costs, "--model", "none", "--margin", "0.5")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr_lines == [
+        "clv: warning: the costs have spend on channel 'tiktok' (90.00) that acquired no "
+        "customer in the log; the total row counts that spend",
+        "clv: warning: channel 'seo' (1 customer) of the log has no costs; the total row "
+        "counts it as acquired for nothing",
+    ]
+    assert rows(result)[("total", "total")]["spend"] == "240.00"
+
+
+def test_margin_one_is_said_once(clv, files):
+    log, costs = files
+    result = clv("cac", log, "--costs", costs, "--model", "none")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr_lines.count(MARGIN_NOTE) == 1
+    with_margin = clv("cac", log, "--costs", costs, "--model", "none", "--margin", "0.3")
+    assert MARGIN_NOTE not in with_margin.stderr_lines
+
+
+def test_report_with_costs_says_margin_one_and_names_mismatches(clv, files, write, tmp_path):
+    log, _ = files
+    costs = write("other.csv", "channel,period,spend\nads,2024-01,150\n")
+    out = tmp_path / "report.md"
+    result = clv("report", log, "--costs", costs, "--model", "none", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert MARGIN_NOTE in result.stderr_lines
+    assert any("channel 'seo' (1 customer)" in line for line in result.stderr_lines)

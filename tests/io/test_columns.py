@@ -90,7 +90,7 @@ def test_bom_and_invisible_marks_in_headers_are_ignored(header):
 
 def test_columns_in_any_order_with_extra_columns():
     header = ["order_id", "amount", "note", "date", "sku", "customer_id", "channel"]
-    assert choose(header) == ColumnChoice(customer=5, date=3, amount=1, channel=6)
+    assert choose(header) == ColumnChoice(customer=5, date=3, amount=1, channel=6, order=0)
 
 
 def test_whole_name_beats_a_word_inside_a_longer_name():
@@ -180,7 +180,6 @@ def test_explicit_name_not_in_header_is_a_usage_error_listing_columns():
 @pytest.mark.parametrize(
     ("header", "role"),
     [
-        (["customer_id", "order_date", "qty"], "amount"),
         (["customer_id", "qty", "amount"], "date"),
         (["order_id", "date", "amount"], "customer"),
         (["a", "b", "c"], "customer"),
@@ -193,6 +192,18 @@ def test_missing_column_lists_the_columns_found(header, role):
     assert message == f"shop.csv: no {role} column found; columns are: {', '.join(header)}"
     assert caught.value.hint == f"name it with --{role}-col"
     assert caught.value.exit_code == 3
+
+
+def test_no_amount_column_is_left_to_the_reader():
+    # Whether the log is one of purchase days alone depends on the other columns'
+    # values (io/amountless.py): the header alone does not refuse it.
+    assert choose(["customer_id", "order_date", "qty"]) == ColumnChoice(0, 1, None, None)
+    assert choose(["customer_id", "date"]) == ColumnChoice(0, 1, None, None)
+
+
+def test_amount_col_none_means_no_amount_unless_a_column_is_named_so():
+    assert choose(["customer_id", "date", "amount"], amount="none").amount is None
+    assert choose(["customer_id", "date", "None"], amount="none").amount == 2
 
 
 def test_missing_column_in_an_empty_header():
@@ -233,3 +244,197 @@ def test_one_column_named_for_two_roles_is_an_error():
     header = ["customer_id", "date", "amount"]
     with pytest.raises(InputError, match="one column was picked for two roles"):
         choose(header, customer="amount", amount="amount")
+
+
+# ------------------------------------------------------- the exports shops write
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (["CustomerID", "InvoiceDate", "Revenue"], ("CustomerID", "InvoiceDate", "Revenue")),
+        (["Customer Email", "Order Created", "Order Total"], None),
+        (["Email", "Paid at", "Total"], None),
+        (["donor", "date", "amount"], None),
+        (["member", "Created", "montant"], None),
+        (["id", "date", "amount"], None),
+        (["E-mail", "Date", "Montant TTC"], None),
+        (["Kundennummer", "Datum", "Betrag"], None),
+        (["cliente", "fecha", "importe"], None),
+    ],
+)
+def test_names_real_exports_use(header, expected):
+    assert roles(header)[:3] == (expected or tuple(header))
+
+
+def test_an_email_is_preferred_to_a_name():
+    header = ["customer_name", "email", "date", "amount"]
+    assert roles(header)[0] == "email"
+    header = ["Customer Name", "Customer Phone", "Order Date", "Total"]
+    assert roles(header)[0] == "Customer Phone"
+
+
+def test_an_id_inside_a_longer_name_is_preferred_to_a_name():
+    header = ["Customer Full Name", "Customer Ref No", "Order Date", "Total"]
+    assert roles(header)[0] == "Customer Ref No"
+
+
+def test_a_discount_or_a_birth_date_is_a_poorer_match():
+    header = ["customer", "Date of Birth", "Purchase Date Local", "Discount Amount", "Net Sales"]
+    assert roles(header)[1:3] == ("Purchase Date Local", "Net Sales")
+
+
+def test_a_total_is_preferred_to_a_price():
+    header = ["customer_id", "date", "price", "sales"]
+    choice = choose(header)
+    assert header[choice.amount] == "sales" and choice.quantity is None
+
+
+def test_quantity_times_unit_price_when_there_is_no_amount():
+    header = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+              "CustomerID", "Country"]  # fmt: skip
+    choice = choose(header)
+    assert (choice.customer, choice.date, choice.amount, choice.quantity, choice.order) == (
+        6,
+        4,
+        5,
+        3,
+        0,
+    )
+    assert choice.note == (
+        "shop.csv: customer 'CustomerID', date 'InvoiceDate', amount 'Quantity' x 'UnitPrice'"
+    )
+
+
+def test_a_price_alone_is_the_amount():
+    choice = choose(["client", "timestamp", "price"])
+    assert choice.amount == 2 and choice.quantity is None
+
+
+def test_a_quantity_beside_a_total_is_not_multiplied():
+    choice = choose(["customer_id", "date", "qty", "total"])
+    assert choice.amount == 3 and choice.quantity is None
+
+
+SHOPIFY = [
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Fulfilled at",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Shipping Method",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem compare at price",
+    "Lineitem sku",
+    "Billing Name",
+    "Cancelled at",
+    "Refunded Amount",
+    "Id",
+    "Source",
+    "Phone",
+    "Receipt Number",
+]
+
+
+def test_a_shopify_export():
+    choice = choose(SHOPIFY)
+    assert roles(SHOPIFY) == ("Email", "Paid at", "Total", "Source")
+    assert SHOPIFY[choice.order] == "Name"  # the order number, #1001, not the customer
+    assert choice.quantity is None
+    assert choice.note == (
+        "shop.csv: customer 'Email', date 'Paid at', amount 'Total', channel 'Source'"
+    )
+
+
+def test_name_is_no_order_number_outside_a_shopify_export():
+    assert choose(["Name", "customer_id", "date", "amount"]).order is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["customer_id", "date", "amount"],
+        ["Customer ID", "Order Date", "Amount"],
+        ["کد مشتری", "تاریخ سفارش", "مبلغ (تومان)"],
+        ["customer_id", "date", "amount", "channel"],
+        ["customer_id", "order_id", "date", "amount"],
+    ],
+)
+def test_no_note_on_a_plain_header(header):
+    assert choose(header).note is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["customer_name", "email", "date", "amount"],  # two candidates
+        ["customer_id", "date", "price", "sales"],
+        ["Client Name", "Purchase Date (UTC)", "Net Sales"],  # words inside names
+        ["id", "date", "amount"],
+    ],
+)
+def test_a_note_when_detection_chose(header):
+    assert choose(header).note.startswith("shop.csv: customer '")
+
+
+def test_given_columns_need_no_note():
+    header = ["customer_name", "email", "date", "amount"]
+    assert choose(header, customer="email").note is None
+
+
+def test_a_bare_id_beside_a_column_of_no_role_is_not_taken_for_the_customer():
+    with pytest.raises(InputError, match="no customer column found"):
+        choose(["id", "date", "amount", "note"])
+
+
+@pytest.mark.parametrize(
+    ("header", "customer"),
+    [
+        (["id", "customer_id", "date", "amount"], "customer_id"),
+        (["Id", "Email", "Paid at", "Total"], "Email"),
+    ],
+)
+def test_a_bare_id_beside_a_customer_column_is_not_the_customer(header, customer):
+    choice = choose(header)
+    assert header[choice.customer] == customer and not choice.customer_by_shape
+
+
+def test_a_bare_id_with_a_channel():
+    choice = choose(["id", "date", "amount", "channel"])
+    assert choice.customer == 0 and choice.customer_by_shape
+
+
+def test_camel_case_and_compact_names_both_match():
+    assert roles(["customerId", "orderDate", "Revenue"])[:2] == ("customerId", "orderDate")
+    assert choose(["CustomerID", "date", "amount"], customer="customerid").customer == 0
+
+
+def test_order_number_names():
+    for name in ("order_id", "Order Number", "InvoiceNo", "شماره سفارش", "Invoice"):
+        assert choose([name, "customer_id", "date", "amount", "sku"]).order == 0
+
+
+@pytest.mark.parametrize("line", ["sku", "Quantity", "Lineitem name", "Description", "کالا"])
+def test_the_order_number_is_read_from_exports_of_order_lines_only(line):
+    assert choose(["order_id", "customer_id", "date", "amount", line]).order == 0
+    assert choose(["order_id", "customer_id", "date", "amount"]).order is None
+
+
+def test_a_persian_invoice_of_lines():
+    header = ["شماره فاکتور", "کد مشتری", "تاریخ", "نام کالا", "تعداد", "فی"]
+    choice = choose(header)
+    assert (choice.order, choice.customer, choice.date, choice.quantity, choice.amount) == (
+        0, 1, 2, 4, 5
+    )  # fmt: skip

@@ -721,7 +721,8 @@ def test_header_only_without_newline(tmp_path):
 def test_missing_column_lists_the_columns(tmp_path):
     path = write(tmp_path, "tx.csv", "customer_id,date,qty\nC1,2024-03-15,1\n")
     assert str(read_error(path)) == (
-        f"{path}: no amount column found; columns are: customer_id, date, qty"
+        f"{path}: no amount column found; column 'qty' holds numbers and could be the amount; "
+        "columns are: customer_id, date, qty"
     )
 
 
