@@ -228,3 +228,10 @@ def test_many_rows_map_back_through_the_distinct_values():
     values, bad = read(text)
     assert not any(bad)
     assert np.array_equal(np.round(np.asarray(values) * 100), cents)
+
+
+def test_a_column_of_ambiguous_numbers_could_hold_amounts():
+    from clvcli.io.amountless import could_hold_amounts
+
+    assert could_hold_amounts(pa.array(["1,234", "2,500"]))
+    assert not could_hold_amounts(pa.array(["gift", "card"]))
