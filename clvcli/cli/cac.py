@@ -80,6 +80,7 @@ def cac_cmd(
         record_values,
     )
     from clvcli.cli.output import emit, resolve_format
+    from clvcli.cli.reading import decimal_mark
     from clvcli.core.cac import (
         CacSettings,
         cac_table,
@@ -114,7 +115,7 @@ def cac_cmd(
             "keep one of them, so no spend is counted twice",
         )
     if costs is not None:
-        spend, calendar = read_costs(costs)
+        spend, calendar = read_costs(costs, decimal_mark(opts))
     else:
         calendar = opts.calendar or "gregorian"
     transactions = None

@@ -9,7 +9,7 @@ import numpy as np
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
-from clvcli.cli.reading import PendingRead, read_settings
+from clvcli.cli.reading import PendingRead, decimal_mark, read_settings
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
@@ -138,7 +138,11 @@ def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPie
     opts.record.setdefault("inputs", []).append(path)
     with reporter.progress("summarising customers with DuckDB"):
         return duckdb_summary_pieces(
-            path, read_settings(opts).given_columns(), period=opts.period, as_of=as_of
+            path,
+            read_settings(opts).given_columns(),
+            period=opts.period,
+            as_of=as_of,
+            decimal=decimal_mark(opts),
         )
 
 
@@ -179,7 +183,7 @@ def customer_list(opts: RunOptions) -> CustomerList | None:
     from clvcli.io.customers import read_customer_list
 
     opts.record.setdefault("inputs", []).append(opts.customers)
-    return read_customer_list(opts.customers)
+    return read_customer_list(opts.customers, decimal_mark(opts))
 
 
 def join_customer_list(frame: pd.DataFrame, listed: CustomerList | None) -> pd.DataFrame:

@@ -18,14 +18,24 @@ formula_app = typer.Typer(
 
 
 def parse_money(value: Any) -> float:
-    """``400000``, ``400,000`` or ``۴۰۰٬۰۰۰`` as a number."""
+    """``400000``, ``400,000.00``, ``400.000,00`` or ``۴۰۰٬۰۰۰`` as a number; a lone
+    ``400,000`` could be 400 with three decimals, and is refused."""
     if isinstance(value, int | float):
         return float(value)
     import pyarrow as pa
 
-    from clvcli.io.amounts import parse_amounts
+    from clvcli.io.amounts import AmountProblem, parse_amounts
 
-    amounts, bad = parse_amounts(pa.array([str(value)], type=pa.string()))
+    cell = pa.array([str(value)], type=pa.string())
+    try:
+        amounts, bad = parse_amounts(cell)
+    except AmountProblem:
+        # One value such as 400,000: a thousands group, or three decimals?
+        as_point, as_comma = (parse_amounts(cell, mark)[0][0] for mark in (".", ","))
+        raise typer.BadParameter(
+            f"'{value}' could be {as_point:g} or {as_comma:g}; write it without the "
+            "separator, or with its decimals"
+        ) from None
     if bad[0]:
         raise typer.BadParameter(f"'{value}' is not an amount")
     return float(amounts[0])

@@ -274,6 +274,19 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "decimal": (
+        Annotated[
+            str | None,
+            _option(
+                "--decimal",
+                panel=INPUT_PANEL,
+                metavar="MARK",
+                help="Decimal mark of amounts, , or . (default: inferred per column; "
+                "a column that could be read either way is refused).",
+            ),
+        ],
+        None,
+    ),
     "sheet": (
         Annotated[
             str | None,

@@ -12,6 +12,7 @@ import threading
 
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
+from clvcli.io.amounts import DECIMAL_MARKS
 from clvcli.io.dates import DateProblem, DateSettings
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import STDIN
@@ -20,6 +21,7 @@ from clvcli.io.source import STDIN
 def read_settings(opts: RunOptions) -> ReadSettings:
     if opts.delimiter is not None and len(opts.delimiter.replace("\\t", "\t")) != 1:
         raise UsageError(f"--delimiter must be one character, not '{opts.delimiter}'")
+    decimal = decimal_mark(opts)
     dates = DateSettings(opts.calendar, opts.date_format, opts.timezone)
     try:
         dates.zone()
@@ -36,8 +38,17 @@ def read_settings(opts: RunOptions) -> ReadSettings:
         encoding=opts.encoding,
         delimiter=opts.delimiter.replace("\\t", "\t") if opts.delimiter else None,
         skip_invalid=opts.skip_invalid,
+        decimal=decimal,
         sheet=opts.values.get("sheet"),
     )
+
+
+def decimal_mark(opts: RunOptions) -> str | None:
+    """The --decimal mark of every amount the run reads, None to infer it per column."""
+    decimal = opts.values.get("decimal")
+    if decimal is not None and decimal not in DECIMAL_MARKS:
+        raise UsageError(f"--decimal must be ',' or '.', not '{decimal}'")
+    return decimal
 
 
 def uses_duckdb(opts: RunOptions) -> bool:

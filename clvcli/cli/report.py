@@ -57,6 +57,7 @@ def report_cmd(
 
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import compute_settings, load_transactions, record_values
+    from clvcli.cli.reading import decimal_mark
     from clvcli.core.validation import holdout_length
     from clvcli.io.costs import read_costs
     from clvcli.io.metadata import metadata_json, run_metadata
@@ -78,7 +79,7 @@ def report_cmd(
     ).check()
     check_writable(opts.output)
     if costs is not None:
-        spend, calendar = read_costs(costs)
+        spend, calendar = read_costs(costs, decimal_mark(opts))
         settings = replace(settings, costs=Costs(spend, calendar))
     # With costs, a log with no amounts is refused (CAC needs money): no note first.
     transactions = load_transactions(source, opts, reporter, note=costs is None)

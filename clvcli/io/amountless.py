@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.errors import InputError
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.columns import ColumnChoice, no_amount_given
 
 
@@ -62,5 +62,8 @@ def could_hold_amounts(cells: pa.Array | pa.ChunkedArray) -> bool:
     distinct = distinct.filter(pc.fill_null(pc.not_equal(distinct, ""), False))
     if not len(distinct):
         return False
-    _, bad = parse_amounts(distinct)
+    try:
+        _, bad = parse_amounts(distinct)
+    except AmountProblem:  # numbers, whichever their decimal mark
+        return True
     return not bool(bad.all())

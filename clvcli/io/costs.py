@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.errors import InputError
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.readers import channel_labels
@@ -29,8 +29,11 @@ _NAMES = {
 _MONTH = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$"
 
 
-def read_costs(path: str) -> tuple[pd.DataFrame, str]:
-    """(channel, month, spend) rows and the calendar of the months: gregorian or jalali."""
+def read_costs(path: str, decimal: str | None = None) -> tuple[pd.DataFrame, str]:
+    """(channel, month, spend) rows and the calendar of the months: gregorian or jalali.
+
+    ``decimal`` is the decimal mark of the spend (None: inferred from the column).
+    """
     loaded = load_input(path)
     table = read_table(loaded)
     header = list(table.column_names)
@@ -43,7 +46,10 @@ def read_costs(path: str) -> tuple[pd.DataFrame, str]:
             )
     if table.num_rows == 0:
         raise InputError(f"{loaded.name}: has a header but no rows", None)
-    spend, bad_spend = parse_amounts(table.column(found["spend"]).combine_chunks())
+    try:
+        spend, bad_spend = parse_amounts(table.column(found["spend"]).combine_chunks(), decimal)
+    except AmountProblem as exc:
+        raise InputError(f"{loaded.name}, column '{found['spend']}': {exc}", exc.hint) from None
     months, calendar, bad_month = _months(table.column(found["period"]).combine_chunks())
     for role, bad, problem in (
         ("period", bad_month, "cannot read {value!r} as a month"),

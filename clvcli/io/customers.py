@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvcli.errors import InputError
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.columns import find_column
 from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_table
@@ -43,8 +43,11 @@ class CustomerList:
     acquisition_cost: np.ndarray | None
 
 
-def read_customer_list(path: str) -> CustomerList:
-    """The customer list at ``path``, its ids normalised as transaction ids are."""
+def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
+    """The customer list at ``path``, its ids normalised as transaction ids are.
+
+    ``decimal`` is the decimal mark of acquisition costs (None: inferred).
+    """
     loaded = load_input(path)
     table = read_table(loaded)
     header = list(table.column_names)
@@ -63,7 +66,7 @@ def read_customer_list(path: str) -> CustomerList:
     ids = ids.to_numpy(zero_copy_only=False).astype(object)
     _refuse_repeats(loaded.name, header[customer], ids)
     channel = _channel(table, header)
-    cost = _cost(table, header, loaded.name)
+    cost = _cost(table, header, loaded.name, decimal)
     order = np.argsort(ids, kind="stable")
     return CustomerList(
         loaded.name,
@@ -90,13 +93,16 @@ def _channel(table: pa.Table, header: list[str]) -> np.ndarray | None:
     return None if position is None else channel_labels(table.column(position).combine_chunks())
 
 
-def _cost(table: pa.Table, header: list[str], name: str) -> np.ndarray | None:
+def _cost(table: pa.Table, header: list[str], name: str, decimal: str | None) -> np.ndarray | None:
     keys = [header_key(column) for column in header]
     position = next((keys.index(n) for n in _COST_NAMES if n in keys), None)
     if position is None:
         return None
     column = table.column(position).combine_chunks()
-    cost, bad = parse_amounts(column)
+    try:
+        cost, bad = parse_amounts(column, decimal)
+    except AmountProblem as exc:
+        raise InputError(f"{name}, column '{header[position]}': {exc}", exc.hint) from None
     hint = "acquisition_cost is a number >= 0 (empty when unknown)"
     blank = pc.fill_null(
         pc.equal(pc.utf8_trim_whitespace(column.cast(pa.string())), ""), True

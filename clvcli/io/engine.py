@@ -33,6 +33,7 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
+from clvcli.io.duckdb_amounts import check_parquet, csv_reader
 from clvcli.io.results import (
     SUMMARY_REQUIRED,
     check_summary_names,
@@ -44,11 +45,16 @@ from clvcli.io.writers import CHUNK_ROWS
 
 
 def duckdb_summary(
-    path: str, given: dict[str, str | None], *, period: str, as_of: int | None
+    path: str,
+    given: dict[str, str | None],
+    *,
+    period: str,
+    as_of: int | None,
+    decimal: str | None = None,
 ) -> CustomerTable:
     """The summary of a file, folder or glob, computed by DuckDB."""
     with _session(path) as connection:
-        sql = _summary_query(connection, path, given, period=period, as_of=as_of)
+        sql = _summary_query(connection, path, given, period=period, as_of=as_of, decimal=decimal)
         stream = _arrow_reader(connection.sql(sql))
         columns = summary_columns(stream.schema, _batches(stream), path)
         del stream
@@ -117,14 +123,21 @@ class SummaryPieces:
 
 
 def duckdb_summary_pieces(
-    path: str, given: dict[str, str | None], *, period: str, as_of: int | None
+    path: str,
+    given: dict[str, str | None],
+    *,
+    period: str,
+    as_of: int | None,
+    decimal: str | None = None,
 ) -> SummaryPieces:
     """The summary of a file, folder or glob, computed by DuckDB into a temporary file."""
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
     try:
         file = os.path.join(folder.name, "summary.parquet")
         with _session(path) as connection:
-            sql = _summary_query(connection, path, given, period=period, as_of=as_of)
+            sql = _summary_query(
+                connection, path, given, period=period, as_of=as_of, decimal=decimal
+            )
             body = sql.strip().removesuffix(";")
             connection.execute(
                 f"COPY ({body}\n) TO {_text(file)} "
@@ -318,7 +331,13 @@ def _session(path: str) -> Iterator[Any]:
 
 
 def _summary_query(
-    connection: Any, path: str, given: dict[str, str | None], *, period: str, as_of: int | None
+    connection: Any,
+    path: str,
+    given: dict[str, str | None],
+    *,
+    period: str,
+    as_of: int | None,
+    decimal: str | None = None,
 ) -> str:
     """The summary SQL over the input's files, with its column names chosen as clv does."""
     if path == STDIN:
@@ -351,8 +370,10 @@ def _summary_query(
     reader = (
         f"read_parquet([{listed}])"
         if kind == "parquet"
-        else f"read_csv([{listed}], header = true, union_by_name = true)"
+        else csv_reader(connection, listed, header[choice.amount], decimal, path)
     )
+    if kind == "parquet":
+        check_parquet(connection, listed, header[choice.amount], decimal, path)
     customer = header[choice.customer]
     query = partial(
         summary_sql,

@@ -63,13 +63,14 @@ def prepare(raw: RawColumns) -> tuple[RawColumns, list[str]]:
 
 
 def line_amounts(
-    raw: RawColumns, amount: np.ndarray, facts: list[str]
+    raw: RawColumns, amount: np.ndarray, facts: list[str], decimal: str | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Each row's amount: quantity x unit price where the amount is a price, negative
-    on a return invoice. Gives the amounts and the rows whose quantity is unreadable."""
+    on a return invoice. Gives the amounts and the rows whose quantity is unreadable.
+    Quantities are read with the decimal mark ``decimal`` (None: inferred)."""
     bad_quantity = None
     if "quantity" in raw.columns:
-        quantity, bad_quantity = parse_amounts(raw.columns["quantity"])
+        quantity, bad_quantity = parse_amounts(raw.columns["quantity"], decimal)
         amount = amount * quantity
     if "order" in raw.columns:
         returns = return_invoices(raw.columns["order"])

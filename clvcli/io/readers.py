@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io import customer_order, order_lines
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
@@ -44,6 +44,8 @@ class ReadSettings:
     encoding: str | None = None
     delimiter: str | None = None
     skip_invalid: bool = False
+    # The decimal mark of amounts ("," or "."); None infers it per column.
+    decimal: str | None = None
     sheet: str | None = None
 
     @property
@@ -168,7 +170,12 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     calendar = _dates_calendar(raw.columns["date"], day, settings.dates)
     has_amount = "amount" in raw.columns
     if has_amount:
-        amount, bad_amount = parse_amounts(raw.columns["amount"])
+        try:
+            amount, bad_amount = parse_amounts(raw.columns["amount"], settings.decimal)
+        except AmountProblem as exc:
+            raise InputError(
+                f"{raw.source}, column '{raw.column_name('amount')}': {exc}", exc.hint
+            ) from None
     else:  # purchase days alone: zeros make every customer-day a purchase, no refund
         amount, bad_amount = np.zeros(len(day)), np.zeros(len(day), dtype=bool)
     blank = _blank_rows(raw, no_id)
@@ -177,13 +184,18 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         no_id, bad_amount = no_id & ~blank, bad_amount & ~blank
         day = np.where(blank, 0, day)
         rows_read -= int(blank.sum())
-    amount, bad_quantity = order_lines.line_amounts(raw, amount, facts)
+    try:
+        amount, bad_quantity = order_lines.line_amounts(raw, amount, facts, settings.decimal)
+    except AmountProblem as exc:
+        raise InputError(
+            f"{raw.source}, column '{raw.column_name('quantity')}': {exc}", exc.hint
+        ) from None
     if bad_quantity is not None and blank is not None:
         bad_quantity = bad_quantity & ~blank
     checks: tuple[tuple[str, np.ndarray, str], ...] = (
         ("customer", no_id, "empty customer id"),
         ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
-        ("amount", bad_amount, "cannot read {value!r} as an amount (need a finite number)"),
+        ("amount", bad_amount, "cannot read {value!r} as an amount " + _amount_need(settings)),
     )
     if bad_quantity is not None:
         checks += (("quantity", bad_quantity, "cannot read {value!r} as a quantity"),)
@@ -241,6 +253,12 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         notes=order_lines.note(raw, facts),
         has_amount=has_amount,
     )
+
+
+def _amount_need(settings: ReadSettings) -> str:
+    if settings.decimal is None:
+        return "(need a finite number)"
+    return f"(need a finite number with the decimal mark '{settings.decimal}' of --decimal)"
 
 
 def _dates_calendar(column: pa.Array, day: np.ndarray, settings: DateSettings) -> str:

@@ -13,7 +13,8 @@ import pytest
 from clvcli.core.compute import COMPUTE_COLUMNS
 from tests.conftest import SAMPLE
 
-LOG = "customer,date,amount\nA,2024-01-01,100\nA,2024-01-11,150.555\nB,2024-01-05,80\n"
+# 150.5550, not 150.555: alone in a column, that could group thousands (150555).
+LOG = "customer,date,amount\nA,2024-01-01,100\nA,2024-01-11,150.5550\nB,2024-01-05,80\n"
 
 
 @pytest.fixture

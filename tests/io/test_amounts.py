@@ -53,14 +53,14 @@ def one(value: str) -> float:
         ("۱۲٬۵۰۰٬۰۰۰ ریال", 12_500_000.0),
         ("1250000 Toman", 1_250_000.0),
         ("1250000 tomans", 1_250_000.0),  # the plural is in the list of currency words
-        ("1,250 rials", 1250.0),
+        ("1,250,000 rials", 1_250_000.0),
         ("1250000 IRR", 1_250_000.0),
         ("$1,200.50", 1200.5),
         ("€99", 99.0),
         ("-1200", -1200.0),
         ("\u22121200", -1200.0),
         ("(1200)", -1200.0),
-        ("(1,200)", -1200.0),
+        ("(1,200.00)", -1200.0),
         ("(۱٬۲۰۰)", -1200.0),
         ("1200-", -1200.0),
         ("۱۲۰۰-", -1200.0),
@@ -118,13 +118,13 @@ def test_plain_column_uses_no_cleaning_and_keeps_values():
 
 
 def test_mixed_column_maps_each_distinct_value_back():
-    values = ["1,000", None, "۲٬۰۰۰", "1,000", "(50)", "bad", "۲٬۰۰۰", ""]
+    values = ["1,000,000", None, "۲٬۰۰۰", "1,000,000", "(50)", "bad", "۲٬۰۰۰", ""]
     amounts, bad = parse(values)
     assert bad == [False, True, False, False, False, True, False, True]
     assert [a for a, b in zip(amounts, bad, strict=True) if not b] == [
-        1000.0,
+        1_000_000.0,
         2000.0,
-        1000.0,
+        1_000_000.0,
         -50.0,
         2000.0,
     ]
@@ -169,10 +169,10 @@ def test_decimal_column():
 
 
 def test_chunked_column():
-    column = pa.chunked_array([pa.array(["1,000", "x"]), pa.array(["۵۰۰"])])
+    column = pa.chunked_array([pa.array(["1,000.50", "x"]), pa.array(["۵۰۰"])])
     amounts, bad = parse_amounts(column)
     assert bad.tolist() == [False, True, False]
-    assert amounts[0] == 1000.0
+    assert amounts[0] == 1000.5
     assert amounts[2] == 500.0
 
 

@@ -251,14 +251,14 @@ def test_parquet_with_string_and_date_columns(tmp_path):
         {
             "کد مشتری": pa.array(["0042", "42"]),
             "تاریخ": pa.array([dt.date(2024, 3, 15), dt.date(2024, 3, 16)], type=pa.date32()),
-            "مبلغ (تومان)": pa.array(["۱٬۰۰۰", "2,000"]),
+            "مبلغ (تومان)": pa.array(["۱٬۰۰۰", "2,000,000"]),
         }
     )
     path = str(tmp_path / "tx.parquet")
     pq.write_table(table, path)
     assert rows(read_transactions(path)) == [
         ("0042", "2024-03-15", 1000.0),
-        ("42", "2024-03-16", 2000.0),
+        ("42", "2024-03-16", 2_000_000.0),
     ]
 
 
@@ -509,11 +509,11 @@ def test_utf16_without_bom_is_reported_as_nul_bytes(tmp_path):
 def test_quoted_fields_with_embedded_newlines_and_delimiters(tmp_path):
     text = (
         "customer_id,date,amount,note\n"
-        '"C1","2024-03-15","1,200","first line\nsecond, line"\n'
+        '"C1","2024-03-15","1,200.50","first line\nsecond, line"\n'
         'C2,2024-03-16,5,"say ""hi"""\n'
     )
     tx = read_transactions(write(tmp_path, "tx.csv", text))
-    assert rows(tx) == [("C1", "2024-03-15", 1200.0), ("C2", "2024-03-16", 5.0)]
+    assert rows(tx) == [("C1", "2024-03-15", 1200.5), ("C2", "2024-03-16", 5.0)]
 
 
 def test_line_number_after_a_multiline_record(tmp_path):
