@@ -237,6 +237,8 @@ def _add_cac(report: ReportData, transactions: Transactions, costs: Costs, as_of
 
 def _add_validation(report: ReportData, transactions: Transactions, span_days: float) -> None:
     model = report.settings.model_name
+    if report.values is not None and report.values.choice is not None:
+        model = report.values.choice.model  # the model --model auto chose
     as_of = report.as_of
     end = holdout_start(transactions, span_days, as_of)
     # Its warnings repeat, for the calibration part, what compute said of the whole.
