@@ -56,8 +56,8 @@ ALIVE_LIMIT = 0.99
 MIN_SPAN_DAYS = 52 * 7
 HOLDOUT_SHARE = 1 / 3
 # Customers of the log the choice runs on; distinct histories of a summary.
-SAMPLE_CUSTOMERS = 40_000
-SAMPLE_ROWS = 20_000
+SAMPLE_CUSTOMERS = 20_000
+SAMPLE_ROWS = 10_000
 HOLDOUT_RULE = "holdout_mae"
 BIC_RULE = "bic"
 
