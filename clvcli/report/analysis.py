@@ -169,6 +169,10 @@ def build_report(
     compute = settings.compute
     with step("computing customer values"):
         values = compute_clv(transactions, compute)
+    if values.choice is not None:
+        # The report names, and checks on the holdout, the model --model auto chose.
+        compute = replace(compute, model=values.choice.model)
+        settings = replace(settings, compute=compute)
     frame = values.frame
     warnings = list(values.warnings)
     fit = None
@@ -237,8 +241,6 @@ def _add_cac(report: ReportData, transactions: Transactions, costs: Costs, as_of
 
 def _add_validation(report: ReportData, transactions: Transactions, span_days: float) -> None:
     model = report.settings.model_name
-    if report.values is not None and report.values.choice is not None:
-        model = report.values.choice.model  # the model --model auto chose
     as_of = report.as_of
     end = holdout_start(transactions, span_days, as_of)
     # Its warnings repeat, for the calibration part, what compute said of the whole.

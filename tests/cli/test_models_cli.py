@@ -108,7 +108,17 @@ def test_lifetime_without_discounting_is_a_usage_error(clv):
 
 def test_fit_json_has_the_contract_keys_and_matches_cdnow(clv, cdnow):
     result = clv(
-        "fit", cdnow, "--period", "week", "--as-of", "1997-09-30", "--format", "json", "-q"
+        "fit",
+        cdnow,
+        "--model",
+        "bgnbd",
+        "--period",
+        "week",
+        "--as-of",
+        "1997-09-30",
+        "--format",
+        "json",
+        "-q",
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
