@@ -55,9 +55,7 @@ def test_the_churn_cut_off_is_the_one_given(clv):
     [note] = notes(result.stderr)
     assert "one-time buyers older than 400 days" in note
     old = [
-        r
-        for r in rows(result.stdout)
-        if r["frequency"] == "0" and int(r["days_since_last"]) > 400
+        r for r in rows(result.stdout) if r["frequency"] == "0" and int(r["days_since_last"]) > 400
     ]
     assert old and max(float(r["p_alive"]) for r in old) < 0.99
 
@@ -183,18 +181,15 @@ def test_validate_compares_auto_candidates_by_default_best_by_mae(clv):
         assert len(metrics["deciles"]) == 10
         assert sum(row["customers"] for row in metrics["deciles"]) == report["customers"]
         total = metrics["actual_holdout_purchases"]
-        assert metrics["bias"] == pytest.approx(
-            metrics["predicted_holdout_purchases"] / total - 1
-        )
+        assert metrics["bias"] == pytest.approx(metrics["predicted_holdout_purchases"] / total - 1)
         assert metrics["rel_mae"] == pytest.approx(metrics["mae"] * report["customers"] / total)
     maes = {name: m["mae"] for name, m in report["models"].items()}
     assert report["best"] == min(maes, key=maes.get)
 
 
 def test_validate_all_explains_bgbb_total(clv):
-    result = clv(
-        "validate", SHOP, "--period", "week", "--holdout", "26w", "--model", "all", "--format", "csv"
-    )
+    argv = ("validate", SHOP, "--period", "week", "--holdout", "26w", "--model", "all")
+    result = clv(*argv, "--format", "csv")
     assert result.exit_code == 0, result.stderr
     assert (
         "clv: note: bgbb counts purchase periods (a period with several purchases is one), "

@@ -55,8 +55,7 @@ def test_a_model_holding_old_one_time_buyers_alive_is_left_out():
         "bgnbd": "it gives P(alive) 1.00 to the 12,054 one-time buyers older than 365 days"
     }
     assert chosen.note().endswith(
-        "; bgnbd left out: it gives P(alive) 1.00 to the 12,054 one-time buyers older "
-        "than 365 days"
+        "; bgnbd left out: it gives P(alive) 1.00 to the 12,054 one-time buyers older than 365 days"
     )
     # 0.99 is already too alive; 0.98 is not.
     assert pick(holdout(bgnbd=(0.5, 0.99), pnbd=(0.6, 0.2)), 1, 365).model == "pnbd"
@@ -78,8 +77,7 @@ def test_a_candidate_that_cannot_be_fitted_is_left_out_with_why():
     assert chosen.model == "pnbd"
     assert chosen.left_out == {"bgnbd": "could not be fitted (the fit did not converge)"}
     assert chosen.note().startswith(
-        "model auto chose pnbd: lowest BIC (1,190.0 vs mbgnbd 1,200.0) on 500 customers; "
-        "too short"
+        "model auto chose pnbd: lowest BIC (1,190.0 vs mbgnbd 1,200.0) on 500 customers; too short"
     )
 
 
