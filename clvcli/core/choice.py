@@ -37,7 +37,7 @@ import numpy as np
 from clvcli.core.periods import days_per
 from clvcli.core.summary import calibration_table, customer_table, resolve_as_of
 from clvcli.core.value import fit_purchase_rows
-from clvcli.errors import ModelError
+from clvcli.errors import ClvError, ModelError
 from clvcli.io.readers import Transactions
 from clvcli.models import DistinctRows, Fitter
 
@@ -100,7 +100,7 @@ class ModelChoice:
         if self.model not in scored:
             return (
                 f"model auto chose {self.model}: no candidate could be fitted on a sample of "
-                f"{scores.customers:,} customers, so it is fitted on everyone"
+                f"{scores.customers:,} customers; {self.model} is tried on every customer"
             )
         others = ", ".join(
             f"{name} {_shown(value, scores.rule)}"
@@ -187,7 +187,8 @@ def pick(scores: Scores, old_buyers: int, churn_days: float) -> ModelChoice:
             f"every candidate model gives P(alive) >= {ALIVE_LIMIT} to one-time buyers older "
             f"than {churn_days:g} days; the day rules still call them churned"
         )
-        left_out = {}
+        scored_names = {c.model for c in scored}
+        left_out = {name: why for name, why in left_out.items() if name not in scored_names}
     best = min(usable, key=lambda c: (c.score, CANDIDATES.index(c.model)))
     return ModelChoice(best.model, scores, left_out, warning)
 
@@ -225,8 +226,12 @@ def scores_of_transactions(
         why = "the holdout could not be fitted"
     else:
         why = f"the log spans {span / 7:.0f} weeks, under the {MIN_SPAN_DAYS // 7} a holdout needs"
-    table = customer_table(sample, as_of=last, period=period)
-    frame = table.frame
+    try:
+        frame = customer_table(sample, as_of=last, period=period).frame
+    except ClvError as exc:  # the run itself says what is wrong with the log
+        return Scores(
+            BIC_RULE, tuple(CandidateScore(m, None, failure=exc.message) for m in CANDIDATES), 0
+        )
     rows = DistinctRows.of(
         frame["frequency"].to_numpy(np.float64),
         frame["recency"].to_numpy(np.float64),
@@ -252,10 +257,13 @@ def _holdout_scores(
 ) -> Scores | None:
     """Each candidate fitted on the sample's first two thirds, scored by the MAE of its
     predicted purchases in the last third; None when no candidate could be fitted."""
-    sample, as_of, _ = resolve_as_of(sample, as_of)
-    table = calibration_table(
-        sample, calibration_end=int(as_of - holdout_days), as_of=as_of, period=period
-    ).frame
+    try:
+        sample, as_of, _ = resolve_as_of(sample, as_of)
+        table = calibration_table(
+            sample, calibration_end=int(as_of - holdout_days), as_of=as_of, period=period
+        ).frame
+    except ClvError:  # a sample with no purchases in calibration, say: BIC decides
+        return None
     rows = DistinctRows.of(
         table["frequency"].to_numpy(np.float64),
         table["recency"].to_numpy(np.float64),
