@@ -78,11 +78,10 @@ def stages_cmd(
         return
     if earlier_day >= now.as_of:
         raise UsageError("--compare-to must be before the as-of date")
-    earlier = replace(settings, as_of=earlier_day)
-    if now.choice is not None:  # the model auto chose now judges the earlier date too
-        earlier = replace(earlier, model=now.choice.model)
     with reporter.progress("computing stages at the earlier date"):
-        then = compute_clv(transactions, earlier)
+        then = compute_clv(transactions, replace(settings, as_of=earlier_day))
+    if then.choice is not None:  # chosen as clv stages --as-of DATE would choose
+        reporter.warn([f"at {compare_to}, {then.choice.note()}"], kind="note")
     emit(
         transitions(join_customer_list(then.frame, listed), now_frame),
         opts,

@@ -139,10 +139,15 @@ def test_a_short_log_is_chosen_by_bic_and_says_why(clv, tmp_path):
     assert "lowest BIC" in note and "under the 52 a holdout needs" in note
 
 
-def test_stages_compare_one_model_at_both_dates(clv):
+def test_stages_say_the_model_of_each_date(clv):
     result = clv("stages", SHOP, "--period", "week", "--compare-to", "2024-06-30")
     assert result.exit_code == 0, result.stderr
-    assert len(notes(result.stderr)) == 1
+    now, then = notes(result.stderr)
+    assert now.startswith("clv: note: model auto chose")
+    # The earlier date's stages are those clv stages --as-of 2024-06-30 gives.
+    assert then.startswith("clv: note: at 2024-06-30, model auto chose")
+    alone = clv("stages", SHOP, "--period", "week", "--as-of", "2024-06-30")
+    assert notes(alone.stderr) == [then.replace("at 2024-06-30, ", "")]
 
 
 def test_segment_cac_and_report_choose_too(clv, tmp_path):
