@@ -167,12 +167,17 @@ def one_source(input_path: str | None, summary_path: str | None) -> None:
 
 
 def record_values(opts: RunOptions, values: CustomerValues | ValuesInPieces) -> None:
-    """The as-of date and fitted models of a run, for its output's metadata."""
+    """The as-of date and fitted models of a run, for its output's metadata; and, when
+    --model auto chose the purchase model, one note saying which and why."""
     opts.record["as_of"] = str(np.datetime64(values.as_of, "D"))
     models = {}
     for role, model in (("purchases", values.purchase_model), ("spend", values.spend_model)):
         if model is not None:
             models[role] = {"model": model.name, "params": model.fitted()}
+    choice = values.choice
+    if choice is not None:
+        models.setdefault("purchases", {"model": choice.model})["chosen_by"] = choice.record()
+        Reporter(opts.quiet).warn([choice.note()], kind="note")
     opts.record["models"] = models
 
 

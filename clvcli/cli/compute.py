@@ -85,6 +85,7 @@ def compute_cmd(
         compute_from_table,
         compute_table_in_pieces,
         needs_transactions,
+        settle_model,
         transactions_table,
     )
     from clvcli.models import import_optimizer
@@ -104,6 +105,8 @@ def compute_cmd(
         if settings.saved is None and settings.model != "none":
             import_optimizer()  # for the fit, while the log is still being read
         transactions = load_transactions(source, opts, reporter)
+        with reporter.progress("choosing the model"):
+            settings = settle_model(transactions, settings)  # --model auto's holdout
         with reporter.progress("summarising customers"):
             # Without BG/BB the rows are done with once summed up: they go before the
             # table is built, and the models run without them.

@@ -9,7 +9,7 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
+FIT_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
 
 
 @shared_options("input", "model", "output")
@@ -23,7 +23,8 @@ def fit_cmd(
 ) -> None:
     """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
 
-    --model takes bgnbd, mbgnbd, pnbd, bgbb or gamma-gamma (spend). The JSON output
+    --model takes auto (the default: the model clv compute would choose), bgnbd, mbgnbd,
+    pnbd, bgbb or gamma-gamma (spend). The JSON output
     (--format json, or -o FILE.json) scores new data with clv compute --params FILE.
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
@@ -48,7 +49,11 @@ def fit_cmd(
     model = check_model_options(opts, allowed=FIT_MODELS)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     fmt = resolve_format(opts)
-    if uses_duckdb(opts):
+    if model == "auto":
+        from clvcli.cli.fit_auto import fit_auto
+
+        report, warnings = fit_auto(input_path, summary_path, source, as_of, opts, reporter)
+    elif uses_duckdb(opts):
         # The summary stays in DuckDB's file: the fit needs only its distinct rows.
         if summary_path is not None:
             pieces = summary_pieces(summary_path, opts, reporter)
@@ -76,6 +81,8 @@ def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
     opts.record["as_of"] = report["as_of"]
     role = "spend" if report["model"] == "gamma-gamma" else "purchases"
     models = {role: {"model": report["model"], "params": report["params"]}}
+    if report.get("chosen_by"):
+        models[role]["chosen_by"] = report["chosen_by"]
     if report.get("spend_model"):
         spend = report["spend_model"]
         models["spend"] = {"model": spend["model"], "params": spend["params"]}

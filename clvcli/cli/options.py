@@ -344,10 +344,12 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
             _option(
                 "--model",
                 panel=MODEL_PANEL,
-                help="Purchase model: bgnbd, mbgnbd, pnbd, bgbb, or none (history only).",
+                help="Purchase model: auto (chooses among bgnbd, mbgnbd and pnbd by holdout "
+                "error or BIC, and says which on stderr), bgnbd, mbgnbd, pnbd, bgbb, or none "
+                "(history only).",
             ),
         ],
-        "bgnbd",
+        "auto",
     ),
     "period": (
         Annotated[

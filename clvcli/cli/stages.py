@@ -80,6 +80,8 @@ def stages_cmd(
         raise UsageError("--compare-to must be before the as-of date")
     with reporter.progress("computing stages at the earlier date"):
         then = compute_clv(transactions, replace(settings, as_of=earlier_day))
+    if then.choice is not None:  # chosen as clv stages --as-of DATE would choose
+        reporter.warn([f"at {compare_to}, {then.choice.note()}"], kind="note")
     emit(
         transitions(join_customer_list(then.frame, listed), now_frame),
         opts,

@@ -1,11 +1,12 @@
 """`clv compute`: one row per customer with historical and predicted CLV and stage.
 
 Historical CLV and the day rules of the lifecycle need no model. With a purchase model
-(BG/NBD by default) and Gamma-Gamma spend, the predictive columns are filled and the
-P(alive) rules join the stage rules. When the purchase model cannot be fitted (nobody
-bought twice, a fit that does not converge, parameters the data cannot pin down) the
-predictive columns stay empty with a warning, the stages use the day rules, and the
-rest of the table is still produced: the run succeeds.
+(by default the one ``--model auto`` chooses, see :mod:`clvcli.core.choice`) and
+Gamma-Gamma spend, the predictive columns are filled and the P(alive) rules join the
+stage rules. When the purchase model cannot be fitted (nobody bought twice, a fit that
+does not converge, parameters the data cannot pin down) the predictive columns stay
+empty with a warning, the stages use the day rules, and the rest of the table is still
+produced: the run succeeds.
 """
 
 from __future__ import annotations
@@ -17,8 +18,18 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from clvcli.core.choice import (
+    AUTO,
+    ModelChoice,
+    Scores,
+    old_one_time_buyers,
+    pick,
+    scores_of_rows,
+    scores_of_transactions,
+)
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import opportunity_rows
+from clvcli.core.periods import days_per
 from clvcli.core.summary import CustomerTable, customer_table
 from clvcli.core.value import (
     RowValues,
@@ -57,7 +68,7 @@ COMPUTE_COLUMNS = [
     "stage",
 ]
 MODEL_COLUMNS = ["expected_purchases", "p_alive", "expected_avg_spend", "predicted_clv"]
-MODELS = ("none", *PURCHASE_MODELS)
+MODELS = (AUTO, "none", *PURCHASE_MODELS)
 
 
 @dataclass(frozen=True)
@@ -65,17 +76,19 @@ class ComputeSettings:
     """Everything `compute` needs besides the transactions.
 
     ``saved`` holds parameters written by `clv fit --format json`; when given, the
-    models are not refitted and its model and period win.
+    models are not refitted and its model and period win. ``auto_scores``: what
+    :func:`settle_model` learnt of the candidates of ``--model auto`` from the log.
     """
 
     as_of: int | None = None
     period: str = "day"
     margin: float = 1.0
-    model: str = "bgnbd"
+    model: str = AUTO
     horizon: float | None = 12.0
     discount_rate: float = 0.10
     rules: StageRules = field(default_factory=StageRules)
     saved: dict[str, Any] | None = None
+    auto_scores: Scores | None = None
 
 
 @dataclass
@@ -87,6 +100,7 @@ class CustomerValues:
     warnings: list[str]
     purchase_model: Fitter | None = None
     spend_model: GammaGammaFitter | None = None
+    choice: ModelChoice | None = None  # how --model auto chose the purchase model
 
 
 def check_margin(margin: float) -> float:
@@ -99,8 +113,45 @@ def check_margin(margin: float) -> float:
 
 def compute_clv(transactions: Transactions, settings: ComputeSettings) -> CustomerValues:
     """Summary columns, historical CLV, model columns and the stage of every customer."""
+    settings = settle_model(transactions, settings)
     table = transactions_table(transactions, settings)
     return compute_from_table(table, settings, transactions)
+
+
+def settle_model(transactions: Transactions, settings: ComputeSettings) -> ComputeSettings:
+    """For ``--model auto``, the candidates scored on the log (a holdout needs the
+    transactions), before a caller lets the rows go; other settings as they are.
+
+    The choice itself is made with the customer table (:func:`choose`), which says
+    whether the log has one-time buyers older than the churn cut-off.
+    """
+    if settings.model != AUTO or settings.saved is not None or settings.auto_scores:
+        return settings
+    scores = scores_of_transactions(
+        transactions,
+        period=settings.period,
+        as_of=settings.as_of,
+        churn_days=settings.rules.churn_days,
+    )
+    return replace(settings, auto_scores=scores)
+
+
+def choose(
+    settings: ComputeSettings, period: str, old_buyers: int, rows: Callable[[], DistinctRows]
+) -> ModelChoice:
+    """The model ``--model auto`` uses for customers of whom ``old_buyers`` are one-time
+    buyers older than the churn cut-off (see :mod:`clvcli.core.choice`); ``rows``
+    gives their distinct histories, scored when the log was not (a summary)."""
+    churn_days = settings.rules.churn_days
+    scores = settings.auto_scores
+    if scores is None:
+        scores = scores_of_rows(
+            rows(),
+            period=period,
+            churn_days=churn_days,
+            why="a per-customer summary (--summary, --engine duckdb) holds no holdout",
+        )
+    return pick(scores, old_buyers, churn_days)
 
 
 def transactions_table(
@@ -161,7 +212,12 @@ def compute_table_in_pieces(
     blocks = row_blocks(count, rows) or [slice(0, 0)]  # an empty table is one piece
     pieces = (values.piece(block, last=block.stop >= count) for block in blocks)
     return ValuesInPieces(
-        pieces, result.as_of, result.warnings, result.purchase_model, result.spend_model
+        pieces,
+        result.as_of,
+        result.warnings,
+        result.purchase_model,
+        result.spend_model,
+        result.choice,
     )
 
 
@@ -237,11 +293,58 @@ def table_values(
     )
     value_settings.check()
     result = CustomerValues(table.frame, table.as_of, list(table.warnings))
+    grouped: list[DistinctRows] = []
+    if model == AUTO:
+        result.choice = table_choice(table, settings, grouped)
+        model = result.choice.model
+        if result.choice.warning:
+            result.warnings.append(result.choice.warning)
     rows = None
     if model != "none":
-        rows = _predict(transactions, table, model, settings, value_settings, result, models)
+        rows = _predict(
+            transactions, table, model, settings, value_settings, result, models, grouped
+        )
         hand_back_free_memory()  # the scores' temporaries
     return TableValues(table, settings, rows, result)
+
+
+def table_choice(
+    table: CustomerTable, settings: ComputeSettings, grouped: list[DistinctRows] | None = None
+) -> ModelChoice:
+    """The model ``--model auto`` uses for the customers of ``table``. When the log was
+    not scored (:func:`settle_model`), their distinct histories are, and are left in
+    ``grouped`` for the fit."""
+    frame = table.frame
+    grouped = [] if grouped is None else grouped
+
+    def history() -> DistinctRows:
+        grouped.append(
+            DistinctRows.of(
+                frame["frequency"].to_numpy(),
+                frame["recency"].to_numpy(np.float64),
+                frame["T"].to_numpy(np.float64),
+            )
+        )
+        return grouped[0]
+
+    old = old_one_time_buyers(
+        frame["frequency"].to_numpy(),
+        frame["days_since_last"].to_numpy(),
+        settings.rules.churn_days,
+    )
+    return choose(settings, table.period, old, history)
+
+
+def pieces_choice(
+    summary: SummaryInPieces, settings: ComputeSettings, rows: DistinctRows | None = None
+) -> ModelChoice:
+    """:func:`table_choice` for a summary read in pieces (``rows``: its distinct
+    histories, when the caller has them)."""
+    rows = grouped_history(summary) if rows is None else rows
+    x, _, T = rows.columns
+    # For a one-time buyer T is the days since their purchase, in --period units.
+    old = (x == 0) & (np.rint(T * days_per(summary.period)) > settings.rules.churn_days)
+    return choose(settings, summary.period, int(rows.weight[old].sum()), lambda: rows)
 
 
 def _plus_known(historical: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -393,11 +496,12 @@ def _predict(
     value_settings: ValueSettings,
     result: CustomerValues,
     models: Models | None,
+    grouped: list[DistinctRows],
 ) -> RowValues | None:
     """The models' values of the distinct histories, or None when the data could not
-    identify the model."""
+    identify the model. ``grouped`` holds the histories when --model auto grouped them
+    already (it chooses among continuous-time models, which read the same columns)."""
     frame = table.frame
-    grouped: list[DistinctRows] = []
 
     def history_rows() -> DistinctRows:
         # Grouped once, for the fit and the scores; history's float copies go with it.
@@ -458,6 +562,7 @@ class ValuesInPieces:
     warnings: list[str]
     purchase_model: Fitter | None = None
     spend_model: GammaGammaFitter | None = None
+    choice: ModelChoice | None = None
 
 
 def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> ValuesInPieces:
@@ -469,13 +574,21 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     model = chosen_model(settings, summary.period, summary_only=True)
     ValueSettings(summary.period, settings.horizon, settings.discount_rate).check()
     models = Models(None, None)
+    choice = None
+    history = lambda: grouped_history(summary)  # noqa: E731
+    if model == AUTO:
+        rows = grouped_history(summary)
+        history = lambda: rows  # noqa: E731
+        choice = pieces_choice(summary, settings, rows)
+        model = choice.model
+        settings = replace(settings, model=model)
     if model != "none":
-        models = fitted_models(
-            model, settings, lambda: grouped_history(summary), lambda: grouped_spend(summary)
-        )
+        models = fitted_models(model, settings, history, lambda: grouped_spend(summary))
     values = ValuesInPieces(
-        iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend
+        iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend, choice
     )
+    if choice is not None and choice.warning:
+        values.warnings.append(choice.warning)
     if model != "none" and models.purchases is None:
         settings = replace(settings, model="none")  # as the whole table would: no models
     values.pieces = _pieces(summary, settings, models, values.warnings)

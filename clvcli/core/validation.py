@@ -2,8 +2,15 @@
 
 The classic check of Fader, Hardie and Lee: fit on the calibration period, predict
 each customer's purchases in the holdout, and compare with what they did: in total
-(% error), per customer (MAE, RMSE, correlation), and as mean predicted against mean
-actual by calibration frequency (0, 1, ..., 7+).
+(% error, bias), per customer (MAE, RMSE, MSLE, relative MAE, correlation), as mean
+predicted against mean actual by calibration frequency (0, 1, ..., 7+), and by decile
+of the prediction. The best model is the one with the smallest per-customer error
+(MAE): a model can get the total right while it is wrong for every customer, a few
+heavy buyers' misses cancelling the many light buyers'.
+
+BG/BB counts purchase periods (a period with a purchase is one, whatever the
+purchases in it), so its actual holdout total is the periods with a purchase, fewer
+than the purchases the other models count.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvcli.core.choice import AUTO, CANDIDATES
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import (
@@ -38,7 +46,18 @@ HOLDOUT_METRICS = (
     "error_pct",
     "mae",
     "rmse",
+    "msle",
+    "bias",
+    "rel_mae",
     "correlation",
+)
+DECILES = 10
+# Models that count purchase periods rather than purchases.
+PERIOD_MODELS = ("bgbb",)
+BGBB_NOTE = (
+    "bgbb counts purchase periods (a period with several purchases is one), not "
+    "purchases, so its actual holdout total is smaller than the other models' and its "
+    "errors are not comparable with theirs: best is chosen among the others"
 )
 
 
@@ -165,13 +184,23 @@ def validate_table(
                 raise
             warnings.append(f"{exc.message}; left out of the comparison")
             continue
-        report["models"][name] = _metrics(predicted, actual, frequency)
+        report["models"][name] = holdout_metrics(predicted, actual, frequency)
         report["models"][name]["params"] = model.fitted()
         report["models"][name]["log_likelihood"] = model.log_likelihood_
     if not report["models"]:
         raise ModelError("no model could be fitted on the calibration period", None)
-    report["best"] = min(report["models"], key=lambda n: abs(report["models"][n]["error_pct"]))
+    report["best"] = best_model(report["models"])
     return report, warnings
+
+
+def best_model(metrics: dict[str, dict[str, Any]]) -> str:
+    """The model with the smallest per-customer error (MAE); the first listed on a tie.
+
+    BG/BB's errors are in purchase periods, not purchases: beside the models that
+    count purchases it is not comparable, so it is the best only on its own.
+    """
+    comparable = [name for name in metrics if name not in PERIOD_MODELS] or list(metrics)
+    return min(comparable, key=lambda name: metrics[name]["mae"])
 
 
 def cumulative_purchases(
@@ -271,12 +300,24 @@ def _holdout_inputs(name, transactions, table, calibration_end):
     return history, count[codes].astype(float), span[codes].astype(float)
 
 
-def _metrics(predicted: np.ndarray, actual: np.ndarray, frequency: np.ndarray) -> dict[str, Any]:
+def holdout_metrics(
+    predicted: np.ndarray, actual: np.ndarray, frequency: np.ndarray
+) -> dict[str, Any]:
+    """Every metric of one model's holdout predictions against what customers did.
+
+    ``bias`` = total predicted / total actual - 1; ``rel_mae`` = sum |error| / total
+    actual; ``msle`` = mean of (log(1 + actual) - log(1 + predicted))^2, which weighs
+    a miss of 1 against 0 purchases more than one of 11 against 10. ``by_frequency``
+    groups customers by calibration frequency, ``deciles`` by the prediction.
+    """
+    predicted = np.asarray(predicted, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64)
     total_predicted = float(predicted.sum())
     total_actual = float(actual.sum())
     error = predicted - actual
     spread = np.std(predicted) > 0 and np.std(actual) > 0
     correlation = float(np.corrcoef(predicted, actual)[0, 1]) if spread else None
+    absolute = float(np.abs(error).sum())
     groups = np.minimum(frequency, TOP_FREQUENCY)
     rows = []
     for group in range(TOP_FREQUENCY + 1):
@@ -296,15 +337,48 @@ def _metrics(predicted: np.ndarray, actual: np.ndarray, frequency: np.ndarray) -
         "error_pct": (
             100 * (total_predicted - total_actual) / total_actual if total_actual else None
         ),
-        "mae": float(np.abs(error).mean()),
-        "rmse": float(np.sqrt((error**2).mean())),
+        "mae": absolute / len(error) if len(error) else None,
+        "rmse": float(np.sqrt((error**2).mean())) if len(error) else None,
+        "msle": float(((np.log1p(actual) - np.log1p(predicted)) ** 2).mean())
+        if len(error)
+        else None,
+        "bias": total_predicted / total_actual - 1 if total_actual else None,
+        "rel_mae": absolute / total_actual if total_actual else None,
         "correlation": correlation,
         "by_frequency": rows,
+        "deciles": deciles(predicted, actual),
     }
+
+
+def deciles(predicted: np.ndarray, actual: np.ndarray) -> list[dict[str, Any]]:
+    """Customers ranked by prediction, highest first, in ten groups as equal as can
+    be (ties kept in customer order): mean predicted and mean actual of each."""
+    order = np.argsort(-predicted, kind="stable")
+    rows = []
+    for number, members in enumerate(np.array_split(order, DECILES), start=1):
+        count = len(members)
+        rows.append(
+            {
+                "decile": number,
+                "customers": count,
+                "mean_predicted": float(predicted[members].mean()) if count else None,
+                "mean_actual": float(actual[members].mean()) if count else None,
+            }
+        )
+    return rows
 
 
 def all_models() -> list[str]:
     return list(PURCHASE_MODELS)
+
+
+def models_named(option: str) -> list[str]:
+    """The models --model names: all of them, auto's candidates, or one."""
+    if option == "all":
+        return all_models()
+    if option == AUTO:
+        return list(CANDIDATES)
+    return [option]
 
 
 def summary_frame(report: dict[str, Any]) -> pd.DataFrame:

@@ -180,6 +180,10 @@ def build_report(
     compute = settings.compute
     with step("computing customer values"):
         values = compute_clv(transactions, compute)
+    if values.choice is not None:
+        # The report names, and checks on the holdout, the model --model auto chose.
+        compute = replace(compute, model=values.choice.model)
+        settings = replace(settings, compute=compute)
     frame = values.frame
     warnings = list(values.warnings)
     fit = None

@@ -35,8 +35,12 @@ VALIDATE_KEYS = {
     "error_pct",
     "mae",
     "rmse",
+    "msle",
+    "bias",
+    "rel_mae",
     "correlation",
     "by_frequency",
+    "deciles",
 }
 
 
@@ -108,7 +112,17 @@ def test_lifetime_without_discounting_is_a_usage_error(clv):
 
 def test_fit_json_has_the_contract_keys_and_matches_cdnow(clv, cdnow):
     result = clv(
-        "fit", cdnow, "--period", "week", "--as-of", "1997-09-30", "--format", "json", "-q"
+        "fit",
+        cdnow,
+        "--model",
+        "bgnbd",
+        "--period",
+        "week",
+        "--as-of",
+        "1997-09-30",
+        "--format",
+        "json",
+        "-q",
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -201,11 +215,20 @@ def test_validate_json_names_the_best_model(clv, cdnow):
             "7+",
         ]
         assert sum(row["customers"] for row in metrics["by_frequency"]) == 2357
-    best = report["best"]
-    assert abs(report["models"][best]["error_pct"]) == min(
-        abs(m["error_pct"]) for m in report["models"].values()
-    )
-    assert report["models"]["bgnbd"]["actual_holdout_purchases"] == 1882
+    # The best is the smallest per-customer error among the models that count
+    # purchases (BG/BB counts purchase periods: 1,882 purchases fall in fewer weeks).
+    counting = {name: m for name, m in report["models"].items() if name != "bgbb"}
+    assert report["best"] == min(counting, key=lambda name: counting[name]["mae"])
+    for metrics in counting.values():
+        assert metrics["actual_holdout_purchases"] == 1882  # the published holdout total
+        predicted = metrics["predicted_holdout_purchases"]
+        assert metrics["bias"] == pytest.approx(predicted / 1882 - 1)
+        assert metrics["rel_mae"] == pytest.approx(metrics["mae"] * 2357 / 1882)
+        assert sum(row["customers"] for row in metrics["deciles"]) == 2357
+        # The top decile of predictions buys the most in the holdout, the last the least.
+        actual = [row["mean_actual"] for row in metrics["deciles"]]
+        assert actual[0] == max(actual) and actual[-1] < actual[0] / 5
+    assert report["models"]["bgbb"]["actual_holdout_purchases"] < 1882
 
 
 def test_validate_holdout_length_equals_the_calibration_end(clv, cdnow):

@@ -70,11 +70,12 @@ def test_parquet_records_version_as_of_models_and_input_digest(clv, tmp_path):
         "compute",
         "2024-12-31",
     )
-    assert meta["options"]["period"] == "week" and meta["options"]["model"] == "bgnbd"
+    assert meta["options"]["period"] == "week" and meta["options"]["model"] == "auto"
     digest = hashlib.sha256(shop.read_bytes()).hexdigest()
     assert meta["inputs"] == [{"path": str(shop), "sha256": digest}]
     fit = json.loads(clv("fit", shop, "--period", "week", "--format", "json", "-q").stdout)
-    assert meta["models"]["purchases"]["model"] == "bgnbd"
+    assert meta["models"]["purchases"]["model"] == fit["model"]  # both chose alike
+    assert meta["models"]["purchases"]["chosen_by"] == fit["chosen_by"]
     for name, value in fit["params"].items():
         assert meta["models"]["purchases"]["params"][name] == pytest.approx(value, rel=1e-9)
     assert set(meta["models"]["spend"]["params"]) == {"p", "q", "v"}
@@ -104,7 +105,11 @@ def test_fit_validate_and_emit_sql_write_their_sidecar_too(clv, tmp_path):
     fitted = json.loads(params.read_text())
     side = json.loads((tmp_path / "params.json.meta.json").read_text())
     assert (side["command"], side["as_of"]) == ("fit", fitted["as_of"])
-    assert side["models"]["purchases"] == {"model": "bgnbd", "params": fitted["params"]}
+    assert side["models"]["purchases"] == {
+        "model": fitted["model"],
+        "params": fitted["params"],
+        "chosen_by": fitted["chosen_by"],
+    }
     assert side["models"]["spend"]["params"] == fitted["spend_model"]["params"]
     assert side["inputs"] == [{"path": str(shop), "sha256": digest}]
     check = tmp_path / "check.json"

@@ -44,7 +44,7 @@ def test_headline_and_settings(shop_en):
     assert f"<dd>{figures.top_share:.1%}</dd>" in page
     for setting in (
         "<dd>2024-12-31</dd>",
-        "<dd>bgnbd</dd>",
+        f"<dd>{shop_en.data.values.choice.model}</dd>",  # the model auto chose
         "<dd>12 months</dd>",
         "<dd>10.0%</dd>",
     ):
