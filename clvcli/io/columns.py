@@ -389,7 +389,7 @@ def describe(choice: ColumnChoice, header: list[str]) -> str:
     """The columns a choice uses, as the note on stderr names them."""
     parts = [f"customer '{header[choice.customer]}'", f"date '{header[choice.date]}'"]
     if choice.amount is None:
-        parts.append("no amount")
+        pass  # a log of purchase days: its own note says so
     elif choice.quantity is None:
         parts.append(f"amount '{header[choice.amount]}'")
     else:
