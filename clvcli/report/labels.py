@@ -237,6 +237,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "error_pct": "Error (%)",
         "mae": "MAE",
         "rmse": "RMSE",
+        "msle": "MSLE",
+        "bias": "Bias",
+        "rel_mae": "Relative MAE",
         "correlation": "Correlation",
     },
     "fa": {
@@ -283,6 +286,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "error_pct": "خطا (٪)",
         "mae": "MAE",
         "rmse": "RMSE",
+        "msle": "MSLE",
+        "bias": "سوگیری",
+        "rel_mae": "MAE نسبی",
         "correlation": "همبستگی",
     },
 }
