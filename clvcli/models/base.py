@@ -22,12 +22,12 @@ import pandas as pd
 
 from clvcli.errors import ModelError
 from clvcli.models.spread import (
-    FAILED_RUN_OFF_SIZE,
     RUN_OFF_SIZE,
     SAME_FIT,
     Coordinates,
     Spread,
     edge_warning,
+    large_spread_warning,
     near_limit_warning,
     run_off_warning,
     wide_interval_warnings,
@@ -446,9 +446,17 @@ class Fitter:
             best, searched = self._search(data)
             iterations += searched
         converged = bool(np.isfinite(best.fun) and self._is_optimum(best, data))
+        if not converged and np.isfinite(best.fun):
+            # The optimisers can stall on a long ridge with the gradient still at 1e-4:
+            # Newton steps from there often end at the optimum.
+            polished, _ = self._polish(best.x, data, Coordinates(self.param_names))
+            value, _ = self._objective(polished, data)
+            if value <= best.fun:
+                best.x, best.fun = polished, value
+                converged = self._is_optimum(best, data)
         full = self._estimate(best.x, data, Coordinates(self.param_names)) if converged else None
         at = dict(zip(self.param_names, np.exp(best.x).tolist(), strict=True))
-        limit, messages = self._limit(data, at, full)
+        limit, messages = self._limit(data, at, full, -best.fun * data.customers)
         chosen = limit if limit is not None else full
         if chosen is None:
             if not converged:
@@ -482,24 +490,39 @@ class Fitter:
             edge_warning(self.name, name, value, self.edges.get((name, 1 if value > 1 else -1)))
             for name, value in self.pinned_.items()
         ]
+        said = {spread.shape for spread in self.fixed_} | {
+            spread.shape for spread in self.spreads if any(spread.limit in w for w in near)
+        }
+        large = [
+            large_spread_warning(self.name, spread, self.params_)
+            for spread in self.spreads
+            if spread.shape not in said and spread.size(self.params_) > RUN_OFF_SIZE
+        ]
         return (
             at_limit
             + (near if not at_limit else [])
+            + large
             + wide_interval_warnings(self.name, self.ci_lower_, self.ci_upper_)
         )
 
     def _limit(
-        self, data: DistinctRows, at: dict[str, float], full: _Estimate | None
+        self,
+        data: DistinctRows,
+        at: dict[str, float],
+        full: _Estimate | None,
+        reached: float,
     ) -> tuple[_Estimate | None, list[str]]:
         """The fit at the limit of the spreads that run off, when it is the answer; and
         what to tell the user about them.
 
         A spread whose shape is large is fitted at its limit (all such spreads at once,
-        then each alone). The limit is reported when the fit failed, or when the limit
-        is as likely as the fit (the fit only stopped on the way there); a fit that is
-        better than its limit, but not significantly, is kept with a warning.
+        then each alone); when the fit failed, every spread is (the optimiser gives up
+        on the long flat ridge to a limit, at shapes of a few). The limit is reported
+        when it is as likely as the fit (the fit only stopped on the way there), or the
+        fit failed and the limit is as likely as the point it ``reached``; a fit that
+        is better than its limit, but not significantly, is kept with a warning.
         """
-        cut = RUN_OFF_SIZE if full is not None else FAILED_RUN_OFF_SIZE
+        cut = RUN_OFF_SIZE if full is not None else 0.0
         large = tuple(spread for spread in self.spreads if spread.size(at) > cut)
         trials = [large] if large else []
         trials += [(spread,) for spread in large] if len(large) > 1 else []
@@ -513,7 +536,7 @@ class Fitter:
             found = self._fit_at(data, Coordinates(self.param_names, fixed), start)
             if found is not None and (best is None or found.log_likelihood > best.log_likelihood):
                 best = found
-        if best is None:
+        if best is None or (full is None and best.log_likelihood < reached - _SAME_POINT):
             return None, []
         if full is not None and best.log_likelihood < full.log_likelihood - _SAME_POINT:
             if full.log_likelihood - best.log_likelihood < SAME_FIT:
@@ -637,7 +660,7 @@ class Fitter:
                 step = -np.linalg.solve(hessian, gradient)
             except np.linalg.LinAlgError:
                 break
-            if not (np.all(np.isfinite(step)) and np.max(np.abs(step)) < 1e-2):
+            if not (np.all(np.isfinite(step)) and np.max(np.abs(step)) < 1.0):
                 break
             moved = z + step
             if np.any(moved <= bounds[:, 0]) or np.any(moved >= bounds[:, 1]):

@@ -23,8 +23,6 @@ import numpy as np
 LIMIT_SIZE = 1e6
 # A fitted shape above this is compared with its limit.
 RUN_OFF_SIZE = 100.0
-# A failed fit is tried at the limits of the shapes above this.
-FAILED_RUN_OFF_SIZE = 10.0
 # Half the 95 % point of chi-square with one degree of freedom: a limit whose
 # log-likelihood is within this of the fit's lies inside the fit's 95 % region.
 SAME_FIT = 1.920729410347062
@@ -150,6 +148,16 @@ def near_limit_warning(model: str, spread: Spread, params: dict[str, float]) -> 
     return (
         f"{model}: {spread.shape} is large ({spread.shape} = {spread.size(params):.3g}) and "
         f"{spread.limit} fits as well: {spread.meaning}, as far as these data can tell"
+    )
+
+
+def large_spread_warning(model: str, spread: Spread, params: dict[str, float]) -> str:
+    """The warning for a spread so narrow that customers hardly differ."""
+    size = spread.size(params)
+    return (
+        f"{model}: {spread.shape} is large ({spread.shape} = {size:.3g}): {spread.meaning} "
+        f"(they vary by {100 / np.sqrt(size):.2g}% around the mean); the fit is close to "
+        f"{spread.limit}"
     )
 
 
