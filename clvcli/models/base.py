@@ -338,6 +338,7 @@ class _Estimate:
     log_likelihood: float
     fixed: tuple[Spread, ...]  # spreads held at their limit
     pinned: dict[str, float]  # parameters held at the edge of the box
+    held: dict[str, str]  # of those, the ones held because another ran to the edge
     free: int  # parameters estimated, for AIC and BIC
     customers: int = 0
     iterations: int = 0
@@ -355,6 +356,9 @@ class Fitter:
     param_names: ClassVar[tuple[str, ...]] = ()
     # The mixing distributions whose spread can vanish (see clvcli.models.spread).
     spreads: ClassVar[tuple[Spread, ...]] = ()
+    # Whether the likelihood is accurate at LIMIT_SIZE, so that limits can be fitted;
+    # otherwise a large spread is only named in a warning.
+    fits_limits: ClassVar[bool] = True
     # What a parameter running to the edge of the box means, by (name, +1 up or -1 down).
     edges: ClassVar[dict[tuple[str, int], str]] = {}
 
@@ -487,16 +491,25 @@ class Fitter:
             run_off_warning(self.name, spread, self.params_, self.run_off_[spread.shape])
             for spread in self.fixed_
         ] + [
-            edge_warning(self.name, name, value, self.edges.get((name, 1 if value > 1 else -1)))
+            edge_warning(
+                self.name,
+                name,
+                value,
+                self.edges.get((name, 1 if value > 1 else -1)),
+                self.held_.get(name),
+            )
             for name, value in self.pinned_.items()
         ]
+        pinned = set(self.pinned_)
         said = {spread.shape for spread in self.fixed_} | {
             spread.shape for spread in self.spreads if any(spread.limit in w for w in near)
         }
         large = [
             large_spread_warning(self.name, spread, self.params_)
             for spread in self.spreads
-            if spread.shape not in said and spread.size(self.params_) > RUN_OFF_SIZE
+            if spread.shape not in said
+            and not {spread.shape, spread.partner} & pinned
+            and spread.size(self.params_) > RUN_OFF_SIZE
         ]
         return (
             at_limit
@@ -523,7 +536,8 @@ class Fitter:
         is better than its limit, but not significantly, is kept with a warning.
         """
         cut = RUN_OFF_SIZE if full is not None else 0.0
-        large = tuple(spread for spread in self.spreads if spread.size(at) > cut)
+        spreads = self.spreads if self.fits_limits else ()
+        large = tuple(spread for spread in spreads if spread.size(at) > cut)
         trials = [large] if large else []
         trials += [(spread,) for spread in large] if len(large) > 1 else []
         if full is None:
@@ -531,11 +545,16 @@ class Fitter:
         if not trials:
             return None, []
         start = np.log(np.array([at[name] for name in self.param_names]))
-        best: _Estimate | None = None
-        for fixed in trials:
-            found = self._fit_at(data, Coordinates(self.param_names, fixed), start)
-            if found is not None and (best is None or found.log_likelihood > best.log_likelihood):
-                best = found
+        found = [self._fit_at(data, Coordinates(self.param_names, f), start) for f in trials]
+        usable = [estimate for estimate in found if estimate is not None]
+        top = max((estimate.log_likelihood for estimate in usable), default=-np.inf)
+        # Of the fits as likely as the best, the one with the fewest parameters: the
+        # limit, where a fit with every parameter free only stopped on the way to it.
+        best = min(
+            (e for e in usable if e.log_likelihood >= top - _SAME_POINT),
+            key=lambda e: e.free,
+            default=None,
+        )
         if best is None or (full is None and best.log_likelihood < reached - _SAME_POINT):
             return None, []
         if full is not None and best.log_likelihood < full.log_likelihood - _SAME_POINT:
@@ -588,13 +607,15 @@ class Fitter:
                 return None
             # With one of a distribution's parameters at the edge, the other no longer
             # matters (no one drops out, whatever s is): it is held where it is.
+            held = dict(coordinates.held)
             for spread in self.spreads:
                 i, j = self.param_names.index(spread.shape), self.param_names.index(spread.partner)
                 for one, other in ((i, j), (j, i)):
                     if one in edge and other in coordinates.free and other not in edge:
                         edge[other] = float(log_start[other])
+                        held[self.param_names[other]] = self.param_names[one]
             coordinates = Coordinates(
-                self.param_names, coordinates.fixed, {**coordinates.pinned, **edge}
+                self.param_names, coordinates.fixed, {**coordinates.pinned, **edge}, held
             )
         return None
 
@@ -636,6 +657,7 @@ class Fitter:
             log_likelihood=self._weighted(params, data)[0],
             fixed=coordinates.fixed,
             pinned={self.param_names[i]: float(np.exp(v)) for i, v in coordinates.pinned.items()},
+            held=coordinates.held,
             free=coordinates.size,
             customers=data.customers,
         )
@@ -780,6 +802,7 @@ class Fitter:
         self.seconds_ = seconds
         self.fixed_ = estimate.fixed
         self.pinned_ = estimate.pinned
+        self.held_ = estimate.held
 
     def _hessian(
         self, z: np.ndarray, objective: Callable[[np.ndarray], tuple[float, np.ndarray]]

@@ -203,6 +203,9 @@ class ParetoNBDFitter(Fitter):
             "the homogeneous-dropout limit (one exponential dropout rate for all, s/beta)",
         ),
     )
+    # The quadrature of the likelihood loses its accuracy when r + x + s runs to the
+    # hundreds (its nodes underflow): large spreads are named, their limits not fitted.
+    fits_limits = False
     edges: ClassVar[dict[tuple[str, int], str]] = {
         ("beta", 1): "customers almost never drop out (the no-dropout limit: an NBD)",
         ("s", -1): "nearly every customer never drops out, and the few who do leave at once",

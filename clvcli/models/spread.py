@@ -79,8 +79,11 @@ class Coordinates:
         names: tuple[str, ...],
         fixed: tuple[Spread, ...] = (),
         pinned: dict[int, float] | None = None,
+        held: dict[str, str] | None = None,
     ) -> None:
         self.names, self.fixed, self.pinned = names, fixed, dict(pinned or {})
+        # Pinned parameters held only because the named other one ran to the edge.
+        self.held = dict(held or {})
         held = {n for spread in fixed for n in (spread.shape, spread.partner)}
         held |= {names[i] for i in self.pinned}
         self.free = [i for i, name in enumerate(names) if name not in held]
@@ -145,8 +148,9 @@ def run_off_warning(model: str, spread: Spread, params: dict[str, float], fitted
 
 def near_limit_warning(model: str, spread: Spread, params: dict[str, float]) -> str:
     """The warning for a fit whose spread the data cannot tell from none."""
+    name = spread.shape if spread.kind != "beta" else f"{spread.shape}+{spread.partner}"
     return (
-        f"{model}: {spread.shape} is large ({spread.shape} = {spread.size(params):.3g}) and "
+        f"{model}: {name} is large ({name} = {spread.size(params):.3g}) and "
         f"{spread.limit} fits as well: {spread.meaning}, as far as these data can tell"
     )
 
@@ -154,8 +158,9 @@ def near_limit_warning(model: str, spread: Spread, params: dict[str, float]) -> 
 def large_spread_warning(model: str, spread: Spread, params: dict[str, float]) -> str:
     """The warning for a spread so narrow that customers hardly differ."""
     size = spread.size(params)
+    name = spread.shape if spread.kind != "beta" else f"{spread.shape}+{spread.partner}"
     return (
-        f"{model}: {spread.shape} is large ({spread.shape} = {size:.3g}): {spread.meaning} "
+        f"{model}: {name} is large ({name} = {size:.3g}): {spread.meaning} "
         f"(they vary by {100 / np.sqrt(size):.2g}% around the mean); the fit is close to "
         f"{spread.limit}"
     )
@@ -178,8 +183,16 @@ def wide_interval_warnings(
     return found
 
 
-def edge_warning(model: str, name: str, value: float, meaning: str | None) -> str:
-    """The warning for a parameter held at the edge of the range a fit searches."""
+def edge_warning(
+    model: str, name: str, value: float, meaning: str | None, because: str | None = None
+) -> str:
+    """The warning for a parameter held at the edge of the range a fit searches, or
+    held where it was ``because`` another ran to the edge."""
+    if because is not None:
+        return (
+            f"{model}: {name} is held where the fit left it ({name} = {value:.3g}): with "
+            f"{because} at the edge of its range it no longer matters"
+        )
     what = meaning or "the data push it without bound"
     return (
         f"{model}: {name} runs to the edge of its range ({name} = {value:.3g}): {what}; "
