@@ -9,7 +9,7 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
+FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma", "all")
 
 
 @shared_options("input", "model", "output")
@@ -23,8 +23,11 @@ def fit_cmd(
 ) -> None:
     """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
 
-    --model takes bgnbd, mbgnbd, pnbd, bgbb or gamma-gamma (spend). The JSON output
-    (--format json, or -o FILE.json) scores new data with clv compute --params FILE.
+    --model takes bgnbd, mbgnbd, pnbd, bgbb or gamma-gamma (spend), or all: every
+    model side by side, one row each (JSON: each model's fit under "models"). The JSON
+    output of one model (--format json, or -o FILE.json) scores new data with
+    clv compute --params FILE. A fit that runs off to a limit (customers who do not
+    differ in some respect) is reported at that limit, with a warning that says so.
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
@@ -74,6 +77,13 @@ def fit_cmd(
 def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
     """The as-of date and the fitted models, for --sidecar, as compute records them."""
     opts.record["as_of"] = report["as_of"]
+    if "models" in report:
+        opts.record["models"] = {
+            name: {"model": name, "params": part["params"]}
+            for name, part in report["models"].items()
+            if "params" in part
+        }
+        return
     role = "spend" if report["model"] == "gamma-gamma" else "purchases"
     models = {role: {"model": report["model"], "params": report["params"]}}
     if report.get("spend_model"):
@@ -84,10 +94,23 @@ def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
 
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
     from clvcli.cli.output import emit, write_json
-    from clvcli.core.fitting import parameter_frame, statistics_frame
+    from clvcli.core.fitting import comparison_frame, parameter_frame, statistics_frame
 
     if fmt == "json":
         write_json(report, opts, reporter)
+        return
+    if "models" in report:
+        fitted = [p for p in report["models"].values() if "n_customers" in p]
+        customers = f" on {fitted[0]['n_customers']:,} customers" if fitted else ""
+        title = f"every model fitted{customers}, {report['period']}s, as of {report['as_of']}"
+        frame = comparison_frame(report)
+        if fmt == "table":  # a parameter a line; the warnings are on stderr above
+            frame["params"] = frame["params"].str.replace(", ", "\n")
+            frame["warnings"] = [
+                _in_short(text) for text in frame["warnings"].fillna("").astype(str)
+            ]
+        keep = ("model", "params", "log_likelihood", "aic", "bic", "converged", "warnings")
+        emit(frame, opts, reporter, title=title, what="models", keep=keep)
         return
     title = (
         f"{report['model']} fitted on {report['n_customers']:,} customers, "
@@ -96,3 +119,13 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
     emit(parameter_frame(report), opts, reporter, title=title, what="parameters")
     if fmt == "table":
         emit(statistics_frame(report), opts, reporter, title="Fit")
+
+
+def _in_short(warnings: str) -> str:
+    """A model's warnings (or error) in a table cell: they are printed in full above."""
+    if not warnings:
+        return ""
+    if warnings.startswith("error: "):
+        return "failed, see above"
+    count = warnings.count("; ") + 1
+    return f"{count} above"
