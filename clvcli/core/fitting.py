@@ -77,7 +77,7 @@ def fit_report_from_pieces(
         )
     if model == SPEND_MODEL:
         spend, warnings = fit_spend_rows(*grouped_spend(summary))
-        return {**head, **spend.summary()}, warnings + spend.warnings_
+        return {**head, **spend.summary()}, warnings
     fitted = fit_purchase_rows(model, grouped_history(summary))
     report, spend_warnings = _with_spend(
         {**head, **fitted.summary()}, lambda: fit_spend_rows(*grouped_spend(summary))
@@ -109,7 +109,7 @@ def fit_report_from_table(
         return report, warnings + model_warnings
     if model == SPEND_MODEL:
         spend, spend_warnings = fit_spend_model(frequency, monetary)
-        return {**head, **spend.summary()}, warnings + spend_warnings + spend.warnings_
+        return {**head, **spend.summary()}, warnings + spend_warnings
     fitted = fit_purchase_model(model, *model_history(model, transactions, table))
     report, spend_warnings = _with_spend(
         {**head, **fitted.summary()}, lambda: fit_spend_model(frequency, monetary)
@@ -128,7 +128,7 @@ def _with_spend(
             f"{exc.message}; the file has no spend model, so it predicts purchases only"
         ]
     report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
-    return report, warnings + spend.warnings_
+    return report, warnings
 
 
 def _all_models(
@@ -164,7 +164,7 @@ def _all_models(
         warnings.append(f"{exc.message} (the other models are fitted)")
     else:
         models[SPEND_MODEL] = {**head, "model": SPEND_MODEL, **spend.summary()}
-        warnings += spend_warnings + spend.warnings_
+        warnings += spend_warnings
     return {**head, "models": models}, warnings
 
 

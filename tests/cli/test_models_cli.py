@@ -28,6 +28,7 @@ FIT_KEYS = {
     "converged",
     "iterations",
     "seconds",
+    "warnings",
 }
 VALIDATE_KEYS = {
     "predicted_holdout_purchases",
@@ -118,6 +119,7 @@ def test_fit_json_has_the_contract_keys_and_matches_cdnow(clv, cdnow):
     assert report["log_likelihood"] == pytest.approx(-9582.43, abs=0.1)
     assert report["spend_model"]["params"]["p"] == pytest.approx(6.25, rel=0.01)
     assert set(report["std_errors"]) == set(report["params"]) == set(report["ci_upper"])
+    assert report["warnings"] == [] and report["spend_model"]["warnings"] == []
 
 
 def test_fit_gamma_gamma_alone(clv, cdnow):
@@ -263,6 +265,6 @@ def test_a_bad_params_file_is_an_input_error(clv, write, content, message):
 
 def test_unknown_models_are_usage_errors(clv):
     assert clv("compute", SAMPLE / "shop.csv", "--model", "gamma-gamma").exit_code == 2
-    assert clv("fit", SAMPLE / "shop.csv", "--model", "all").exit_code == 2
+    assert clv("fit", SAMPLE / "shop.csv", "--model", "every").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv", "--model", "xyz", "--holdout", "6m").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv").exit_code == 2
