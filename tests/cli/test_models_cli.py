@@ -152,7 +152,9 @@ def test_compute_with_saved_params_scores_without_refitting(clv, cdnow, tmp_path
     assert saved.exit_code == 0, saved.stderr
     assert saved.stdout == refit.stdout
     first = rows(saved.stdout)[0]
-    assert first["customer_id"] == "0001" and first["expected_avg_spend"] == "24.65"
+    # Published: 24.65; the fit's last digits may differ on another CPU.
+    assert first["customer_id"] == "0001"
+    assert float(first["expected_avg_spend"]) == pytest.approx(24.65, abs=0.011)
 
 
 def test_saved_spend_without_a_finite_mean_leaves_spend_empty(clv, cdnow, tmp_path):
