@@ -6,7 +6,10 @@ row share a likelihood term, so the fit runs on the distinct rows weighted by th
 counts: a few thousand rows stand for millions of customers. Several starting points
 and a second optimiser guard against the "did not converge" failures users know from
 other tools; a fit on hundreds of thousands of rows starts where a fit on an even
-sample of them ends. Standard errors come from the Hessian of the log-likelihood.
+sample of them ends. Newton steps end every fit where the gradient vanishes, and
+standard errors come from the Hessian of the log-likelihood there. A fit that runs off
+to where customers stop differing is fitted and reported at that limit, with a
+warning in words (see :mod:`clvcli.models.spread`).
 """
 
 from __future__ import annotations
