@@ -106,9 +106,7 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
         frame = comparison_frame(report)
         if fmt == "table":  # a parameter a line; the warnings are on stderr above
             frame["params"] = frame["params"].str.replace(", ", "\n")
-            frame["warnings"] = [
-                _in_short(text) for text in frame["warnings"].fillna("").astype(str)
-            ]
+            frame["warnings"] = [_in_short(part) for part in report["models"].values()]
         keep = ("model", "params", "log_likelihood", "aic", "bic", "converged", "warnings")
         emit(frame, opts, reporter, title=title, what="models", keep=keep)
         return
@@ -121,11 +119,9 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
         emit(statistics_frame(report), opts, reporter, title="Fit")
 
 
-def _in_short(warnings: str) -> str:
+def _in_short(part: dict[str, Any]) -> str:
     """A model's warnings (or error) in a table cell: they are printed in full above."""
-    if not warnings:
-        return ""
-    if warnings.startswith("error: "):
+    if "error" in part:
         return "failed, see above"
-    count = warnings.count("; ") + 1
-    return f"{count} above"
+    count = len(part.get("warnings") or [])
+    return f"{count} above" if count else ""

@@ -165,6 +165,12 @@ def _all_models(
     else:
         models[SPEND_MODEL] = {**head, "model": SPEND_MODEL, **spend.summary()}
         warnings += spend_warnings
+    if not any("params" in part for part in models.values()):
+        raise ModelError(
+            "no model could be fitted: "
+            + "; ".join(part["error"] for part in models.values() if "error" in part),
+            "more history, another --period, or a look at the data",
+        )
     return {**head, "models": models}, warnings
 
 

@@ -144,3 +144,10 @@ def test_fit_all_table_has_a_row_per_model(clv):
     assert result.exit_code == 0, result.stderr
     for name in ("bgnbd", "mbgnbd", "pnbd", "bgbb"):
         assert name in result.stdout
+
+
+def test_fit_all_exits_4_when_no_model_can_be_fitted(clv, write):
+    path = write("tx.csv", "customer,date,amount\nA,2024-01-01,5\nB,2024-01-02,7\n")
+    result = clv("fit", path, "--model", "all")
+    assert result.exit_code == 4
+    assert result.stderr.splitlines()[-2].startswith("clv: error: no model could be fitted: ")
