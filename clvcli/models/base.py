@@ -464,6 +464,9 @@ class Fitter:
         full = self._estimate(best.x, data, Coordinates(self.param_names)) if converged else None
         at = dict(zip(self.param_names, np.exp(best.x).tolist(), strict=True))
         limit, messages = self._limit(data, at, full, -best.fun * data.customers)
+        if limit is not None and not self._predicts_at(limit, data):
+            # The limit's parameters lie where a prediction fails: not an answer.
+            limit, messages = None, []
         chosen = limit if limit is not None else full
         if chosen is None:
             if not converged:
@@ -485,6 +488,21 @@ class Fitter:
         self.run_off_ = {spread.shape: spread.size(at) for spread in chosen.fixed}
         self.warnings_ = self._boundary_warnings(messages)
         return self
+
+    def _predicts_at(self, estimate: _Estimate, data: DistinctRows) -> bool:
+        """Whether the model's predictions for the rows are finite at the estimate."""
+        model = type(self)().set_params(estimate.params)
+        with np.errstate(all="ignore"):
+            if hasattr(model, "expected_purchases") and len(data.columns) == 3:
+                values = [
+                    model.p_alive(*data.columns),  # type: ignore[attr-defined]
+                    model.expected_purchases(1.0, *data.columns),  # type: ignore[attr-defined]
+                ]
+            elif hasattr(model, "expected_spend"):
+                values = [model.expected_spend(*data.columns)]  # type: ignore[attr-defined]
+            else:
+                return True
+        return all(bool(np.all(np.isfinite(v))) for v in values)
 
     def _boundary_warnings(self, near: list[str]) -> list[str]:
         """What to tell the user about a fit at or near a limit, or with a parameter
