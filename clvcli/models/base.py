@@ -494,9 +494,11 @@ class Fitter:
         model = type(self)().set_params(estimate.params)
         with np.errstate(all="ignore"):
             if hasattr(model, "expected_purchases") and len(data.columns) == 3:
-                values = [
-                    model.p_alive(*data.columns),  # type: ignore[attr-defined]
-                    model.expected_purchases(1.0, *data.columns),  # type: ignore[attr-defined]
+                long = max(1.0, 10.0 * float(np.max(data.columns[2], initial=0.0)))
+                values = [model.p_alive(*data.columns)]  # type: ignore[attr-defined]
+                values += [
+                    model.expected_purchases(t, *data.columns)  # type: ignore[attr-defined]
+                    for t in (1.0, long)
                 ]
             elif hasattr(model, "expected_spend"):
                 values = [model.expected_spend(*data.columns)]  # type: ignore[attr-defined]
