@@ -9,7 +9,7 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-FIT_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma")
+FIT_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma", "all")
 
 
 @shared_options("input", "model", "output")
@@ -24,8 +24,11 @@ def fit_cmd(
     """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
 
     --model takes auto (the default: the model clv compute would choose), bgnbd, mbgnbd,
-    pnbd, bgbb or gamma-gamma (spend). The JSON output
-    (--format json, or -o FILE.json) scores new data with clv compute --params FILE.
+    pnbd, bgbb or gamma-gamma (spend), or all: every model side by side, one row each
+    (JSON: each model's fit under "models"). The JSON output of one model (--format
+    json, or -o FILE.json) scores new data with clv compute --params FILE. A fit that
+    runs off to a limit (customers who do not differ in some respect) is reported at
+    that limit, with a warning that says so.
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
@@ -79,6 +82,13 @@ def fit_cmd(
 def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
     """The as-of date and the fitted models, for --sidecar, as compute records them."""
     opts.record["as_of"] = report["as_of"]
+    if "models" in report:
+        opts.record["models"] = {
+            name: {"model": name, "params": part["params"]}
+            for name, part in report["models"].items()
+            if "params" in part
+        }
+        return
     role = "spend" if report["model"] == "gamma-gamma" else "purchases"
     models = {role: {"model": report["model"], "params": report["params"]}}
     if report.get("chosen_by"):
@@ -91,10 +101,21 @@ def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
 
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
     from clvcli.cli.output import emit, write_json
-    from clvcli.core.fitting import parameter_frame, statistics_frame
+    from clvcli.core.fitting import comparison_frame, parameter_frame, statistics_frame
 
     if fmt == "json":
         write_json(report, opts, reporter, full_precision=True)
+        return
+    if "models" in report:
+        fitted = [p for p in report["models"].values() if "n_customers" in p]
+        customers = f" on {fitted[0]['n_customers']:,} customers" if fitted else ""
+        title = f"every model fitted{customers}, {report['period']}s, as of {report['as_of']}"
+        frame = comparison_frame(report)
+        if fmt == "table":  # a parameter a line; the warnings are on stderr above
+            frame["params"] = frame["params"].str.replace(", ", "\n")
+            frame["warnings"] = [_in_short(part) for part in report["models"].values()]
+        keep = ("model", "params", "log_likelihood", "aic", "bic", "converged", "warnings")
+        emit(frame, opts, reporter, title=title, what="models", keep=keep)
         return
     title = (
         f"{report['model']} fitted on {report['n_customers']:,} customers, "
@@ -103,3 +124,11 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
     emit(parameter_frame(report), opts, reporter, title=title, what="parameters")
     if fmt == "table":
         emit(statistics_frame(report), opts, reporter, title="Fit")
+
+
+def _in_short(part: dict[str, Any]) -> str:
+    """A model's warnings (or error) in a table cell: they are printed in full above."""
+    if "error" in part:
+        return "failed, see above"
+    count = len(part.get("warnings") or [])
+    return f"{count} above" if count else ""

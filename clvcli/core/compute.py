@@ -438,7 +438,7 @@ def fitted_models(
         return Models(
             purchases, None, [f"{spend_failure}; expected spend and predicted CLV left empty"]
         )
-    return Models(purchases, spend, warnings)
+    return Models(purchases, spend, purchases.warnings_ + warnings)
 
 
 def model_failure(model: str, error: ModelError) -> str:

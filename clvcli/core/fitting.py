@@ -24,9 +24,11 @@ from clvcli.core.value import (
 from clvcli.errors import InputError, ModelError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.memory import hand_back_free_memory
-from clvcli.models import Fitter, GammaGammaFitter
+from clvcli.models import PURCHASE_MODELS, Fitter, GammaGammaFitter
 
 SPEND_MODEL = "gamma-gamma"
+# `clv fit --model all`: every purchase model, then the spend model once.
+ALL_MODELS = "all"
 
 
 def fit_report(
@@ -45,7 +47,7 @@ def fit_report(
     purchase periods (BG/BB), their rows are dropped once summed up, and the models
     fit without them beside (at ten million rows, 330 MB less).
     """
-    keep = not consume or model == "bgbb"
+    keep = not consume or model in ("bgbb", ALL_MODELS)
     reading_warnings = list(transactions.warnings)
     table = customer_table(transactions, as_of=as_of, period=period, consume=not keep)
     table.warnings = reading_warnings + table.warnings
@@ -66,13 +68,21 @@ def fit_report_from_pieces(
         "period": summary.period,
         "as_of": str(np.datetime64(summary.as_of, "D")),
     }
+    if model == ALL_MODELS:
+        return _all_models(
+            head,
+            lambda name: fit_purchase_rows(name, grouped_history(summary)),
+            lambda: fit_spend_rows(*grouped_spend(summary)),
+            bgbb="bgbb: needs the transaction log, not a summary",
+        )
     if model == SPEND_MODEL:
         spend, warnings = fit_spend_rows(*grouped_spend(summary))
         return {**head, **spend.summary()}, warnings
     fitted = fit_purchase_rows(model, grouped_history(summary))
-    return _with_spend(
+    report, spend_warnings = _with_spend(
         {**head, **fitted.summary()}, lambda: fit_spend_rows(*grouped_spend(summary))
     )
+    return report, fitted.warnings_ + spend_warnings
 
 
 def fit_report_from_table(
@@ -89,6 +99,14 @@ def fit_report_from_table(
         "period": period,
         "as_of": str(np.datetime64(table.as_of, "D")),
     }
+    if model == ALL_MODELS:
+        report, model_warnings = _all_models(
+            head,
+            lambda name: fit_purchase_model(name, *model_history(name, transactions, table)),
+            lambda: fit_spend_model(frequency, monetary),
+            bgbb=None if transactions is not None else "bgbb: needs the transaction log",
+        )
+        return report, warnings + model_warnings
     if model == SPEND_MODEL:
         if not table.has_amount:
             raise InputError(
@@ -103,7 +121,7 @@ def fit_report_from_table(
     report, spend_warnings = _with_spend(
         {**head, **fitted.summary()}, lambda: fit_spend_model(frequency, monetary)
     )
-    return report, warnings + spend_warnings
+    return report, warnings + fitted.warnings_ + spend_warnings
 
 
 def _with_spend(
@@ -118,6 +136,79 @@ def _with_spend(
         ]
     report["spend_model"] = {"model": SPEND_MODEL, **spend.summary()}
     return report, warnings
+
+
+def _all_models(
+    head: dict[str, Any],
+    fit_purchases: Callable[[str], Fitter],
+    fit_spend: Callable[[], tuple[GammaGammaFitter, list[str]]],
+    *,
+    bgbb: str | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Every purchase model's fit and the spend model's, side by side: ``models`` holds
+    each one's usual report (without ``spend_model``, which comes once, last). A model
+    that cannot be fitted gets ``error`` (and ``hint``) in its place, and the others
+    still come out; ``bgbb``, when given, is why BG/BB cannot be fitted here."""
+    models: dict[str, Any] = {}
+    warnings: list[str] = []
+    for name in PURCHASE_MODELS:
+        if name == "bgbb" and bgbb is not None:
+            models[name] = {"model": name, "error": bgbb}
+            warnings.append(bgbb)
+            continue
+        try:
+            fitted = fit_purchases(name)
+        except ModelError as exc:
+            models[name] = _failed(name, exc)
+            warnings.append(f"{exc.message} (the other models are fitted)")
+            continue
+        models[name] = {**head, "model": name, **fitted.summary()}
+        warnings += fitted.warnings_
+    try:
+        spend, spend_warnings = fit_spend()
+    except ModelError as exc:
+        models[SPEND_MODEL] = _failed(SPEND_MODEL, exc)
+        warnings.append(f"{exc.message} (the other models are fitted)")
+    else:
+        models[SPEND_MODEL] = {**head, "model": SPEND_MODEL, **spend.summary()}
+        warnings += spend_warnings
+    if not any("params" in part for part in models.values()):
+        raise ModelError(
+            "no model could be fitted: "
+            + "; ".join(part["error"] for part in models.values() if "error" in part),
+            "more history, another --period, or a look at the data",
+        )
+    return {**head, "models": models}, warnings
+
+
+def _failed(name: str, error: ModelError) -> dict[str, Any]:
+    """A model's place in `--model all` when it cannot be fitted."""
+    failure = {"model": name, "error": error.message}
+    if error.hint:
+        failure["hint"] = error.hint
+    return failure
+
+
+def comparison_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per model of `clv fit --model all`: parameters, fit statistics,
+    convergence, warnings, or the error that stopped it."""
+    rows = []
+    for name, part in report["models"].items():
+        params = part.get("params") or {}
+        rows.append(
+            {
+                "model": name,
+                "params": ", ".join(f"{k} {v:.6g}" for k, v in params.items()) if params else "",
+                "log_likelihood": part.get("log_likelihood"),
+                "aic": part.get("aic"),
+                "bic": part.get("bic"),
+                "converged": part.get("converged", False),
+                "warnings": "; ".join(part.get("warnings") or [])
+                if "error" not in part
+                else f"error: {part['error']}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def fitted_report(

@@ -140,6 +140,7 @@ def fit_spend_rows(rows: DistinctRows, correlation: float) -> tuple[GammaGammaFi
             "buyers); the model assumes they are independent, so expected spend may be biased"
         )
     spend = GammaGammaFitter().fit_rows(rows)
+    warnings += spend.warnings_
     q = spend.fitted()["q"]
     if not q > 1:
         raise ModelError(

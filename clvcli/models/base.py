@@ -6,7 +6,10 @@ row share a likelihood term, so the fit runs on the distinct rows weighted by th
 counts: a few thousand rows stand for millions of customers. Several starting points
 and a second optimiser guard against the "did not converge" failures users know from
 other tools; a fit on hundreds of thousands of rows starts where a fit on an even
-sample of them ends. Standard errors come from the Hessian of the log-likelihood.
+sample of them ends. Newton steps end every fit where the gradient vanishes, and
+standard errors come from the Hessian of the log-likelihood there. A fit that runs off
+to where customers stop differing is fitted and reported at that limit, with a
+warning in words (see :mod:`clvcli.models.spread`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ import numpy as np
 import pandas as pd
 
 from clvcli.errors import ModelError
+from clvcli.models.spread import (
+    RUN_OFF_SIZE,
+    SAME_FIT,
+    Coordinates,
+    Spread,
+    edge_warning,
+    large_spread_warning,
+    near_limit_warning,
+    run_off_warning,
+    wide_interval_warnings,
+)
 from clvcli.parallel import in_parallel, row_blocks
 
 if TYPE_CHECKING:
@@ -39,6 +53,14 @@ BLAS_ROWS = 2048
 SAMPLE_ROWS = 32_768
 SAMPLED_START_ROWS = 8 * SAMPLE_ROWS
 _LBFGSB_OPTIONS = {"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
+# Newton steps after the optimiser (with the Hessian the standard errors need anyway):
+# L-BFGS-B stops when the likelihood no longer falls by a relative 1e-14, which on a
+# flat ridge leaves the parameters uncertain in their fifth digit; from there a Newton
+# step lands where the gradient vanishes, so that the printed digits do not depend on
+# the optimiser's path (and with it on the CPU and BLAS).
+_NEWTON_STEPS = 3
+# A limit whose log-likelihood is within this of a fit's is where the fit was going.
+_SAME_POINT = 1e-3
 
 
 class NotFittedError(ModelError):
@@ -308,6 +330,23 @@ def _combined_key(factorized: list[tuple[np.ndarray, np.ndarray]]):
     return key, decode
 
 
+@dataclass
+class _Estimate:
+    """A fit's estimate at one optimum, before it becomes the fitted state."""
+
+    params: dict[str, float]
+    std_errors: dict[str, float | None]
+    ci_lower: dict[str, float | None]
+    ci_upper: dict[str, float | None]
+    log_likelihood: float
+    fixed: tuple[Spread, ...]  # spreads held at their limit
+    pinned: dict[str, float]  # parameters held at the edge of the box
+    held: dict[str, str]  # of those, the ones held because another ran to the edge
+    free: int  # parameters estimated, for AIC and BIC
+    customers: int = 0
+    iterations: int = 0
+
+
 class Fitter:
     """Maximum-likelihood fit on log parameters; subclasses supply the likelihood.
 
@@ -318,9 +357,17 @@ class Fitter:
 
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
+    # The mixing distributions whose spread can vanish (see clvcli.models.spread).
+    spreads: ClassVar[tuple[Spread, ...]] = ()
+    # Whether the likelihood is accurate at LIMIT_SIZE, so that limits can be fitted;
+    # otherwise a large spread is only named in a warning.
+    fits_limits: ClassVar[bool] = True
+    # What a parameter running to the edge of the box means, by (name, +1 up or -1 down).
+    edges: ClassVar[dict[tuple[str, int], str]] = {}
 
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None
+        self.warnings_: list[str] = []
 
     # -- what each model supplies -------------------------------------------------
     def log_likelihood_terms(
@@ -406,32 +453,274 @@ class Fitter:
             best, searched = self._search(data)
             iterations += searched
         converged = bool(np.isfinite(best.fun) and self._is_optimum(best, data))
-        if not converged:
-            raise ModelError(
-                f"{self.name}: the fit did not converge "
-                f"(log-likelihood {-best.fun * data.customers:.4g} at "
-                + ", ".join(
-                    f"{n}={v:.4g}" for n, v in zip(self.param_names, np.exp(best.x), strict=True)
+        if not converged and np.isfinite(best.fun):
+            # The optimisers can stall on a long ridge with the gradient still at 1e-4:
+            # Newton steps from there often end at the optimum.
+            polished, _ = self._polish(best.x, data, Coordinates(self.param_names))
+            value, _ = self._objective(polished, data)
+            if value <= best.fun:
+                best.x, best.fun = polished, value
+                converged = self._is_optimum(best, data)
+        full = self._estimate(best.x, data, Coordinates(self.param_names)) if converged else None
+        at = dict(zip(self.param_names, np.exp(best.x).tolist(), strict=True))
+        limit, messages = self._limit(data, at, full, -best.fun * data.customers)
+        if limit is not None and not self._predicts_at(limit, data):
+            # The limit's parameters lie where a prediction fails: not an answer.
+            limit, messages = None, []
+        chosen = limit if limit is not None else full
+        if chosen is None:
+            if not converged:
+                raise ModelError(
+                    f"{self.name}: the fit did not converge "
+                    f"(log-likelihood {-best.fun * data.customers:.4g} at "
+                    + ", ".join(f"{n}={v:.4g}" for n, v in at.items())
+                    + ")",
+                    "try another --period (week suits most shops), more history, or another "
+                    "--model",
                 )
-                + ")",
-                "try another --period (week suits most shops), more history, or another --model",
-            )
-        self._store(best.x, data, iterations, time.perf_counter() - started)
-        lower, upper = list(self.ci_lower_.values()), list(self.ci_upper_.values())
-        if not (
-            all(np.isfinite(list(self.std_errors_.values())))
-            and all(np.isfinite(upper))
-            and all(value > 0 for value in lower)
-        ):
-            # No error, or one so wide that the interval runs off the numbers.
-            self.params_ = None
             raise ModelError(
                 f"{self.name}: the data cannot pin down the parameters (the likelihood is flat "
                 "in some direction, so they have no standard errors)",
                 "more customers, more repeat buyers or a longer history help; or try another "
                 "--model",
             )
+        self._apply(chosen, iterations + chosen.iterations, time.perf_counter() - started)
+        self.run_off_ = {spread.shape: spread.size(at) for spread in chosen.fixed}
+        self.warnings_ = self._boundary_warnings(messages)
         return self
+
+    def _predicts_at(self, estimate: _Estimate, data: DistinctRows) -> bool:
+        """Whether the model's predictions for the rows are finite at the estimate."""
+        model = type(self)().set_params(estimate.params)
+        with np.errstate(all="ignore"):
+            if hasattr(model, "expected_purchases") and len(data.columns) == 3:
+                long = max(1.0, 10.0 * float(np.max(data.columns[2], initial=0.0)))
+                values = [model.p_alive(*data.columns)]  # type: ignore[attr-defined]
+                values += [
+                    model.expected_purchases(t, *data.columns)  # type: ignore[attr-defined]
+                    for t in (1.0, long)
+                ]
+            elif hasattr(model, "expected_spend"):
+                values = [model.expected_spend(*data.columns)]  # type: ignore[attr-defined]
+            else:
+                return True
+        return all(bool(np.all(np.isfinite(v))) for v in values)
+
+    def _boundary_warnings(self, near: list[str]) -> list[str]:
+        """What to tell the user about a fit at or near a limit, or with a parameter
+        its data barely pin down (``near``: the warnings of a fit kept near a limit)."""
+        assert self.params_ is not None
+        at_limit = [
+            run_off_warning(self.name, spread, self.params_, self.run_off_[spread.shape])
+            for spread in self.fixed_
+        ] + [
+            edge_warning(
+                self.name,
+                name,
+                value,
+                self.edges.get((name, 1 if value > 1 else -1)),
+                self.held_.get(name),
+            )
+            for name, value in self.pinned_.items()
+        ]
+        pinned = set(self.pinned_)
+        said = {spread.shape for spread in self.fixed_} | {
+            spread.shape for spread in self.spreads if any(spread.limit in w for w in near)
+        }
+        large = [
+            large_spread_warning(self.name, spread, self.params_)
+            for spread in self.spreads
+            if spread.shape not in said
+            and not {spread.shape, spread.partner} & pinned
+            and spread.size(self.params_) > RUN_OFF_SIZE
+        ]
+        return (
+            at_limit
+            + (near if not at_limit else [])
+            + large
+            + wide_interval_warnings(self.name, self.ci_lower_, self.ci_upper_)
+        )
+
+    def _limit(
+        self,
+        data: DistinctRows,
+        at: dict[str, float],
+        full: _Estimate | None,
+        reached: float,
+    ) -> tuple[_Estimate | None, list[str]]:
+        """The fit at the limit of the spreads that run off, when it is the answer; and
+        what to tell the user about them.
+
+        A spread whose shape is large is fitted at its limit (all such spreads at once,
+        then each alone); when the fit failed, every spread is (the optimiser gives up
+        on the long flat ridge to a limit, at shapes of a few). The limit is reported
+        when it is as likely as the fit (the fit only stopped on the way there), or the
+        fit failed and the limit is as likely as the point it ``reached``; a fit that
+        is better than its limit, but not significantly, is kept with a warning.
+        """
+        cut = RUN_OFF_SIZE if full is not None else 0.0
+        spreads = self.spreads if self.fits_limits else ()
+        large = tuple(spread for spread in spreads if spread.size(at) > cut)
+        trials = [large] if large else []
+        trials += [(spread,) for spread in large] if len(large) > 1 else []
+        if full is None:
+            trials.append(())  # the parameters at the edge held there, the rest fitted
+        if not trials:
+            return None, []
+        start = np.log(np.array([at[name] for name in self.param_names]))
+        found = [self._fit_at(data, Coordinates(self.param_names, f), start) for f in trials]
+        usable = [estimate for estimate in found if estimate is not None]
+        top = max((estimate.log_likelihood for estimate in usable), default=-np.inf)
+        # Of the fits as likely as the best, the one with the fewest parameters: the
+        # limit, where a fit with every parameter free only stopped on the way to it.
+        best = min(
+            (e for e in usable if e.log_likelihood >= top - _SAME_POINT),
+            key=lambda e: e.free,
+            default=None,
+        )
+        if best is None or (full is None and best.log_likelihood < reached - _SAME_POINT):
+            return None, []
+        if full is not None and best.log_likelihood < full.log_likelihood - _SAME_POINT:
+            if full.log_likelihood - best.log_likelihood < SAME_FIT:
+                return None, [near_limit_warning(self.name, s, full.params) for s in best.fixed]
+            return None, []
+        return best, [
+            run_off_warning(self.name, spread, best.params, spread.size(at))
+            for spread in best.fixed
+        ]
+
+    def _fit_at(
+        self, data: DistinctRows, coordinates: Coordinates, log_start: np.ndarray
+    ) -> _Estimate | None:
+        """The fit in ``coordinates`` (some spreads held at their limit) from a point in
+        log parameters; None when it fails or has no standard errors."""
+        from scipy import optimize
+
+        def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+            log_params, jacobian = coordinates.with_jacobian(z)
+            value, gradient = self._objective(log_params, data)
+            return value, jacobian.T @ gradient
+
+        iterations = 0
+        for _ in range(2):  # again with the parameters that ran to the edge held there
+            if coordinates.size == 0:
+                return None
+            bounds = coordinates.bounds(_LOG_BOUND)
+            z = np.clip(coordinates.start(log_start), *np.array(bounds).T)
+            result = optimize.minimize(
+                objective, z, jac=True, method="L-BFGS-B", bounds=bounds, options=_LBFGSB_OPTIONS
+            )
+            iterations += int(result.nit)
+            box = np.array(bounds)
+            inside = np.all((result.x > box[:, 0] + 1e-6) & (result.x < box[:, 1] - 1e-6))
+            flat = np.all(np.abs(objective(result.x)[1]) < 1e-4)
+            if np.isfinite(result.fun) and inside and flat:
+                found = self._estimate(result.x, data, coordinates)
+                if found is not None:
+                    found.iterations += iterations
+                    return found
+            # Free log parameters within a factor e^0.5 of the edge: held at the edge.
+            log_start = coordinates.to_log(result.x)
+            edge = {
+                i: float(np.sign(log_start[i]) * _LOG_BOUND)
+                for i in coordinates.free
+                if abs(log_start[i]) > _LOG_BOUND - 0.5
+            }
+            if not edge or not np.isfinite(result.fun):
+                return None
+            # With one of a distribution's parameters at the edge, the other no longer
+            # matters (no one drops out, whatever s is): it is held where it is.
+            held = dict(coordinates.held)
+            for spread in self.spreads:
+                i, j = self.param_names.index(spread.shape), self.param_names.index(spread.partner)
+                for one, other in ((i, j), (j, i)):
+                    if one in edge and other in coordinates.free and other not in edge:
+                        edge[other] = float(log_start[other])
+                        held[self.param_names[other]] = self.param_names[one]
+            coordinates = Coordinates(
+                self.param_names, coordinates.fixed, {**coordinates.pinned, **edge}, held
+            )
+        return None
+
+    def _estimate(
+        self, z: np.ndarray, data: DistinctRows, coordinates: Coordinates
+    ) -> _Estimate | None:
+        """The estimate at an optimum ``z``, polished by Newton steps, with standard
+        errors and 95% intervals; None when some free parameter has none, or one so
+        wide that its interval runs off the numbers."""
+        z, hessian = self._polish(z, data, coordinates)
+        log_params, jacobian = coordinates.with_jacobian(z)
+        params = np.exp(log_params)
+        try:
+            covariance = np.linalg.inv(hessian * data.customers)
+        except np.linalg.LinAlgError:
+            return None
+        variances = np.einsum("ij,jk,ik->i", jacobian, covariance, jacobian)
+        moving = np.any(jacobian != 0, axis=1)
+        if not np.all(np.isfinite(variances)) or np.any(variances[moving] <= 0):
+            return None
+        errors_log = np.sqrt(np.maximum(variances, 0.0))
+        with np.errstate(over="ignore", under="ignore"):
+            lower = np.exp(log_params - _Z_95 * errors_log)
+            upper = np.exp(log_params + _Z_95 * errors_log)
+        if not (np.all(np.isfinite(upper)) and np.all(lower[moving] > 0)):
+            return None
+
+        def named(values: np.ndarray) -> dict[str, float | None]:
+            return {
+                n: (float(v) if m else None)
+                for n, v, m in zip(self.param_names, values, moving, strict=True)
+            }
+
+        return _Estimate(
+            params=dict(zip(self.param_names, params.tolist(), strict=True)),
+            std_errors=named(params * errors_log),
+            ci_lower=named(lower),
+            ci_upper=named(upper),
+            log_likelihood=self._weighted(params, data)[0],
+            fixed=coordinates.fixed,
+            pinned={self.param_names[i]: float(np.exp(v)) for i, v in coordinates.pinned.items()},
+            held=coordinates.held,
+            free=coordinates.size,
+            customers=data.customers,
+        )
+
+    def _polish(
+        self, z: np.ndarray, data: DistinctRows, coordinates: Coordinates
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Newton steps from an optimum the optimiser stopped near, with the Hessian at
+        its point (a chord method: the Hessian is the costly part); each step is kept
+        only when it makes the gradient smaller. Also that Hessian."""
+
+        def objective(point: np.ndarray) -> tuple[float, np.ndarray]:
+            log_params, jacobian = coordinates.with_jacobian(point)
+            value, gradient = self._objective(log_params, data)
+            return value, jacobian.T @ gradient
+
+        hessian = self._hessian(z, objective)
+        value, gradient = objective(z)
+        bounds = np.array(coordinates.bounds(_LOG_BOUND))
+        for _ in range(_NEWTON_STEPS):
+            try:
+                step = -np.linalg.solve(hessian, gradient)
+            except np.linalg.LinAlgError:
+                break
+            if not (np.all(np.isfinite(step)) and np.max(np.abs(step)) < 1.0):
+                break
+            moved = z + step
+            if np.any(moved <= bounds[:, 0]) or np.any(moved >= bounds[:, 1]):
+                break
+            new_value, new_gradient = objective(moved)
+            if not (
+                np.isfinite(new_value)
+                and new_value <= value + 1e-13 * abs(value)
+                and np.linalg.norm(new_gradient) < np.linalg.norm(gradient)
+            ):
+                break
+            z, value, gradient = moved, new_value, new_gradient
+            if np.max(np.abs(step)) < 1e-13:
+                break
+        return z, hessian
 
     def _search(self, data: DistinctRows) -> tuple[optimize.OptimizeResult, int]:
         """The best optimum from the model's starting points, polished by a second
@@ -494,7 +783,9 @@ class Fitter:
             return None, spent
         start = np.asarray(lead.x, dtype=np.float64)
         try:
-            lower = np.linalg.cholesky(self._hessian(start, sample))
+            lower = np.linalg.cholesky(
+                self._hessian(start, lambda point: self._objective(point, sample))
+            )
         except np.linalg.LinAlgError:  # not a strict maximum: nothing to lead with
             return None, spent
         to_log_params = np.linalg.inv(lower).T  # log parameters = start + this @ z
@@ -518,56 +809,38 @@ class Fitter:
         gradient = self._objective(np.asarray(result.x), data)[1]
         return bool(not at_bound and np.all(np.abs(gradient) < 1e-4))
 
-    def _store(
-        self, log_params: np.ndarray, data: DistinctRows, iterations: int, seconds: float
-    ) -> None:
-        params = np.exp(log_params)
-        log_likelihood = self._weighted(params, data)[0]
-        errors_log = self._log_std_errors(log_params, data)
-        k = len(params)
-        n = data.customers
-        self.params_ = dict(zip(self.param_names, params.tolist(), strict=True))
-        self.std_errors_ = dict(zip(self.param_names, (params * errors_log).tolist(), strict=True))
-        with np.errstate(over="ignore", under="ignore"):  # fit_rows refuses such intervals
-            lower = np.exp(log_params - _Z_95 * errors_log)
-            upper = np.exp(log_params + _Z_95 * errors_log)
-        self.ci_lower_ = dict(zip(self.param_names, lower.tolist(), strict=True))
-        self.ci_upper_ = dict(zip(self.param_names, upper.tolist(), strict=True))
-        self.log_likelihood_ = log_likelihood
-        self.aic_ = 2 * k - 2 * log_likelihood
-        self.bic_ = k * np.log(n) - 2 * log_likelihood
+    def _apply(self, estimate: _Estimate, iterations: int, seconds: float) -> None:
+        """Keep an estimate as the fitted state."""
+        n = estimate.customers
+        self.params_ = dict(estimate.params)
+        self.std_errors_ = estimate.std_errors
+        self.ci_lower_ = estimate.ci_lower
+        self.ci_upper_ = estimate.ci_upper
+        self.log_likelihood_ = estimate.log_likelihood
+        self.aic_ = 2 * estimate.free - 2 * estimate.log_likelihood
+        self.bic_ = estimate.free * np.log(n) - 2 * estimate.log_likelihood
         self.converged_ = True
         self.iterations_ = iterations
         self.n_customers_ = n
         self.seconds_ = seconds
-
-    def _log_std_errors(self, log_params: np.ndarray, data: DistinctRows) -> np.ndarray:
-        """Standard errors of the log parameters from the observed information."""
-        hessian = self._hessian(log_params, data, scale=data.customers)
-        try:
-            covariance = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            return np.full(len(log_params), np.nan)
-        variances = np.diag(covariance)
-        return np.sqrt(np.where(variances > 0, variances, np.nan))
+        self.fixed_ = estimate.fixed
+        self.pinned_ = estimate.pinned
+        self.held_ = estimate.held
 
     def _hessian(
-        self, log_params: np.ndarray, data: DistinctRows, scale: float = 1.0
+        self, z: np.ndarray, objective: Callable[[np.ndarray], tuple[float, np.ndarray]]
     ) -> np.ndarray:
-        """The Hessian in the log parameters of the objective (per customer) times
-        ``scale``: of the negative log-likelihood with ``scale`` = the customers.
-
-        A central difference of the analytic gradient, which is accurate to about 1e-8
-        here, far below the standard errors made of it.
-        """
-        k = len(log_params)
+        """The Hessian of ``objective`` (per customer) at ``z``: a central difference of
+        the analytic gradient, which is accurate to about 1e-8 here, far below the
+        standard errors made of it."""
+        k = len(z)
         hessian = np.empty((k, k))
         for i in range(k):
             step = np.zeros(k)
             step[i] = 1e-5
-            up = self._objective(log_params + step, data)[1]
-            down = self._objective(log_params - step, data)[1]
-            hessian[i] = (up - down) * scale / 2e-5
+            up = objective(z + step)[1]
+            down = objective(z - step)[1]
+            hessian[i] = (up - down) / 2e-5
         return (hessian + hessian.T) / 2
 
     # -- parameters ---------------------------------------------------------------
@@ -608,4 +881,5 @@ class Fitter:
             "iterations": getattr(self, "iterations_", None),
             "n_customers": getattr(self, "n_customers_", None),
             "seconds": getattr(self, "seconds_", None),
+            "warnings": list(self.warnings_),
         }

@@ -10,10 +10,13 @@ first, ``t_x`` the last such opportunity, ``n`` opportunities observed.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from clvcli.models.base import DistinctRows, Fitter
+from clvcli.models.spread import Spread
 
 
 class BGBBFitter(Fitter):
@@ -21,6 +24,28 @@ class BGBBFitter(Fitter):
 
     name = "bgbb"
     param_names = ("alpha", "beta", "gamma", "delta")
+    spreads = (
+        Spread(
+            "alpha",
+            "beta",
+            "beta",
+            "customers do not differ in their chance of buying at each opportunity",
+            "the common-purchase limit (one purchase probability for all, alpha/(alpha+beta))",
+        ),
+        Spread(
+            "gamma",
+            "delta",
+            "beta",
+            "customers do not differ in their chance of dropping out at each opportunity",
+            "the common-dropout limit (one dropout probability for all, gamma/(gamma+delta))",
+        ),
+    )
+    edges: ClassVar[dict[tuple[str, int], str]] = {
+        ("gamma", -1): "customers almost never drop out (the no-dropout limit)",
+        ("delta", 1): "customers almost never drop out (the no-dropout limit)",
+        ("alpha", 1): "customers alive buy at nearly every opportunity",
+        ("beta", -1): "customers alive buy at nearly every opportunity",
+    }
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         return [

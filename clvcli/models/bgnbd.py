@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, psi
@@ -27,7 +28,10 @@ from clvcli.models.base import (
     sum_in_blocks,
     weighted_sums,
 )
+from clvcli.models.spread import Spread
 from clvcli.parallel import in_blocks
+
+_NO_DROPOUT = "customers almost never drop out after a purchase (the no-dropout limit: an NBD)"
 
 
 class PoissonGammaPart:
@@ -212,6 +216,26 @@ class BGNBDFitter(GrowthByPairs, Fitter):
 
     name = "bgnbd"
     param_names = ("r", "alpha", "a", "b")
+    spreads = (
+        Spread(
+            "r",
+            "alpha",
+            "gamma",
+            "customers do not differ in how often they buy",
+            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
+        ),
+        Spread(
+            "a",
+            "b",
+            "beta",
+            "customers do not differ in their chance of dropping out after a purchase",
+            "the common-dropout limit (one dropout probability for all, a/(a+b))",
+        ),
+    )
+    edges: ClassVar[dict[tuple[str, int], str]] = {
+        ("a", -1): _NO_DROPOUT,
+        ("b", 1): _NO_DROPOUT,
+    }
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         _, _, T = data.columns

@@ -17,6 +17,7 @@ from scipy.special import gammaln, psi
 
 from clvcli.errors import ModelError
 from clvcli.models.base import DistinctRows, Fitter, add_up_blocks, dot
+from clvcli.models.spread import Spread
 
 # A correlation above this between frequency and spend breaks the model's assumption
 # badly enough to tell the user.
@@ -28,6 +29,23 @@ class GammaGammaFitter(Fitter):
 
     name = "gamma-gamma"
     param_names = ("p", "q", "v")
+    spreads = (
+        Spread(
+            "p",
+            "v",
+            "product",
+            "each customer's purchases are all worth about the same",
+            "the constant-spend limit (no spread within a customer; p*v sets the spread "
+            "between customers)",
+        ),
+        Spread(
+            "q",
+            "v",
+            "gamma",
+            "customers do not differ in how much they spend on average",
+            "the common-spend limit (one mean purchase value for all, p*v/(q-1))",
+        ),
+    )
 
     def fit_rows(self, data: DistinctRows) -> GammaGammaFitter:
         """Fit; when that fails, fit again in units of the mean spend.
@@ -51,7 +69,10 @@ class GammaGammaFitter(Fitter):
             raise first from None
         assert self.params_ is not None
         for values in (self.params_, self.std_errors_, self.ci_lower_, self.ci_upper_):
-            values["v"] *= unit
+            if values["v"] is not None:
+                values["v"] *= unit
+        # The warnings name values in the fit's unit: say them again in the data's.
+        self.warnings_ = self._boundary_warnings([w for w in self.warnings_ if "fits as well" in w])
         self.log_likelihood_ -= data.customers * np.log(unit)
         k = len(self.param_names)
         self.aic_ = 2 * k - 2 * self.log_likelihood_

@@ -8,6 +8,8 @@ so one-time buyers are no longer certainly alive.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy.special import betaln, gammaln, psi
 
@@ -20,6 +22,9 @@ from clvcli.models.bgnbd import (
     _regular,
     euler_tail,
 )
+from clvcli.models.spread import Spread
+
+_NO_DROPOUT = "customers almost never drop out after a purchase (the no-dropout limit: an NBD)"
 
 
 class MBGNBDFitter(GrowthByPairs, Fitter):
@@ -27,6 +32,26 @@ class MBGNBDFitter(GrowthByPairs, Fitter):
 
     name = "mbgnbd"
     param_names = ("r", "alpha", "a", "b")
+    spreads = (
+        Spread(
+            "r",
+            "alpha",
+            "gamma",
+            "customers do not differ in how often they buy",
+            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
+        ),
+        Spread(
+            "a",
+            "b",
+            "beta",
+            "customers do not differ in their chance of dropping out after a purchase",
+            "the common-dropout limit (one dropout probability for all, a/(a+b))",
+        ),
+    )
+    edges: ClassVar[dict[tuple[str, int], str]] = {
+        ("a", -1): _NO_DROPOUT,
+        ("b", 1): _NO_DROPOUT,
+    }
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         return BGNBDFitter().initial_params(data)

@@ -24,11 +24,14 @@ analytic too.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.special import gammaln, hyperu, psi
 
 from clvcli.models.base import DistinctRows, Fitter, logaddexp, sum_in_blocks
+from clvcli.models.spread import Spread
 from clvcli.parallel import in_blocks
 
 _NODES, _WEIGHTS = leggauss(32)
@@ -184,6 +187,29 @@ class ParetoNBDFitter(Fitter):
 
     name = "pnbd"
     param_names = ("r", "alpha", "s", "beta")
+    spreads = (
+        Spread(
+            "r",
+            "alpha",
+            "gamma",
+            "customers do not differ in how often they buy",
+            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
+        ),
+        Spread(
+            "s",
+            "beta",
+            "gamma",
+            "customers do not differ in how fast they drop out",
+            "the homogeneous-dropout limit (one exponential dropout rate for all, s/beta)",
+        ),
+    )
+    # The quadrature of the likelihood loses its accuracy when r + x + s runs to the
+    # hundreds (its nodes underflow): large spreads are named, their limits not fitted.
+    fits_limits = False
+    edges: ClassVar[dict[tuple[str, int], str]] = {
+        ("beta", 1): "customers almost never drop out (the no-dropout limit: an NBD)",
+        ("s", -1): "nearly every customer never drops out, and the few who do leave at once",
+    }
 
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         _, _, T = data.columns

@@ -28,6 +28,7 @@ FIT_KEYS = {
     "converged",
     "iterations",
     "seconds",
+    "warnings",
 }
 VALIDATE_KEYS = {
     "predicted_holdout_purchases",
@@ -132,6 +133,7 @@ def test_fit_json_has_the_contract_keys_and_matches_cdnow(clv, cdnow):
     assert report["log_likelihood"] == pytest.approx(-9582.43, abs=0.1)
     assert report["spend_model"]["params"]["p"] == pytest.approx(6.25, rel=0.01)
     assert set(report["std_errors"]) == set(report["params"]) == set(report["ci_upper"])
+    assert report["warnings"] == [] and report["spend_model"]["warnings"] == []
 
 
 def test_fit_gamma_gamma_alone(clv, cdnow):
@@ -164,7 +166,9 @@ def test_compute_with_saved_params_scores_without_refitting(clv, cdnow, tmp_path
     assert saved.exit_code == 0, saved.stderr
     assert saved.stdout == refit.stdout
     first = rows(saved.stdout)[0]
-    assert first["customer_id"] == "0001" and first["expected_avg_spend"] == "24.65"
+    # Published: 24.65; the fit's last digits may differ on another CPU.
+    assert first["customer_id"] == "0001"
+    assert float(first["expected_avg_spend"]) == pytest.approx(24.65, abs=0.011)
 
 
 def test_saved_spend_without_a_finite_mean_leaves_spend_empty(clv, cdnow, tmp_path):
@@ -286,6 +290,6 @@ def test_a_bad_params_file_is_an_input_error(clv, write, content, message):
 
 def test_unknown_models_are_usage_errors(clv):
     assert clv("compute", SAMPLE / "shop.csv", "--model", "gamma-gamma").exit_code == 2
-    assert clv("fit", SAMPLE / "shop.csv", "--model", "all").exit_code == 2
+    assert clv("fit", SAMPLE / "shop.csv", "--model", "every").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv", "--model", "xyz", "--holdout", "6m").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv").exit_code == 2

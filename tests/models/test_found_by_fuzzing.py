@@ -93,12 +93,25 @@ def test_scoring_where_the_series_fallback_runs_for_every_month_is_quick():
     assert np.isfinite(scores.expected_purchases).all()
 
 
-def test_a_fit_whose_interval_runs_off_the_numbers_is_refused():
+def test_a_fit_whose_interval_runs_off_the_numbers_is_refused_or_held_at_its_limit():
     """Fourteen identical customers: MBG/NBD 'converged' at the edge of the box with a
-    95% interval of [0, inf] for a, which `clv fit --format json` wrote as Infinity."""
+    95% interval of [0, inf] for a, which `clv fit --format json` wrote as Infinity.
+
+    The rule, whatever path the optimiser takes on a given CPU: no interval runs off
+    the numbers. Either the fit is refused (a model error, exit 4), or it comes out
+    at its limit with every reported number finite and a warning naming what ran off.
+    """
     rows = DistinctRows.of(np.full(14, 2.0), np.full(14, 2.0), np.full(14, 2.0))
-    with pytest.raises(ModelError, match="cannot pin down the parameters"):
-        MBGNBDFitter().fit_rows(rows)
+    try:
+        fitted = MBGNBDFitter().fit_rows(rows)
+    except ModelError as error:
+        assert error.exit_code == 4
+        return
+    summary = fitted.summary()
+    for key in ("params", "std_errors", "ci_lower", "ci_upper"):
+        assert all(v is None or np.isfinite(v) for v in summary[key].values()), key
+    assert summary["warnings"]
+    assert all(v is None or v > 0 for v in summary["ci_lower"].values())
 
 
 def test_bgbb_lifetime_value_with_daily_opportunities_is_finite():
