@@ -527,7 +527,15 @@ def _predict(
     result.spend_model = models.spend
     if models.purchases is None:
         return None
-    return row_values(models.purchases, models.spend, history_rows(), value_settings)
+    values = row_values(models.purchases, models.spend, history_rows(), value_settings)
+    if values.unscored:
+        # Numbers for some customers and blanks for others would rank the blanks last
+        # for no reason a row shows: the model is used for everyone or for no one.
+        why = f"its predictions are not finite for {values.unscored:,} distinct histories"
+        result.warnings.append(model_failure(model, ModelError(why)))
+        result.purchase_model = result.spend_model = None
+        return None
+    return values
 
 
 class SummaryInPieces(Protocol):

@@ -223,6 +223,9 @@ class RowValues:
     discounted: np.ndarray  # discounted expected purchases
     spend: GammaGammaFitter | None
     margin: float
+    # Distinct rows the purchase model gave no finite value: a model that cannot score
+    # some customers is not used for any (see clvcli.core.compute).
+    unscored: int = 0
 
     def customers(
         self, customers: slice, frequency: np.ndarray, monetary_value: np.ndarray
@@ -292,6 +295,7 @@ def row_values(
                 )
             discounted, expected = sums
         # Guarded once per distinct row, not once per customer: the same values gathered.
+        unscored = ~(np.isfinite(expected) & np.isfinite(alive) & np.isfinite(discounted))
         return RowValues(
             inverse=rows.inverse,
             expected=_finite(expected),
@@ -299,6 +303,7 @@ def row_values(
             discounted=_finite(discounted),
             spend=spend,
             margin=settings.margin,
+            unscored=int(unscored.sum()),
         )
 
 
