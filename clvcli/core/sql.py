@@ -4,10 +4,11 @@ The heavy step of CLV is one pass over every transaction; the models need only t
 per-customer summary. `clv summary --emit-sql` prints a query that computes that
 summary where the data already lives, with clv's own rules: customer ids trimmed and
 their Persian and Arabic-Indic digits read as ASCII, Arabic yeh and kaf read as
-Persian (in DuckDB also NFC and without invisible marks, as the default engine), refunds netted per customer and
-day, a day whose refunds bring it to zero or below not a purchase, field-convention
-frequency, recency, T and monetary_value in --period units. Its result has the
-columns of `clv summary` and can be passed back with `--summary FILE`.
+Persian (in DuckDB also NFC and without invisible marks, as the default engine),
+refunds netted per customer and day, a day whose refunds bring it to zero or below
+not a purchase, field-convention frequency, recency, T and monetary_value in
+--period units. Its result has the columns of `clv summary` and can be passed
+back with `--summary FILE`.
 """
 
 from __future__ import annotations

@@ -330,7 +330,8 @@ def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Sorted distinct normalised ids and each row's code (-1 for an empty id).
 
     Hash the raw ids, normalise the distinct ones, hash again (normalising can merge
-    'C۰۰۴۲' and 'C0042', or 'علي' and 'علی'), and sort only the distinct values, all in Arrow kernels.
+    'C۰۰۴۲' and 'C0042', or 'علي' and 'علی'), and sort only the distinct values, all
+    in Arrow kernels.
     """
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())

@@ -22,7 +22,7 @@ from clvcli.core.summary import CustomerTable, as_seconds
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customer_order import changes
 from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
-from clvcli.io.writers import FORMULA_START
+from clvcli.io.text import normalise_id_column
 from clvcli.lifecycle import STAGES
 
 _MARKERS = {"customer_id", "stage", "historical_clv", "total_clv"}
@@ -54,6 +54,7 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
         column = table.column(name).combine_chunks()
         data[name] = _typed(column, name, loaded.name)
     frame = pd.DataFrame(data)
+    _refuse_repeated_customers(frame["customer_id"].to_numpy(), loaded.name)
     unknown = sorted(set(frame["stage"]) - set(STAGES))
     if unknown:
         raise InputError(
@@ -63,9 +64,26 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
     return frame
 
 
+def _refuse_repeated_customers(ids: np.ndarray, source: str) -> None:
+    """Compute writes each customer once: a repeat means two outputs joined, or an
+    edit, and would count the customer twice in every stage and total."""
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    repeat = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(repeat):
+        first, second = sorted(order[repeat[0] : repeat[0] + 2])
+        raise InputError(
+            f"{source}: customer '{ids[first]}' has more than one row (rows {first + 1} and "
+            f"{second + 1}), column 'customer_id'",
+            "clv compute writes each customer once; give one compute output, unedited",
+        )
+
+
 def unguarded(text: pa.Array) -> pa.Array:
-    """Text cells as they were before clv's CSV guarded them against formulas."""
-    guarded = pc.fill_null(pc.match_substring_regex(text, "^'" + FORMULA_START[1:]), False)
+    """Text cells as they were before clv's CSV guarded them against formulas: the
+    writer guards every cell that starts with ``'`` (see GUARDED_START), so one
+    ``'`` comes off every such cell."""
+    guarded = pc.fill_null(pc.starts_with(text, "'"), False)
     if not pc.any(guarded).as_py():
         return text
     return pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
@@ -75,7 +93,10 @@ def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
     as_number = name.endswith("#number")
     name = name.removesuffix("#number")
     if name in _TEXT:
-        return unguarded(column.cast(pa.string())).to_numpy(zero_copy_only=False).astype(object)
+        text = unguarded(column.cast(pa.string()))
+        if name != "stage":  # ids and channels as a transaction log's are
+            text = normalise_id_column(text)
+        return text.to_numpy(zero_copy_only=False).astype(object)
     try:
         if name in _DATES:
             if pa.types.is_string(column.type):
