@@ -167,3 +167,15 @@ def test_the_duckdb_engine_normalises_as_the_default_engine(tmp_path):
     default = _customers(path)
     assert len(default) == len({n for _, n in PAIRS}) + _CUSTOMERS
     assert sorted(table.frame["customer_id"]) == sorted(default)
+
+
+def test_a_costs_file_names_channels_as_the_log_does(tmp_path):
+    from clvcli.io.costs import read_costs
+
+    costs = tmp_path / "costs.csv"
+    costs.write_text(
+        "channel,period,spend\nتبليغات\u200c,2024-01,10\nتبلیغات,2024-02,20\n\u00a0ads\t,2024-01,5\n",
+        encoding="utf-8",
+    )
+    frame, _ = read_costs(str(costs))
+    assert frame["channel"].tolist() == ["تبلیغات", "تبلیغات", "ads"]
