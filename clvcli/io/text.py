@@ -40,6 +40,10 @@ _ARABIC_LETTERS = str.maketrans("يكة", "یکه")
 ARABIC_ID_LETTERS = "يىك"
 PERSIAN_ID_LETTERS = "ییک"
 _ID_LETTERS = str.maketrans(ARABIC_ID_LETTERS, PERSIAN_ID_LETTERS)
+# Marks dropped and digits made ASCII in one pass (digits never compose in NFC).
+_MARKS_AND_DIGITS = str.maketrans(
+    PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2, INVISIBLE_MARKS
+)
 
 
 def to_ascii_digits(text: str) -> str:
@@ -78,8 +82,8 @@ def normalise_id(text: str) -> str:
     (U+064A U+0654) composes to U+0626 as the precomposed one is, where making it
     Persian yeh first would leave a pair NFC cannot compose.
     """
-    text = unicodedata.normalize("NFC", strip_marks(text))
-    return to_ascii_digits(text).translate(_ID_LETTERS).strip()
+    text = unicodedata.normalize("NFC", text.translate(_MARKS_AND_DIGITS))
+    return text.translate(_ID_LETTERS).strip()
 
 
 def normalise_ids(values: pa.Array) -> pa.Array:
