@@ -145,3 +145,13 @@ def test_cdnow_with_spelled_ids_counts_its_customers_once_in_both_engines(clv, t
     assert duck.stdout == duck_clean.stdout
     ids = [line.split(",")[0] for line in clean.stdout.splitlines()]
     assert [line.split(",")[0] for line in duck.stdout.splitlines()] == ids
+
+
+def test_segment_channel_is_matched_however_typed(clv, write):
+    log = write(
+        "log.csv",
+        "customer_id,date,amount,channel\nA,2024-01-01,5,پيامك\nB,2024-01-02,6,وب\n",
+    )
+    result = clv("segment", log, "--channel", "پیامک\u200c", "--model", "none", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == ["A"]
