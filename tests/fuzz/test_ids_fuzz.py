@@ -83,3 +83,15 @@ def test_a_log_counts_each_customer_once_whatever_its_spelling(clv, data):
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()[1:]
     assert len(lines) == len(normal)
+
+
+@settings(max_examples=examples(300))
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=12))
+def test_the_normal_form_of_an_ascii_id_is_the_id_trimmed(text):
+    """What the fast path for large logs (customer_order.plain_ids) relies on."""
+    import pyarrow as pa
+
+    from clvcli.io import customer_order
+
+    assert normalise_id(text) == text.strip()
+    assert customer_order.plain_ids(pa.array([text])).to_pylist() == [text.strip()]
