@@ -49,10 +49,11 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
             "pass the transaction log instead, or the full output of clv compute",
         )
     columns = COMPUTE_COLUMNS + [c for c in _EXTRA if c in table.column_names]
+    guarded = _is_guarded_text(loaded)
     data = {}
     for name in columns:
         column = table.column(name).combine_chunks()
-        data[name] = _typed(column, name, loaded.name)
+        data[name] = _typed(column, name, loaded.name, guarded)
     frame = pd.DataFrame(data)
     _refuse_repeated_customers(frame["customer_id"].to_numpy(), loaded.name)
     unknown = sorted(set(frame["stage"]) - set(STAGES))
@@ -89,11 +90,18 @@ def unguarded(text: pa.Array) -> pa.Array:
     return pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
 
 
-def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
+def _is_guarded_text(loaded: LoadedInput) -> bool:
+    """Whether clv's writer guarded the input's text cells: CSV and TSV only (Parquet,
+    JSON and spreadsheets hold cells as they are)."""
+    return not (loaded.is_parquet or loaded.is_spreadsheet)
+
+
+def _typed(column: pa.Array, name: str, source: str, guarded: bool = True) -> np.ndarray:
     as_number = name.endswith("#number")
     name = name.removesuffix("#number")
     if name in _TEXT:
-        text = unguarded(column.cast(pa.string()))
+        text = column.cast(pa.string())
+        text = unguarded(text) if guarded else text
         if name != "stage":  # ids and channels as a transaction log's are
             text = normalise_id_column(text)
         return text.to_numpy(zero_copy_only=False).astype(object)
@@ -147,7 +155,21 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
     Its recency and T are in ``period`` units. Dates come from first_purchase and
     last_purchase when present, else from ``as_of`` (then required) and T, recency.
     """
-    return summary_from_arrow(read_table(loaded), loaded.name, period=period, as_of=as_of)
+    table = _unguarded_summary(read_table(loaded), loaded)
+    return summary_from_arrow(table, loaded.name, period=period, as_of=as_of)
+
+
+def _unguarded_summary(table: pa.Table, loaded: LoadedInput) -> pa.Table:
+    """A summary CSV's ids and channels as they were before clv's writer guarded them
+    (`clv summary -o s.csv` then `--summary s.csv` keeps ``=x`` and ``'=x`` apart)."""
+    if not _is_guarded_text(loaded):
+        return table
+    for name in ("customer_id", "channel"):
+        if name in table.column_names:
+            position = table.column_names.index(name)
+            column = unguarded(table.column(name).combine_chunks().cast(pa.string()))
+            table = table.set_column(position, name, column)
+    return table
 
 
 def read_summary_files(path: str, *, period: str, as_of: int | None) -> CustomerTable:
@@ -161,7 +183,9 @@ def read_summary_files(path: str, *, period: str, as_of: int | None) -> Customer
         return read_summary(load_input(path), period=period, as_of=as_of)
     parts = []
     for file in input_files(path):
-        table = read_table(load_input(file))
+        loaded = load_input(file)
+        table = _unguarded_summary(read_table(loaded), loaded)
+        del loaded
         columns = summary_columns(table.schema, table.to_batches(), file)
         del table
         _check_summary(columns.numbers, columns.blank, file)

@@ -155,3 +155,24 @@ def test_segment_channel_is_matched_however_typed(clv, write):
     result = clv("segment", log, "--channel", "پیامک\u200c", "--model", "none", "-q")
     assert result.exit_code == 0, result.stderr
     assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == ["A"]
+
+
+def test_guarded_ids_survive_summary_then_compute(clv, write, tmp_path):
+    rows = [(i, f"2024-01-{n + 1:02d}", "10") for n, i in enumerate(GUARDED)]
+    log = write("log.csv", _log([*rows, ("C1", "2024-02-01", "3")]))
+    summary = tmp_path / "summary.csv"
+    assert clv("summary", log, "-q", "-o", summary).exit_code == 0
+    out = tmp_path / "out.parquet"
+    result = clv("compute", "--summary", summary, "--model", "none", "-q", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert _ids(out) == sorted([*GUARDED, "C1"])
+
+
+def test_a_parquet_output_keeps_ids_that_start_with_a_quote(clv, write, tmp_path):
+    log = write("log.csv", _log([("'abc", "2024-01-01", "5"), ("=x", "2024-01-02", "6")]))
+    computed = tmp_path / "out.parquet"
+    assert clv("compute", log, "--model", "none", "-q", "-o", computed).exit_code == 0
+    segmented = tmp_path / "segment.parquet"
+    result = clv("segment", computed, "--min-clv", "0", "-q", "-o", segmented)
+    assert result.exit_code == 0, result.stderr
+    assert _ids(segmented) == ["'abc", "=x"]
