@@ -124,6 +124,10 @@ def segment_cmd(
     frame = join_customer_list(frame, listed)
     if stages is not None:
         frame = filter_stages(frame, stages)
+    if channel is not None:  # typed as the log's labels are read: ك is ک
+        from clvcli.io.text import normalise_id
+
+        channel = normalise_id(channel)
     frame = select_customers(frame, min_clv=min_clv, channel=channel, top=top, sort=sort)
     if summary:
         if by is not None and "channel" not in frame:

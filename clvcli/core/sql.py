@@ -3,10 +3,12 @@
 The heavy step of CLV is one pass over every transaction; the models need only the
 per-customer summary. `clv summary --emit-sql` prints a query that computes that
 summary where the data already lives, with clv's own rules: customer ids trimmed and
-their Persian and Arabic-Indic digits read as ASCII, refunds netted per customer and
-day, a day whose refunds bring it to zero or below not a purchase, field-convention
-frequency, recency, T and monetary_value in --period units. Its result has the
-columns of `clv summary` and can be passed back with `--summary FILE`.
+their Persian and Arabic-Indic digits read as ASCII, Arabic yeh and kaf read as
+Persian (in DuckDB also NFC and without invisible marks, as the default engine),
+refunds netted per customer and day, a day whose refunds bring it to zero or below
+not a purchase, field-convention frequency, recency, T and monetary_value in
+--period units. Its result has the columns of `clv summary` and can be passed
+back with `--summary FILE`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from dataclasses import dataclass
 
 from clvcli.core.periods import days_per
 from clvcli.errors import UsageError
-from clvcli.io.text import ARABIC_INDIC_DIGITS, PERSIAN_DIGITS
+from clvcli.io.text import (
+    ARABIC_ID_LETTERS,
+    ARABIC_INDIC_DIGITS,
+    INVISIBLE_MARKS,
+    PERSIAN_DIGITS,
+    PERSIAN_ID_LETTERS,
+)
 
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery")
 _IDENTIFIER = re.compile(r"^[A-Za-z_\u0600-\u06FF][\w\u0600-\u06FF$ -]*$")
@@ -74,6 +82,31 @@ def _quoted(name: str, dialect: _Dialect, what: str) -> str:
     return ".".join(f"{dialect.quote}{part}{dialect.quote}" for part in parts)
 
 
+# What Python's str.strip and Arrow's utf8_trim_whitespace take off an id's ends,
+# as a class of RE2 (whose \\s holds only five of these characters).
+WHITESPACE_RE2 = "\\t-\\r\\x{1c}-\\x{1f} \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}" + (
+    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
+)
+
+
+def _normal_id(text: str, dialect: str) -> str:
+    """An id in clv's normal form, as far as the dialect can say it.
+
+    DuckDB gets the whole of :func:`clvcli.io.text.normalise_id`, written in ASCII
+    (RE2 escapes for the invisible characters): marks dropped, NFC, digits and
+    letters translated, Unicode blanks trimmed. The other dialects trim and
+    translate digits and Arabic letters.
+    """
+    digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS + ARABIC_ID_LETTERS
+    to = "0123456789" * 2 + PERSIAN_ID_LETTERS
+    if dialect != "duckdb":
+        return f"TRIM(TRANSLATE({text}, '{digits}', '{to}'))"
+    marks = "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_MARKS)
+    text = f"nfc_normalize(regexp_replace({text}, '[{marks}]', '', 'g'))"
+    text = f"TRANSLATE({text}, '{digits}', '{to}')"
+    return f"regexp_replace({text}, '^[{WHITESPACE_RE2}]+|[{WHITESPACE_RE2}]+$', '', 'g')"
+
+
 def summary_sql(
     *,
     dialect: str,
@@ -104,7 +137,6 @@ def summary_sql(
     day = _quoted_column(date_col, d)
     amount = f"CAST({_quoted_column(amount_col, d)} AS {d.number})"
     unit = repr(days_per(period))
-    digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
     purchase_value = "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) END"
     purchase_day = "CASE WHEN is_purchase = 1 THEN day END"
@@ -122,8 +154,7 @@ def summary_sql(
     days = d.days_between.format
     customer_id = f"CAST({customer} AS {d.text})"
     if normalise_ids:
-        ascii_digits = "0123456789" * 2
-        customer_id = f"TRIM(TRANSLATE({customer_id}, '{digits}', '{ascii_digits}'))"
+        customer_id = _normal_id(customer_id, dialect)
     return f"""-- RFM summary as clv computes it: period {period}, as of {as_of or "the last date"}.
 WITH daily AS (
   SELECT

@@ -46,7 +46,12 @@ class CustomerOrder:
 
 
 def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
-    """The ids trimmed, if all are ASCII (so trimming is their whole normal form)."""
+    """The ids trimmed, if all are ASCII; else None, for the normalising path.
+
+    Trimming is the whole normal form of an ASCII id (no invisible mark, accent,
+    Persian digit or Arabic letter is ASCII: see :func:`clvcli.io.text.normalise_id`),
+    so these ids are those the hashing path would give.
+    """
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
     # Slices of every chunk: a Parquet column comes joined into one.

@@ -19,7 +19,7 @@ from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.columns import find_column
 from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_table
-from clvcli.io.text import header_key, normalise_cells
+from clvcli.io.text import header_key, normalise_id_column
 
 _COST_NAMES = (
     "acquisition cost",
@@ -59,7 +59,7 @@ def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
         )
     if table.num_rows == 0:
         raise InputError(f"{loaded.name}: has a header but no rows", None)
-    ids = normalise_cells(table.column(customer).combine_chunks().cast(pa.string()))
+    ids = normalise_id_column(table.column(customer).combine_chunks())
     empty = pc.fill_null(pc.equal(ids, ""), True).to_numpy(zero_copy_only=False)
     if empty.any():
         _bad_row(loaded.name, header[customer], empty, "the customer id is empty", _HINT)

@@ -417,8 +417,9 @@ def _configure(connection: Any, spill: str) -> None:
 def _normal_ids(connection: Any, reader: str, customer: str) -> bool:
     """Whether every id is already in the normal form the summary SQL gives ids.
 
-    The SQL trims each id and reads Persian and Arabic-Indic digits as ASCII, and
-    that translation costs more than the rest of the first pass over the rows.
+    The SQL normalises each id as the default engine does (invisible marks, NFC,
+    Persian digits and Arabic letters, blanks at the ends), and that costs more than
+    the rest of the first pass over the rows.
     ASCII ids (a byte per character) whose ends are not blanks or control
     characters are their own normal form; checking that is a few comparisons per
     row. Any other id, even one, keeps the full normalisation.

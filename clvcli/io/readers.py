@@ -21,7 +21,7 @@ from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
-from clvcli.io.text import normalise_cells
+from clvcli.io.text import normalise_id_column, normalise_ids
 from clvcli.parallel import gather
 
 if TYPE_CHECKING:
@@ -330,12 +330,13 @@ def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Sorted distinct normalised ids and each row's code (-1 for an empty id).
 
     Hash the raw ids, normalise the distinct ones, hash again (normalising can merge
-    'C۰۰۴۲' and 'C0042'), and sort only the distinct values, all in Arrow kernels.
+    'C۰۰۴۲' and 'C0042', or 'علي' and 'علی'), and sort only the distinct values, all
+    in Arrow kernels.
     """
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())
     encoded = pc.dictionary_encode(column)
-    normalised = pc.fill_null(normalise_cells(encoded.dictionary), "")
+    normalised = pc.fill_null(normalise_ids(encoded.dictionary), "")
     if pc.all(pc.equal(normalised, pc.fill_null(encoded.dictionary, ""))).as_py() is not False:
         # Nothing changed, so the values are still distinct: skip the second hash.
         distinct, to_distinct = normalised, np.arange(len(normalised))
@@ -377,7 +378,7 @@ def _drop_unused(ids: pa.Array, codes: np.ndarray, keep: np.ndarray) -> tuple[pa
 
 def channel_labels(column: pa.Array) -> np.ndarray:
     """Channel names normalised as ids are, ``unknown`` where empty."""
-    cleaned = normalise_cells(column.cast(pa.string()))
+    cleaned = normalise_id_column(column)
     cleaned = pc.if_else(pc.equal(pc.fill_null(cleaned, ""), ""), UNKNOWN_CHANNEL, cleaned)
     return cleaned.to_numpy(zero_copy_only=False).astype(object)
 

@@ -22,7 +22,7 @@ from clvcli.core.summary import CustomerTable, as_seconds
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customer_order import changes
 from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
-from clvcli.io.writers import FORMULA_START
+from clvcli.io.text import normalise_id_column
 from clvcli.lifecycle import STAGES
 
 _MARKERS = {"customer_id", "stage", "historical_clv", "total_clv"}
@@ -49,11 +49,13 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
             "pass the transaction log instead, or the full output of clv compute",
         )
     columns = COMPUTE_COLUMNS + [c for c in _EXTRA if c in table.column_names]
+    guarded = _is_guarded_text(loaded)
     data = {}
     for name in columns:
         column = table.column(name).combine_chunks()
-        data[name] = _typed(column, name, loaded.name)
+        data[name] = _typed(column, name, loaded.name, guarded)
     frame = pd.DataFrame(data)
+    _refuse_repeated_customers(frame["customer_id"].to_numpy(), loaded.name)
     unknown = sorted(set(frame["stage"]) - set(STAGES))
     if unknown:
         raise InputError(
@@ -63,19 +65,46 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
     return frame
 
 
+def _refuse_repeated_customers(ids: np.ndarray, source: str) -> None:
+    """Compute writes each customer once: a repeat means two outputs joined, or an
+    edit, and would count the customer twice in every stage and total."""
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    repeat = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(repeat):
+        first, second = sorted(order[repeat[0] : repeat[0] + 2])
+        raise InputError(
+            f"{source}: customer '{ids[first]}' has more than one row (rows {first + 1} and "
+            f"{second + 1}), column 'customer_id'",
+            "clv compute writes each customer once; give one compute output, unedited",
+        )
+
+
 def unguarded(text: pa.Array) -> pa.Array:
-    """Text cells as they were before clv's CSV guarded them against formulas."""
-    guarded = pc.fill_null(pc.match_substring_regex(text, "^'" + FORMULA_START[1:]), False)
+    """Text cells as they were before clv's CSV guarded them against formulas: the
+    writer guards every cell that starts with ``'`` (see GUARDED_START), so one
+    ``'`` comes off every such cell."""
+    guarded = pc.fill_null(pc.starts_with(text, "'"), False)
     if not pc.any(guarded).as_py():
         return text
     return pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
 
 
-def _typed(column: pa.Array, name: str, source: str) -> np.ndarray:
+def _is_guarded_text(loaded: LoadedInput) -> bool:
+    """Whether clv's writer guarded the input's text cells: CSV and TSV only (Parquet,
+    JSON and spreadsheets hold cells as they are)."""
+    return not (loaded.is_parquet or loaded.is_spreadsheet)
+
+
+def _typed(column: pa.Array, name: str, source: str, guarded: bool = True) -> np.ndarray:
     as_number = name.endswith("#number")
     name = name.removesuffix("#number")
     if name in _TEXT:
-        return unguarded(column.cast(pa.string())).to_numpy(zero_copy_only=False).astype(object)
+        text = column.cast(pa.string())
+        text = unguarded(text) if guarded else text
+        if name != "stage":  # ids and channels as a transaction log's are
+            text = normalise_id_column(text)
+        return text.to_numpy(zero_copy_only=False).astype(object)
     try:
         if name in _DATES:
             if pa.types.is_string(column.type):
@@ -126,7 +155,21 @@ def read_summary(loaded: LoadedInput, *, period: str, as_of: int | None) -> Cust
     Its recency and T are in ``period`` units. Dates come from first_purchase and
     last_purchase when present, else from ``as_of`` (then required) and T, recency.
     """
-    return summary_from_arrow(read_table(loaded), loaded.name, period=period, as_of=as_of)
+    table = _unguarded_summary(read_table(loaded), loaded)
+    return summary_from_arrow(table, loaded.name, period=period, as_of=as_of)
+
+
+def _unguarded_summary(table: pa.Table, loaded: LoadedInput) -> pa.Table:
+    """A summary CSV's ids and channels as they were before clv's writer guarded them
+    (`clv summary -o s.csv` then `--summary s.csv` keeps ``=x`` and ``'=x`` apart)."""
+    if not _is_guarded_text(loaded):
+        return table
+    for name in ("customer_id", "channel"):
+        if name in table.column_names:
+            position = table.column_names.index(name)
+            column = unguarded(table.column(name).combine_chunks().cast(pa.string()))
+            table = table.set_column(position, name, column)
+    return table
 
 
 def read_summary_files(path: str, *, period: str, as_of: int | None) -> CustomerTable:
@@ -140,7 +183,9 @@ def read_summary_files(path: str, *, period: str, as_of: int | None) -> Customer
         return read_summary(load_input(path), period=period, as_of=as_of)
     parts = []
     for file in input_files(path):
-        table = read_table(load_input(file))
+        loaded = load_input(file)
+        table = _unguarded_summary(read_table(loaded), loaded)
+        del loaded
         columns = summary_columns(table.schema, table.to_batches(), file)
         del table
         _check_summary(columns.numbers, columns.blank, file)

@@ -51,6 +51,10 @@ MONEY_DECIMALS = 2
 SIGNIFICANT_DIGITS = 10
 # What spreadsheets read as the start of a formula (tab and CR too, per OWASP).
 FORMULA_START = "^[=+\\-@\t\r]"
+# Cells the CSV writer guards with a leading ``'``: formula starts, and a cell that
+# starts with ``'`` itself, so that a reader takes exactly one ``'`` off every cell
+# that starts with one and gets the cell back (``'=x`` stays apart from ``=x``).
+GUARDED_START = "^['=+\\-@\t\r]"
 # Below this, Arrow's decimal128(38, 2) holds money exactly.
 _DECIMAL_LIMIT = 1e35
 
@@ -340,8 +344,9 @@ _EXACT = 22
 
 
 def guard_formulas(text: pa.Array) -> pa.Array:
-    """Text cells a spreadsheet would run as a formula, with a leading ``'``."""
-    risky = pc.fill_null(pc.match_substring_regex(text, FORMULA_START), False)
+    """Text cells a spreadsheet would run as a formula, with a leading ``'``; and
+    cells that start with ``'``, so that the guard is undone without loss."""
+    risky = pc.fill_null(pc.match_substring_regex(text, GUARDED_START), False)
     if not pc.any(risky).as_py():
         return text
     return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)

@@ -459,7 +459,8 @@ CP1256 = "مشتري,تاريخ,مبلغ\nعلي,2024-03-15,100\nرضا,2024-03-
 def test_cp1256_with_encoding(tmp_path):
     path = write(tmp_path, "tx.csv", CP1256.encode("cp1256"))
     tx = read_transactions(path, ReadSettings(encoding="cp1256"))
-    assert rows(tx) == [("علي", "2024-03-15", 100.0), ("رضا", "2024-03-16", 200.0)]
+    # cp1256 has only the Arabic yeh: the id is read with the Persian one.
+    assert rows(tx) == [("علی", "2024-03-15", 100.0), ("رضا", "2024-03-16", 200.0)]
 
 
 def test_cp1256_without_encoding_is_an_error_with_the_line(tmp_path):

@@ -1,0 +1,181 @@
+"""One customer is one customer: ids that look the same are the same id.
+
+Persian and Arabic text varies in ways a reader cannot see (Arabic or Persian yeh
+and kaf, composed or decomposed accents, invisible marks, Unicode blanks at the
+ends); each pair here must be one customer, in every path that reads ids.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from clvcli.io import customer_order
+from clvcli.io.customers import read_customer_list
+from clvcli.io.readers import channel_labels, read_transactions
+from clvcli.io.text import INVISIBLE_MARKS, normalise_id, normalise_ids
+
+NFD_CAFE = unicodedata.normalize("NFD", "café")
+# (variant, its normal form): each variant is one customer with its normal form.
+PAIRS = [
+    ("C\u200b12", "C12"),  # zero-width space
+    ("C\u00ad12", "C12"),  # soft hyphen
+    ("C\u200c12", "C12"),  # zero-width non-joiner
+    ("C\u200d12", "C12"),  # zero-width joiner
+    ("C\u206012", "C12"),  # word joiner
+    ("\ufeffC12", "C12"),  # byte-order mark
+    ("\u200fC12\u200e", "C12"),  # direction marks
+    ("\u202bC12\u202c", "C12"),  # embedding
+    ("\u2067C12\u2069", "C12"),  # isolate
+    ("C\u061c12", "C12"),  # Arabic letter mark
+    ("\u00a0C12\u202f", "C12"),  # non-breaking and narrow non-breaking spaces
+    ("\u2009C12\t", "C12"),  # thin space, tab
+    ("\u3000C12\u2028", "C12"),  # ideographic space, line separator
+    ("C۱۲", "C12"),  # Persian digits
+    ("C١٢", "C12"),  # Arabic-Indic digits
+    ("علي", "علی"),  # Arabic yeh
+    ("علی\u200c", "علی"),
+    ("مصطفى", "مصطفی"),  # alef maksura
+    ("كريم", "کریم"),  # Arabic kaf and yeh
+    (NFD_CAFE, "café"),  # decomposed accent
+    ("\u064a\u0654", "\u0626"),  # yeh with hamza above, decomposed
+    ("e\u200b\u0301", "é"),  # a mark between a letter and its accent
+]
+# Different ids that must stay different.
+DIFFERENT = [
+    ("C12", "C 12"),
+    ("C12", "c12"),
+    ("=x", "'=x"),
+    ("فاطمه", "فاطمة"),  # teh marbuta is its own letter
+    ("cafe", "café"),
+    ("C12", "C120"),
+]
+
+
+@pytest.mark.parametrize(("variant", "normal"), PAIRS)
+def test_each_variant_is_its_normal_form(variant, normal):
+    assert normalise_id(variant) == normal
+    assert normalise_id(normal) == normal
+    assert normalise_ids(pa.array([variant, normal])).to_pylist() == [normal, normal]
+
+
+@pytest.mark.parametrize(("one", "other"), DIFFERENT)
+def test_different_ids_stay_different(one, other):
+    assert normalise_id(one) != normalise_id(other)
+
+
+def test_output_ids_are_nfc():
+    for variant, _ in PAIRS:
+        assert unicodedata.is_normalized("NFC", normalise_id(variant))
+    assert normalise_id(NFD_CAFE) == "caf\u00e9"
+
+
+def test_invisible_marks_anywhere_in_an_id_go():
+    for mark in INVISIBLE_MARKS:
+        assert normalise_id(f"{mark}A{mark}1{mark}") == "A1"
+
+
+def _log(path: Path, ids: list[str], repeat: int = 1) -> Path:
+    days = [f"2024-01-{1 + i % 28:02d}" for i in range(len(ids) * repeat)]
+    rows = [f"{ids[i % len(ids)]},{days[i]},{10 + i % 7}" for i in range(len(ids) * repeat)]
+    path.write_text("customer_id,date,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _customers(path: Path) -> dict[str, int]:
+    """Each customer's number of rows."""
+    read = read_transactions(str(path))
+    counts = np.bincount(read.customer, minlength=len(read.customer_ids))
+    return dict(zip(pa.array(read.customer_ids).to_pylist(), counts.tolist(), strict=True))
+
+
+def test_a_log_reads_each_pair_as_one_customer(tmp_path):
+    ids = [v for pair in PAIRS for v in pair]
+    customers = _customers(_log(tmp_path / "log.csv", ids))
+    normals = {normal for _, normal in PAIRS}
+    assert set(customers) == normals
+    assert sum(customers.values()) == len(ids)
+    assert customers["C12"] == 2 * sum(1 for _, n in PAIRS if n == "C12")
+
+
+def test_channel_labels_are_normalised_as_ids():
+    labels = channel_labels(pa.array(["تلگرام\u200c", "تلگرام", "ك", None, "\u200b"]))
+    assert labels.tolist() == ["تلگرام", "تلگرام", "ک", "unknown", "unknown"]
+
+
+def test_a_customer_list_with_one_customer_twice_is_refused(tmp_path):
+    from clvcli.errors import InputError
+
+    listed = tmp_path / "customers.csv"
+    listed.write_text("customer_id\nعلي\nعلی\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'علی' is listed twice"):
+        read_customer_list(str(listed))
+    listed.write_text(f"customer_id\n{NFD_CAFE}\nC\u200b12\n", encoding="utf-8")
+    assert read_customer_list(str(listed)).ids.tolist() == ["C12", "café"]
+
+
+# A log large enough for the sort path (customer_order.plain_ids): ASCII ids with
+# blanks at the ends take the fast path, ids with invisible marks the hashing path.
+_CUSTOMERS = 2_000
+
+
+def _large_ids(kind: str) -> list[str]:
+    ids = [f"C{i:05d}" for i in range(_CUSTOMERS)]
+    if kind == "plain":
+        return ids
+    if kind == "ascii edges":
+        return [
+            f" {i}\t" if n % 3 == 0 else (f"{i} " if n % 3 == 1 else i) for n, i in enumerate(ids)
+        ]
+    marks = "\u200b\u00ad\u200c\ufeff\u2060"
+    return [
+        i[:2] + marks[n % len(marks)] + i[2:] if n % 2 else f"\u00a0{i}\u2009"
+        for n, i in enumerate(ids)
+    ]
+
+
+def test_the_fast_path_and_the_hashing_path_give_the_same_customers(tmp_path):
+    repeat = -(-customer_order.SORT_MIN_ROWS // _CUSTOMERS)
+    expected = {i: repeat for i in _large_ids("plain")}
+    for kind in ("plain", "ascii edges", "invisible"):
+        ids = _large_ids(kind)
+        plain = customer_order.plain_ids(pa.array(ids))
+        assert (plain is not None) == (kind != "invisible")
+        assert _customers(_log(tmp_path / f"{kind}.csv", ids, repeat)) == expected, kind
+
+
+def test_a_large_log_and_a_small_log_agree(tmp_path, monkeypatch):
+    ids = _large_ids("invisible") + _large_ids("ascii edges")
+    path = _log(tmp_path / "log.csv", ids, 2)
+    monkeypatch.setattr(customer_order, "SORT_MIN_ROWS", 0)
+    large = _customers(path)
+    monkeypatch.setattr(customer_order, "SORT_MIN_ROWS", 10**12)
+    assert _customers(path) == large == {i: 4 for i in _large_ids("plain")}
+
+
+def test_the_duckdb_engine_normalises_as_the_default_engine(tmp_path):
+    pytest.importorskip("duckdb")
+    from clvcli.io.engine import duckdb_summary
+
+    ids = [v for pair in PAIRS for v in pair] + _large_ids("invisible")
+    path = _log(tmp_path / "log.csv", ids, 3)
+    table = duckdb_summary(str(path), {}, period="day", as_of=None)
+    default = _customers(path)
+    assert len(default) == len({n for _, n in PAIRS}) + _CUSTOMERS
+    assert sorted(table.frame["customer_id"]) == sorted(default)
+
+
+def test_a_costs_file_names_channels_as_the_log_does(tmp_path):
+    from clvcli.io.costs import read_costs
+
+    costs = tmp_path / "costs.csv"
+    costs.write_text(
+        "channel,period,spend\nتبليغات\u200c,2024-01,10\nتبلیغات,2024-02,20\n\u00a0ads\t,2024-01,5\n",
+        encoding="utf-8",
+    )
+    frame, _ = read_costs(str(costs))
+    assert frame["channel"].tolist() == ["تبلیغات", "تبلیغات", "ads"]
