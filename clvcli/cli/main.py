@@ -8,6 +8,7 @@ ends the run quietly with 0. Each prints one ``clv: error:`` line, never a trace
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -84,7 +85,7 @@ app.add_typer(formula_app, name="formula")
 def main(argv: list[str] | None = None) -> int:
     """Run clv with ``argv`` (default: sys.argv) and return the exit code."""
     interrupt.watch()
-    code = _run(sys.argv[1:] if argv is None else list(argv))
+    code = _settle_stdout(_run(sys.argv[1:] if argv is None else list(argv)))
     if interrupt.seen() and code != interrupt.INTERRUPTED:
         # Ctrl-C came where Python lost the exception (see clvcli.cli.interrupt): the
         # run is reported as interrupted, whatever it did after.
@@ -161,6 +162,24 @@ def _flush_stdout() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+
+
+def _settle_stdout(code: int) -> int:
+    """Push out what stdout still holds, so that no write fails after the exit code
+    is chosen: a reader that left is quiet (0); a stdout that cannot take the data
+    (``> /dev/full``, a full disk) is an output error, exit 5. Either way what is left
+    goes to /dev/null, so Python's own flush at exit has nothing to fail on."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        if exc.errno != errno.EPIPE and code == 0:
+            error(f"cannot write to stdout: {exc.strerror or exc}", exit_code=5)
+            return 5
+    except ValueError:  # stdout already closed
+        pass
+    return code
 
 
 def _silence_stdout() -> None:

@@ -656,6 +656,16 @@ def unattended(opts: RunOptions, command: str) -> Iterator[None]:
         reporter.event("finish", command=command, seconds=round(time.perf_counter() - started, 3))
 
 
+def check_files(opts: RunOptions, arguments: dict[str, Any]) -> None:
+    """Refuse, before anything is read or the lock taken, a run whose output or lock
+    is one of the files it reads (see :mod:`clvcli.io.targets`)."""
+    from clvcli.io.targets import check_targets, run_files, run_outputs
+
+    check_targets(
+        run_files(opts.values, arguments), run_outputs(opts.values), opts.values.get("lock")
+    )
+
+
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Add the named option groups to a command; it receives them as ``opts``."""
     options: dict[str, tuple[Any, Any]] = {}
@@ -680,6 +690,7 @@ def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[...,
             values = {name: kwargs.pop(name) for name in options}
             values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
             opts = RunOptions(values)
+            check_files(opts, kwargs)
             with unattended(opts, func.__name__.removesuffix("_cmd")):
                 return func(*args, opts=opts, **kwargs)
 
