@@ -289,7 +289,9 @@ def _read_stdin(stdin: io.BufferedIOBase | None) -> bytes:
     try:
         return stdin.read()
     except IsADirectoryError:
-        raise InputError("<stdin>: is a directory, not a file", "give a CSV or Parquet file") from None
+        raise InputError(
+            "<stdin>: is a directory, not a file", "give a CSV or Parquet file"
+        ) from None
     except OSError as exc:
         raise InputError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
 
