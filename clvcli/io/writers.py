@@ -500,7 +500,7 @@ def check_writable(path: str) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         raise OutputError(
             f"cannot write {path}: it is {kind_of(mode)}",
-            "clv writes regular files only; leave out -o to write to stdout",
+            "clv writes regular files only: choose another file name",
         )
     if not directory.is_dir():
         raise OutputError(f"cannot write {path}: directory '{directory}' does not exist")

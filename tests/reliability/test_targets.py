@@ -310,11 +310,15 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+@pytest.mark.parametrize("command", ["compute", "report"])
 def test_a_sidecar_with_a_directory_in_the_way_fails_before_the_output_is_replaced(
-    clv, log, previous
+    clv, log, tmp_path, command
 ):
+    previous = tmp_path / ("out.csv" if command == "compute" else "report.html")
+    previous.write_text("yesterday\n", encoding="utf-8")
     Path(f"{previous}.meta.json").mkdir()
-    line = refused(compute(clv, log, "-o", previous, "--sidecar"), 5)
+    extra = ("--model", "none") if command == "compute" else ()
+    line = refused(clv(command, log, *extra, "-o", previous, "--sidecar"), 5)
     assert line.startswith(f"clv: error: cannot write {previous}.meta.json: it is a directory")
     assert previous.read_text(encoding="utf-8") == "yesterday\n"
 
