@@ -642,9 +642,11 @@ class _Staged:
             self.temporary = Path(name)
 
     def finish(self) -> None:
-        """Sync the data and give the file the mode the target has (or a new file gets)."""
+        """Sync the data and give the file the owner and mode the target has (or a new
+        file gets): a cron job run as root keeps the analyst's file theirs."""
         assert self.descriptor is not None
         _sync(self.descriptor)
+        _keep_owner(self.descriptor, self.target)
         os.fchmod(self.descriptor, _mode_for(self.target))
 
     def name(self) -> None:
@@ -679,6 +681,17 @@ def _mode_for(target: Path) -> int:
     except OSError:
         return 0o666 & ~_umask()
     return stat.S_IMODE(existing.st_mode)
+
+
+def _keep_owner(descriptor: int, target: Path) -> None:
+    """The existing file's owner and group, where this process may give them."""
+    try:
+        existing = os.stat(target)
+        mine = os.fstat(descriptor)
+        if (existing.st_uid, existing.st_gid) != (mine.st_uid, mine.st_gid):
+            os.fchown(descriptor, existing.st_uid, existing.st_gid)
+    except OSError:
+        pass
 
 
 # The steps a full disk or a racing process can break, as functions of their own so

@@ -275,6 +275,16 @@ def test_an_existing_output_keeps_its_mode_and_a_new_one_gets_the_umask(clv, log
     assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_an_existing_output_keeps_its_owner(clv, log, tmp_path):
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("old\n", encoding="utf-8")
+    os.chown(theirs, 4321, 4321)
+    assert compute(clv, log, "-o", theirs).exit_code == 0
+    assert (theirs.stat().st_uid, theirs.stat().st_gid) == (4321, 4321)
+    assert theirs.read_text(encoding="utf-8").startswith("customer_id,")
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
 def test_output_onto_a_fifo_device_or_directory_is_an_output_error(clv, log, tmp_path, kind):
     if kind == "fifo":
