@@ -8,6 +8,7 @@ ends the run quietly with 0. Each prints one ``clv: error:`` line, never a trace
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -84,7 +85,7 @@ app.add_typer(formula_app, name="formula")
 def main(argv: list[str] | None = None) -> int:
     """Run clv with ``argv`` (default: sys.argv) and return the exit code."""
     interrupt.watch()
-    code = _run(sys.argv[1:] if argv is None else list(argv))
+    code = _settle_stdout(_run(sys.argv[1:] if argv is None else list(argv)))
     if interrupt.seen() and code != interrupt.INTERRUPTED:
         # Ctrl-C came where Python lost the exception (see clvcli.cli.interrupt): the
         # run is reported as interrupted, whatever it did after.
@@ -126,16 +127,50 @@ def _run(args: list[str]) -> int:
         return 0
     except typer.TyperException as exc:
         return _usage_error(exc)
+    except SystemExit as exc:
+        if _reader_left(exc):
+            return 0
+        raise exc from None
+    except OSError as exc:
+        if exc.errno in _FULL:  # stdout (help, a table) on a full disk or /dev/full
+            _silence_stdout()
+            error(f"cannot write the output: {exc.strerror or exc}", exit_code=5)
+            return 5
+        return _internal_error(exc)
     except Exception as exc:  # a bug: one line, the traceback only on request
-        if os.environ.get("CLV_DEBUG"):
-            traceback.print_exc()
-        error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            "this is a bug in clv; please report it with the command you ran "
-            "(CLV_DEBUG=1 prints the traceback)",
-            exit_code=1,
-        )
-        return 1
+        return _internal_error(exc)
+
+
+# What a write that cannot go on says: no space, quota, file too large, I/O error.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("CLV_DEBUG"):
+        traceback.print_exception(exc)
+    error(
+        f"internal error: {type(exc).__name__}: {exc}",
+        "this is a bug in clv; please report it with the command you ran "
+        "(CLV_DEBUG=1 prints the traceback)",
+        exit_code=1,
+    )
+    return 1
+
+
+def _reader_left(exc: SystemExit) -> bool:
+    """Whether Click or rich ended the run with exit 1 because stdout's reader left
+    while help was printed (``clv --help | head -1``): both turn the broken pipe into
+    ``SystemExit(1)``. Then the run ends quietly with 0 instead, as the data commands
+    do, and Click's wrappers of stdout and stderr are taken off again."""
+    cause = exc.__context__
+    if not (isinstance(cause, OSError) and cause.errno == errno.EPIPE):
+        return False
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if type(stream).__name__ == "PacifyFlushWrapper":
+            setattr(sys, name, stream.wrapped)
+    _silence_stdout()
+    return True
 
 
 def _usage_error(exc: Exception) -> int:
@@ -161,6 +196,24 @@ def _flush_stdout() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+
+
+def _settle_stdout(code: int) -> int:
+    """Push out what stdout still holds, so that no write fails after the exit code
+    is chosen: a reader that left is quiet (0); a stdout that cannot take the data
+    (``> /dev/full``, a full disk) is an output error, exit 5. Either way what is left
+    goes to /dev/null, so Python's own flush at exit has nothing to fail on."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        if exc.errno != errno.EPIPE and code == 0:
+            error(f"cannot write to stdout: {exc.strerror or exc}", exit_code=5)
+            return 5
+    except ValueError:  # stdout already closed
+        pass
+    return code
 
 
 def _silence_stdout() -> None:

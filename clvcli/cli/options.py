@@ -641,19 +641,33 @@ COMMAND_NAMES = {
 
 
 @contextlib.contextmanager
-def unattended(opts: RunOptions, command: str) -> Iterator[None]:
-    """The run-level options: log format, lock, and start and finish events."""
+def unattended(
+    opts: RunOptions, command: str, arguments: dict[str, Any] | None = None
+) -> Iterator[None]:
+    """The run-level options: log format, lock, and start and finish events; first,
+    the check that no output or lock is a file the run reads."""
     from clvcli.cli.console import Reporter, set_log_format
     from clvcli.io.lock import run_lock
 
     set_log_format(opts.values.get("log_format", "text"))
     reporter = Reporter(opts.values.get("quiet", False))
     opts.record.update(command=command, options=dict(sorted(opts.values.items())))
+    check_files(opts, arguments or {})
     with run_lock(opts.values.get("lock")):
         started = time.perf_counter()
         reporter.event("start", command=command, version=__version__)
         yield
         reporter.event("finish", command=command, seconds=round(time.perf_counter() - started, 3))
+
+
+def check_files(opts: RunOptions, arguments: dict[str, Any]) -> None:
+    """Refuse, before anything is read or the lock taken, a run whose output or lock
+    is one of the files it reads (see :mod:`clvcli.io.targets`)."""
+    from clvcli.io.targets import check_targets, run_files, run_outputs
+
+    check_targets(
+        run_files(opts.values, arguments), run_outputs(opts.values), opts.values.get("lock")
+    )
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -680,7 +694,7 @@ def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[...,
             values = {name: kwargs.pop(name) for name in options}
             values = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
             opts = RunOptions(values)
-            with unattended(opts, func.__name__.removesuffix("_cmd")):
+            with unattended(opts, func.__name__.removesuffix("_cmd"), kwargs):
                 return func(*args, opts=opts, **kwargs)
 
         wrapper.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]

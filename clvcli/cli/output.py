@@ -14,17 +14,16 @@ import pandas as pd
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
-from clvcli.errors import ReaderLeft, UsageError
+from clvcli.errors import OutputError, ReaderLeft, UsageError
 from clvcli.io.metadata import metadata_json, run_metadata
 from clvcli.io.writers import (
     BINARY_FORMATS,
     FrameWriter,
-    atomic_output,
     check_writable,
     format_for_path,
     in_chunks,
+    output_group,
     rounded_document,
-    write_atomic,
 )
 
 
@@ -35,6 +34,8 @@ def resolve_format(opts: RunOptions) -> str:
     """
     if opts.output:
         check_writable(opts.output)
+        if opts.values.get("sidecar"):
+            check_writable(opts.output + ".meta.json")
     if opts.values.get("sidecar") and not opts.output:
         raise UsageError("--sidecar needs -o FILE", "the metadata goes to FILE.meta.json")
     if opts.format:
@@ -101,7 +102,8 @@ def emit(
             drop_order=drop_order,
             marked=marked,
         )
-        console.print(table)
+        with _stdout_reader_may_leave():
+            console.print(table)
         shown_columns = len(table.columns)
         notes = []
         if 0 < limit < len(frame):
@@ -117,10 +119,11 @@ def write_document(data: bytes, fmt: str, opts: RunOptions, reporter: Reporter) 
     """A whole document (a fit's JSON, a query) to -o FILE, atomically, or stdout,
     with the ``written`` event and the ``--sidecar`` that data outputs give."""
     if opts.output:
-        write_atomic(opts.output, data)
-        if opts.values.get("sidecar"):
-            sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
-            write_atomic(opts.output + ".meta.json", sidecar)
+        with output_group() as group:
+            group.write(opts.output, data)
+            if opts.values.get("sidecar"):
+                sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
+                group.write(opts.output + ".meta.json", sidecar)
     else:
         with _stdout_reader_may_leave():
             sys.stdout.buffer.write(data)
@@ -130,13 +133,19 @@ def write_document(data: bytes, fmt: str, opts: RunOptions, reporter: Reporter) 
 
 @contextmanager
 def _stdout_reader_may_leave() -> Iterator[None]:
-    """A closed stdout as :class:`ReaderLeft`: Typer would turn the OSError into exit 1."""
+    """A closed stdout as :class:`ReaderLeft`, and a stdout that cannot take the data
+    (a full disk behind ``> file``, ``> /dev/full``) as an output error (exit 5)."""
     try:
         yield
     except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            raise ReaderLeft from None
-        raise
+        raise stdout_error(exc) from None
+
+
+def stdout_error(exc: OSError) -> Exception:
+    """What a failed write to stdout means: the reader left, or the output failed."""
+    if exc.errno == errno.EPIPE:
+        return ReaderLeft()
+    return OutputError(f"cannot write to stdout: {exc.strerror or exc}")
 
 
 def write_json(
@@ -177,13 +186,15 @@ def write_frames(
     count = "" if rows is None else f"{rows:,} "
     with reporter.progress(f"writing {count}{what}"):
         if opts.output:
-            with atomic_output(opts.output) as handle:
-                written = _write(
-                    frames,
-                    FrameWriter(handle, fmt, money, raw=raw, metadata=metadata, sheet=what),
-                )
-            if metadata is not None and opts.values.get("sidecar"):
-                write_atomic(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
+            # The sidecar is staged with the file and both are renamed at the end.
+            with output_group() as group:
+                with group.file(opts.output) as handle:
+                    written = _write(
+                        frames,
+                        FrameWriter(handle, fmt, money, raw=raw, metadata=metadata, sheet=what),
+                    )
+                if metadata is not None and opts.values.get("sidecar"):
+                    group.write(opts.output + ".meta.json", metadata_json(metadata).encode("utf-8"))
         else:
             with _stdout_reader_may_leave():
                 written = _write(

@@ -61,7 +61,7 @@ def report_cmd(
     from clvcli.core.validation import holdout_length
     from clvcli.io.costs import read_costs
     from clvcli.io.metadata import metadata_json, run_metadata
-    from clvcli.io.writers import check_writable, write_atomic
+    from clvcli.io.writers import check_writable, output_group
     from clvcli.report.analysis import Costs, ReportSettings, build_report
     from clvcli.report.labels import labels_for
     from clvcli.report.render import render_report
@@ -78,6 +78,8 @@ def report_cmd(
         cohort_calendar="jalali" if lang == "fa" or opts.calendar == "jalali" else "gregorian",
     ).check()
     check_writable(opts.output)
+    if opts.values.get("sidecar"):
+        check_writable(opts.output + ".meta.json")
     if costs is not None:
         spend, calendar = read_costs(costs, decimal_mark(opts))
         settings = replace(settings, costs=Costs(spend, calendar))
@@ -97,11 +99,11 @@ def report_cmd(
             ]
         )
     record_values(opts, data.values)
-    with reporter.progress(f"writing the {fmt} report"):
-        write_atomic(opts.output, render_report(data, labels_for(lang), fmt))
-    if opts.values.get("sidecar"):
-        sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
-        write_atomic(opts.output + ".meta.json", sidecar)
+    with reporter.progress(f"writing the {fmt} report"), output_group() as group:
+        group.write(opts.output, render_report(data, labels_for(lang), fmt))
+        if opts.values.get("sidecar"):
+            sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
+            group.write(opts.output + ".meta.json", sidecar)
     reporter.event("written", format=fmt, path=opts.output)
 
 

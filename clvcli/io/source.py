@@ -263,8 +263,7 @@ def _read_many(
 
 def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
     if path == STDIN:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        return stream.read()
+        return _read_stdin(stdin)
     target = Path(path)
     try:
         if target.is_dir():
@@ -278,6 +277,23 @@ def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
         raise InputError(f"{name}: is a directory, not a file", None) from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file: {exc.strerror or exc}", None) from None
+
+
+def _read_stdin(stdin: io.BufferedIOBase | None) -> bytes:
+    """All of stdin; a closed stdin (``<&-``) or a directory on it (``< /``) is an
+    input error, not a crash."""
+    if stdin is None:
+        if sys.stdin is None:
+            raise InputError("<stdin>: is closed", "give INPUT as a file, or pipe the data in")
+        stdin = sys.stdin.buffer
+    try:
+        return stdin.read()
+    except IsADirectoryError:
+        raise InputError(
+            "<stdin>: is a directory, not a file", "give a CSV or Parquet file"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
 
 
 def _unpack(data: bytes, name: str) -> tuple[bytes, str | None]:

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clvcli.errors import OutputError, UsageError
+from clvcli.io.targets import kind_of
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 DATA_FORMATS = FORMATS[1:]
@@ -489,15 +491,36 @@ _SHRINK = 0.9
 
 
 def check_writable(path: str) -> None:
-    """Fail before any work when the output's directory cannot take a new file."""
-    target = Path(path)
+    """Fail before any work when the output cannot be written as a regular file.
+
+    A symbolic link is written through, so its target is what is checked; a FIFO, a
+    device or a directory is refused (clv writes regular files only).
+    """
+    target = Path(output_target(path))
     directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory")
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(
+            f"cannot write {path}: it is {kind_of(mode)}",
+            "clv writes regular files only: choose another file name",
+        )
     if not directory.is_dir():
         raise OutputError(f"cannot write {path}: directory '{directory}' does not exist")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: permission denied in '{directory}'")
+
+
+def output_target(path: str) -> str:
+    """The file ``path`` names for writing: a symbolic link's target, else itself.
+
+    Writing through a link keeps the link (a dashboard reading ``latest.csv`` that
+    points to ``2024/06.csv`` sees the new file), and the new file is renamed over the
+    target in the target's own directory, so it stays atomic there.
+    """
+    return os.path.realpath(path) if os.path.islink(path) else path
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -516,35 +539,174 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
     the kernel frees an unnamed file with its last descriptor. Where O_TMPFILE is
     missing, a named temporary file does the same job.
     """
-    check_writable(path)
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    temporary: Path | None = None
-    descriptor: int | None = None
+    with output_group() as group, group.file(path) as handle:
+        yield handle
+
+
+@contextmanager
+def output_group() -> Iterator[OutputGroup]:
+    """Outputs of one run, committed together when the block ends without an error."""
+    group = OutputGroup()
     try:
-        descriptor = _unnamed_file(directory)
-        if descriptor is None:
-            descriptor, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.")
-            temporary = Path(name)
-        with open(descriptor, "wb", closefd=False, buffering=_BUFFER_BYTES) as handle:
-            yield handle
-        os.fsync(descriptor)
-        os.fchmod(descriptor, 0o666 & ~_umask())
-        if temporary is None:
-            temporary = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}"
-            _name_unnamed_file(descriptor, temporary)
-        os.close(descriptor)
-        descriptor = None
-        os.replace(temporary, target)
-        temporary = None
-        _sync_directory(directory)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if descriptor is not None:
-            os.close(descriptor)
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
+        yield group
+    except BaseException:
+        group.discard()
+        raise
+    group.commit()
+
+
+class OutputGroup:
+    """Files staged whole (written and synced, unnamed) and then renamed all at once.
+
+    A run's ``-o FILE`` and its ``--sidecar`` either both become the new files or
+    neither does: every file is written in full before any is renamed, so a full
+    disk or a directory in the sidecar's way leaves the previous output untouched.
+    Renames come last and cannot run out of space; should one fail all the same
+    (another process put a directory there), the error says which files were
+    already replaced.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[_Staged] = []
+
+    @contextmanager
+    def file(self, path: str) -> Iterator[BinaryIO]:
+        """A stream whose bytes are staged for ``path`` when the block ends."""
+        check_writable(path)
+        staged = _Staged(path)
+        try:
+            staged.open()
+            with open(staged.descriptor, "wb", closefd=False, buffering=_BUFFER_BYTES) as handle:
+                yield handle
+            staged.finish()
+        except OSError as exc:
+            staged.discard()
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        except BaseException:
+            staged.discard()
+            raise
+        self._staged.append(staged)
+
+    def write(self, path: str, data: bytes) -> None:
+        """Stage ``data`` as the new ``path``."""
+        with self.file(path) as handle:
+            handle.write(data)
+
+    def commit(self) -> None:
+        """Name every staged file, then rename each over its target, the first last."""
+        try:
+            for staged in self._staged:
+                try:
+                    staged.name()
+                except OSError as exc:
+                    raise OutputError(
+                        f"cannot write {staged.path}: {exc.strerror or exc}",
+                        "no output was replaced",
+                    ) from None
+            done: list[str] = []
+            # The main output (staged first) is renamed last: once it is new, all are.
+            for staged in reversed(self._staged):
+                try:
+                    staged.rename()
+                except OSError as exc:
+                    replaced = ", ".join(done) if done else "none"
+                    kept = [s.path for s in self._staged if s.path not in done]
+                    raise OutputError(
+                        f"cannot write {staged.path}: {exc.strerror or exc}",
+                        f"already replaced: {replaced}; left as they were: {', '.join(kept)}",
+                    ) from None
+                done.append(staged.path)
+        finally:
+            self.discard()
+        for directory in {staged.directory for staged in self._staged}:
+            _sync_directory(directory)
+
+    def discard(self) -> None:
+        """Drop what was staged and not renamed: no temporary file stays behind."""
+        for staged in self._staged:
+            staged.discard()
+
+
+class _Staged:
+    """One output on its way: an unnamed (or hidden temporary) file beside its target."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.target = Path(output_target(path))
+        self.directory = self.target.parent if str(self.target.parent) else Path(".")
+        self.descriptor: int | None = None
+        self.temporary: Path | None = None
+        self.renamed = False
+
+    def open(self) -> None:
+        self.descriptor = _unnamed_file(self.directory)
+        if self.descriptor is None:
+            self.descriptor, name = tempfile.mkstemp(
+                dir=self.directory, prefix=f".{self.target.name}."
+            )
+            self.temporary = Path(name)
+
+    def finish(self) -> None:
+        """Sync the data and give the file the owner and mode the target has (or a new
+        file gets): a cron job run as root keeps the analyst's file theirs."""
+        assert self.descriptor is not None
+        _sync(self.descriptor)
+        _keep_owner(self.descriptor, self.target)
+        os.fchmod(self.descriptor, _mode_for(self.target))
+
+    def name(self) -> None:
+        if self.temporary is None:
+            assert self.descriptor is not None
+            name = self.directory / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(4)}"
+            _name_unnamed_file(self.descriptor, name)
+            self.temporary = name
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+
+    def rename(self) -> None:
+        assert self.temporary is not None
+        _rename(self.temporary, self.target)
+        self.temporary = None
+        self.renamed = True
+
+    def discard(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
+            self.temporary = None
+
+
+def _mode_for(target: Path) -> int:
+    """An existing file's permission bits (a 0600 file stays 0600), else the umask's."""
+    try:
+        existing = os.stat(target)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(existing.st_mode)
+
+
+def _keep_owner(descriptor: int, target: Path) -> None:
+    """The existing file's owner and group, where this process may give them."""
+    try:
+        existing = os.stat(target)
+        mine = os.fstat(descriptor)
+        if (existing.st_uid, existing.st_gid) != (mine.st_uid, mine.st_gid):
+            os.fchown(descriptor, existing.st_uid, existing.st_gid)
+    except OSError:
+        pass
+
+
+# The steps a full disk or a racing process can break, as functions of their own so
+# that tests can make them fail (a fault-injecting writer).
+def _sync(descriptor: int) -> None:
+    os.fsync(descriptor)
+
+
+def _rename(source: Path, target: Path) -> None:
+    os.replace(source, target)
 
 
 # Writes reach the file in pieces this large: big enough that Parquet's many small
