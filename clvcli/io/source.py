@@ -30,6 +30,7 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
+from clvcli.io.lines import line_breaks, line_number, split_lines
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import cores, in_parallel
@@ -342,7 +343,9 @@ def _transcode(data: bytes, name: str, encoding: str) -> bytes:
     except LookupError:
         raise UsageError(f"unknown encoding '{encoding}'", "try utf-8, utf-16 or cp1256") from None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        # Counted in the decoded text: a two-byte encoding's \r\n is not the bytes \r\n.
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = line_breaks(before) + 1
         raise InputError(
             f"{name}: line {line}: bytes that are not valid {encoding}", "check --encoding"
         ) from None
@@ -353,7 +356,7 @@ def _invalid_utf8(data: bytes, name: str) -> InputError:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = line_number(data, exc.start)
         return InputError(
             f"{name}: line {line}: bytes that are not valid UTF-8 text",
             "save the file as UTF-8, or pass its encoding with --encoding (e.g. cp1256)",
@@ -366,7 +369,7 @@ def _header_and_delimiter(
 ) -> tuple[list[str], str, int]:
     """The header's names, the delimiter and the number of rows before the data."""
     head = text[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
-    lines = head.splitlines()
+    lines = split_lines(head)
     skip = 0
     while skip < len(lines) and not lines[skip].strip():
         skip += 1
@@ -479,7 +482,7 @@ def _aligned_columns(
     silently wrong (CDNOW's own log has a count of CDs beside it): the user names
     them by position.
     """
-    head = text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore").splitlines()
+    head = split_lines(text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore"))
     if len(text) > _ALIGNED_BYTES:
         head = head[:-1]  # cut short
     lines = [line for line in head if line.strip()][:_ALIGNED_LINES]
