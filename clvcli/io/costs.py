@@ -20,6 +20,7 @@ from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_table
 from clvcli.io.text import header_key, normalise_cells
+from clvcli.shown import quote_value
 
 _NAMES = {
     "channel": ("channel", "source", "کانال", "کانال جذب", "منبع"),
@@ -52,16 +53,16 @@ def read_costs(path: str, decimal: str | None = None) -> tuple[pd.DataFrame, str
         raise InputError(f"{loaded.name}, column '{found['spend']}': {exc}", exc.hint) from None
     months, calendar, bad_month = _months(table.column(found["period"]).combine_chunks())
     for role, bad, problem in (
-        ("period", bad_month, "cannot read {value!r} as a month"),
-        ("spend", bad_spend, "cannot read {value!r} as an amount"),
-        ("spend", ~bad_spend & (spend < 0), "spend {value!r} is negative"),
+        ("period", bad_month, "cannot read {value} as a month"),
+        ("spend", bad_spend, "cannot read {value} as an amount"),
+        ("spend", ~bad_spend & (spend < 0), "spend {value} is negative"),
     ):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             value = table.column(found[role])[row].as_py()
             raise InputError(
                 f"{loaded.name}: row {row + 1} (line {row + 2}), column '{found[role]}': "
-                + problem.format(value=value),
+                + problem.format(value=quote_value(value)),
                 "periods are months such as 2024-03 or 1403-07; spend is a number >= 0",
             )
     if found["channel"] is not None:

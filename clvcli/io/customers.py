@@ -20,6 +20,7 @@ from clvcli.io.columns import find_column
 from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_table
 from clvcli.io.text import header_key, normalise_cells
+from clvcli.shown import quote_value
 
 _COST_NAMES = (
     "acquisition cost",
@@ -109,12 +110,12 @@ def _cost(table: pa.Table, header: list[str], name: str, decimal: str | None) ->
     ).to_numpy(zero_copy_only=False)
     bad &= ~blank
     if bad.any():
-        value = column[int(np.flatnonzero(bad)[0])].as_py()
-        _bad_row(name, header[position], bad, f"cannot read {value!r} as an amount", hint)
+        value = quote_value(column[int(np.flatnonzero(bad)[0])].as_py())
+        _bad_row(name, header[position], bad, f"cannot read {value} as an amount", hint)
     negative = ~blank & (cost < 0)
     if negative.any():
-        value = column[int(np.flatnonzero(negative)[0])].as_py()
-        _bad_row(name, header[position], negative, f"cost {value!r} is negative", hint)
+        value = quote_value(column[int(np.flatnonzero(negative)[0])].as_py())
+        _bad_row(name, header[position], negative, f"cost {value} is negative", hint)
     return np.where(blank, np.nan, cost)
 
 

@@ -23,6 +23,7 @@ from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_cells
 from clvcli.parallel import gather
+from clvcli.shown import quote_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,11 +195,11 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         bad_quantity = bad_quantity & ~blank
     checks: tuple[tuple[str, np.ndarray, str], ...] = (
         ("customer", no_id, "empty customer id"),
-        ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
-        ("amount", bad_amount, "cannot read {value!r} as an amount " + _amount_need(settings)),
+        ("date", day == NOT_A_DATE, "cannot read {value} as a date"),
+        ("amount", bad_amount, "cannot read {value} as an amount " + _amount_need(settings)),
     )
     if bad_quantity is not None:
-        checks += (("quantity", bad_quantity, "cannot read {value!r} as a quantity"),)
+        checks += (("quantity", bad_quantity, "cannot read {value} as a quantity"),)
     bad = checks[0][1] | checks[1][1] | checks[2][1]
     if bad_quantity is not None:
         bad |= bad_quantity
@@ -395,7 +396,8 @@ def _check_total(raw: RawColumns, amount: np.ndarray) -> None:
     value = raw.columns["amount"][row].as_py()
     raise InputError(
         f"{raw.source}: {raw.locate(row)}, column '{raw.column_name('amount')}': with "
-        f"{value!r} the amounts add up to more than the largest number clv can hold (1.8e308)",
+        f"{quote_value(value)} the amounts add up to more than the largest number clv can hold "
+        "(1.8e308)",
         "check the amount column: such totals are not money",
     )
 
@@ -411,7 +413,7 @@ def _raise_first_bad(
     for role, mask, template in checks:
         if mask[row]:
             value = raw.columns[role][row].as_py()
-            problem = template.format(value=value)
+            problem = template.format(value=quote_value(value))
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
     hint = "fix the file, or pass --skip-invalid to drop bad rows"
