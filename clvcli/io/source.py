@@ -151,18 +151,53 @@ def read_table(
     ragged: list[object] = []
 
     def on_ragged(row: object) -> str:
-        ragged.append(row)
+        if not _only_delimiters(getattr(row, "text", None), delimiter):
+            ragged.append(row)
         return "skip"
 
     every = dict(enumerate(range(len(header))))
     table = _arrow_csv(text, loaded.name, names, every, delimiter, skip_rows, on_ragged, False)
     if ragged:
-        number = getattr(ragged[0], "number", None)
+        number = _first_ragged_line(text, delimiter, skip_rows, len(header))
+        where = f"line {number}" if number is not None else "a row"
         raise InputError(
-            f"{loaded.name}: line {number} has a different number of fields from the header",
+            f"{loaded.name}: {where} has a different number of fields from the header",
             "check the quoting and the delimiter",
         )
     return table.rename_columns(header)
+
+
+def read_records(
+    loaded: LoadedInput, *, encoding: str | None = None
+) -> tuple[pa.Table, Callable[[int], str]]:
+    """Every column of a side file (costs, a customer list) as :func:`read_table`
+    reads it, without blank rows (every cell empty or spaces, as a transaction log's
+    blank rows), and where each row kept is: ``row N (line L)`` in a CSV file."""
+    table = read_table(loaded, encoding=encoding)
+    kept = np.arange(table.num_rows)
+    if table.num_rows and table.num_columns:
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column in table.columns:
+            text = column.cast(pa.string())
+            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+            blank &= empty.to_numpy(zero_copy_only=False)
+        if blank.any():
+            kept = np.flatnonzero(~blank)
+            table = table.take(pa.array(kept))
+    csv_text = not (loaded.is_parquet or loaded.is_spreadsheet)
+
+    def locate(row: int) -> str:
+        record = int(kept[row])
+        if not csv_text:
+            return f"row {record + 1}"
+        text = _text_of(loaded, encoding)
+        header, delimiter, skip_rows = _header_and_delimiter(
+            text, loaded.name, _default_delimiter(loaded.path_hint)
+        )
+        line = _line_of_record(text, delimiter, skip_rows, record, len(header))
+        return f"row {row + 1} (line {line})" if line else f"row {row + 1}"
+
+    return table, locate
 
 
 def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str]:
@@ -452,7 +487,7 @@ def _read_csv(
     check_amountless(name, header, {index: columns.pop(f"other{index}") for index in others})
 
     def locate(row_index: int) -> str:
-        line = _line_of_record(text, delimiter, skip_rows, row_index)
+        line = _line_of_record(text, delimiter, skip_rows, row_index, len(header))
         return f"row {row_index + 1} (line {line})" if line else f"row {row_index + 1}"
 
     others = None
@@ -625,10 +660,16 @@ def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int)
     )
 
 
-def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
-    """The line where data record ``row_index`` starts."""
-    records = _data_records(text, delimiter, skip_rows)
-    return next((line for index, (line, _) in enumerate(records) if index == row_index), None)
+def _line_of_record(
+    text: bytes, delimiter: str, skip_rows: int, row_index: int, fields: int
+) -> int | None:
+    """The line where data record ``row_index`` starts, counting the records the
+    parser keeps: one with another number of fields (a line of spaces, a skipped
+    ragged row) is not a row."""
+    records = (
+        line for line, row in _data_records(text, delimiter, skip_rows) if len(row) == fields
+    )
+    return next((line for index, line in enumerate(records) if index == row_index), None)
 
 
 def _such_rows(count: int) -> str:
