@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
+# The pattern of a line end, for Arrow's regex kernels too.
+LINE_END = r"\r\n|\r|\n"
+_LINE_END = re.compile(LINE_END)
 _LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
 
 

@@ -56,6 +56,10 @@ class RawColumns:
     # Given rows whose chosen cells are all empty, which of them have every other
     # field empty too (blank lines); None when the source has no other fields.
     other_fields_blank: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    # The lines ("lines 5-7") of a record whose quote is never closed, dropped with
+    # --skip-invalid: it swallowed every line after it.
+    unclosed: str | None = None
+    unclosed_skipped: int = 0  # 1 when that record is not among the ragged ones
 
     @property
     def num_rows(self) -> int:
@@ -287,6 +291,7 @@ def _read_many(
         return f"file {part.source}, {part.locate(row - int(starts[index]))}"
 
     first = parts[0]
+    unclosed = [f"file {part.source}, {part.unclosed}" for part in parts if part.unclosed]
     return RawColumns(
         path,
         first.header,
@@ -294,6 +299,8 @@ def _read_many(
         columns,
         locate,
         sum(part.ragged_skipped for part in parts),
+        unclosed="; ".join(unclosed) or None,
+        unclosed_skipped=sum(part.unclosed_skipped for part in parts),
     )
 
 
@@ -466,6 +473,23 @@ def _read_csv(
         return "skip"
 
     table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
+    unclosed = _unclosed_quote(text, delimiter, skip_rows)
+    unclosed_lines, unclosed_skipped = None, 0
+    if unclosed is not None:
+        start, end = unclosed
+        if not skip_invalid:
+            raise InputError(
+                f"{name}: line {start}: a quote opened on this line is never closed, so lines "
+                f"{start}-{end} would read as one value",
+                'close the quote (a quote inside a quoted value is written twice: ""), or pass '
+                "--skip-invalid to drop that row",
+            )
+        # The quote runs to the end of the file, so its record is the parser's last:
+        # dropped here, unless it had the wrong number of fields (skipped with those).
+        if _record_fields(text, delimiter, start) == len(header) and table.num_rows:
+            table = table.slice(0, table.num_rows - 1)
+            unclosed_skipped = 1
+        unclosed_lines = f"lines {start}-{end}"
     if ragged and not skip_invalid:
         first = ragged[0]
         line = _first_ragged_line(text, delimiter, skip_rows, len(header))
@@ -496,7 +520,9 @@ def _read_csv(
         def others(rows: np.ndarray) -> np.ndarray:
             return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
 
-    return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+    return RawColumns(
+        name, header, choice, columns, locate, len(ragged), others, unclosed_lines, unclosed_skipped
+    )
 
 
 def _by_position(given: dict[str, str | None], header: list[str]) -> bool:
@@ -646,6 +672,34 @@ def _data_records(text: bytes, delimiter: str, skip_rows: int) -> Iterator[tuple
                 yield start, row
     except csv.Error:
         return
+
+
+def _unclosed_quote(text: bytes, delimiter: str, skip_rows: int) -> tuple[int, int] | None:
+    """(first line, last line) of a data record whose quote is never closed: it runs to
+    the end of the file, swallowing every line after it. None when there is none.
+
+    Balanced quotes come in pairs, so only a file with an odd count of them is read
+    again (strictly, to tell a runaway quote from a stray inch mark such as 27")."""
+    if not text.count(b'"') % 2:
+        return None
+    stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    previous_line = 0
+    try:
+        for _ in reader:
+            previous_line = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc) and previous_line + 1 > skip_rows:
+            return previous_line + 1, reader.line_num
+    return None
+
+
+def _record_fields(text: bytes, delimiter: str, line: int) -> int | None:
+    """How many fields the record starting on ``line`` has, read as the parser reads it."""
+    return next(
+        (len(row) for start, row in _data_records(text, delimiter, line - 1) if start == line),
+        None,
+    )
 
 
 def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
