@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io.amounts import AmountProblem, parse_amounts
+from clvcli.io.columns import listed_columns
 from clvcli.io.dates import parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.readers import channel_labels
@@ -44,7 +45,7 @@ def read_costs(path: str, decimal: str | None = None) -> tuple[pd.DataFrame, str
     for role in ("period", "spend"):
         if found[role] is None:
             raise InputError(
-                f"{loaded.name}: no {role} column found; columns are: {', '.join(header)}",
+                f"{loaded.name}: no {role} column found; columns are: {listed_columns(header)}",
                 "a costs file has period (2024-03 or 1403-07), spend and optionally channel",
             )
     if table.num_rows == 0:

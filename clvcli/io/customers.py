@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io.amounts import AmountProblem, parse_amounts
-from clvcli.io.columns import find_column
+from clvcli.io.columns import find_column, listed_columns
 from clvcli.io.readers import channel_labels
 from clvcli.io.source import load_input, read_records
 from clvcli.io.text import header_key, normalise_cells
@@ -58,7 +58,7 @@ def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
     customer = find_column(header, "customer")
     if customer is None:
         raise InputError(
-            f"{loaded.name}: no customer column found; columns are: {', '.join(header)}",
+            f"{loaded.name}: no customer column found; columns are: {listed_columns(header)}",
             _HINT,
         )
     if table.num_rows == 0:

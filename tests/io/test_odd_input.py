@@ -330,3 +330,12 @@ def test_text_longer_than_a_cell_holds_is_refused():
 def test_offset_marker_never_leaks_into_days():
     days = parse_dates(pa.array(["2024-01-01T10:00:00+99:99", "2024-01-01T10:00:00+03:30"]))
     assert days[0] == NOT_A_DATE and days[1] == np.datetime64("2024-01-01").astype(int)
+
+
+def test_side_files_list_their_columns_short_and_printable(write):
+    path = write("costs.csv", "channel,period,\x1b[2J" + "s" * 5_000 + "\na,2024-01,5\n")
+    with pytest.raises(InputError) as caught:
+        read_costs(str(path))
+    message = caught.value.message
+    assert "no spend column found" in message
+    assert len(message) < len(str(path)) + 200 and "\x1b" not in message
