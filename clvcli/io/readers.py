@@ -333,10 +333,12 @@ def _skipped_warning(raw: RawColumns, bad_count: int, bad_breaks: int = 0) -> li
         what = f"{_rows(skipped)} with {reasons[0][1]}"
     else:
         what = f"{skipped} bad rows (" + ", ".join(f"{c} with {why}" for c, why in reasons) + ")"
-    if bad_breaks:
+    breaks = bad_breaks + raw.ragged_breaks
+    if breaks:
+        rows = bad_count + raw.ragged_skipped
         what += (
-            f"; the rows with bad values span {bad_count + bad_breaks} lines (quoted values "
-            "hold line breaks: a quote closed too late swallows the lines after it)"
+            f"; {'it spans' if rows == 1 else 'they span'} {rows + breaks} lines (quoted "
+            "values hold line breaks: a quote closed too late swallows the lines after it)"
         )
     if raw.unclosed:
         if not raw.unclosed_skipped:

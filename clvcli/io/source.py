@@ -60,6 +60,8 @@ class RawColumns:
     # --skip-invalid: it swallowed every line after it.
     unclosed: str | None = None
     unclosed_skipped: int = 0  # 1 when that record is not among the ragged ones
+    # Line breaks inside the ragged rows skipped: the lines they span past their first.
+    ragged_breaks: int = 0
 
     @property
     def num_rows(self) -> int:
@@ -301,6 +303,7 @@ def _read_many(
         sum(part.ragged_skipped for part in parts),
         unclosed="; ".join(unclosed) or None,
         unclosed_skipped=sum(part.unclosed_skipped for part in parts),
+        ragged_breaks=sum(part.ragged_breaks for part in parts),
     )
 
 
@@ -520,8 +523,18 @@ def _read_csv(
         def others(rows: np.ndarray) -> np.ndarray:
             return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
 
+    breaks = sum(line_breaks(getattr(row, "text", None) or "") for row in ragged)
     return RawColumns(
-        name, header, choice, columns, locate, len(ragged), others, unclosed_lines, unclosed_skipped
+        name,
+        header,
+        choice,
+        columns,
+        locate,
+        len(ragged),
+        others,
+        unclosed_lines,
+        unclosed_skipped,
+        breaks,
     )
 
 

@@ -199,7 +199,7 @@ def test_a_quote_closed_late_says_the_lines_it_swallowed(write):
     assert "hold 2 line breaks" in message
     read = read_transactions(str(path), ReadSettings(skip_invalid=True))
     assert read.customer_ids.to_pylist() == ["A", "E"]
-    assert "span 3 lines" in read.warnings[0]
+    assert "it spans 3 lines" in read.warnings[0]
 
 
 def test_an_inch_mark_is_no_runaway_quote(write):
@@ -339,3 +339,15 @@ def test_side_files_list_their_columns_short_and_printable(write):
     message = caught.value.message
     assert "no spend column found" in message
     assert len(message) < len(str(path)) + 200 and "\x1b" not in message
+
+
+def test_a_ragged_row_made_by_a_late_quote_says_the_lines_it_spans(write):
+    text = (
+        f'{HEADER}\nA,2024-01-01,10\nB,2024-01-02,"20\nC,2024-01-03,30\nD,1,4"0,9\nE,2024-01-05,5\n'
+    )
+    path = write("tx.csv", text)
+    with pytest.raises(InputError, match="line 3 has 4 fields"):
+        read_transactions(str(path))
+    read = read_transactions(str(path), ReadSettings(skip_invalid=True))
+    assert read.customer_ids.to_pylist() == ["A", "E"]
+    assert "1 row with the wrong number of fields; it spans 3 lines" in read.warnings[0]
