@@ -190,16 +190,22 @@ def read_records(
         if blank.any():
             kept = np.flatnonzero(~blank)
             table = table.take(pa.array(kept))
-    csv_text = not (loaded.is_parquet or loaded.is_spreadsheet)
+    if loaded.is_parquet or loaded.is_spreadsheet:
+        return table, lambda row: f"row {int(kept[row]) + 1}"
+    text = _text_of(loaded, encoding)
+    header, delimiter, skip_rows = _header_and_delimiter(
+        text, loaded.name, _default_delimiter(loaded.path_hint)
+    )
+    unclosed = _unclosed_quote(text, delimiter, skip_rows)
+    if unclosed is not None:
+        raise InputError(
+            f"{loaded.name}: line {unclosed[0]}: a quote opened on this line is never closed, "
+            f"so lines {unclosed[0]}-{unclosed[1]} would read as one value",
+            'close the quote (a quote inside a quoted value is written twice: "")',
+        )
 
     def locate(row: int) -> str:
         record = int(kept[row])
-        if not csv_text:
-            return f"row {record + 1}"
-        text = _text_of(loaded, encoding)
-        header, delimiter, skip_rows = _header_and_delimiter(
-            text, loaded.name, _default_delimiter(loaded.path_hint)
-        )
         line = _line_of_record(text, delimiter, skip_rows, record, len(header))
         return f"row {row + 1} (line {line})" if line else f"row {row + 1}"
 

@@ -351,3 +351,9 @@ def test_a_ragged_row_made_by_a_late_quote_says_the_lines_it_spans(write):
     read = read_transactions(str(path), ReadSettings(skip_invalid=True))
     assert read.customer_ids.to_pylist() == ["A", "E"]
     assert "1 row with the wrong number of fields; it spans 3 lines" in read.warnings[0]
+
+
+def test_a_quote_never_closed_in_a_side_file_is_refused(write):
+    path = write("list.csv", 'customer_id,cost\nA,1\nB,"2\nC,3\n')
+    with pytest.raises(InputError, match="line 3: a quote opened on this line is never closed"):
+        read_customer_list(str(path))
