@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,10 +12,11 @@ from clvcli.cli.reading import PendingRead, decimal_mark, read_settings
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
 from clvcli.core.periods import PERIODS
 from clvcli.core.summary import CustomerTable
-from clvcli.errors import InputError, UsageError
+from clvcli.errors import UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.metadata import digest_in_background
+from clvcli.io.params import read_params
 from clvcli.io.readers import Transactions, read_transactions
 from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
@@ -68,26 +68,10 @@ def check_model_options(opts: RunOptions, allowed: tuple[str, ...] = MODELS) -> 
 
 
 def load_params(path: str | None) -> dict[str, Any] | None:
-    """The JSON that `clv fit --format json` wrote, checked enough to score with."""
+    """The JSON that `clv fit --format json` wrote, checked before anything is read."""
     if path is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            saved = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: no such file", "write one with clv fit --format json -o FILE"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a parameters file ({exc})", None) from None
-    if not isinstance(saved, dict) or not {"model", "period", "params"} <= set(saved):
-        raise InputError(
-            f"{path}: not a parameters file (it needs model, period and params)",
-            "write one with clv fit --format json -o FILE",
-        )
-    if saved["period"] not in PERIODS:
-        raise InputError(f"{path}: unknown period '{saved['period']}'")
-    return saved
+    return read_params(path, PERIODS)
 
 
 def compute_settings(opts: RunOptions) -> ComputeSettings:

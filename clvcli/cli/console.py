@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from clvcli.shown import printable
+
 LOG_FORMATS = ("text", "json")
 _settings = {"log_format": "text"}
 
@@ -56,7 +58,8 @@ def error(message: str, hint: str | None = None, exit_code: int | None = None) -
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line, with any control character an input slipped in shown escaped."""
+    return printable(" ".join(str(text).split()))
 
 
 class Reporter:

@@ -39,7 +39,7 @@ from clvcli.core.value import (
     row_values,
     weighted_correlation,
 )
-from clvcli.errors import ModelError, TooLittleDataError, UsageError
+from clvcli.errors import InputError, ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.io.writers import CHUNK_ROWS
 from clvcli.lifecycle import StageRules, assign_stages
@@ -528,6 +528,8 @@ def _predict(
     if models.purchases is None:
         return None
     values = row_values(models.purchases, models.spend, history_rows(), value_settings)
+    if settings.saved is not None:
+        _check_saved_scores(values)
     if values.unscored:
         # Numbers for some customers and blanks for others would rank the blanks last
         # for no reason a row shows: the model is used for everyone or for no one.
@@ -536,6 +538,19 @@ def _predict(
         result.purchase_model = result.spend_model = None
         return None
     return values
+
+
+def _check_saved_scores(values: RowValues) -> None:
+    """Saved parameters that give no number for a customer are not a fit of any
+    data: refused, rather than a table of empty model columns with exit 0."""
+    finite = np.isfinite(values.expected) & np.isfinite(values.alive)
+    finite &= np.isfinite(values.discounted)
+    if not finite.all():
+        raise InputError(
+            f"the parameters of --params give no finite expected purchases for "
+            f"{int((~finite).sum()):,} of {len(finite):,} distinct customer histories",
+            "they are not what a fit gives; fit again with clv fit --format json -o FILE",
+        )
 
 
 class SummaryInPieces(Protocol):

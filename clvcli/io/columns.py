@@ -565,3 +565,8 @@ def _list(header: list[str]) -> str:
 
 def _roles(chosen: dict[str, int | None], header: list[str]) -> str:
     return ", ".join(f"{role}='{header[i]}'" for role, i in chosen.items() if i is not None)
+
+
+def listed_columns(header: list[str]) -> str:
+    """A header as messages list it (printable, each name and the list kept short)."""
+    return _list(header)

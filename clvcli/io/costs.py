@@ -8,6 +8,8 @@ calendar they were written in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -15,11 +17,13 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io.amounts import AmountProblem, parse_amounts
+from clvcli.io.columns import listed_columns
 from clvcli.io.dates import parse_dates
 from clvcli.io.jalali import NOT_A_DATE
 from clvcli.io.readers import channel_labels
-from clvcli.io.source import load_input, read_table
+from clvcli.io.source import load_input, read_records
 from clvcli.io.text import header_key, normalise_cells
+from clvcli.shown import quote_value
 
 _NAMES = {
     "channel": ("channel", "source", "کانال", "کانال جذب", "منبع"),
@@ -35,13 +39,13 @@ def read_costs(path: str, decimal: str | None = None) -> tuple[pd.DataFrame, str
     ``decimal`` is the decimal mark of the spend (None: inferred from the column).
     """
     loaded = load_input(path)
-    table = read_table(loaded)
+    table, locate = read_records(loaded)
     header = list(table.column_names)
     found = {role: _find(header, names) for role, names in _NAMES.items()}
     for role in ("period", "spend"):
         if found[role] is None:
             raise InputError(
-                f"{loaded.name}: no {role} column found; columns are: {', '.join(header)}",
+                f"{loaded.name}: no {role} column found; columns are: {listed_columns(header)}",
                 "a costs file has period (2024-03 or 1403-07), spend and optionally channel",
             )
     if table.num_rows == 0:
@@ -52,18 +56,19 @@ def read_costs(path: str, decimal: str | None = None) -> tuple[pd.DataFrame, str
         raise InputError(f"{loaded.name}, column '{found['spend']}': {exc}", exc.hint) from None
     months, calendar, bad_month = _months(table.column(found["period"]).combine_chunks())
     for role, bad, problem in (
-        ("period", bad_month, "cannot read {value!r} as a month"),
-        ("spend", bad_spend, "cannot read {value!r} as an amount"),
-        ("spend", ~bad_spend & (spend < 0), "spend {value!r} is negative"),
+        ("period", bad_month, "cannot read {value} as a month"),
+        ("spend", bad_spend, "cannot read {value} as an amount"),
+        ("spend", ~bad_spend & (spend < 0), "spend {value} is negative"),
     ):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             value = table.column(found[role])[row].as_py()
             raise InputError(
-                f"{loaded.name}: row {row + 1} (line {row + 2}), column '{found[role]}': "
-                + problem.format(value=value),
+                f"{loaded.name}: {locate(row)}, column '{found[role]}': "
+                + problem.format(value=quote_value(value)),
                 "periods are months such as 2024-03 or 1403-07; spend is a number >= 0",
             )
+    _check_total(loaded.name, locate, found["spend"], table.column(found["spend"]), spend)
     if found["channel"] is not None:
         channels = channel_labels(table.column(found["channel"]).combine_chunks())
     else:
@@ -103,3 +108,24 @@ def _months(column: pa.Array) -> tuple[np.ndarray, str, np.ndarray]:
         year[dated], month[dated] = index // 12, index % 12 + 1
     bad = ~(is_month | dated) | (month < 1) | (month > 12)
     return year * 12 + month - 1, calendar, bad
+
+
+def _check_total(
+    name: str,
+    locate: Callable[[int], str],
+    column: str,
+    cells: pa.ChunkedArray,
+    spend: np.ndarray,
+) -> None:
+    """Spends near 1e308 add up to infinity: refused at the row where the sum overflows,
+    not carried into every channel's CAC."""
+    with np.errstate(over="ignore"):
+        running = np.cumsum(np.abs(spend))
+    if not len(running) or np.isfinite(running[-1]):
+        return
+    row = int(np.argmax(~np.isfinite(running)))
+    raise InputError(
+        f"{name}: {locate(row)}, column '{column}': with {quote_value(cells[row].as_py())} "
+        "the spends add up to more than the largest number clv can hold (1.8e308)",
+        "check the spend column: such totals are not money",
+    )

@@ -8,6 +8,7 @@ over the channel of their first purchase; the costs feed `clv cac` per customer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +17,11 @@ import pyarrow.compute as pc
 
 from clvcli.errors import InputError
 from clvcli.io.amounts import AmountProblem, parse_amounts
-from clvcli.io.columns import find_column
+from clvcli.io.columns import find_column, listed_columns
 from clvcli.io.readers import channel_labels
-from clvcli.io.source import load_input, read_table
+from clvcli.io.source import load_input, read_records
 from clvcli.io.text import header_key, normalise_id_column
+from clvcli.shown import quote_value
 
 _COST_NAMES = (
     "acquisition cost",
@@ -30,6 +32,8 @@ _COST_NAMES = (
     "هزینه",
     "هزینه جذب مشتری",
 )
+# Where a row of the file is, for messages: "row 3 (line 5)".
+Locate = Callable[[int], str]
 _HINT = "a customer list has customer_id and optionally channel and acquisition_cost"
 
 
@@ -49,12 +53,12 @@ def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
     ``decimal`` is the decimal mark of acquisition costs (None: inferred).
     """
     loaded = load_input(path)
-    table = read_table(loaded)
+    table, locate = read_records(loaded)
     header = list(table.column_names)
     customer = find_column(header, "customer")
     if customer is None:
         raise InputError(
-            f"{loaded.name}: no customer column found; columns are: {', '.join(header)}",
+            f"{loaded.name}: no customer column found; columns are: {listed_columns(header)}",
             _HINT,
         )
     if table.num_rows == 0:
@@ -62,11 +66,11 @@ def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
     ids = normalise_id_column(table.column(customer).combine_chunks())
     empty = pc.fill_null(pc.equal(ids, ""), True).to_numpy(zero_copy_only=False)
     if empty.any():
-        _bad_row(loaded.name, header[customer], empty, "the customer id is empty", _HINT)
+        _bad_row(loaded.name, locate, header[customer], empty, "the customer id is empty", _HINT)
     ids = ids.to_numpy(zero_copy_only=False).astype(object)
-    _refuse_repeats(loaded.name, header[customer], ids)
+    _refuse_repeats(loaded.name, locate, header[customer], ids)
     channel = _channel(table, header)
-    cost = _cost(table, header, loaded.name, decimal)
+    cost = _cost(table, header, loaded.name, locate, decimal)
     order = np.argsort(ids, kind="stable")
     return CustomerList(
         loaded.name,
@@ -76,14 +80,14 @@ def read_customer_list(path: str, decimal: str | None = None) -> CustomerList:
     )
 
 
-def _refuse_repeats(name: str, column: str, ids: np.ndarray) -> None:
+def _refuse_repeats(name: str, locate: Locate, column: str, ids: np.ndarray) -> None:
     order = np.argsort(ids, kind="stable")
     repeat = np.flatnonzero(ids[order][1:] == ids[order][:-1])
     if len(repeat):
         first, second = sorted(order[repeat[0] : repeat[0] + 2])
         raise InputError(
-            f"{name}: customer '{ids[first]}' is listed twice (rows {first + 1} and "
-            f"{second + 1}), column '{column}'",
+            f"{name}: customer {quote_value(ids[first])} is listed twice ({locate(first)} and "
+            f"{locate(second)}), column '{column}'",
             "list each customer once, with their total acquisition cost",
         )
 
@@ -93,7 +97,9 @@ def _channel(table: pa.Table, header: list[str]) -> np.ndarray | None:
     return None if position is None else channel_labels(table.column(position).combine_chunks())
 
 
-def _cost(table: pa.Table, header: list[str], name: str, decimal: str | None) -> np.ndarray | None:
+def _cost(
+    table: pa.Table, header: list[str], name: str, locate: Locate, decimal: str | None
+) -> np.ndarray | None:
     keys = [header_key(column) for column in header]
     position = next((keys.index(n) for n in _COST_NAMES if n in keys), None)
     if position is None:
@@ -109,15 +115,17 @@ def _cost(table: pa.Table, header: list[str], name: str, decimal: str | None) ->
     ).to_numpy(zero_copy_only=False)
     bad &= ~blank
     if bad.any():
-        value = column[int(np.flatnonzero(bad)[0])].as_py()
-        _bad_row(name, header[position], bad, f"cannot read {value!r} as an amount", hint)
+        value = quote_value(column[int(np.flatnonzero(bad)[0])].as_py())
+        _bad_row(name, locate, header[position], bad, f"cannot read {value} as an amount", hint)
     negative = ~blank & (cost < 0)
     if negative.any():
-        value = column[int(np.flatnonzero(negative)[0])].as_py()
-        _bad_row(name, header[position], negative, f"cost {value!r} is negative", hint)
+        value = quote_value(column[int(np.flatnonzero(negative)[0])].as_py())
+        _bad_row(name, locate, header[position], negative, f"cost {value} is negative", hint)
     return np.where(blank, np.nan, cost)
 
 
-def _bad_row(name: str, column: str, bad: np.ndarray, problem: str, hint: str) -> None:
+def _bad_row(
+    name: str, locate: Locate, column: str, bad: np.ndarray, problem: str, hint: str
+) -> None:
     row = int(np.flatnonzero(bad)[0])
-    raise InputError(f"{name}: row {row + 1} (line {row + 2}), column '{column}': {problem}", hint)
+    raise InputError(f"{name}: {locate(row)}, column '{column}': {problem}", hint)

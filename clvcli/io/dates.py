@@ -496,7 +496,10 @@ class _Parts:
         zone = _text_field(found, "tz").astype(str)
         aware = zone != ""
         self.aware[rows] = aware[rows]
-        self.offset[rows] = _offset_seconds(zone)[rows]
+        offset = _offset_seconds(zone)
+        self.offset[rows] = offset[rows]
+        # +25:00 or +05:60 is no zone on Earth: the cell is not a moment, not a shifted day.
+        self.bad_time[rows] |= (offset == _BAD_OFFSET)[rows]
 
     def set_moment(self, index: int, moment: datetime) -> None:
         """One value parsed by the standard library (naive or with an offset)."""
@@ -511,6 +514,7 @@ class _Parts:
         if offset is not None:
             self.aware[index] = True
             self.offset[index] = int(offset.total_seconds())
+            self.bad_time[index] = abs(self.offset[index]) > _MOST_OFFSET
 
     def set_instants(self, rows: np.ndarray, seconds: np.ndarray) -> None:
         self.matched |= rows
@@ -557,14 +561,23 @@ class _Parts:
         days[aware] = local.floor("D").to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
+# Zones run from UTC-12:00 to UTC+14:00; an offset past that is a typo, not a zone.
+_MOST_OFFSET = 14 * 3600
+# Marks an offset that is no offset (+99:99): far outside any real one.
+_BAD_OFFSET = np.iinfo(np.int64).min
+
+
 def _offset_seconds(zone: np.ndarray) -> np.ndarray:
+    """Seconds east of UTC of each zone text; ``_BAD_OFFSET`` where it is not a real one."""
     offset = np.zeros(len(zone), dtype=np.int64)
     for index in np.flatnonzero((zone != "") & (zone != "Z") & (zone != "UTC") & (zone != "GMT")):
         text = zone[index].replace(":", "")
         sign = -1 if text[0] == "-" else 1
         hours = int(text[1:3])
         minutes = int(text[3:5]) if len(text) >= 5 else 0
-        offset[index] = sign * (hours * 3600 + minutes * 60)
+        seconds = hours * 3600 + minutes * 60
+        bad = minutes > 59 or seconds > _MOST_OFFSET
+        offset[index] = _BAD_OFFSET if bad else sign * seconds
     return offset
 
 

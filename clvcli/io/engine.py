@@ -42,6 +42,7 @@ from clvcli.io.results import (
 )
 from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
 from clvcli.io.writers import CHUNK_ROWS
+from clvcli.shown import quote_value
 
 
 def duckdb_summary(
@@ -198,8 +199,8 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
             ).fetchone()
             if twice is not None:
                 raise InputError(
-                    f"{path}: customer '{twice[0]}' has more than one row; a summary has "
-                    "one per customer",
+                    f"{path}: customer {quote_value(twice[0])} has more than one row; a "
+                    "summary has one per customer",
                     "give each customer's summary once (are two parts of it the same?)",
                 )
             latest = "NULL"  # the as-of date the summary implies, as the default engine

@@ -20,9 +20,11 @@ from clvcli.io import customer_order, order_lines
 from clvcli.io.amounts import AmountProblem, parse_amounts
 from clvcli.io.dates import DateProblem, DateSettings, parse_dates
 from clvcli.io.jalali import NOT_A_DATE
+from clvcli.io.lines import LINE_END
 from clvcli.io.source import LoadedInput, RawColumns, read_columns
 from clvcli.io.text import normalise_id_column, normalise_ids
 from clvcli.parallel import gather
+from clvcli.shown import quote_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,7 +153,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     Consumes ``raw``: its columns are released once parsed and checked, so a large
     log's raw cells and its parsed rows are not all held at once.
     """
-    rows_read = raw.num_rows + raw.ragged_skipped
+    rows_read = raw.num_rows + raw.ragged_skipped + raw.unclosed_skipped
     raw, facts = order_lines.prepare(raw)
     plain = None
     if raw.num_rows >= customer_order.SORT_MIN_ROWS:
@@ -194,11 +196,11 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         bad_quantity = bad_quantity & ~blank
     checks: tuple[tuple[str, np.ndarray, str], ...] = (
         ("customer", no_id, "empty customer id"),
-        ("date", day == NOT_A_DATE, "cannot read {value!r} as a date"),
-        ("amount", bad_amount, "cannot read {value!r} as an amount " + _amount_need(settings)),
+        ("date", day == NOT_A_DATE, "cannot read {value} as a date"),
+        ("amount", bad_amount, "cannot read {value} as an amount " + _amount_need(settings)),
     )
     if bad_quantity is not None:
-        checks += (("quantity", bad_quantity, "cannot read {value!r} as a quantity"),)
+        checks += (("quantity", bad_quantity, "cannot read {value} as a quantity"),)
     bad = checks[0][1] | checks[1][1] | checks[2][1]
     if bad_quantity is not None:
         bad |= bad_quantity
@@ -206,7 +208,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     if bad_count and not settings.skip_invalid:
         _raise_first_bad(raw, checks, bad, bad_count, settings)
     del no_id, bad_amount, bad_quantity, checks
-    warnings = _skipped_warning(raw, bad_count)
+    warnings = _skipped_warning(raw, bad_count, _line_breaks(raw, bad) if bad_count else 0)
     channel_column = raw.columns.get("channel")
     channel = None if channel_column is None else channel_labels(channel_column)
     keep = ~bad if blank is None else ~(bad | blank)
@@ -245,7 +247,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
         amount=amount,
         channel=channel,
         rows_read=rows_read,
-        rows_skipped=bad_count + raw.ragged_skipped,
+        rows_skipped=bad_count + raw.ragged_skipped + raw.unclosed_skipped,
         warnings=warnings,
         by_customer=order is not None,
         customer_starts=None if order is None else order.starts,
@@ -311,19 +313,54 @@ def _blank_rows(raw: RawColumns, no_id: np.ndarray) -> np.ndarray | None:
     return blank
 
 
-def _skipped_warning(raw: RawColumns, bad_count: int) -> list[str]:
-    """The one warning --skip-invalid gives, counting rows by why they were dropped."""
-    skipped = bad_count + raw.ragged_skipped
+def _skipped_warning(raw: RawColumns, bad_count: int, bad_breaks: int = 0) -> list[str]:
+    """The one warning --skip-invalid gives, counting rows by why they were dropped.
+
+    A row is a record of the file; a quoted value can hold line breaks, and a quote
+    closed too late (or never) makes one record of many lines, each of which may have
+    been a transaction: the lines such rows span are said too, never hidden.
+    """
+    skipped = bad_count + raw.ragged_skipped + raw.unclosed_skipped
     if not skipped:
         return []
-    reasons = [(raw.ragged_skipped, "the wrong number of fields"), (bad_count, "bad values")]
+    reasons = [
+        (raw.ragged_skipped, "the wrong number of fields"),
+        (bad_count, "bad values"),
+        (raw.unclosed_skipped, f"a quote never closed ({raw.unclosed})"),
+    ]
     reasons = [(count, why) for count, why in reasons if count]
     if len(reasons) == 1:
-        what = f"{skipped} rows with {reasons[0][1]}"
+        what = f"{_rows(skipped)} with {reasons[0][1]}"
     else:
-        what = f"{skipped} bad rows ({reasons[0][0]} with {reasons[0][1]}, "
-        what += f"{reasons[1][0]} with {reasons[1][1]})"
+        what = f"{skipped} bad rows (" + ", ".join(f"{c} with {why}" for c, why in reasons) + ")"
+    breaks = bad_breaks + raw.ragged_breaks
+    if breaks:
+        rows = bad_count + raw.ragged_skipped
+        what += (
+            f"; {'it spans' if rows == 1 else 'they span'} {rows + breaks} lines (quoted "
+            "values hold line breaks: a quote closed too late swallows the lines after it)"
+        )
+    if raw.unclosed:
+        if not raw.unclosed_skipped:
+            what += f"; one of them has a quote never closed ({raw.unclosed})"
+        what += "; each line a row spans may have been a transaction"
     return [f"{raw.source}: skipped {what} (--skip-invalid)"]
+
+
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
+
+
+def _line_breaks(raw: RawColumns, rows: np.ndarray) -> int:
+    """How many line breaks the cells of ``rows`` (a mask) hold: the lines they span
+    past their first."""
+    index = pa.array(np.flatnonzero(rows))
+    total = 0
+    for column in raw.columns.values():
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            breaks = pc.count_substring_regex(column.take(index), LINE_END)
+            total += int(pc.sum(breaks).as_py() or 0)
+    return total
 
 
 def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -396,7 +433,8 @@ def _check_total(raw: RawColumns, amount: np.ndarray) -> None:
     value = raw.columns["amount"][row].as_py()
     raise InputError(
         f"{raw.source}: {raw.locate(row)}, column '{raw.column_name('amount')}': with "
-        f"{value!r} the amounts add up to more than the largest number clv can hold (1.8e308)",
+        f"{quote_value(value)} the amounts add up to more than the largest number clv can hold "
+        "(1.8e308)",
         "check the amount column: such totals are not money",
     )
 
@@ -412,9 +450,15 @@ def _raise_first_bad(
     for role, mask, template in checks:
         if mask[row]:
             value = raw.columns[role][row].as_py()
-            problem = template.format(value=value)
+            problem = template.format(value=quote_value(value))
             break
     others = f"; {bad_count} bad rows in all" if bad_count > 1 else ""
+    breaks = _line_breaks(raw, np.arange(len(bad)) == row)
+    if breaks:
+        problem += (
+            f"; the row's quoted values hold {breaks} line break{'s' if breaks > 1 else ''}, "
+            "so it swallowed the lines after it (a quote closed too late?)"
+        )
     hint = "fix the file, or pass --skip-invalid to drop bad rows"
     if role == "customer":
         hint = (

@@ -24,6 +24,7 @@ from clvcli.io.customer_order import changes
 from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
 from clvcli.io.text import normalise_id_column
 from clvcli.lifecycle import STAGES
+from clvcli.shown import quote_value
 
 _MARKERS = {"customer_id", "stage", "historical_clv", "total_clv"}
 _DATES = ("first_purchase", "last_purchase")
@@ -59,7 +60,7 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
     unknown = sorted(set(frame["stage"]) - set(STAGES))
     if unknown:
         raise InputError(
-            f"{loaded.name}: column 'stage' holds an unknown stage '{unknown[0]}'",
+            f"{loaded.name}: column 'stage' holds an unknown stage {quote_value(unknown[0])}",
             "stages are: " + ", ".join(STAGES),
         )
     return frame
@@ -436,7 +437,8 @@ def summary_table(
     twice = _repeated_id(ordered)
     if twice is not None:
         raise InputError(
-            f"{name}: customer '{twice}' has more than one row; a summary has one per customer",
+            f"{name}: customer {quote_value(twice)} has more than one row; a summary has one "
+            "per customer",
             "give each customer's summary once (are two parts of it the same?)",
         )
     return CustomerTable(frame, end, period, warnings, has_amount=has_amount)

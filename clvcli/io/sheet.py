@@ -25,6 +25,8 @@ from clvcli.errors import OutputError
 
 # Excel's rows per sheet, less the header row.
 MAX_ROWS = 1_048_575
+# The most characters an Excel cell holds; xlsxwriter cuts longer text silently.
+MAX_CELL_CHARS = 32_767
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -126,7 +128,24 @@ class SheetWriter:
                 return _numbers(numbers), sheet.write_number, self.formats["count"]
             return _numbers(significant(numbers)), sheet.write_number, None
         text = values.astype(object).where(values.notna(), None).tolist()
-        return [None if v is None else str(v) for v in text], sheet.write_string, None
+        cells = [None if v is None else str(v) for v in text]
+        check_cell_text(cells, f"column '{name}'", self.rows + 2)
+        return cells, sheet.write_string, None
+
+
+def check_cell_text(cells: list[str | None], where: str, first_row: int) -> None:
+    """Refuse text longer than an Excel cell holds: cut, an id would become another
+    customer's (or no one's), and nothing would say so. ``where`` names the column,
+    ``first_row`` is the Excel row of the first cell."""
+    longest = max((len(cell) for cell in cells if cell is not None), default=0)
+    if longest <= MAX_CELL_CHARS:
+        return
+    row = next(i for i, cell in enumerate(cells) if cell is not None and len(cell) == longest)
+    raise OutputError(
+        f"{where}, Excel row {first_row + row}: a value of {longest:,} characters; "
+        f"an Excel cell holds at most {MAX_CELL_CHARS:,}",
+        "write it as csv or parquet (-o FILE.csv, -o FILE.parquet), or fix the input",
+    )
 
 
 def _numbers(values: np.ndarray) -> list[float | None]:
@@ -143,7 +162,8 @@ def _width(values: pd.Series, money: bool) -> int:
         finite = head.to_numpy(dtype=np.float64, na_value=np.nan)
         finite = finite[np.isfinite(finite)]
         return len(f"{np.abs(finite).max():,.2f}") + 3 if len(finite) else 0
-    return int(head.astype(str).str.len().max() + 2) if len(head) else 0
+    longest = head.astype(str).str.len().max() if len(head) else 0
+    return int(longest) + 2 if pd.notna(longest) else 0  # a column of missing values: NaN
 
 
 def _sheet_name(name: str) -> str:

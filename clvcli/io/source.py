@@ -30,6 +30,7 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
+from clvcli.io.lines import line_breaks, line_number, split_lines
 from clvcli.io.parts import folder_parts
 from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import cores, in_parallel
@@ -55,6 +56,12 @@ class RawColumns:
     # Given rows whose chosen cells are all empty, which of them have every other
     # field empty too (blank lines); None when the source has no other fields.
     other_fields_blank: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    # The lines ("lines 5-7") of a record whose quote is never closed, dropped with
+    # --skip-invalid: it swallowed every line after it.
+    unclosed: str | None = None
+    unclosed_skipped: int = 0  # 1 when that record is not among the ragged ones
+    # Line breaks inside the ragged rows skipped: the lines they span past their first.
+    ragged_breaks: int = 0
 
     @property
     def num_rows(self) -> int:
@@ -150,18 +157,59 @@ def read_table(
     ragged: list[object] = []
 
     def on_ragged(row: object) -> str:
-        ragged.append(row)
+        if not _only_delimiters(getattr(row, "text", None), delimiter):
+            ragged.append(row)
         return "skip"
 
     every = dict(enumerate(range(len(header))))
     table = _arrow_csv(text, loaded.name, names, every, delimiter, skip_rows, on_ragged, False)
     if ragged:
-        number = getattr(ragged[0], "number", None)
+        number = _first_ragged_line(text, delimiter, skip_rows, len(header))
+        where = f"line {number}" if number is not None else "a row"
         raise InputError(
-            f"{loaded.name}: line {number} has a different number of fields from the header",
+            f"{loaded.name}: {where} has a different number of fields from the header",
             "check the quoting and the delimiter",
         )
     return table.rename_columns(header)
+
+
+def read_records(
+    loaded: LoadedInput, *, encoding: str | None = None
+) -> tuple[pa.Table, Callable[[int], str]]:
+    """Every column of a side file (costs, a customer list) as :func:`read_table`
+    reads it, without blank rows (every cell empty or spaces, as a transaction log's
+    blank rows), and where each row kept is: ``row N (line L)`` in a CSV file."""
+    table = read_table(loaded, encoding=encoding)
+    kept = np.arange(table.num_rows)
+    if table.num_rows and table.num_columns:
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column in table.columns:
+            text = column.cast(pa.string())
+            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
+            blank &= empty.to_numpy(zero_copy_only=False)
+        if blank.any():
+            kept = np.flatnonzero(~blank)
+            table = table.take(pa.array(kept))
+    if loaded.is_parquet or loaded.is_spreadsheet:
+        return table, lambda row: f"row {int(kept[row]) + 1}"
+    text = _text_of(loaded, encoding)
+    header, delimiter, skip_rows = _header_and_delimiter(
+        text, loaded.name, _default_delimiter(loaded.path_hint)
+    )
+    unclosed = _unclosed_quote(text, delimiter, skip_rows)
+    if unclosed is not None:
+        raise InputError(
+            f"{loaded.name}: line {unclosed[0]}: a quote opened on this line is never closed, "
+            f"so lines {unclosed[0]}-{unclosed[1]} would read as one value",
+            'close the quote (a quote inside a quoted value is written twice: "")',
+        )
+
+    def locate(row: int) -> str:
+        record = int(kept[row])
+        line = _line_of_record(text, delimiter, skip_rows, record, len(header))
+        return f"row {row + 1} (line {line})" if line else f"row {row + 1}"
+
+    return table, locate
 
 
 def peek_header(loaded: LoadedInput, *, encoding: str | None = None) -> list[str]:
@@ -251,6 +299,7 @@ def _read_many(
         return f"file {part.source}, {part.locate(row - int(starts[index]))}"
 
     first = parts[0]
+    unclosed = [f"file {part.source}, {part.unclosed}" for part in parts if part.unclosed]
     return RawColumns(
         path,
         first.header,
@@ -258,6 +307,9 @@ def _read_many(
         columns,
         locate,
         sum(part.ragged_skipped for part in parts),
+        unclosed="; ".join(unclosed) or None,
+        unclosed_skipped=sum(part.unclosed_skipped for part in parts),
+        ragged_breaks=sum(part.ragged_breaks for part in parts),
     )
 
 
@@ -358,7 +410,9 @@ def _transcode(data: bytes, name: str, encoding: str) -> bytes:
     except LookupError:
         raise UsageError(f"unknown encoding '{encoding}'", "try utf-8, utf-16 or cp1256") from None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        # Counted in the decoded text: a two-byte encoding's \r\n is not the bytes \r\n.
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = line_breaks(before) + 1
         raise InputError(
             f"{name}: line {line}: bytes that are not valid {encoding}", "check --encoding"
         ) from None
@@ -369,7 +423,7 @@ def _invalid_utf8(data: bytes, name: str) -> InputError:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = line_number(data, exc.start)
         return InputError(
             f"{name}: line {line}: bytes that are not valid UTF-8 text",
             "save the file as UTF-8, or pass its encoding with --encoding (e.g. cp1256)",
@@ -382,7 +436,7 @@ def _header_and_delimiter(
 ) -> tuple[list[str], str, int]:
     """The header's names, the delimiter and the number of rows before the data."""
     head = text[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
-    lines = head.splitlines()
+    lines = split_lines(head)
     skip = 0
     while skip < len(lines) and not lines[skip].strip():
         skip += 1
@@ -444,6 +498,23 @@ def _read_csv(
         return "skip"
 
     table = _arrow_csv(text, name, field_names, wanted, delimiter, skip_rows, on_ragged, True)
+    unclosed = _unclosed_quote(text, delimiter, skip_rows)
+    unclosed_lines, unclosed_skipped = None, 0
+    if unclosed is not None:
+        start, end = unclosed
+        if not skip_invalid:
+            raise InputError(
+                f"{name}: line {start}: a quote opened on this line is never closed, so lines "
+                f"{start}-{end} would read as one value",
+                'close the quote (a quote inside a quoted value is written twice: ""), or pass '
+                "--skip-invalid to drop that row",
+            )
+        # The quote runs to the end of the file, so its record is the parser's last:
+        # dropped here, unless it had the wrong number of fields (skipped with those).
+        if _record_fields(text, delimiter, start) == len(header) and table.num_rows:
+            table = table.slice(0, table.num_rows - 1)
+            unclosed_skipped = 1
+        unclosed_lines = f"lines {start}-{end}"
     if ragged and not skip_invalid:
         first = ragged[0]
         line = _first_ragged_line(text, delimiter, skip_rows, len(header))
@@ -465,7 +536,7 @@ def _read_csv(
     check_amountless(name, header, {index: columns.pop(f"other{index}") for index in others})
 
     def locate(row_index: int) -> str:
-        line = _line_of_record(text, delimiter, skip_rows, row_index)
+        line = _line_of_record(text, delimiter, skip_rows, row_index, len(header))
         return f"row {row_index + 1} (line {line})" if line else f"row {row_index + 1}"
 
     others = None
@@ -474,7 +545,19 @@ def _read_csv(
         def others(rows: np.ndarray) -> np.ndarray:
             return _rows_blank(text, name, len(header), delimiter, skip_rows, rows)
 
-    return RawColumns(name, header, choice, columns, locate, len(ragged), others)
+    breaks = sum(line_breaks(getattr(row, "text", None) or "") for row in ragged)
+    return RawColumns(
+        name,
+        header,
+        choice,
+        columns,
+        locate,
+        len(ragged),
+        others,
+        unclosed_lines,
+        unclosed_skipped,
+        breaks,
+    )
 
 
 def _by_position(given: dict[str, str | None], header: list[str]) -> bool:
@@ -495,7 +578,7 @@ def _aligned_columns(
     silently wrong (CDNOW's own log has a count of CDs beside it): the user names
     them by position.
     """
-    head = text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore").splitlines()
+    head = split_lines(text[:_ALIGNED_BYTES].decode("utf-8", errors="ignore"))
     if len(text) > _ALIGNED_BYTES:
         head = head[:-1]  # cut short
     lines = [line for line in head if line.strip()][:_ALIGNED_LINES]
@@ -626,6 +709,34 @@ def _data_records(text: bytes, delimiter: str, skip_rows: int) -> Iterator[tuple
         return
 
 
+def _unclosed_quote(text: bytes, delimiter: str, skip_rows: int) -> tuple[int, int] | None:
+    """(first line, last line) of a data record whose quote is never closed: it runs to
+    the end of the file, swallowing every line after it. None when there is none.
+
+    Balanced quotes come in pairs, so only a file with an odd count of them is read
+    again (strictly, to tell a runaway quote from a stray inch mark such as 27")."""
+    if not text.count(b'"') % 2:
+        return None
+    stream = io.TextIOWrapper(io.BytesIO(text), encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    previous_line = 0
+    try:
+        for _ in reader:
+            previous_line = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc) and previous_line + 1 > skip_rows:
+            return previous_line + 1, reader.line_num
+    return None
+
+
+def _record_fields(text: bytes, delimiter: str, line: int) -> int | None:
+    """How many fields the record starting on ``line`` has, read as the parser reads it."""
+    return next(
+        (len(row) for start, row in _data_records(text, delimiter, line - 1) if start == line),
+        None,
+    )
+
+
 def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int) -> int | None:
     """The line where the first record with the wrong number of fields starts."""
     return next(
@@ -638,10 +749,16 @@ def _first_ragged_line(text: bytes, delimiter: str, skip_rows: int, fields: int)
     )
 
 
-def _line_of_record(text: bytes, delimiter: str, skip_rows: int, row_index: int) -> int | None:
-    """The line where data record ``row_index`` starts."""
-    records = _data_records(text, delimiter, skip_rows)
-    return next((line for index, (line, _) in enumerate(records) if index == row_index), None)
+def _line_of_record(
+    text: bytes, delimiter: str, skip_rows: int, row_index: int, fields: int
+) -> int | None:
+    """The line where data record ``row_index`` starts, counting the records the
+    parser keeps: one with another number of fields (a line of spaces, a skipped
+    ragged row) is not a row."""
+    records = (
+        line for line, row in _data_records(text, delimiter, skip_rows) if len(row) == fields
+    )
+    return next((line for index, line in enumerate(records) if index == row_index), None)
 
 
 def _such_rows(count: int) -> str:

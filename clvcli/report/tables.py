@@ -1,8 +1,9 @@
 """Rich tables of result frames, for terminals only.
 
 Every cell is a ``Text`` object, never markup, so a customer id such as ``[/red]``
-prints as itself. Money gets thousands separators; whole-toman columns drop the
-decimals.
+prints as itself, and control characters (terminal escape sequences in an id) are
+shown escaped, never sent to the terminal. Money gets thousands separators;
+whole-toman columns drop the decimals.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 from rich.text import Text
+
+from clvcli.shown import printable
 
 
 def frame_table(
@@ -53,7 +56,9 @@ def frame_table(
     for name in names:
         values = shown[name]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        table.add_column(Text(name), justify="right" if numeric else "left", no_wrap=True)
+        table.add_column(
+            Text(printable(name)), justify="right" if numeric else "left", no_wrap=True
+        )
     for row in zip(*(cells[name] for name in names), strict=True):
         table.add_row(*row)
     return table
@@ -94,5 +99,6 @@ def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
     if pd.api.types.is_integer_dtype(values):
         return [Text(f"{v:,}") for v in values]
     return [
-        Text("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for v in values
+        Text("" if v is None or (isinstance(v, float) and np.isnan(v)) else printable(str(v)))
+        for v in values
     ]

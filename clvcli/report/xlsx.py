@@ -19,6 +19,7 @@ import pandas as pd
 
 from clvcli.core.cohorts import period_columns
 from clvcli.core.validation import frequency_frame, summary_frame
+from clvcli.io.sheet import check_cell_text
 from clvcli.report.analysis import ReportData
 from clvcli.report.labels import Labels
 from clvcli.report.layout import KINDS, money_decimals
@@ -132,6 +133,7 @@ class _Book:
             value, str | bool | np.bool_
         ):
             text = str(value)
+            check_cell_text([text], _column_name(sheet, col), row + 1)
             sheet.write_string(row, col, text, self.text)
             return len(text)
         number = float(value)
@@ -251,3 +253,13 @@ def _date(value: Any) -> dt.date:
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.date()
     return value
+
+
+def _column_name(sheet: Any, col: int) -> str:
+    """A column's letter and sheet, for a message (``column C of sheet 'customers'``)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"column {letters} of sheet '{sheet.get_name()}'"

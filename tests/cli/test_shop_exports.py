@@ -253,7 +253,7 @@ def test_an_unpaid_shopify_order_is_refused_with_its_row(clv, write):
         "--skip-invalid to leave such rows out, or name another column with --date-col",
     ]
     paid = clv("compute", "orders_export.csv", "--model", "none", "--skip-invalid")
-    assert paid.exit_code == 0 and "skipped 1 rows with bad values" in paid.stderr
+    assert paid.exit_code == 0 and "skipped 1 row with bad values" in paid.stderr
 
 
 # ------------------------------------------------------------------------- UCI

@@ -50,7 +50,12 @@ def test_parquet_list(tmp_path):
         ("customer_id,cost\nA,1\n,2\n", "row 2 (line 3), column 'customer_id': the customer id"),
         ("customer_id,cost\nA,1\nB,abc\n", "row 2 (line 3), column 'cost': cannot read 'abc'"),
         ("customer_id,cost\nA,-5\n", "row 1 (line 2), column 'cost': cost '-5' is negative"),
-        ("customer_id\nC01\nX\nC۰۱\n", "customer 'C01' is listed twice (rows 1 and 3)"),
+        (
+            "customer_id\nC01\nX\nC۰۱\n",
+            "customer 'C01' is listed twice (row 1 (line 2) and row 3 (line 4))",
+        ),
+        # Blank rows are no rows, and lines count as the CSV parser counts them.
+        ("\x0c\ncustomer_id,cost\r\nA,1\r\n,\r\n\r\nB,abc\r\n", "row 2 (line 6), column 'cost'"),
     ],
 )
 def test_bad_lists_name_file_row_and_column(write, text, expected):

@@ -593,7 +593,7 @@ def test_skip_invalid_with_ragged_rows(tmp_path):
     assert tx.rows_read == 3
     assert tx.rows_skipped == 1
     assert tx.warnings == [
-        f"{path}: skipped 1 rows with the wrong number of fields (--skip-invalid)"
+        f"{path}: skipped 1 row with the wrong number of fields (--skip-invalid)"
     ]
 
 
