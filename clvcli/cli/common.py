@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,8 +18,9 @@ from clvcli.errors import InputError, UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.metadata import digest_in_background
+from clvcli.io.names import shown
 from clvcli.io.readers import Transactions, read_transactions
-from clvcli.io.source import STDIN, LoadedInput, load_input
+from clvcli.io.source import STDIN, LoadedInput, load_input, read_file
 from clvcli.lifecycle import StageRules
 from clvcli.memory import hand_back_free_memory
 
@@ -71,15 +73,15 @@ def load_params(path: str | None) -> dict[str, Any] | None:
     """The JSON that `clv fit --format json` wrote, checked enough to score with."""
     if path is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            saved = json.load(handle)
-    except FileNotFoundError:
+    if not os.path.exists(path):
         raise InputError(
-            f"{path}: no such file", "write one with clv fit --format json -o FILE"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a parameters file ({exc})", None) from None
+            f"{shown(path)}: no such file", "write one with clv fit --format json -o FILE"
+        )
+    text = read_file(path)  # a device or an endless FIFO is refused, as for INPUT
+    try:
+        saved = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{shown(path)}: not a parameters file ({exc})", None) from None
     if not isinstance(saved, dict) or not {"model", "period", "params"} <= set(saved):
         raise InputError(
             f"{path}: not a parameters file (it needs model, period and params)",

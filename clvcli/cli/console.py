@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from clvcli.io.names import without_surrogates
+
 LOG_FORMATS = ("text", "json")
 _settings = {"log_format": "text"}
 
@@ -38,7 +40,8 @@ def log_event(event: str, level: str = "info", **fields: Any) -> None:
     """One JSON object on stderr: time (UTC), level, event, then the fields."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     record = {"time": now, "level": level, "event": event, **fields}
-    print(json.dumps(record, ensure_ascii=False, default=str), file=sys.stderr)
+    line = json.dumps(record, ensure_ascii=False, default=str)
+    print(without_surrogates(line), file=sys.stderr)
     sys.stderr.flush()
 
 
@@ -56,7 +59,9 @@ def error(message: str, hint: str | None = None, exit_code: int | None = None) -
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    # A file name that is not UTF-8 carries its bytes as surrogates, which no
+    # stream can write: they print as \xNN.
+    return " ".join(without_surrogates(str(text)).split())
 
 
 class Reporter:

@@ -268,6 +268,12 @@ def _read_many(
     )
 
 
+def read_file(path: str) -> bytes:
+    """A file's bytes as they are (no decompression), with the same checks and
+    bounds as INPUT: for the small files clv reads beside it (a params file)."""
+    return _load_bytes(path, display_name(path), None)
+
+
 def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
     """A file's bytes; a stream's up to the memory bound; a device refused (see
     clvcli.io.bounds)."""
