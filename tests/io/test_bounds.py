@@ -21,7 +21,7 @@ ROW = b"C0001,2024-01-01,10.00\n"
 
 def test_a_stream_past_the_bound_is_refused():
     stream = io.BytesIO(b"x" * 5000)
-    with pytest.raises(InputError, match="is a stream of more than 4.88 KB"):
+    with pytest.raises(InputError, match=r"is a stream of more than 4\.88 KB"):
         bounds.read_bounded(stream, "<stdin>", 4999)
     assert bounds.read_bounded(io.BytesIO(b"x" * 5000), "<stdin>", 5000) == b"x" * 5000
 
@@ -103,7 +103,7 @@ def test_a_fifo_that_never_ends_is_refused(tmp_path, monkeypatch):
 
     writer = threading.Thread(target=write_forever, daemon=True)
     writer.start()
-    with pytest.raises(InputError, match="endless.csv: is a stream of more than 4 MB"):
+    with pytest.raises(InputError, match=r"endless\.csv: is a stream of more than 4 MB"):
         load_input(str(fifo))
     writer.join(10)
     assert not writer.is_alive()
@@ -136,5 +136,5 @@ def test_a_field_longer_than_the_largest_block_is_refused_clearly(tmp_path, monk
     monkeypatch.setattr(source, "_LARGEST_BLOCK", 1 << 20)  # Arrow's own block
     path = tmp_path / "long.csv"
     path.write_text(f'customer,date,amount\nA,2024-01-01,1\n"{"C" * (3 << 20)}",2024-01-02,2\n')
-    with pytest.raises(InputError, match="long.csv: has a field longer than 1 MB"):
+    with pytest.raises(InputError, match=r"long\.csv: has a field longer than 1 MB"):
         read_columns(str(path), GIVEN)
