@@ -282,9 +282,12 @@ def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
         mode = _stream_mode(stream)
         if mode is not None and not _harmless_device(stream, mode):
             bounds.refuse_device(mode, name)
-        if mode is not None and stat.S_ISREG(mode):
-            return stream.read()
-        return bounds.read_bounded(stream, name)  # type: ignore[arg-type]
+        try:
+            if mode is not None and stat.S_ISREG(mode):
+                return stream.read()
+            return bounds.read_bounded(stream, name)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read it: {exc.strerror or exc}", None) from None
     target = Path(path)
     try:
         mode = target.stat().st_mode
