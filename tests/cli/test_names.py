@@ -224,3 +224,14 @@ def test_a_50_mb_field_is_read_or_refused_clearly(clv, tmp_path):
     assert "Traceback" not in result.stderr
     assert result.exit_code == 0, result.stderr[:500]
     assert len(result.stdout) > 50 << 20  # the long id, whole
+
+
+def test_a_parquet_summary_with_glob_characters_under_duckdb(clv, tmp_path):
+    pytest.importorskip("duckdb")
+    _log(tmp_path / "log.csv", "THE_FILE")
+    _log(tmp_path / "other.csv", "A_SIBLING")
+    clv("summary", tmp_path / "log.csv", "-o", tmp_path / "summary[1].parquet")
+    clv("summary", tmp_path / "other.csv", "-o", tmp_path / "summary1.parquet")
+    summary = tmp_path / "summary[1].parquet"
+    result = clv("compute", "--summary", summary, "--engine", "duckdb", "--model", "none", "-q")
+    assert _ids(result) == ["THE_FILE"]
