@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from clvcli.io.names import without_surrogates
 from clvcli.shown import printable
 
 LOG_FORMATS = ("text", "json")
@@ -40,7 +41,8 @@ def log_event(event: str, level: str = "info", **fields: Any) -> None:
     """One JSON object on stderr: time (UTC), level, event, then the fields."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     record = {"time": now, "level": level, "event": event, **fields}
-    print(json.dumps(record, ensure_ascii=False, default=str), file=sys.stderr)
+    line = json.dumps(record, ensure_ascii=False, default=str)
+    print(without_surrogates(line), file=sys.stderr)
     sys.stderr.flush()
 
 
@@ -58,8 +60,10 @@ def error(message: str, hint: str | None = None, exit_code: int | None = None) -
 
 
 def _one_line(text: str) -> str:
-    """One line, with any control character an input slipped in shown escaped."""
-    return printable(" ".join(str(text).split()))
+    """One line: a file name that is not UTF-8 carries its bytes as surrogates, which
+    no stream can write, so they print as \\xNN; any control character an input
+    slipped in is shown escaped."""
+    return printable(" ".join(without_surrogates(str(text)).split()))
 
 
 class Reporter:

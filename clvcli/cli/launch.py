@@ -15,12 +15,11 @@ this off) is left as they are.
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from collections.abc import Mapping
 
-from clvcli.io.parts import folder_parts
+from clvcli.io.names import named_files
 
 # Inputs past these sizes hold about three million transactions or more.
 COMPACT_INPUT_BYTES = 24 << 20  # Parquet and compressed text: 6-8 bytes a row
@@ -128,14 +127,12 @@ def large_input(args: list[str]) -> bool:
 
 
 def _named_files(arg: str) -> list[str]:
-    if os.path.isfile(arg):
-        return [arg]
-    if os.path.isdir(arg):
-        try:
-            return folder_parts(arg)  # the files a folder's log is read from
-        except OSError:
-            return []
-    return sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) else []
+    """The files an argument names, as the readers take it: a file that exists is
+    that file even with ``[`` or ``*`` in its name (see clvcli.io.names)."""
+    try:
+        return [path for path in named_files(arg) if os.path.isfile(path)]
+    except OSError:
+        return []
 
 
 def with_huge_pages(environ: Mapping[str, str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ never as Arrow and pandas copies at once.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
 from clvcli.io.duckdb_amounts import check_parquet, csv_reader
+from clvcli.io.names import shown, without_surrogates
 from clvcli.io.results import (
     SUMMARY_REQUIRED,
     check_summary_names,
@@ -180,7 +182,7 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
     try:
         file = os.path.join(folder.name, "summary.parquet")
         with _session(path) as connection:
-            listed = ", ".join(_text(f) for f in files)
+            listed = ", ".join(_file(f) for f in files)
             reader = f"read_parquet([{listed}], filename = true, file_row_number = true)"
             _check_summary_rows(connection, reader, names, files)
             kept = [n for n in names if n in _SUMMARY_KEPT]
@@ -367,7 +369,7 @@ def _summary_query(
             "leave out --engine duckdb, or give an amount column with --amount-col",
         )
     kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
-    listed = ", ".join(_text(f) for f in files)
+    listed = ", ".join(_file(f) for f in files)
     reader = (
         f"read_parquet([{listed}])"
         if kind == "parquet"
@@ -394,6 +396,25 @@ def _summary_query(
 def _text(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def _file(path: str) -> str:
+    """A SQL literal DuckDB reads as exactly this one file.
+
+    DuckDB expands glob characters in every path it is given, so ``sales[1].csv``
+    would read ``sales1.csv``: each is put in a class of its own (``[[]``), which
+    matches only itself. DuckDB takes names as UTF-8, so a name that is not is
+    refused rather than mangled.
+    """
+    if without_surrogates(path) != path:
+        raise UsageError(
+            f"{shown(path)}: --engine duckdb cannot open a file whose name is not UTF-8",
+            "rename the file, or use the default engine (--engine arrow)",
+        )
+    return _text(_GLOB_CHARACTERS.sub(r"[\g<0>]", path))
+
+
+_GLOB_CHARACTERS = re.compile(r"[\[\]*?]")
 
 
 # Rows per Arrow batch fetched from DuckDB: small next to the summary it builds.

@@ -16,6 +16,7 @@ from typing import Any
 
 from clvcli import __version__
 from clvcli.errors import InputError
+from clvcli.io.names import without_surrogates
 from clvcli.io.source import STDIN, LoadedInput, input_files, is_many
 
 METADATA_KEY = b"clv"
@@ -25,14 +26,28 @@ _CHUNK = 1 << 20
 def run_metadata(record: dict[str, Any]) -> dict[str, Any]:
     """The metadata of a run from what its command recorded along the way."""
     inputs = [_describe(source) for source in record.get("inputs", [])]
-    return {
-        "clv_version": __version__,
-        "command": record.get("command"),
-        "as_of": record.get("as_of"),
-        "options": record.get("options", {}),
-        "models": record.get("models", {}),
-        "inputs": [item for group in inputs for item in group],
-    }
+    return _writable(
+        {
+            "clv_version": __version__,
+            "command": record.get("command"),
+            "as_of": record.get("as_of"),
+            "options": record.get("options", {}),
+            "models": record.get("models", {}),
+            "inputs": [item for group in inputs for item in group],
+        }
+    )
+
+
+def _writable(value: Any) -> Any:
+    """``value`` with file names that are not UTF-8 written as ``\\xNN``, so that
+    JSON, Parquet and a report can hold them (see clvcli.io.names)."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {_writable(key): _writable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_writable(item) for item in value]
+    return value
 
 
 def metadata_json(metadata: dict[str, Any]) -> str:

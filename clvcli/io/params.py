@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from clvcli.errors import InputError
+from clvcli.io.source import read_file
 from clvcli.shown import quote_value
 
 # A file `clv fit` writes is a few kilobytes; past this it is something else.
@@ -67,8 +68,17 @@ def _load_json(path: str) -> Any:
                 f"{path}: not a parameters file ({size:,} bytes; clv fit writes a few kilobytes)",
                 _HINT,
             )
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle, parse_constant=_no_constant)
+        if os.path.isdir(path):
+            raise IsADirectoryError(path)
+        # Read as INPUT is: a device or an endless FIFO is refused, never read forever.
+        data = read_file(path)
+        if len(data) > MOST_BYTES:
+            raise InputError(
+                f"{path}: not a parameters file ({len(data):,} bytes; clv fit writes a few "
+                "kilobytes)",
+                _HINT,
+            )
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file", _HINT) from None
     except IsADirectoryError:

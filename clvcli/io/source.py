@@ -8,11 +8,11 @@ empty, not text, not UTF-8, broken archive, fake Parquet, ragged rows.
 from __future__ import annotations
 
 import csv
-import glob
 import gzip
 import io
 import os
 import re
+import stat
 import sys
 import zipfile
 import zlib
@@ -27,11 +27,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clvcli.errors import InputError, UsageError
-from clvcli.io import spreadsheet
+from clvcli.io import bounds, spreadsheet
 from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.lines import line_breaks, line_number, split_lines
-from clvcli.io.parts import folder_parts
+from clvcli.io.names import is_pattern, named_files, shown
 from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import cores, in_parallel
 
@@ -72,7 +72,7 @@ class RawColumns:
 
 
 def display_name(path: str) -> str:
-    return "<stdin>" if path == STDIN else path
+    return "<stdin>" if path == STDIN else shown(path)
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,19 @@ def read_columns(
     """
     if isinstance(path, str) and is_many(path):
         return _read_many(path, given, encoding, delimiter, skip_invalid, sheet)
+    return _read_one(path, given, encoding, delimiter, skip_invalid, stdin, sheet)
+
+
+def _read_one(
+    path: str | LoadedInput,
+    given: dict[str, str | None],
+    encoding: str | None,
+    delimiter: str | None,
+    skip_invalid: bool,
+    stdin: io.BufferedIOBase | None,
+    sheet: str | None,
+) -> RawColumns:
+    """One file, by its name: never taken for a pattern, whatever it holds."""
     loaded = path if isinstance(path, LoadedInput) else load_input(path, stdin)
     if loaded.is_parquet:
         return _read_parquet(loaded.data, loaded.name, given)
@@ -240,22 +253,23 @@ def _text_of(loaded: LoadedInput, encoding: str | None) -> bytes:
 
 
 def is_many(path: str) -> bool:
-    """Whether INPUT names several files: a directory or a glob pattern."""
-    return path != STDIN and (os.path.isdir(path) or glob.has_magic(path))
+    """Whether INPUT names several files: a directory, or a glob pattern that is not
+    the name of a file (``sales[1].csv`` that exists is that one file)."""
+    return path != STDIN and (os.path.isdir(path) or is_pattern(path))
 
 
 def input_files(path: str) -> list[str]:
-    """The files a directory or glob stands for, sorted so the order never varies."""
-    if os.path.isdir(path):
-        found = folder_parts(path)
-    else:
-        found = [name for name in glob.glob(path, recursive=True) if os.path.isfile(name)]
-    if not found:
+    """The files a directory or glob stands for, sorted so the order never varies.
+
+    A folder's files are listed, not globbed: each is read once, as itself."""
+    found = named_files(path)
+    if not found or not is_many(path):
         where = "is a directory with no" if os.path.isdir(path) else "matches no"
         raise InputError(
-            f"{path}: {where} CSV or Parquet files", "name a file, a folder of files or a glob"
+            f"{shown(path)}: {where} CSV or Parquet files",
+            "name a file, a folder of files or a glob",
         )
-    return sorted(found)
+    return found
 
 
 def _read_many(
@@ -267,14 +281,7 @@ def _read_many(
     sheet: str | None = None,
 ) -> RawColumns:
     parts = [
-        read_columns(
-            name,
-            given,
-            encoding=encoding,
-            delimiter=delimiter,
-            skip_invalid=skip_invalid,
-            sheet=sheet,
-        )
+        _read_one(name, given, encoding, delimiter, skip_invalid, None, sheet)
         for name in input_files(path)
     ]
     roles = list(parts[0].columns)
@@ -282,7 +289,7 @@ def _read_many(
         differ = set.union(*(set(part.columns) for part in parts)) - set(roles)
         differ |= {role for part in parts for role in roles if role not in part.columns}
         raise InputError(
-            f"{path}: the files do not all have a {' or '.join(sorted(differ))} column",
+            f"{shown(path)}: the files do not all have a {' or '.join(sorted(differ))} column",
             "give files with the same columns, or name them with --channel-col and --amount-col",
         )
     columns = {}
@@ -301,7 +308,7 @@ def _read_many(
     first = parts[0]
     unclosed = [f"file {part.source}, {part.unclosed}" for part in parts if part.unclosed]
     return RawColumns(
-        path,
+        shown(path),
         first.header,
         first.choice,
         columns,
@@ -313,14 +320,27 @@ def _read_many(
     )
 
 
+def read_file(path: str) -> bytes:
+    """A file's bytes as they are (no decompression), with the same checks and
+    bounds as INPUT: for the small files clv reads beside it (a params file)."""
+    return _load_bytes(path, display_name(path), None)
+
+
 def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
+    """A file's bytes; a stream's up to the memory bound; a device refused (see
+    clvcli.io.bounds)."""
     if path == STDIN:
-        return _read_stdin(stdin)
+        return _read_stdin(stdin, name)
     target = Path(path)
     try:
-        if target.is_dir():
+        mode = target.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise InputError(f"{name}: is a directory, not a file", "give a CSV or Parquet file")
-        return target.read_bytes()
+        bounds.refuse_device(mode, name)
+        if stat.S_ISREG(mode):
+            return target.read_bytes()
+        with open(target, "rb") as stream:  # a FIFO or socket: it may never end
+            return bounds.read_bounded(stream, name)
     except FileNotFoundError:
         raise InputError(f"{name}: no such file", None) from None
     except PermissionError:
@@ -331,21 +351,46 @@ def _load_bytes(path: str, name: str, stdin: io.BufferedIOBase | None) -> bytes:
         raise InputError(f"{name}: cannot read the file: {exc.strerror or exc}", None) from None
 
 
-def _read_stdin(stdin: io.BufferedIOBase | None) -> bytes:
-    """All of stdin; a closed stdin (``<&-``) or a directory on it (``< /``) is an
-    input error, not a crash."""
+def _read_stdin(stdin: io.BufferedIOBase | None, name: str) -> bytes:
+    """All of stdin, up to the memory bound; a closed stdin (``<&-``), a directory on
+    it (``< /``) or an endless device is an input error, not a crash."""
     if stdin is None:
         if sys.stdin is None:
             raise InputError("<stdin>: is closed", "give INPUT as a file, or pipe the data in")
         stdin = sys.stdin.buffer
+    mode = _stream_mode(stdin)
+    if mode is not None and not _harmless_device(stdin, mode):
+        bounds.refuse_device(mode, name)
     try:
-        return stdin.read()
+        if mode is not None and stat.S_ISREG(mode):
+            return stdin.read()
+        return bounds.read_bounded(stdin, name)  # type: ignore[arg-type]
     except IsADirectoryError:
         raise InputError(
             "<stdin>: is a directory, not a file", "give a CSV or Parquet file"
         ) from None
     except OSError as exc:
-        raise InputError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{name}: cannot read it: {exc.strerror or exc}") from None
+
+
+def _stream_mode(stream: object) -> int | None:
+    """The file type behind stdin, when it has a descriptor."""
+    try:
+        return os.fstat(stream.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _harmless_device(stream: object, mode: int) -> bool:
+    """A terminal (typed input) or /dev/null (empty): devices that end."""
+    if not stat.S_ISCHR(mode):
+        return True
+    try:
+        if os.isatty(stream.fileno()):  # type: ignore[attr-defined]
+            return True
+        return os.fstat(stream.fileno()).st_rdev == os.stat(os.devnull).st_rdev  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _unpack(data: bytes, name: str) -> tuple[bytes, str | None]:
@@ -353,7 +398,8 @@ def _unpack(data: bytes, name: str) -> tuple[bytes, str | None]:
     if data[:2] == _GZIP_MAGIC:
         try:
             inner = name[:-3] if name.lower().endswith(".gz") else None
-            return gzip.decompress(data), inner
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                return bounds.read_inflated(stream, name, len(data), "gzip"), inner
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{name}: is not a valid gzip file ({exc})", None) from None
     if data[:4] == _ZIP_MAGIC:
@@ -371,7 +417,9 @@ def _unpack(data: bytes, name: str) -> tuple[bytes, str | None]:
                         "clv reads an archive of exactly one file",
                         "unzip it and give the file you mean",
                     )
-                return archive.read(members[0]), members[0].filename
+                with archive.open(members[0]) as stream:
+                    inflated = bounds.read_inflated(stream, name, len(data), "zip")
+                return inflated, members[0].filename
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise InputError(f"{name}: is not a valid zip archive ({exc})", None) from None
     return data, None
@@ -657,29 +705,72 @@ def _arrow_csv(
     # faster. A quoted header (as many exports write it) is skipped, not parsed.
     quoted = _quotes_past(text, skip_rows)
     try:
-        return pacsv.read_csv(
-            pa.py_buffer(text),
-            read_options=pacsv.ReadOptions(
-                column_names=field_names, skip_rows=skip_rows, use_threads=use_threads
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=on_ragged
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=used,
-                column_types={column: pa.string() for column in used},
-                strings_can_be_null=False,
-            ),
+        return _read_arrow_csv(
+            text, field_names, used, delimiter, skip_rows, on_ragged, use_threads, quoted
         )
     except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-            raise _invalid_utf8(text, name) from None
-        if "Could not skip initial" in str(exc):
-            raise InputError(
-                f"{name}: has a header but no data rows",
-                "give a file with at least one transaction",
-            ) from None
-        raise InputError(f"{name}: cannot parse the file as CSV ({exc})", None) from None
+        if "straddl" not in str(exc):
+            raise _csv_error(exc, text, name) from None
+    # A field longer than Arrow's block (1 MB): read again in one block as large as
+    # the file, on one thread, rather than refuse a long (if odd) value.
+    block = min(len(text) + 1, _LARGEST_BLOCK)
+    try:
+        return _read_arrow_csv(
+            text, field_names, used, delimiter, skip_rows, on_ragged, False, quoted, block
+        )
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise _csv_error(exc, text, name) from None
+        raise InputError(
+            f"{name}: has a field longer than {_LARGEST_BLOCK >> 20} MB, more than clv "
+            "reads in one value",
+            "check the quoting: an unclosed quote makes the rest of the file one field",
+        ) from None
+
+
+# The largest block Arrow is given to parse at once (a field must fit in one).
+_LARGEST_BLOCK = 1 << 30
+
+
+def _read_arrow_csv(
+    text: bytes,
+    field_names: list[str],
+    used: list[str],
+    delimiter: str,
+    skip_rows: int,
+    on_ragged: Callable[[object], str],
+    use_threads: bool,
+    quoted: bool,
+    block_size: int | None = None,
+) -> pa.Table:
+    read_options = pacsv.ReadOptions(
+        column_names=field_names, skip_rows=skip_rows, use_threads=use_threads
+    )
+    if block_size is not None:
+        read_options.block_size = block_size
+    return pacsv.read_csv(
+        pa.py_buffer(text),
+        read_options=read_options,
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=on_ragged
+        ),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=used,
+            column_types={column: pa.string() for column in used},
+            strings_can_be_null=False,
+        ),
+    )
+
+
+def _csv_error(exc: Exception, text: bytes, name: str) -> InputError:
+    if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+        return _invalid_utf8(text, name)
+    if "Could not skip initial" in str(exc):
+        return InputError(
+            f"{name}: has a header but no data rows",
+            "give a file with at least one transaction",
+        )
+    return InputError(f"{name}: cannot parse the file as CSV ({exc})", None)
 
 
 def _quotes_past(text: bytes, lines: int) -> bool:

@@ -165,3 +165,11 @@ def test_a_large_log_runs_once_more_under_huge_pages_with_the_same_output(tmp_pa
     direct = tmp_path / "direct.csv"
     assert clv("compute", SHOP, "-o", direct).exit_code == 0  # in this process, as it is
     assert out.read_bytes() == direct.read_bytes()
+
+
+def test_a_file_with_glob_characters_counts_as_itself(tmp_path, small_thresholds):
+    """``part[0].csv`` is one small file, not the large ``part0.csv`` beside it."""
+    write(tmp_path / "part[0].csv", 10)
+    write(tmp_path / "part0.csv", 10_000)
+    assert not launch.large_input(["compute", str(tmp_path / "part[0].csv")])
+    assert launch.large_input(["compute", str(tmp_path / "part[0]*.csv")])
