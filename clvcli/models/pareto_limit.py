@@ -36,11 +36,23 @@ def _exponent(a: np.ndarray, c: np.ndarray, v: np.ndarray) -> np.ndarray:
     return -c * np.expm1(v) - (a - 1) * v
 
 
+# Rows per block: 96 nodes each, so a temporary stays near 3 MB however many rows.
+_BLOCK_ROWS = 4096
+
+
 def log_k(a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ln K(a, c) and its derivatives in a and in c, for rows of a > 0 and c > 0."""
-    a = np.asarray(a, dtype=np.float64)
-    c = np.asarray(c, dtype=np.float64)
-    a, c = np.broadcast_arrays(a, c)
+    a, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(c, np.float64))
+    a, c = np.ravel(a), np.ravel(c)
+    out = np.empty((3, len(a)))
+    for start in range(0, len(a), _BLOCK_ROWS):
+        part = slice(start, start + _BLOCK_ROWS)
+        out[:, part] = _log_k_block(a[part], c[part])
+    return out[0], out[1], out[2]
+
+
+def _log_k_block(a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`log_k` for one block of rows."""
     # The peak: where c e^v = 1 - a (a < 1), else at 0.
     peak = np.where(a < 1, np.log(np.maximum(1 - a, 1e-300) / c), 0.0)
     peak = np.maximum(peak, 0.0)
@@ -49,7 +61,7 @@ def log_k(a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     low = peak.copy()
     high = peak + np.log1p(4 * _DROP / c) + 1.0
     high = np.where(a > 1, np.minimum(high, peak + 2 * _DROP / np.maximum(a - 1, 1e-300)), high)
-    for _ in range(60):
+    for _ in range(30):
         middle = (low + high) / 2
         below = _exponent(a, c, middle) < top - _DROP
         high = np.where(below, middle, high)
