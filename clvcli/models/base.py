@@ -362,6 +362,8 @@ class Fitter:
     # Whether the likelihood is accurate at LIMIT_SIZE, so that limits can be fitted;
     # otherwise a large spread is only named in a warning.
     fits_limits: ClassVar[bool] = True
+    # When set, only the spreads with these shapes are fitted at their limit.
+    limit_shapes: ClassVar[tuple[str, ...] | None] = None
     # What a parameter running to the edge of the box means, by (name, +1 up or -1 down).
     edges: ClassVar[dict[tuple[str, int], str]] = {}
 
@@ -560,6 +562,8 @@ class Fitter:
         """
         cut = RUN_OFF_SIZE if full is not None else 0.0
         spreads = self.spreads if self.fits_limits else ()
+        if self.limit_shapes is not None:
+            spreads = tuple(spread for spread in spreads if spread.shape in self.limit_shapes)
         large = tuple(spread for spread in spreads if spread.size(at) > cut)
         trials = [large] if large else []
         trials += [(spread,) for spread in large] if len(large) > 1 else []

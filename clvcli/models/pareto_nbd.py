@@ -30,8 +30,9 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from scipy.special import gammaln, hyperu, psi
 
+from clvcli.models import pareto_limit
 from clvcli.models.base import DistinctRows, Fitter, logaddexp, sum_in_blocks
-from clvcli.models.spread import Spread
+from clvcli.models.spread import LIMIT_SIZE, Spread
 from clvcli.parallel import in_blocks
 
 _NODES, _WEIGHTS = leggauss(32)
@@ -41,6 +42,14 @@ _M = 3.0
 # Where (1 + rho w)^-(s+1) turns, as a multiple of 1/rho (rho > 0) or of 1 + rho
 # (rho < 0): the quadrature splits there so both sides are smooth.
 _TURN = 4.0
+# From this s on, the model is its homogeneous-dropout limit (mu = s / beta) and is
+# computed by :mod:`clvcli.models.pareto_limit`: the quadrature here is inaccurate
+# there, and a gamma of shape 1e6 is one rate to three digits anyway.
+AT_LIMIT = LIMIT_SIZE / 2
+
+
+def _at_limit(s: float) -> bool:
+    return s >= AT_LIMIT
 
 
 def _nodes(c: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,12 +209,15 @@ class ParetoNBDFitter(Fitter):
             "beta",
             "gamma",
             "customers do not differ in how fast they drop out",
-            "the homogeneous-dropout limit (one exponential dropout rate for all, s/beta)",
+            "the homogeneous-dropout limit (one exponential dropout rate for all, mu = s/beta "
+            "per period)",
         ),
     )
     # The quadrature of the likelihood loses its accuracy when r + x + s runs to the
-    # hundreds (its nodes underflow): large spreads are named, their limits not fitted.
-    fits_limits = False
+    # hundreds (its nodes underflow). The homogeneous-dropout limit has a likelihood of
+    # its own (:mod:`clvcli.models.pareto_limit`) and is fitted; the common-rate limit
+    # (r large) is only named.
+    limit_shapes: ClassVar[tuple[str, ...]] = ("s",)
     edges: ClassVar[dict[tuple[str, int], str]] = {
         ("beta", 1): "customers almost never drop out (the no-dropout limit: an NBD)",
         ("s", -1): "nearly every customer never drops out, and the few who do leave at once",
@@ -223,6 +235,8 @@ class ParetoNBDFitter(Fitter):
 
     def _terms(self, params: np.ndarray, data: DistinctRows, gradient: bool):
         """Per-row log-likelihood, log P(alive) and (with ``gradient``) the gradient."""
+        if _at_limit(params[2]):
+            return self._limit_terms(params, data)
         shared = _Shared(params, data, gradient)
         n = len(data.weight)
         terms, log_alive = np.empty(n), np.empty(n)
@@ -232,6 +246,18 @@ class ParetoNBDFitter(Fitter):
             shared.fill(rows, terms[rows], None if grad is None else grad[rows], log_alive[rows])
 
         in_blocks(work, n)
+        return terms, log_alive, grad
+
+    def _limit_terms(self, params: np.ndarray, data: DistinctRows):
+        """:meth:`_terms` at the homogeneous-dropout limit, mu = s / beta; the gradient
+        in s and beta is the one in mu carried through mu's dependence on them."""
+        r, alpha, s, beta = params
+        mu = s / beta
+        terms, log_alive, grad_mu = pareto_limit.terms(r, alpha, mu, *data.columns)
+        grad = np.empty((len(terms), 4))
+        grad[:, :2] = grad_mu[:, :2]
+        grad[:, 2] = grad_mu[:, 2] / beta
+        grad[:, 3] = -grad_mu[:, 2] * mu / beta
         return terms, log_alive, grad
 
     def log_likelihood_terms(
@@ -244,6 +270,9 @@ class ParetoNBDFitter(Fitter):
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[float, np.ndarray]:
         """The terms' weighted sums block by block: no array as long as the rows."""
+        if _at_limit(params[2]):
+            terms, _, grad = self._limit_terms(params, data)
+            return float(data.weight @ terms), data.weight @ grad
         shared = _Shared(params, data, gradient=True)
         return sum_in_blocks(
             lambda rows, terms, grad: shared.fill(rows, terms, grad), data.weight, 4
@@ -277,6 +306,8 @@ class ParetoNBDFitter(Fitter):
         x = np.asarray(x, dtype=np.float64)
         rate = (r + x) / (alpha + T)
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
+        if _at_limit(s):
+            return pareto_limit.expected_purchases(r, alpha, s / beta, t, x, T, alive)
         return alive * rate * _survival_integral(s, beta + T, t)
 
     def discounted_expected_purchases(
@@ -296,6 +327,8 @@ class ParetoNBDFitter(Fitter):
         r, alpha, s, beta = self.fitted().values()
         x = np.asarray(x, dtype=np.float64)
         alive = self.p_alive(x, t_x, T) if p_alive is None else p_alive
+        if _at_limit(s):
+            return pareto_limit.discounted_expected_purchases(r, alpha, s / beta, rate, x, T, alive)
         horizon = beta + np.asarray(T, dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             lifetime = np.exp(s * np.log(horizon) + (s - 1) * np.log(rate)) * hyperu(
