@@ -30,6 +30,27 @@ NO_AMOUNT = "none"
 # Columns read besides the roles, for exports written one row per order line.
 LINE_ROLES = ("quantity", "order")
 
+# E-mail addresses and phone numbers: they stand for the customer when no id does.
+_CONTACTS = (
+    "customer email",
+    "customer e mail",
+    "email",
+    "e mail",
+    "email address",
+    "e mail address",
+    "buyer email",
+    "user email",
+    "ایمیل",
+    "پست الکترونیک",
+    "mobile",
+    "phone",
+    "customer phone",
+    "موبایل",
+    "شماره موبایل",
+    "تلفن همراه",
+    "شماره همراه",
+)
+
 # Whole names first; each list is in order of preference.
 _NAMES: dict[str, tuple[str, ...]] = {
     "customer": (
@@ -73,23 +94,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "خریدار",
         "کد اشتراک",
         # An e-mail address or a phone number stands for the customer when no id does.
-        "customer email",
-        "customer e mail",
-        "email",
-        "e mail",
-        "email address",
-        "e mail address",
-        "buyer email",
-        "user email",
-        "ایمیل",
-        "پست الکترونیک",
-        "mobile",
-        "phone",
-        "customer phone",
-        "موبایل",
-        "شماره موبایل",
-        "تلفن همراه",
-        "شماره همراه",
+        *_CONTACTS,
     ),
     "date": (
         "date",
@@ -236,23 +241,7 @@ _POORER: dict[str, tuple[str, ...]] = {
 # payment time for the purchase): used, but said on stderr.
 _INDIRECT = {
     "customer": {
-        "customer email",
-        "customer e mail",
-        "email",
-        "e mail",
-        "email address",
-        "e mail address",
-        "buyer email",
-        "user email",
-        "ایمیل",
-        "پست الکترونیک",
-        "mobile",
-        "phone",
-        "customer phone",
-        "موبایل",
-        "شماره موبایل",
-        "تلفن همراه",
-        "شماره همراه",
+        *_CONTACTS,
         "donor",
         "member",
         "user",

@@ -28,7 +28,7 @@ from clvcli.models.base import (
     sum_in_blocks,
     weighted_sums,
 )
-from clvcli.models.spread import Spread
+from clvcli.models.spread import DROPOUT_AFTER_PURCHASE, PURCHASE_RATES
 from clvcli.parallel import in_blocks
 
 _NO_DROPOUT = "customers almost never drop out after a purchase (the no-dropout limit: an NBD)"
@@ -217,20 +217,8 @@ class BGNBDFitter(GrowthByPairs, Fitter):
     name = "bgnbd"
     param_names = ("r", "alpha", "a", "b")
     spreads = (
-        Spread(
-            "r",
-            "alpha",
-            "gamma",
-            "customers do not differ in how often they buy",
-            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
-        ),
-        Spread(
-            "a",
-            "b",
-            "beta",
-            "customers do not differ in their chance of dropping out after a purchase",
-            "the common-dropout limit (one dropout probability for all, a/(a+b))",
-        ),
+        PURCHASE_RATES,
+        DROPOUT_AFTER_PURCHASE,
     )
     edges: ClassVar[dict[tuple[str, int], str]] = {
         ("a", -1): _NO_DROPOUT,

@@ -15,6 +15,7 @@ from scipy.special import betaln, gammaln, psi
 
 from clvcli.models.base import DistinctRows, Fitter, logaddexp, on_distinct
 from clvcli.models.bgnbd import (
+    _NO_DROPOUT,
     BGNBDFitter,
     GrowthByPairs,
     PoissonGammaPart,
@@ -22,9 +23,7 @@ from clvcli.models.bgnbd import (
     _regular,
     euler_tail,
 )
-from clvcli.models.spread import Spread
-
-_NO_DROPOUT = "customers almost never drop out after a purchase (the no-dropout limit: an NBD)"
+from clvcli.models.spread import DROPOUT_AFTER_PURCHASE, PURCHASE_RATES
 
 
 class MBGNBDFitter(GrowthByPairs, Fitter):
@@ -33,20 +32,8 @@ class MBGNBDFitter(GrowthByPairs, Fitter):
     name = "mbgnbd"
     param_names = ("r", "alpha", "a", "b")
     spreads = (
-        Spread(
-            "r",
-            "alpha",
-            "gamma",
-            "customers do not differ in how often they buy",
-            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
-        ),
-        Spread(
-            "a",
-            "b",
-            "beta",
-            "customers do not differ in their chance of dropping out after a purchase",
-            "the common-dropout limit (one dropout probability for all, a/(a+b))",
-        ),
+        PURCHASE_RATES,
+        DROPOUT_AFTER_PURCHASE,
     )
     edges: ClassVar[dict[tuple[str, int], str]] = {
         ("a", -1): _NO_DROPOUT,

@@ -32,7 +32,7 @@ from scipy.special import gammaln, hyperu, psi
 
 from clvcli.models import pareto_limit
 from clvcli.models.base import DistinctRows, Fitter, logaddexp, sum_in_blocks
-from clvcli.models.spread import LIMIT_SIZE, Spread
+from clvcli.models.spread import LIMIT_SIZE, PURCHASE_RATES, Spread
 from clvcli.parallel import in_blocks
 
 _NODES, _WEIGHTS = leggauss(32)
@@ -197,13 +197,7 @@ class ParetoNBDFitter(Fitter):
     name = "pnbd"
     param_names = ("r", "alpha", "s", "beta")
     spreads = (
-        Spread(
-            "r",
-            "alpha",
-            "gamma",
-            "customers do not differ in how often they buy",
-            "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
-        ),
+        PURCHASE_RATES,
         Spread(
             "s",
             "beta",

@@ -198,3 +198,20 @@ def edge_warning(
         f"{model}: {name} runs to the edge of its range ({name} = {value:.3g}): {what}; "
         "the fit holds it there"
     )
+
+
+# The spreads that several purchase models share, named once.
+PURCHASE_RATES = Spread(
+    "r",
+    "alpha",
+    "gamma",
+    "customers do not differ in how often they buy",
+    "the common-rate limit (one Poisson purchase rate for all, r/alpha)",
+)
+DROPOUT_AFTER_PURCHASE = Spread(
+    "a",
+    "b",
+    "beta",
+    "customers do not differ in their chance of dropping out after a purchase",
+    "the common-dropout limit (one dropout probability for all, a/(a+b))",
+)
