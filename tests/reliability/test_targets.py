@@ -454,7 +454,7 @@ def test_a_directory_or_closed_stdin_is_an_input_error_in_the_library(monkeypatc
     README); what clv reads from a stdin that fails is an input error all the same."""
 
     class Unreadable:
-        def read(self):
+        def read(self, size: int = -1):
             raise IsADirectoryError(errno.EISDIR, "Is a directory")
 
     class Folder:
