@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from clvcli.cli.main import main
+
+# No per-example deadline anywhere, also when a test file runs alone (tests/fuzz sets its
+# own profiles): a loaded machine makes an example slow, not wrong.
+settings.register_profile("clv-unit", deadline=None)
+settings.load_profile("clv-unit")
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
