@@ -29,6 +29,7 @@ purchases, so its error is not comparable with the others'.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,14 +245,21 @@ def scores_of_transactions(
 
 def _bic(rows: DistinctRows, period: str, churn_days: float) -> tuple[CandidateScore, ...]:
     found = []
-    for name in CANDIDATES:
-        try:
-            model = fit_purchase_rows(name, rows)
-        except ModelError as exc:
-            found.append(CandidateScore(name, None, failure=exc.message))
+    for name, model, failure in _fitted_candidates(rows):
+        if model is None:
+            found.append(CandidateScore(name, None, failure=failure))
             continue
         found.append(CandidateScore(name, model.bic_, alive_past_cutoff(model, churn_days, period)))
     return tuple(found)
+
+
+def _fitted_candidates(rows: DistinctRows) -> Iterator[tuple[str, Fitter | None, str | None]]:
+    """Each candidate fitted on ``rows``: the model, or None and why it failed."""
+    for name in CANDIDATES:
+        try:
+            yield name, fit_purchase_rows(name, rows), None
+        except ModelError as exc:
+            yield name, None, exc.message
 
 
 def _holdout_scores(
@@ -274,11 +282,9 @@ def _holdout_scores(
     actual = table["frequency_holdout"].to_numpy(np.float64)
     span = float(table["duration_holdout"].iloc[0]) if len(table) else 0.0
     found = []
-    for name in CANDIDATES:
-        try:
-            model = fit_purchase_rows(name, rows)
-        except ModelError as exc:
-            found.append(CandidateScore(name, None, failure=exc.message))
+    for name, model, failure in _fitted_candidates(rows):
+        if model is None:
+            found.append(CandidateScore(name, None, failure=failure))
             continue
         with np.errstate(all="ignore"):
             predicted = np.asarray(model.expected_purchases(span, *rows.columns), np.float64)

@@ -51,6 +51,21 @@ _CONTACTS = (
     "شماره همراه",
 )
 
+# Unit prices: an amount only when multiplied by a quantity column (see _PRICES).
+_PRICE_NAMES = (
+    "price",
+    "unit price",
+    "unitprice",
+    "price each",
+    "priceeach",
+    "item price",
+    "prix",
+    "prix unitaire",
+    "قیمت",
+    "قیمت واحد",
+    "فی",
+)
+
 # Whole names first; each list is in order of preference.
 _NAMES: dict[str, tuple[str, ...]] = {
     "customer": (
@@ -158,17 +173,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
         "مبلغ پرداختی",
         "درآمد",
         # A price is the amount of a line only with its quantity (see _PRICES).
-        "price",
-        "unit price",
-        "unitprice",
-        "price each",
-        "priceeach",
-        "item price",
-        "prix",
-        "prix unitaire",
-        "قیمت",
-        "قیمت واحد",
-        "فی",
+        *_PRICE_NAMES,
     ),
     "channel": (
         "channel",
@@ -251,19 +256,7 @@ _INDIRECT = {
     "amount": {"payment", "paid", "value"},
 }
 # Amount names that are a unit price: multiplied by a quantity column when there is one.
-_PRICES = {
-    "price",
-    "unit price",
-    "unitprice",
-    "price each",
-    "priceeach",
-    "item price",
-    "prix",
-    "prix unitaire",
-    "قیمت",
-    "قیمت واحد",
-    "فی",
-}
+_PRICES = set(_PRICE_NAMES)
 _QUALIFIER = re.compile(r"[\(\[\{（].*?[\)\]\}）]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
