@@ -85,3 +85,20 @@ def write(tmp_path: Path):
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def cdnow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CDNOW sample as a CSV export (sample id, date, dollars)."""
+    import pandas as pd
+
+    raw = pd.read_csv(
+        DATA / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        dtype=str,
+        names=["master", "customer_id", "date", "cds", "amount"],
+    )
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
+    raw[["customer_id", "date", "amount"]].to_csv(path, index=False)
+    return path

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.cli.test_models_cli import VALIDATE_KEYS
 from tests.conftest import DATA, SAMPLE
 
 SHOP = SAMPLE / "shop.csv"
@@ -159,21 +160,6 @@ def test_segment_cac_and_report_choose_too(clv, tmp_path):
     report = clv("report", SHOP, "--period", "week", "--holdout", "26w", "-o", tmp_path / "r.md")
     assert report.exit_code == 0, report.stderr
     assert len(notes(report.stderr)) == 1
-
-
-VALIDATE_KEYS = {
-    "predicted_holdout_purchases",
-    "actual_holdout_purchases",
-    "error_pct",
-    "mae",
-    "rmse",
-    "msle",
-    "bias",
-    "rel_mae",
-    "correlation",
-    "by_frequency",
-    "deciles",
-}
 
 
 def test_validate_compares_auto_candidates_by_default_best_by_mae(clv):

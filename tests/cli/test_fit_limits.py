@@ -8,10 +8,9 @@ import io
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from tests.conftest import DATA, SAMPLE
+from tests.conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +29,6 @@ def extreme(tmp_path_factory) -> Path:
         lines.append(f"old{c},{end - dt.timedelta(days=int(365.25 * 30) - c)},50")
     path = tmp_path_factory.mktemp("extreme") / "extreme.csv"
     path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def cdnow(tmp_path_factory) -> Path:
-    raw = pd.read_csv(
-        DATA / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        dtype=str,
-        names=["master", "customer_id", "date", "cds", "amount"],
-    )
-    path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
-    raw[["customer_id", "date", "amount"]].to_csv(path, index=False)
     return path
 
 

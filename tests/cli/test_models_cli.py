@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import DATA, SAMPLE
+from tests.conftest import SAMPLE
 
 FIT_KEYS = {
     "model",
@@ -43,21 +41,6 @@ VALIDATE_KEYS = {
     "by_frequency",
     "deciles",
 }
-
-
-@pytest.fixture(scope="module")
-def cdnow(tmp_path_factory) -> Path:
-    """The CDNOW sample as a CSV export (sample id, date, dollars)."""
-    raw = pd.read_csv(
-        DATA / "CDNOW_sample.txt",
-        sep=r"\s+",
-        header=None,
-        dtype=str,
-        names=["master", "customer_id", "date", "cds", "amount"],
-    )
-    path = tmp_path_factory.mktemp("cdnow") / "cdnow.csv"
-    raw[["customer_id", "date", "amount"]].to_csv(path, index=False)
-    return path
 
 
 def rows(text: str) -> list[dict[str, str]]:
