@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: demo test fuzz lint format bench clean install dev
+.PHONY: demo test fuzz lint format bench bench-100m clean install dev
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,12 +44,21 @@ format: $(VENV)/.installed-dev
 
 # The package's bytecode is compiled first, as a wheel install does: an editable
 # install under PYTHONDONTWRITEBYTECODE would compile clvcli on every run (70 ms).
+# 1M and 10M simulated logs, the 10M one with text ids and with integer ids.
 bench: $(VENV)/.installed-dev
 	$(PY) -m compileall -q clvcli
 	$(PY) bench/generate.py 1000000 bench/data
 	$(PY) bench/generate.py 10000000 bench/data
-	$(PY) bench/run.py bench/data/tx_1000000.csv bench/data/tx_1000000.parquet \
-		bench/data/tx_10000000.parquet bench/data/tx_10000000.csv
+	$(PY) bench/generate.py 10000000 bench/data --ids int
+	$(PY) bench/run.py bench/data/tx_1000000.parquet bench/data/tx_1000000.csv \
+		bench/data/tx_10000000.parquet bench/data/tx_10000000_int.parquet \
+		bench/data/tx_10000000.csv
+
+# 100 million transactions in ten Parquet parts (about 2 GB of disk), one try each.
+bench-100m: $(VENV)/.installed-dev
+	$(PY) -m compileall -q clvcli
+	$(PY) bench/generate.py 100000000 bench/data --parts 10
+	BENCH_RUNS=1 $(PY) bench/run.py bench/data/tx_100000000_parts
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

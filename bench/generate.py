@@ -29,12 +29,18 @@ at most at 10M, against a fit on the exact simulated times; one purchase in 8
 million is moved past AS_OF and dropped. Knowing the parameters lets benchmarks
 check that speed never costs correctness.
 
-Usage: python bench/generate.py ROWS OUT_DIR   (writes tx_ROWS.csv and tx_ROWS.parquet)
+Customer ids come in the two forms users' logs have: text (`C00001234`, as shops
+export them) and integers (as warehouses do); engines group the two differently, so
+the bench times both.
+
+Usage: python bench/generate.py ROWS OUT_DIR [--ids text|int] [--parts N]
+  writes tx_ROWS.csv and tx_ROWS.parquet (integer ids: tx_ROWS_int.*); with --parts N,
+  a folder tx_ROWS_parts/ of N Parquet files of ROWS / N transactions each, simulated
+  with seeds of their own and customers of their own.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +58,9 @@ START = np.datetime64("2018-01-01", "D")
 AS_OF = START + WINDOW_DAYS  # 2026-09-02, the last day of the window
 
 
-def simulate(rows: int, seed: int = 7) -> pa.Table:
-    """About ``rows`` transactions (customer_id, date, amount), sorted by date."""
+def simulate(rows: int, seed: int = 7, *, ids: str = "text", first_id: int = 0) -> pa.Table:
+    """About ``rows`` transactions (customer_id, date, amount), sorted by date; the
+    customers are numbered from ``first_id``."""
     rng = np.random.default_rng(seed)
     # Simulate more customers than needed (about 2.6 transactions each) and keep
     # the first ones whose transactions add up to ``rows``.
@@ -90,30 +97,60 @@ def simulate(rows: int, seed: int = 7) -> pa.Table:
     nu = rng.gamma(GAMMA_GAMMA["q"], 1.0 / GAMMA_GAMMA["gamma"], customers)
     amount = np.round(rng.gamma(GAMMA_GAMMA["p"], 1.0 / nu[owner]), 2)
     order = np.lexsort((owner, days))
-    ids = np.char.add("C", np.char.zfill(owner[order].astype(str), 8))
+    number = owner[order].astype(np.int64) + first_id
+    if ids == "int":
+        customer = pa.array(number + 10_000_000, pa.int64())
+    else:
+        text = np.char.add("C", np.char.zfill(number.astype(str), 8))
+        customer = pa.array(text.astype(object), pa.string())
     return pa.table(
         {
-            "customer_id": pa.array(ids.astype(object), pa.string()),
+            "customer_id": customer,
             "date": pa.array(START + days[order].astype("timedelta64[D]"), pa.date32()),
             "amount": pa.array(amount[order], pa.float64()),
         }
     )
 
 
-def write(rows: int, out_dir: Path) -> tuple[Path, Path]:
+def write(rows: int, out_dir: Path, ids: str = "text") -> tuple[Path, Path]:
     """Write the CSV and Parquet logs of ``rows`` transactions, unless present."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"tx_{rows}.csv"
-    parquet_path = out_dir / f"tx_{rows}.parquet"
+    stem = f"tx_{rows}" if ids == "text" else f"tx_{rows}_{ids}"
+    csv_path = out_dir / f"{stem}.csv"
+    parquet_path = out_dir / f"{stem}.parquet"
     if not (csv_path.exists() and parquet_path.exists()):
-        table = simulate(rows)
+        table = simulate(rows, ids=ids)
         pacsv.write_csv(table, csv_path, write_options=pacsv.WriteOptions(quoting_style="none"))
         pq.write_table(table, parquet_path, compression="zstd")
     return csv_path, parquet_path
 
 
+def write_parts(rows: int, parts: int, out_dir: Path) -> Path:
+    """A folder of ``parts`` Parquet files, ``rows`` transactions in all: one log
+    too large to simulate at once, each part a simulation of its own customers."""
+    folder = out_dir / f"tx_{rows}_parts"
+    folder.mkdir(parents=True, exist_ok=True)
+    each = rows // parts
+    for part in range(parts):
+        path = folder / f"part_{part:03d}.parquet"
+        if not path.exists():
+            table = simulate(each, seed=7 + part, first_id=part * each)
+            pq.write_table(table, path.with_suffix(".tmp"), compression="zstd")
+            path.with_suffix(".tmp").rename(path)
+    return folder
+
+
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    target = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).parent / "data"
-    for path in write(count, target):
-        print(path)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write simulated transaction logs.")
+    parser.add_argument("rows", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("out_dir", type=Path, nargs="?", default=Path(__file__).parent / "data")
+    parser.add_argument("--ids", choices=("text", "int"), default="text")
+    parser.add_argument("--parts", type=int, default=0)
+    args = parser.parse_args()
+    if args.parts:
+        print(write_parts(args.rows, args.parts, args.out_dir))
+    else:
+        for path in write(args.rows, args.out_dir, args.ids):
+            print(path)
