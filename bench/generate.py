@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from clvcli.core.periods import days_per
+from clvcli.contract import days_per
 
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # CDNOW's, per PERIOD
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}

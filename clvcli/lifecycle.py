@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-STAGES = ("potential", "new", "repeat", "loyal", "at_risk", "churned")
+from clvcli.contract import STAGES
 
 
 @dataclass(frozen=True)

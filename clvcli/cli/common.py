@@ -9,9 +9,8 @@ import numpy as np
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions, parse_horizon
 from clvcli.cli.reading import PendingRead, decimal_mark, read_settings
+from clvcli.contract import PERIODS, CustomerTable
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
-from clvcli.core.periods import PERIODS
-from clvcli.core.summary import CustomerTable
 from clvcli.errors import UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value

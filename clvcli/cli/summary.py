@@ -59,14 +59,9 @@ def summary_cmd(
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
+    from clvcli.contract import HOLDOUT_COLUMNS, SUMMARY_COLUMNS, SUMMARY_EXTRA
     from clvcli.core.compute import MODELS
-    from clvcli.core.summary import (
-        HOLDOUT_COLUMNS,
-        SUMMARY_COLUMNS,
-        SUMMARY_EXTRA,
-        calibration_table,
-        customer_table,
-    )
+    from clvcli.core.summary import calibration_table, customer_table
 
     reporter = Reporter(opts.quiet)
     check_model_options(opts, allowed=(*MODELS, "gamma-gamma"))
@@ -105,7 +100,7 @@ def _summary_with_duckdb(input_path: str, opts: RunOptions, reporter: Reporter) 
 
     from clvcli.cli.common import duckdb_pieces
     from clvcli.cli.output import emit, resolve_format, write_frames
-    from clvcli.core.summary import SUMMARY_COLUMNS, SUMMARY_EXTRA
+    from clvcli.contract import SUMMARY_COLUMNS, SUMMARY_EXTRA
 
     columns = SUMMARY_COLUMNS + SUMMARY_EXTRA
     money = ("monetary_value", "total_spend")

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvcli.core.cohorts import month_index, period_label
+from clvcli.core.cohorts import period_label
 from clvcli.errors import InputError, UsageError
+from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
 
 CAC_COLUMNS = [

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from clvcli.core.periods import days_per
+from clvcli.contract import days_per
 from clvcli.core.summary import calibration_table, customer_table, resolve_as_of
 from clvcli.core.value import fit_purchase_rows
 from clvcli.errors import ClvError, ModelError

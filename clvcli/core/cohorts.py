@@ -22,23 +22,13 @@ from clvcli.core.keys import distinct, small_range_codes
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.summary import resolve_as_of
 from clvcli.errors import InputError, UsageError
-from clvcli.io import jalali
+from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
 
 METRICS = ("retention", "revenue", "margin")
 GRAINS = ("month", "quarter")
 # Columns of a cohort table that are not periods since acquisition.
 LABEL_COLUMNS = ("cohort", "customers", "partial")
-
-
-def month_index(days: np.ndarray, calendar: str) -> np.ndarray:
-    """Months since year 0 of each day, in the Gregorian or Jalali calendar."""
-    days = np.asarray(days, dtype=np.int64)
-    if calendar == "jalali":
-        year, month, _ = jalali.from_days(days)
-        return year * 12 + month - 1
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return months + 1970 * 12
 
 
 def period_label(index: np.ndarray, grain: str) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from clvcli.contract import COMPUTE_COLUMNS, MODEL_COLUMNS, CustomerTable, days_per
 from clvcli.core.choice import (
     AUTO,
     ModelChoice,
@@ -29,8 +30,7 @@ from clvcli.core.choice import (
 )
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import opportunity_rows
-from clvcli.core.periods import days_per
-from clvcli.core.summary import CustomerTable, customer_table
+from clvcli.core.summary import customer_table
 from clvcli.core.value import (
     RowValues,
     ValueSettings,
@@ -48,26 +48,6 @@ from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitte
 from clvcli.models.gamma_gamma import spend_rows_and_correlation
 from clvcli.parallel import row_blocks
 
-COMPUTE_COLUMNS = [
-    "customer_id",
-    "first_purchase",
-    "last_purchase",
-    "orders",
-    "total_spend",
-    "avg_order_value",
-    "days_since_last",
-    "frequency",
-    "recency",
-    "T",
-    "historical_clv",
-    "expected_purchases",
-    "p_alive",
-    "expected_avg_spend",
-    "predicted_clv",
-    "total_clv",
-    "stage",
-]
-MODEL_COLUMNS = ["expected_purchases", "p_alive", "expected_avg_spend", "predicted_clv"]
 MODELS = (AUTO, "none", *PURCHASE_MODELS)
 
 

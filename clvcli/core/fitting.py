@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvcli.contract import CustomerTable
 from clvcli.core.compute import (
     SummaryInPieces,
     grouped_history,
     grouped_spend,
     model_history,
 )
-from clvcli.core.summary import CustomerTable, customer_table
+from clvcli.core.summary import customer_table
 from clvcli.core.value import (
     fit_purchase_model,
     fit_purchase_rows,

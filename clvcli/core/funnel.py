@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clvcli.contract import STAGES
 from clvcli.core.segments import per_stage, split_by
-from clvcli.lifecycle import STAGES
 
 POTENTIAL = "potential"
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from clvcli.contract import DAYS_PER_PERIOD
 from clvcli.core.keys import distinct
 from clvcli.core.occasions import Occasions
-from clvcli.core.periods import DAYS_PER_PERIOD, periods_between
+from clvcli.core.periods import periods_between
 
 
 def opportunity_rows(

@@ -11,22 +11,6 @@ import numpy as np
 from clvcli.errors import InputError
 from clvcli.io import jalali
 
-PERIODS = ("day", "week", "month", "year")
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
-DAYS_PER_PERIOD: dict[str, float] = {
-    "day": 1.0,
-    "week": 7.0,
-    "month": DAYS_PER_MONTH,
-    "year": DAYS_PER_YEAR,
-}
-
-
-def days_per(period: str) -> float:
-    """Days in one model time unit; raises KeyError for an unknown unit."""
-    return DAYS_PER_PERIOD[period]
-
-
 # Calendar periods: BG/BB's opportunities and the holdout's months and years.
 #
 # A discrete model counts opportunities, and a gift made on the same date each year

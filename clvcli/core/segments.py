@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from clvcli.contract import STAGES
 from clvcli.errors import InputError, UsageError
-from clvcli.lifecycle import STAGES
 
 
 def filter_stages(frame: pd.DataFrame, stages: list[str]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clvcli.core.periods import days_per
+from clvcli.contract import days_per
 from clvcli.errors import UsageError
 from clvcli.io.text import (
     ARABIC_ID_LETTERS,

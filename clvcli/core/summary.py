@@ -8,35 +8,16 @@ from first occasion to the end of observation, both in model time units, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clvcli.contract import CustomerTable, as_seconds, days_per
 from clvcli.core.occasions import purchase_occasions
-from clvcli.core.periods import days_per
 from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions, id_column
-
-SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
-# What else `clv summary` writes, so that compute can start from a summary file.
-SUMMARY_EXTRA = ["first_purchase", "last_purchase", "orders", "total_spend"]
-HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
-
-
-@dataclass
-class CustomerTable:
-    """One row per customer who bought at least once, with the warnings raised."""
-
-    frame: pd.DataFrame
-    as_of: int
-    period: str
-    warnings: list[str] = field(default_factory=list)
-    codes: np.ndarray | None = None  # each row's customer code in the transactions
-    # False for a log with no amount column: the money columns are NaN (empty).
-    has_amount: bool = True
 
 
 def resolve_as_of(
@@ -148,13 +129,6 @@ def customer_table(
     if channel is not None:
         frame["channel"] = channel
     return CustomerTable(frame, as_of, period, warnings, buyers, has_amount)
-
-
-def as_seconds(days: np.ndarray) -> np.ndarray:
-    """Days since 1970 as datetime64[s], the unit pandas keeps, converted in place:
-    as datetime64[D] pandas would copy them once more."""
-    days *= 86_400
-    return days.view("datetime64[s]")
 
 
 def _runs(codes: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

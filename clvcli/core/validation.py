@@ -22,18 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clvcli.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, CustomerTable, days_per
 from clvcli.core.choice import AUTO, CANDIDATES
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
-from clvcli.core.periods import (
-    DAYS_PER_MONTH,
-    DAYS_PER_YEAR,
-    add_months,
-    days_per,
-    month_end,
-    periods_between,
-)
-from clvcli.core.summary import CustomerTable, calibration_table, resolve_as_of
+from clvcli.core.periods import add_months, month_end, periods_between
+from clvcli.core.summary import calibration_table, resolve_as_of
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions

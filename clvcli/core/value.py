@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clvcli.core.periods import DAYS_PER_MONTH, days_per
+from clvcli.contract import DAYS_PER_MONTH, days_per
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import (

@@ -101,7 +101,7 @@ def _months(column: pa.Array) -> tuple[np.ndarray, str, np.ndarray]:
     if ((is_month | dated) & (jalali_text != (calendar == "jalali"))).any():
         raise InputError("the costs file mixes Jalali and Gregorian periods", None)
     if dated.any():
-        from clvcli.core.cohorts import month_index
+        from clvcli.io.dates import month_index
 
         index = month_index(days[dated], calendar)
         year, month = year.copy(), month.copy()

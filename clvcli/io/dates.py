@@ -636,3 +636,13 @@ def _gregorian_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.
     dates = first_of_month + np.where(ok, day - 1, 0)
     same_month = dates.astype("datetime64[M]").astype(np.int64) == month_index
     return np.where(ok & same_month, dates.astype(np.int64), NOT_A_DATE)
+
+
+def month_index(days: np.ndarray, calendar: str) -> np.ndarray:
+    """Months since year 0 of each day, in the Gregorian or Jalali calendar."""
+    days = np.asarray(days, dtype=np.int64)
+    if calendar == "jalali":
+        year, month, _ = jalali.from_days(days)
+        return year * 12 + month - 1
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return months + 1970 * 12

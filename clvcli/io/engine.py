@@ -27,9 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clvcli.core.periods import days_per
+from clvcli.contract import CustomerTable, days_per
 from clvcli.core.sql import summary_sql
-from clvcli.core.summary import CustomerTable
 from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns

@@ -16,14 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clvcli.core.compute import COMPUTE_COLUMNS
-from clvcli.core.periods import days_per
-from clvcli.core.summary import CustomerTable, as_seconds
+from clvcli.contract import COMPUTE_COLUMNS, STAGES, CustomerTable, as_seconds, days_per
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customer_order import changes
 from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
 from clvcli.io.text import normalise_id_column
-from clvcli.lifecycle import STAGES
 from clvcli.shown import quote_value
 
 _MARKERS = {"customer_id", "stage", "historical_clv", "total_clv"}

@@ -16,7 +16,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from clvcli.core.compute import COMPUTE_COLUMNS
+from clvcli.contract import COMPUTE_COLUMNS
 from tests.conftest import DATA
 
 GROCERY = DATA / "grocery.csv"

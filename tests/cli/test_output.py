@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from clvcli.core.compute import COMPUTE_COLUMNS
+from clvcli.contract import COMPUTE_COLUMNS
 from tests.conftest import SAMPLE
 
 # 150.5550, not 150.555: alone in a column, that could group thousands (150555).

@@ -231,7 +231,7 @@ def test_payback_not_yet_counts_the_months_already_gone():
     import pandas as pd
 
     from clvcli.core.cac import CacSettings, cac_table
-    from clvcli.core.cohorts import month_index
+    from clvcli.io.dates import month_index
     from clvcli.io.readers import Transactions
 
     first = day("2024-01-10")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clvcli.lifecycle import STAGES, StageRules, assign_stages, parse_stages
+from clvcli.contract import STAGES
+from clvcli.lifecycle import StageRules, assign_stages, parse_stages
 
 
 def stages(orders, since_last, since_first, p_alive=None, rules=StageRules()):

@@ -14,7 +14,8 @@ import io
 import numpy as np
 import pytest
 
-from clvcli.core.compute import COMPUTE_COLUMNS, ComputeSettings, compute_clv
+from clvcli.contract import COMPUTE_COLUMNS
+from clvcli.core.compute import ComputeSettings, compute_clv
 from clvcli.core.summary import calibration_table, customer_table
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import parse_date_value

@@ -32,9 +32,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from clvcli.core.compute import MODEL_COLUMNS, ComputeSettings, compute_clv, compute_from_table
-from clvcli.core.periods import days_per
-from clvcli.core.summary import CustomerTable
+from clvcli.contract import MODEL_COLUMNS, CustomerTable, days_per
+from clvcli.core.compute import ComputeSettings, compute_clv, compute_from_table
 from clvcli.core.value import ValueSettings, fit_purchase_model, fit_spend_model, score
 from clvcli.errors import ModelError, TooLittleDataError
 from clvcli.io.readers import Transactions

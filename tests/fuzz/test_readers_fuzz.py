@@ -27,7 +27,7 @@ import math
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from clvcli.core.compute import COMPUTE_COLUMNS
+from clvcli.contract import COMPUTE_COLUMNS
 from tests.fuzz.budget import examples
 from tests.fuzz.checks import check_csv_run, run
 from tests.fuzz.render import (

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvcli.core.summary import CustomerTable, calibration_table
+from clvcli.contract import CustomerTable
+from clvcli.core.summary import calibration_table
 from clvcli.io.dates import parse_date_value
 from clvcli.io.readers import read_transactions
 from clvcli.models import DistinctRows
