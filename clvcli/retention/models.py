@@ -388,8 +388,8 @@ class RetentionModel:
             )
         if observed < 2:  # at_risk falls with t: nobody was seen past period 1
             raise TooLittleDataError(
-                "no subscriber has renewed twice or been seen to: retention cannot be "
-                "projected from one renewal"
+                "the data reach only the first renewal: a retention curve cannot be "
+                "projected from one renewal rate"
                 if at_risk[0] > data.count[data.churned & (data.periods == 1)].sum()
                 else "every subscriber left at the first renewal: retention cannot be projected"
             )
@@ -408,11 +408,11 @@ class RetentionModel:
         if not any(down or up for down, up in near.values()):
             return []
         if near["alpha"][1] and near["beta"][1]:
-            churn = self.params["alpha"] / (self.params["alpha"] + self.params["beta"])
+            theta = self.params["alpha"] / (self.params["alpha"] + self.params["beta"])
             return [
                 f"{self.label}: subscribers hardly differ in their churn probability "
-                f"(alpha and beta run off to infinity), so the fit is the constant-churn "
-                f"limit ({churn:.1%} leave at each renewal) and has no standard errors"
+                f"(alpha and beta run off to infinity), so the fit is the "
+                f"{self._limit_words(theta)} and has no standard errors"
             ]
         names = ", ".join(
             f"{name} {'up' if up else 'down'}" for name, (down, up) in near.items() if down or up
@@ -421,6 +421,10 @@ class RetentionModel:
             f"{self.label}: the fit runs to the edge of the parameter range ({names}): its "
             "estimates are a limit, not a maximum, and have no standard errors"
         ]
+
+    def _limit_words(self, theta: float) -> str:
+        """The model where every subscriber has the same theta, in words."""
+        return f"same-for-all limit (theta = {theta:.3g})"
 
     # -- predictions -------------------------------------------------------------------
     def _fitted_triple(self) -> tuple[float, float, float]:
@@ -554,6 +558,9 @@ class ShiftedBetaGeometric(RetentionModel):
     def _starts(self) -> list[np.ndarray]:
         return [np.log(np.array(p)) for p in ((1.0, 1.0), (0.5, 3.0), (3.0, 0.5), (5.0, 20.0))]
 
+    def _limit_words(self, theta: float) -> str:
+        return f"constant-churn limit ({theta:.1%} leave at each renewal)"
+
     def _derl(self, periods: np.ndarray, z: float) -> np.ndarray:
         """Fader & Hardie (2010), eq. 6 with n - 1 = tenure (see
         :func:`sbg_derl_closed_form`). Its hypergeometric function 2F1(1, b; c; z) is the
@@ -607,6 +614,14 @@ class BetaDiscreteWeibull(RetentionModel):
 
     def _log_bounds(self) -> list[tuple[float, float]]:
         return [(-_LOG_BOUND, _LOG_BOUND), (-_LOG_BOUND, _LOG_BOUND), _LOG_C_BOUNDS]
+
+    def _limit_words(self, theta: float) -> str:
+        c = self.params["c"]
+        return (
+            f"discrete-Weibull limit (one churn parameter {theta:.3g} for all, with "
+            f"retention {'rising' if c < 1 else 'falling' if c > 1 else 'flat'} over each "
+            f"subscriber's tenure, c = {c:.3g})"
+        )
 
     def _starts(self) -> list[np.ndarray]:
         return [
@@ -663,9 +678,14 @@ def _derl_by_sum(
 
 def _derl_at(log_s, tenure: int, z: float, power: float) -> float:
     """sum_{k >= 0} S(tenure + 1 + k) / S(tenure) z^k by direct sum plus a bounded or
-    integrated tail."""
-    from scipy import integrate
+    integrated tail.
 
+    The sum runs in chunks of doubling length until its tail is negligible: with a
+    discount, the tail is below the last term times z / (1 - z); without one, it is
+    estimated from the decay of the terms over the chunk's second half (a power law
+    t^-p leaves last t / (p - 1)). Where that takes more than _MAX_DIRECT_TERMS terms
+    (tiny discounts, slowly decaying S), the rest is the integral of the terms.
+    """
     base = float(log_s(np.array([float(tenure)]))[0])
     log_z = math.log(z)
     total = 0.0
@@ -678,37 +698,47 @@ def _derl_at(log_s, tenure: int, z: float, power: float) -> float:
         done += size
         last = math.exp(float(log_terms[-1]))
         if z < 1.0:
-            bound = last * z / (1.0 - z)  # every later term is below last z^j
-            if bound <= _TAIL_TOLERANCE * total:
-                return total
-        if done >= _MAX_DIRECT_TERMS or z == 1.0:
+            tail = last * z / (1.0 - z)  # every later term is below last z^j
+        else:
+            t_last, t_mid = tenure + done, tenure + done - size // 2
+            drop = float(log_terms[-1] - log_terms[-(size // 2) - 1])
+            p = -drop / math.log(t_last / t_mid)
+            tail = last * t_last / (p - 1.0) if p > 1.0 else math.inf
+        if tail <= _TAIL_TOLERANCE * total or last == 0.0:
+            return total
+        if done >= _MAX_DIRECT_TERMS:
             break
         size = min(2 * size, _MAX_DIRECT_TERMS - done)
-    # The tail sum_{k >= done} f(k) as the integral of f from done - 1/2 (midpoint rule;
-    # its error is f''/24 per term, negligible this far out).
-    start = done - 0.5
+    return total + _tail_integral(log_s, base, tenure, done - 0.5, log_z, power)
+
+
+def _tail_integral(
+    log_s, base: float, tenure: int, start: float, log_z: float, power: float
+) -> float:
+    """The terms f(k) = S(tenure + 1 + k) / S(tenure) z^k summed over k > start as the
+    integral of f from ``start`` on (the midpoint rule: its error is f''/24 per term,
+    negligible this far out)."""
+    from scipy import integrate
 
     def log_f(k: float) -> float:
         return float(log_s(np.array([tenure + 1.0 + k]))[0]) - base + k * log_z
 
-    if z == 1.0:
+    at_start = log_f(start)
+    if log_z == 0.0:
         # f(k) ~ k^-power: with v = (k / start)^(1 - power) the integral becomes
-        # start / (power - 1) * int_0^1 f(k(v)) (k(v) / start)^power dv, a bounded
-        # integrand on a finite interval.
+        # start / (power - 1) * int_0^1 f(k(v)) (k(v) / start)^power / f(start) dv, a
+        # bounded integrand on a finite interval.
         def g(v: float) -> float:
-            if v <= 0.0:
-                v = 1e-300
-            log_ratio = -math.log(v) / (power - 1.0)
-            k = start * math.exp(min(log_ratio, 700.0))
-            return math.exp(log_f(k) - log_f(start) + power * min(log_ratio, 700.0))
+            log_ratio = min(-math.log(max(v, 1e-300)) / (power - 1.0), 700.0)
+            return math.exp(log_f(start * math.exp(log_ratio)) - at_start + power * log_ratio)
 
-        integral, _ = integrate.quad(g, 0.0, 1.0, limit=200)
-        return total + math.exp(log_f(start)) * start / (power - 1.0) * integral
+        integral = integrate.quad(g, 0.0, 1.0, limit=200, full_output=1)[0]
+        return math.exp(at_start) * start / (power - 1.0) * integral
 
     rate = -log_z
 
     def h(s: float) -> float:  # k = start + s / rate
-        return math.exp(log_f(start + s / rate) - log_f(start))
+        return math.exp(log_f(start + s / rate) - at_start)
 
-    integral, _ = integrate.quad(h, 0.0, np.inf, limit=200)
-    return total + math.exp(log_f(start)) * integral / rate
+    integral = integrate.quad(h, 0.0, np.inf, limit=200, full_output=1)[0]
+    return math.exp(at_start) * integral / rate

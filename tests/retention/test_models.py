@@ -401,6 +401,28 @@ def test_derl_recursion_and_lifetime_of_a_new_subscriber(model):
     assert model.expected_lifetime(d) == pytest.approx(_long_sum_from_zero(model, d), rel=1e-10)
 
 
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{m.name}{m.params}")
+def test_derl_counts_the_next_renewal_undiscounted_and_not_the_current_payment(model):
+    # With a discount so steep that only the first future payment counts, DERL is the
+    # chance of that next renewal: no payment for the current period, no discount on it.
+    tenure = np.array([0, 3, 10])
+    assert model.expected_residual_lifetime(tenure, 1e12) == pytest.approx(
+        model.renewal_probability(tenure), rel=1e-9
+    )
+
+
+def test_bdw_at_its_same_for_all_limit_says_so():
+    rng = np.random.default_rng(3)
+    one_theta = BetaDiscreteWeibull.from_params(alpha=1e7, beta=2e7, c=0.7)
+    periods = one_theta.draw_periods(20_000, rng)
+    data = Lifetimes.from_durations(np.minimum(periods, 12), periods <= 12)
+    model = BetaDiscreteWeibull().fit(data)
+    assert not model.converged
+    assert len(model.warnings) == 1 and "discrete-Weibull limit" in model.warnings[0]
+    assert "rising over each subscriber's tenure" in model.warnings[0]
+    assert model.params["c"] == pytest.approx(0.7, abs=0.03)
+
+
 def _long_sum_from_zero(model: RetentionModel, discount: float) -> float:
     t = np.arange(2000, dtype=np.float64)
     return float(np.sum(model.survival(t) / (1 + discount) ** t))
@@ -434,7 +456,7 @@ def test_everyone_leaving_at_the_first_renewal_is_refused():
 
 
 def test_one_renewal_period_is_too_little():
-    with pytest.raises(TooLittleDataError, match="from one renewal"):
+    with pytest.raises(TooLittleDataError, match="reach only the first renewal"):
         ShiftedBetaGeometric().fit(Lifetimes.from_survivors([100, 60]))
 
 
