@@ -8,7 +8,7 @@ probabilities and discounted expected residual lifetimes.
 
 from __future__ import annotations
 
-from clvcli.retention.lifetimes import Lifetimes
+from clvcli.retention.lifetimes import CohortCountError, Lifetimes
 from clvcli.retention.models import (
     BetaDiscreteWeibull,
     NotFittedError,
@@ -24,6 +24,7 @@ RETENTION_MODELS: dict[str, type[RetentionModel]] = {
 __all__ = [
     "RETENTION_MODELS",
     "BetaDiscreteWeibull",
+    "CohortCountError",
     "Lifetimes",
     "NotFittedError",
     "RetentionModel",

@@ -12,6 +12,9 @@ periods (a month, a year):
   regular customers renewed once (S(1) = 0.631), 468 twice.
 - A subscriber with ``tenure`` n has renewed n times and is in period n + 1; their
   chance of renewing once more is S(n + 1) / S(n).
+- A cohort table numbers its rows from 0, the cohort's size: row t counts those still
+  subscribed at time t (after t renewals, at the start of period t + 1 above), and is
+  100 S(t) percent of row 0. Errors about a table name these row numbers ("period t").
 
 A row of :class:`Lifetimes` is a group of ``count`` subscribers with the same
 ``periods`` and ``churned``: churned rows left at the end of period ``periods`` (T =
@@ -25,6 +28,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+
+class CohortCountError(ValueError):
+    """A cohort table's count that cannot be: it rises, is negative or not whole.
+
+    ``period`` is the row (0 = the cohort's size) the message names, so that a caller
+    can name the row of its own file instead.
+    """
+
+    def __init__(self, message: str, period: int) -> None:
+        super().__init__(message)
+        self.period = period
 
 
 @dataclass
@@ -72,9 +87,10 @@ class Lifetimes:
 
         Raises
         ------
-        ValueError
-            If a count is negative, not a whole number, or rises from one period to the
-            next (the period is named), or if the cohort is empty.
+        CohortCountError
+            (a ValueError) If a count is negative, missing, not a whole number, or rises
+            from one period to the next, or if the cohort is empty; the period is named
+            in the message and kept in ``period``.
 
         Examples
         --------
@@ -82,20 +98,27 @@ class Lifetimes:
         >>> data.periods.tolist(), data.churned.tolist(), data.count.tolist()
         ([1, 2, 2], [True, True, False], [369, 163, 468])
         """
-        counts = _integers(active, "active")
-        if len(counts) == 0:
+        raw = np.asarray(active).reshape(-1)
+        if len(raw) == 0:
             raise ValueError("the cohort table has no periods")
+        for t, value in enumerate(raw):
+            try:
+                _integers(np.array([value]), f"the count at period {t}")
+            except ValueError as error:
+                raise CohortCountError(str(error), t) from None
+        counts = _integers(raw, "active")
         if np.any(counts < 0):
             t = int(np.flatnonzero(counts < 0)[0])
-            raise ValueError(f"the count at period {t} is negative ({int(counts[t])})")
+            raise CohortCountError(f"the count at period {t} is negative ({int(counts[t])})", t)
         if counts[0] == 0:
-            raise ValueError("the cohort is empty: no subscriber at period 0")
+            raise CohortCountError("the cohort is empty: no subscriber at period 0", 0)
         rises = np.flatnonzero(np.diff(counts) > 0)
         if len(rises):
             t = int(rises[0]) + 1
-            raise ValueError(
+            raise CohortCountError(
                 f"the count of active subscribers rises from {int(counts[t - 1])} at period "
-                f"{t - 1} to {int(counts[t])} at period {t}: a cohort can only shrink"
+                f"{t - 1} to {int(counts[t])} at period {t}: a cohort can only shrink",
+                t,
             )
         left = counts[:-1] - counts[1:]
         periods = np.arange(1, len(counts), dtype=np.int64)
@@ -180,6 +203,17 @@ class Lifetimes:
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(at_risk > 0, 1.0 - left / at_risk, np.nan)
         return np.concatenate([[1.0], np.cumprod(rate)])
+
+    def observed_retention(self) -> np.ndarray:
+        """For periods t = 1..horizon: the share of those who paid for period t that
+        renewed at its end (NaN where nobody was seen in period t).
+
+        >>> Lifetimes.from_survivors([1000, 631, 468]).observed_retention().round(4).tolist()
+        [0.631, 0.7417]
+        """
+        at_risk, left = self.at_risk()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(at_risk > 0, 1.0 - left / at_risk, np.nan)
 
 
 def _integers(values: Sequence[int] | np.ndarray, name: str) -> np.ndarray:

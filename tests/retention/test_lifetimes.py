@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clvcli.retention import Lifetimes
+from clvcli.retention import CohortCountError, Lifetimes
 
 
 def test_cohort_table_becomes_churned_and_active_groups():
@@ -25,8 +25,9 @@ def test_cohort_table_skips_periods_nobody_left_and_an_empty_end():
 
 
 def test_rising_cohort_count_is_refused_with_the_period_named():
-    with pytest.raises(ValueError, match=r"rises from 468 at period 2 to 470 at period 3"):
+    with pytest.raises(ValueError, match=r"rises from 468 at period 2 to 470 at period 3") as e:
         Lifetimes.from_survivors([1000, 631, 468, 470, 300])
+    assert isinstance(e.value, CohortCountError) and e.value.period == 3
 
 
 @pytest.mark.parametrize(
@@ -35,13 +36,19 @@ def test_rising_cohort_count_is_refused_with_the_period_named():
         ([], "no periods"),
         ([0, 0], "empty"),
         ([10, -1], "period 1 is negative"),
-        ([10, 5.5], "5.5, which is not a whole number"),
-        ([10, float("nan")], "missing"),
+        ([10, 5.5], "the count at period 1 holds 5.5, which is not a whole number"),
+        ([10, 8, float("nan")], "the count at period 2 holds a missing"),
+        ([10, "x"], "the count at period 1 holds values that are not numbers"),
     ],
 )
 def test_bad_cohort_tables_are_refused(active, message):
     with pytest.raises(ValueError, match=message):
         Lifetimes.from_survivors(active)
+
+
+def test_observed_retention_is_the_renewal_share_of_each_period():
+    data = Lifetimes.from_survivors([1000, 631, 468, 382])
+    assert data.observed_retention() == pytest.approx([0.631, 468 / 631, 382 / 468])
 
 
 def test_durations_are_grouped():
