@@ -48,6 +48,9 @@ _NEWTON_STEPS = 8
 # Past this many terms a discounted sum's tail is taken as an integral.
 _DIRECT_TERMS = 1 << 12
 _MAX_DIRECT_TERMS = 1 << 22
+# Without discount the terms fall as a power of t, and the integral of the rest is
+# accurate to 1e-10 of itself from here on.
+_MAX_UNDISCOUNTED_TERMS = 1 << 16
 _TAIL_TOLERANCE = 1e-13
 # Above this, psi(y + a) - psi(y) is taken from psi's asymptotic series: the plain
 # difference of two numbers near log(y) would lose the digits of a / y.
@@ -706,7 +709,7 @@ def _derl_at(log_s, tenure: int, z: float, power: float) -> float:
             tail = last * t_last / (p - 1.0) if p > 1.0 else math.inf
         if tail <= _TAIL_TOLERANCE * total or last == 0.0:
             return total
-        if done >= _MAX_DIRECT_TERMS:
+        if done >= (_MAX_DIRECT_TERMS if z < 1.0 else _MAX_UNDISCOUNTED_TERMS):
             break
         size = min(2 * size, _MAX_DIRECT_TERMS - done)
     return total + _tail_integral(log_s, base, tenure, done - 0.5, log_z, power)
