@@ -370,18 +370,21 @@ def test_derl_of_sbg_without_discount():
     assert np.all(np.isinf(regular.expected_residual_lifetime([0, 5])))
 
 
-def test_derl_of_bdw_without_discount():
-    # At c = 1 the BdW is the sBG, whose undiscounted DERL has a closed form.
-    model = BetaDiscreteWeibull.from_params(alpha=2.5, beta=6.0, c=1.0)
-    tenure = np.array([0, 2, 30])
-    assert model.expected_residual_lifetime(tenure) == pytest.approx((6.0 + tenure) / 1.5, rel=1e-6)
-    assert np.all(
-        np.isinf(
-            BetaDiscreteWeibull.from_params(alpha=1.5, beta=4.0, c=0.6).expected_residual_lifetime(
-                [0, 5]
-            )
-        )
+@pytest.mark.parametrize(("alpha", "beta"), [(2.5, 6.0), (1.01, 3.0), (1.2, 0.3), (30.0, 5.0)])
+def test_derl_of_bdw_without_discount(alpha, beta):
+    # At c = 1 the BdW is the sBG, whose undiscounted DERL has a closed form; at alpha
+    # near 1 the terms fall as t^-1.01 and the sum lives on its integrated tail.
+    model = BetaDiscreteWeibull.from_params(alpha=alpha, beta=beta, c=1.0)
+    tenure = np.array([0, 2, 30, 500])
+    assert model.expected_residual_lifetime(tenure) == pytest.approx(
+        (beta + tenure) / (alpha - 1), rel=1e-10
     )
+
+
+def test_derl_of_bdw_without_discount_diverges_or_is_the_limit_of_small_discounts():
+    # alpha c <= 1: S(t) ~ t^-(alpha c) and the expected number of renewals has no end.
+    heavy = BetaDiscreteWeibull.from_params(alpha=1.5, beta=4.0, c=0.6)
+    assert np.all(np.isinf(heavy.expected_residual_lifetime([0, 5])))
     # Without discount the sum converges slowly (S(t) ~ t^-1.8): it agrees with a very
     # long discounted sum as the discount vanishes.
     slow = BetaDiscreteWeibull.from_params(alpha=1.5, beta=4.0, c=1.2)
