@@ -81,3 +81,15 @@ def test_observed_survival_counts_late_joiners_for_the_periods_they_were_seen():
     data = Lifetimes.from_durations([1, 3, 3, 3, 1, 1], [True, True, False, False, False, False])
     survival = data.observed_survival()
     assert survival == pytest.approx([1.0, 5 / 6, 5 / 6, 5 / 6 * 2 / 3])
+
+
+def test_grouping_is_the_same_for_few_and_for_many_distinct_periods():
+    rng = np.random.default_rng(5)
+    periods = rng.integers(1, 50, 10_000)
+    churned = rng.random(10_000) < 0.4
+    few = Lifetimes.from_durations(periods, churned)
+    many = Lifetimes.from_durations(periods * 10_000_000, churned)  # keys past the counted
+    assert many.periods.tolist() == (few.periods * 10_000_000).tolist()
+    assert many.churned.tolist() == few.churned.tolist()
+    assert many.count.tolist() == few.count.tolist()
+    assert few.subscribers == 10_000
