@@ -30,6 +30,7 @@ P(T = t), active ones S(t) (right-censoring).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,7 +46,8 @@ _LOG_BOUND = 14.0
 _LOG_C_BOUNDS = (-4.0, 3.0)
 _NEAR_EDGE = 1.0
 _NEWTON_STEPS = 8
-# Past this many terms a discounted sum's tail is taken as an integral.
+# DERL's sum runs in chunks from _DIRECT_TERMS terms, doubling, until its tail is
+# negligible; past _MAX_DIRECT_TERMS terms (tiny discounts) the tail is integrated.
 _DIRECT_TERMS = 1 << 12
 _MAX_DIRECT_TERMS = 1 << 22
 # Without discount the terms fall as a power of t, and the integral of the rest is
@@ -649,16 +651,22 @@ def _discount_factor(discount: float) -> float:
     return 1.0 / (1.0 + discount)
 
 
+LogCurve = Callable[[np.ndarray], np.ndarray]
+
+
 def _derl_by_sum(
-    log_s, log_r, triple: tuple[float, float, float], periods: np.ndarray, z: float
+    log_s: LogCurve,
+    log_r: LogCurve,
+    triple: tuple[float, float, float],
+    periods: np.ndarray,
+    z: float,
 ) -> np.ndarray:
     """DERL by its defining sum, for any model (and to check the sBG's closed form).
 
-    DERL(N) at the largest tenure N is summed term by term; the tail past the last term
-    is bounded by a geometric series (d > 0) or, where that bound is not yet small,
-    taken as an integral of S(t) z^t (the terms are a smooth function of t). Smaller
-    tenures follow from DERL(n) = r(n + 1) (1 + z DERL(n + 1)), a recursion that only
-    shrinks errors (r z < 1).
+    DERL(N) at the largest tenure N is summed term by term until the tail is negligible,
+    or integrated past a cap (see :func:`_derl_at`). Smaller tenures follow from
+    DERL(n) = r(n + 1) (1 + z DERL(n + 1)), a recursion that only shrinks errors
+    (r z < 1).
     """
     alpha, _, c = triple
     shape = periods.shape
@@ -679,7 +687,7 @@ def _derl_by_sum(
     return derl[flat.astype(np.int64)].reshape(shape)
 
 
-def _derl_at(log_s, tenure: int, z: float, power: float) -> float:
+def _derl_at(log_s: LogCurve, tenure: int, z: float, power: float) -> float:
     """sum_{k >= 0} S(tenure + 1 + k) / S(tenure) z^k by direct sum plus a bounded or
     integrated tail.
 
@@ -716,7 +724,7 @@ def _derl_at(log_s, tenure: int, z: float, power: float) -> float:
 
 
 def _tail_integral(
-    log_s, base: float, tenure: int, start: float, log_z: float, power: float
+    log_s: LogCurve, base: float, tenure: int, start: float, log_z: float, power: float
 ) -> float:
     """The terms f(k) = S(tenure + 1 + k) / S(tenure) z^k summed over k > start as the
     integral of f from ``start`` on (the midpoint rule: its error is f''/24 per term,
