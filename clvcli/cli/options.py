@@ -640,6 +640,7 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "dialect",
     "table",
     "lang",
+    "subscriptions",
     "top",
     "per_subscriber",
     "start_col",
