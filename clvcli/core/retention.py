@@ -190,9 +190,9 @@ def _from_log(log: SubscriptionLog, settings: RetentionSettings) -> RetentionRes
             f"--as-of {_iso(as_of)} is before every subscription of {log.source} starts"
         )
     if later.any():
-        warnings.append(
-            f"{int(later.sum())} subscriptions start after the as-of date {_iso(as_of)}: left out"
-        )
+        count = int(later.sum())
+        what = "subscription starts" if count == 1 else "subscriptions start"
+        warnings.append(f"{count} {what} after the as-of date {_iso(as_of)}: left out")
     keep = ~later
     period = settings.period
     if period is None:

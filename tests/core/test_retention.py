@@ -20,7 +20,7 @@ from clvcli.core.retention import (
     project_retention,
     whole_periods,
 )
-from clvcli.errors import TooLittleDataError, UsageError
+from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.io.subscriptions import ACTIVE, CohortCounts, SubscriptionLog
 from clvcli.retention import BetaDiscreteWeibull, ShiftedBetaGeometric
 from tests.retention.conftest import read_table1, survivors
@@ -280,3 +280,38 @@ def test_too_little_data_is_a_model_error():
     )
     with pytest.raises(TooLittleDataError):
         project_retention(log, RetentionSettings(period="month"))
+
+
+def test_as_of_date_censors_later_ends_and_leaves_out_later_starts():
+    log = SubscriptionLog(
+        "log.csv",
+        np.array(["a", "b", "c"], dtype=object),
+        days("2024-01-10", "2024-01-10", "2024-05-01"),
+        np.array([day("2024-06-10"), day("2024-02-10"), ACTIVE]),
+        None,
+        None,
+        None,
+    )
+    settings = RetentionSettings(period="month", as_of=day("2024-04-15"), per_subscriber=True)
+    result = project_retention(log, settings)
+    # a is still subscribed on 2024-04-15, after 3 renewals; b paid 1 month; c is later.
+    assert result.subscribers["customer_id"].tolist() == ["a"]
+    assert result.subscribers["tenure"].tolist() == [3]
+    assert result.survival["active"].tolist()[:4] == [2, 1, 1, 1]
+    assert any(
+        "1 subscription starts after the as-of date 2024-04-15" in w for w in result.warnings
+    )
+
+
+def test_no_group_that_can_be_fitted_is_a_model_error():
+    log = SubscriptionLog(
+        "log.csv",
+        np.array(["a", "b"], dtype=object),
+        days("2024-01-10", "2024-02-10"),
+        np.array([ACTIVE, ACTIVE]),
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(ModelError, match="no group has enough data to fit"):
+        project_retention(log, RetentionSettings(period="month", cohort="month"))
