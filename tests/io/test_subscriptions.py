@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import sys
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import xlsxwriter
 
 from clvcli.errors import InputError
 from clvcli.io.subscriptions import (
@@ -168,3 +173,33 @@ def test_columns_named_by_the_user(write):
         str(path), SubscriptionReadSettings(customer_col="who", start_col="joined", end_col="left")
     )
     assert list(log.customer_id) == ["A"] and log.end.tolist() == [ACTIVE]
+
+
+def test_spreadsheet_with_date_cells(tmp_path):
+    path = tmp_path / "subs.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["Customer ID", "Start Date", "End Date", "Price"])
+    sheet.write(1, 0, "A")
+    sheet.write_datetime(1, 1, dt.datetime(2024, 1, 15), dates)
+    sheet.write_datetime(1, 2, dt.datetime(2024, 4, 15), dates)
+    sheet.write_number(1, 3, 9.5)
+    sheet.write(2, 0, "B")
+    sheet.write_datetime(2, 1, dt.datetime(2024, 2, 1), dates)
+    sheet.write_number(2, 3, 12)
+    book.close()
+    log = read_retention_input(str(path))
+    assert list(log.customer_id) == ["A", "B"]
+    assert log.start.tolist() == [day("2024-01-15"), day("2024-02-01")]
+    assert log.end.tolist() == [day("2024-04-15"), ACTIVE]
+    assert log.price.tolist() == [9.5, 12.0]
+
+
+def test_stdin_and_a_tab_separated_log(write, monkeypatch):
+    data = b"customer_id\tstart\tend\nA\t2024-01-15\t\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    log = read_retention_input("-")
+    assert list(log.customer_id) == ["A"] and log.end.tolist() == [ACTIVE]
+    log = read_retention_input(str(write("subs.tsv", data.decode())))
+    assert log.start.tolist() == [day("2024-01-15")]
