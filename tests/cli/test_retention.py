@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
@@ -100,6 +101,10 @@ def test_parquet_and_csv_files_written(clv, table1, tmp_path):
     target = tmp_path / "curve.csv"
     assert clv("retention", table1, "-o", target, "-q").exit_code == 0
     assert target.read_text().startswith("cohort,period,active")
+    target = tmp_path / "curve.xlsx"
+    assert clv("retention", table1, "-o", target, "-q").exit_code == 0
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet.max_row == 14 and sheet.cell(1, 4).value == "survival"
 
 
 def test_stdin(clv):
