@@ -26,6 +26,7 @@ from clvcli.cli.console import error, set_log_format
 from clvcli.cli.fit import fit_cmd
 from clvcli.cli.formula import formula_app
 from clvcli.cli.report import report_cmd
+from clvcli.cli.retention import retention_cmd
 from clvcli.cli.segment import segment_cmd
 from clvcli.cli.stages import stages_cmd
 from clvcli.cli.summary import summary_cmd
@@ -79,6 +80,7 @@ app.command("cac")(cac_cmd)
 app.command("fit")(fit_cmd)
 app.command("validate")(validate_cmd)
 app.command("report")(report_cmd)
+app.command("retention")(retention_cmd)
 app.add_typer(formula_app, name="formula")
 
 

@@ -598,8 +598,24 @@ CUSTOMER_LIST_OPTIONS: dict[str, tuple[Any, Any]] = {
         None,
     ),
 }
+# `clv retention` reads a subscription log or a cohort table, not transactions: the
+# input options that apply to it, and the money options without the purchase models'.
+SUBSCRIPTION_INPUT = (
+    "customer_col",
+    "channel_col",
+    "as_of",
+    "calendar",
+    "date_format",
+    "timezone",
+    "encoding",
+    "decimal",
+    "skip_invalid",
+    "config",
+)
 GROUPS = {
     "input": INPUT_OPTIONS,
+    "subscriptions": {name: INPUT_OPTIONS[name] for name in SUBSCRIPTION_INPUT},
+    "money": {name: MODEL_OPTIONS[name] for name in ("margin", "discount_rate")},
     "customers": CUSTOMER_LIST_OPTIONS,
     "model": MODEL_OPTIONS,
     "stages": STAGE_OPTIONS,
@@ -624,7 +640,13 @@ ALL_OPTION_NAMES = {name for group in GROUPS.values() for name in group} | {
     "dialect",
     "table",
     "lang",
+    "subscriptions",
     "top",
+    "per_subscriber",
+    "start_col",
+    "end_col",
+    "price_col",
+    "plan_col",
 }
 COMMAND_NAMES = {
     "compute",
@@ -637,6 +659,7 @@ COMMAND_NAMES = {
     "cohorts",
     "cac",
     "report",
+    "retention",
 }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 from clvcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from clvcli.io.subscriptions import CohortCounts, SubscriptionLog
 
 LANGS = ("en", "fa")
 FORMAT_HINT = "name the file .html, .xlsx or .md"
@@ -32,6 +35,15 @@ def report_cmd(
             help="Check the model on a holdout at the end (39w, 6m, 90d, 1y), as in clv validate.",
         ),
     ] = None,
+    subscriptions: Annotated[
+        str | None,
+        typer.Option(
+            "--subscriptions",
+            metavar="FILE",
+            help="Subscription log (customer_id, start, end) or cohort table (period, "
+            "active): adds a retention section, as in clv retention (sBG, pooled).",
+        ),
+    ] = None,
     lang: Annotated[
         str,
         typer.Option(
@@ -48,6 +60,8 @@ def report_cmd(
 
     The format comes from -o's extension: .html (one self-contained page with
     charts), .xlsx (a sheet per table) or .md (headline figures and main tables).
+    --subscriptions FILE adds subscription retention: the survival curve, actual
+    against projected, and the value of the active subscribers.
 
     Example: clv report sales.csv --costs spend.csv --holdout 26w -o report.html
     """
@@ -62,7 +76,7 @@ def report_cmd(
     from clvcli.io.costs import read_costs
     from clvcli.io.metadata import metadata_json, run_metadata
     from clvcli.io.writers import check_writable, output_group
-    from clvcli.report.analysis import Costs, ReportSettings, build_report
+    from clvcli.report.analysis import Costs, ReportSettings, add_retention, build_report
     from clvcli.report.labels import labels_for
     from clvcli.report.render import render_report
     from clvcli.report.xlsx import SHEET_ROWS
@@ -83,9 +97,15 @@ def report_cmd(
     if costs is not None:
         spend, calendar = read_costs(costs, decimal_mark(opts))
         settings = replace(settings, costs=Costs(spend, calendar))
+    held = None
+    if subscriptions is not None:
+        held = read_subscriptions(subscriptions, opts)
     # With costs, a log with no amounts is refused (CAC needs money): no note first.
     transactions = load_transactions(source, opts, reporter, note=costs is None)
     data = build_report(transactions, settings, step=reporter.progress)
+    if held is not None:
+        with reporter.progress("fitting retention"):
+            add_retention(data, held)
     reporter.warn(data.warnings)
     if costs is not None:
         from clvcli.core.cac import margin_note
@@ -105,6 +125,23 @@ def report_cmd(
             sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
             group.write(opts.output + ".meta.json", sidecar)
     reporter.event("written", format=fmt, path=opts.output)
+
+
+def read_subscriptions(path: str, opts: RunOptions) -> SubscriptionLog | CohortCounts:
+    """The --subscriptions file, read with the run's calendar, dates and decimal mark."""
+    from clvcli.cli.reading import decimal_mark
+    from clvcli.io.subscriptions import SubscriptionReadSettings, read_retention_input
+
+    opts.record.setdefault("inputs", []).append(path)
+    settings = SubscriptionReadSettings(
+        calendar=opts.calendar,
+        date_format=opts.date_format,
+        timezone=opts.timezone,
+        encoding=opts.encoding,
+        decimal=decimal_mark(opts),
+        skip_invalid=opts.skip_invalid,
+    )
+    return read_retention_input(path, settings)
 
 
 def output_format(opts: RunOptions) -> str:

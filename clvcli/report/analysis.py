@@ -25,6 +25,7 @@ from clvcli.core.cohorts import cohort_table
 from clvcli.core.compute import ComputeSettings, CustomerValues, compute_clv
 from clvcli.core.fitting import fitted_report, parameter_frame, statistics_frame
 from clvcli.core.funnel import funnel
+from clvcli.core.retention import RetentionResult, RetentionSettings, project_retention
 from clvcli.core.segments import select_customers
 from clvcli.core.validation import (
     HoldoutLength,
@@ -34,6 +35,7 @@ from clvcli.core.validation import (
 )
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
+from clvcli.io.subscriptions import CohortCounts, SubscriptionLog
 
 TOP_SHARE = 0.10
 DEFAULT_TOP = 20
@@ -127,6 +129,8 @@ class ReportData:
     version: str = __version__
     # False for a log with no amount column: the money parts are left out.
     has_amount: bool = True
+    # With --subscriptions FILE: retention fitted and projected, the base's value.
+    retention: RetentionResult | None = None
 
     @property
     def parameters(self) -> pd.DataFrame | None:
@@ -278,3 +282,22 @@ def _add_validation(
         calibration_end=end,
         as_of=as_of,
     )
+
+
+def add_retention(report: ReportData, subscriptions: SubscriptionLog | CohortCounts) -> None:
+    """The retention section: one pooled sBG fit of the subscriptions, its curve
+    projected, and (from a subscription log) the active base valued at the report's
+    margin and discount rate. A fit that fails leaves a warning, not a failed report."""
+    compute = report.settings.compute
+    settings = RetentionSettings(
+        per_subscriber=isinstance(subscriptions, SubscriptionLog),
+        margin=compute.margin,
+        discount_rate=compute.discount_rate,
+    )
+    try:
+        result = project_retention(subscriptions, settings)
+    except ModelError as exc:
+        report.warnings.append(f"{exc.message}; the report has no retention section")
+        return
+    report.warnings.extend(result.warnings)
+    report.retention = result

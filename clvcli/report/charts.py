@@ -434,6 +434,47 @@ def _retention(data: ReportData, labels: Labels):
     return _finish(fig, ax, title, labels["months_since_axis"], labels["cohort_axis"])
 
 
+def _survival(data: ReportData, labels: Labels):
+    """The subscribers' survival: actual points, the fitted curve through the data and
+    on, dashed, past it."""
+    result = data.retention
+    if result is None:
+        return None
+    curve = result.survival
+    period = curve["period"].to_numpy(np.float64)
+    actual = curve["survival"].to_numpy(np.float64) * 100
+    fitted = curve["fitted_survival"].to_numpy(np.float64) * 100
+    future = curve["projected"].to_numpy(bool)
+    title = labels["survival_title"]
+    fig = _figure(3.2)
+    ax = fig.subplots()
+    ax.plot(period, actual, "o", color=BLUE, markersize=3.5, label=labels["actual_series"])
+    if np.isfinite(fitted).any():
+        seen = ~future
+        ax.plot(
+            period[seen], fitted[seen], color=ORANGE, linewidth=1.6, label=labels["fitted_series"]
+        )
+        if future.any():
+            last = int(np.flatnonzero(seen)[-1])
+            ax.plot(
+                period[last:],
+                fitted[last:],
+                color=ORANGE,
+                linewidth=1.6,
+                linestyle="--",
+                label=labels["projected_series"],
+            )
+            ax.axvline(period[last], color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_ylim(0, 102)
+    _number_axis(ax.xaxis, labels, integer=True)
+    _number_axis(ax.yaxis, labels)
+    _legend(ax)
+    unit = labels.word(result.period)
+    return _finish(
+        fig, ax, title, labels["renewals_axis"].format(period=unit), labels["survival_axis"]
+    )
+
+
 def _by_frequency(data: ReportData, labels: Labels):
     model = data.validation_model
     if model is None:
@@ -514,6 +555,7 @@ _CHARTS = (
     ("cac_channels", "cac", _cac_channels),
     ("cac_cohorts", "cac", _cac_cohorts),
     ("retention", "cohorts", _retention),
+    ("survival", "retention", _survival),
     ("by_frequency", "validation", _by_frequency),
     ("tracking", "validation", _tracking),
 )

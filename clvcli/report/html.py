@@ -19,6 +19,7 @@ from clvcli.report.layout import (
     TextTable,
     headline_items,
     model_note,
+    retention_note,
     settings_items,
     tables,
     validation_note,
@@ -69,6 +70,7 @@ SECTIONS = (
     "stages",
     "cac",
     "cohorts",
+    "retention",
     "model",
     "validation",
     "top",
@@ -102,7 +104,7 @@ def render_html(data: ReportData, labels: Labels) -> bytes:
         "<header>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="subtitle">{subtitle}</p>',
-        _nav(labels),
+        _nav(data, labels),
         "</header>",
     ]
     body = {
@@ -111,12 +113,13 @@ def render_html(data: ReportData, labels: Labels) -> bytes:
         "stages": "",
         "cac": "" if data.cac_by_cohort is not None else _note(labels["cac_missing"]),
         "cohorts": _note(_cohorts_note(data, labels)),
+        "retention": _note(retention_note(data, labels)),
         "model": _note(model_note(data, labels)),
         "validation": _note(validation_note(data, labels) or labels["validation_missing"]),
         "top": "",
         "settings": _definitions(settings_items(data, labels), "settings"),
     }
-    for key in SECTIONS:
+    for key in _sections(data):
         parts.append(f'<section id="{key}" aria-labelledby="{key}-title">')
         parts.append(f'<h2 id="{key}-title">{escape(labels[key])}</h2>')
         parts.append(body[key])
@@ -137,8 +140,15 @@ def render_html(data: ReportData, labels: Labels) -> bytes:
     return ("\n".join(p for p in parts if p) + "\n").encode("utf-8")
 
 
-def _nav(labels: Labels) -> str:
-    links = "".join(f'<li><a href="#{key}">{escape(labels[key])}</a></li>' for key in SECTIONS)
+def _sections(data: ReportData) -> list[str]:
+    """The report's sections: retention only with --subscriptions FILE."""
+    return [key for key in SECTIONS if key != "retention" or data.retention is not None]
+
+
+def _nav(data: ReportData, labels: Labels) -> str:
+    links = "".join(
+        f'<li><a href="#{key}">{escape(labels[key])}</a></li>' for key in _sections(data)
+    )
     return f'<nav aria-label="{escape(labels["contents"])}"><ol>{links}</ol></nav>'
 
 

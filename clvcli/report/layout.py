@@ -75,6 +75,13 @@ KINDS: dict[str, str] = {
     "correlation": "fixed3",
     "first_purchase": "date",
     "last_purchase": "date",
+    "period": "int",
+    "active": "int",
+    "survival": "percent",
+    "fitted_survival": "percent",
+    "retention": "percent",
+    "fitted_retention": "percent",
+    "projected": "word",
 }
 TEXT_KINDS = ("text", "word", "label")
 STAGE_COLUMNS = ["stage", "customers", "share", "revenue", "mean_clv", "total_clv"]
@@ -91,6 +98,15 @@ PARAMETER_COLUMNS = ["model", "parameter", "estimate", "std_error", "ci_lower", 
 STATISTIC_COLUMNS = ["model", "log_likelihood", "aic", "bic", "n_customers", "converged"]
 FREQUENCY_COLUMNS = ["frequency", "customers", "mean_actual", "mean_predicted"]
 LABEL_WORDS = ("total", "all", "unknown", "none")
+RETENTION_COLUMNS = [
+    "period",
+    "active",
+    "survival",
+    "fitted_survival",
+    "retention",
+    "fitted_retention",
+    "projected",
+]
 
 
 @dataclass(frozen=True)
@@ -266,6 +282,8 @@ def tables(data: ReportData, labels: Labels) -> dict[str, list[TextTable]]:
                 money,
             )
         )
+    if data.retention is not None:
+        found["retention"] = retention_tables(data, labels, money)
     model = data.validation_model
     if model is not None:
         found["validation"].append(
@@ -309,3 +327,54 @@ def model_note(data: ReportData, labels: Labels) -> str | None:
     if data.settings.compute.saved is not None:
         return labels["model_saved"]
     return None
+
+
+def retention_tables(data: ReportData, labels: Labels, money: int) -> list[TextTable]:
+    """The subscription curve, period by period, and the fit's parameters."""
+    result = data.retention
+    assert result is not None
+    curve = result.survival.astype({"active": np.float64})
+    out = [
+        text_table("retention", labels["retention_table"], curve, RETENTION_COLUMNS, labels, money)
+    ]
+    fit = result.fits[0]
+    if "params" in fit:
+        rows = pd.DataFrame(
+            {
+                "model": result.model,
+                "parameter": list(fit["params"]),
+                "estimate": list(fit["params"].values()),
+                "std_error": [fit["std_errors"][name] for name in fit["params"]],
+            }
+        ).astype({"std_error": np.float64})
+        out.append(
+            text_table(
+                "retention_parameters",
+                labels["parameters"],
+                rows,
+                PARAMETER_COLUMNS[:4],
+                labels,
+                money,
+            )
+        )
+    return out
+
+
+def retention_note(data: ReportData, labels: Labels) -> str | None:
+    """What the curve is and, from a subscription log, what the active base is worth."""
+    result = data.retention
+    if result is None:
+        return None
+    fit = result.fits[0]
+    period = labels.word(result.period)
+    note = labels["retention_note"].format(
+        model=result.model, subscribers=labels.number(fit["subscribers"]), period=period
+    )
+    base = result.base
+    if base is not None and base["total_clv"] is not None:
+        note += " " + labels["retention_value"].format(
+            active=labels.number(base["active_subscribers"]),
+            value=labels.number(base["total_clv"], 0),
+            period=period,
+        )
+    return note

@@ -16,7 +16,7 @@ from clvcli.report.analysis import ReportData
 from clvcli.report.labels import Labels
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-SECTIONS = ("stages", "cac", "top", "model", "validation")
+SECTIONS = ("stages", "cac", "retention", "top", "model", "validation")
 
 
 def escape_cell(text: str) -> str:
@@ -34,10 +34,11 @@ def render_markdown(data: ReportData, labels: Labels) -> bytes:
         "cac": None if data.cac_by_cohort is not None else labels["cac_missing"],
         "model": layout.model_note(data, labels),
         "validation": layout.validation_note(data, labels),
+        "retention": layout.retention_note(data, labels),
     }
     for key in SECTIONS:
         blocks = found.get(key, [])
-        if key == "validation" and not blocks:
+        if key in ("validation", "retention") and not blocks:
             continue
         body: list[str] = []
         if notes.get(key):

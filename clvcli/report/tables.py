@@ -97,7 +97,7 @@ def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
         form = "{:,.0f}" if whole else "{:,.2f}"
         return [Text("" if pd.isna(v) else form.format(v)) for v in values]
     if pd.api.types.is_integer_dtype(values):
-        return [Text(f"{v:,}") for v in values]
+        return [Text("" if pd.isna(v) else f"{v:,}") for v in values]
     return [
         Text("" if v is None or (isinstance(v, float) and np.isnan(v)) else printable(str(v)))
         for v in values

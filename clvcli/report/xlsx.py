@@ -156,6 +156,12 @@ def render_xlsx(data: ReportData, labels: Labels) -> bytes:
         book.sheet("CAC", cac, kinds={"payback_months": "months"})
     periods = period_columns(data.cohorts)
     book.sheet("cohorts", data.cohorts, freeze_column=True, kinds=dict.fromkeys(periods, "percent"))
+    if data.retention is not None:
+        curve = data.retention.survival.astype({"active": "float64"})
+        rates = ("survival", "fitted_survival", "retention", "fitted_retention")
+        book.sheet("retention", curve, kinds=dict.fromkeys(rates, "percent"))
+        if data.retention.subscribers is not None:
+            book.sheet("subscribers", data.retention.subscribers, kinds={"p_renew": "percent"})
     if data.fit is not None:
         sheet = book.sheet("model", data.parameters)
         book.write_frame(sheet, data.statistics, len(data.parameters) + 2)

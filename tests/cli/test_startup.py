@@ -25,6 +25,7 @@ COMMANDS = (
     "fit",
     "validate",
     "report",
+    "retention",
     "formula",
     "formula simple",
     "formula historical",
