@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from clvcli.contract import days_per
-from clvcli.core.summary import calibration_table, customer_table, resolve_as_of
+from clvcli.core.summary import calibration_table, customer_table, litt_of, resolve_as_of
 from clvcli.core.value import fit_purchase_rows
 from clvcli.errors import ClvError, ModelError
 from clvcli.io.readers import Transactions
@@ -48,6 +48,8 @@ CANDIDATES: tuple[str, ...] = (
     "bgnbd",
     "mbgnbd",
     "pnbd",
+    "bgcnbd",
+    "mbgcnbd",
 )
 # P(alive) at or above this for a one-time buyer past the churn cut-off rules a
 # candidate out.
@@ -239,7 +241,7 @@ def scores_of_transactions(
         frame["frequency"].to_numpy(np.float64),
         frame["recency"].to_numpy(np.float64),
         frame["T"].to_numpy(np.float64),
-    )
+    ).with_litt(litt_of(frame))
     return Scores(BIC_RULE, _bic(rows, period, churn_days), rows.customers, None, why)
 
 
@@ -278,7 +280,7 @@ def _holdout_scores(
         table["frequency"].to_numpy(np.float64),
         table["recency"].to_numpy(np.float64),
         table["T"].to_numpy(np.float64),
-    )
+    ).with_litt(litt_of(table))
     actual = table["frequency_holdout"].to_numpy(np.float64)
     span = float(table["duration_holdout"].iloc[0]) if len(table) else 0.0
     found = []
@@ -287,7 +289,10 @@ def _holdout_scores(
             found.append(CandidateScore(name, None, failure=failure))
             continue
         with np.errstate(all="ignore"):
-            predicted = np.asarray(model.expected_purchases(span, *rows.columns), np.float64)
+            alive = np.asarray(model.p_alive(*rows.columns), np.float64)
+            # Of the rows, weighted by their customers: a model may scale its
+            # predictions to the cohort's sum (BG/CNBD-k).
+            predicted = np.asarray(model.expected_purchases_of_rows(span, rows, alive))
         error = float(np.mean(np.abs(predicted[rows.inverse] - actual)))
         if not np.isfinite(error):
             found.append(CandidateScore(name, None, failure="its predictions are not finite"))

@@ -27,7 +27,7 @@ from clvcli.core.choice import AUTO, CANDIDATES
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import add_months, month_end, periods_between
-from clvcli.core.summary import calibration_table, resolve_as_of
+from clvcli.core.summary import calibration_table, litt_of, resolve_as_of
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
@@ -171,7 +171,7 @@ def validate_table(
     for name in models:
         try:
             history, actual, span = _holdout_inputs(name, transactions, table, calibration_end)
-            model = fit_purchase_model(name, *history)
+            model = fit_purchase_model(name, *history, litt=litt_of(table.frame))
             predicted = np.asarray(model.expected_purchases(span, *history), dtype=np.float64)
         except ModelError as exc:
             if len(models) == 1:
