@@ -44,7 +44,9 @@ K_MAX = 12
 COHORT_MIN = 100
 # Nodes of the spline that stands for the unconditional expectation when it is asked
 # at many ages at once.
-_NODES = 256
+_NODES = 96
+# The most Erlang stages the unconditional expectation sums over (32 MB an array).
+_MOST_STAGES = 1 << 22
 
 
 def log_parts(
@@ -356,34 +358,53 @@ class _CNBDFitter(Fitter):
             cover = max(largest, 2 * self._spline[0]) if self._spline is not None else largest
             scale = k * alpha
             nodes = np.linspace(0.0, np.log1p(cover / scale), _NODES)
-            ages = np.expm1(nodes) * scale
-            self._spline = (cover, (scale, CubicSpline(nodes, self._exact_new(ages))))
-        scale, spline = self._spline[1]
-        return spline(np.log1p(np.maximum(distinct, 0.0) / scale))[codes].reshape(t.shape)
+            exact = self._exact_new(np.expm1(nodes) * scale)
+            # The ages whose sums were too long come last: the spline stops before them.
+            known = int(np.argmin(np.isfinite(exact))) if not np.isfinite(exact).all() else None
+            self._spline = (cover, (scale, nodes[:known], exact[:known]))
+        scale, nodes, exact = self._spline[1]
+        if len(nodes) < 4:
+            return np.full(t.shape, np.nan)
+        where = np.log1p(np.maximum(distinct, 0.0) / scale)
+        values = np.where(where <= nodes[-1], CubicSpline(nodes, exact)(where), np.nan)
+        return values[codes].reshape(t.shape)
 
     def _exact_new(self, ages: np.ndarray) -> np.ndarray:
         """E[X(t)] = sum_n P(M(t) = n) W(floor(n / k)), M(t) the NBD count of Erlang
         stages by t, W(m) = sum_{j=1..m} E[(1-p)^(j-1+z)] the purchases a customer makes
-        of their first m before dropping out, on average."""
-        from scipy.stats import nbinom
-
+        of their first m before dropping out, on average. NaN where the sum would need
+        more than :data:`_MOST_STAGES` terms (stages far faster than the horizon)."""
         r, alpha, a, b, k = self._values()
         z = 1.0 if self.at_zero else 0.0
-        found = np.zeros(len(ages))
-        for index, t in enumerate(ages):
-            if not t > 0:
-                continue
-            q = alpha / (alpha + t)  # NBD success probability
-            last = nbinom.isf(1e-16, r, q)
-            last = int(min(max(last, k), 5e7)) if np.isfinite(last) else int(5e7)
-            n = np.arange(1, last + 1, dtype=np.float64)
-            log_pmf = r * np.log(q) + np.concatenate(
-                [[0.0], np.cumsum(np.log((r + n - 1) / n) + np.log1p(-q))]
-            )
-            j = np.arange(1, last // k + 1, dtype=np.float64)
-            alive = np.exp(betaln(a, b + j - 1 + z) - betaln(a, b))  # E[(1-p)^(j-1+z)]
-            kept = np.concatenate([[0.0], np.cumsum(alive)])
-            found[index] = float(np.dot(np.exp(log_pmf), kept[np.arange(last + 1) // k]))
+        ages = np.asarray(ages, dtype=np.float64)
+        found = np.full(len(ages), np.nan)
+        positive = ages > 0
+        found[~positive] = 0.0
+        if not positive.any():
+            return found
+        t = ages[positive]
+        log_q, log_p = np.log(alpha) - np.log(alpha + t), np.log(t) - np.log(alpha + t)
+        # Terms to a tail below e^-39: past the mean by ten standard deviations, and far
+        # enough down the geometric tail n^(r-1) p^n.
+        mean = r * t / alpha
+        tail = (44.0 - r * log_q + max(r - 1, 0.0) * np.log1p(mean)) / -log_p
+        stages = np.ceil(mean + 10 * np.sqrt(mean * (1 + t / alpha)) + tail + 2 * k)
+        usable = stages <= _MOST_STAGES
+        if not usable.any():
+            return found
+        most = int(stages[usable].max())
+        # ln Gamma(r+n) - ln Gamma(r) - ln n!, and W(floor(n/k)), for every n at once.
+        n = np.arange(1, most + 1, dtype=np.float64)
+        log_rising = np.concatenate([[0.0], np.cumsum(np.log1p((r - 1) / n))])
+        j = np.arange(1, most // k + 1, dtype=np.float64)
+        survive = np.exp(betaln(a, b + j - 1 + z) - betaln(a, b))  # E[(1-p)^(j-1+z)]
+        kept = np.concatenate([[0.0], np.cumsum(survive)])[np.arange(most + 1) // k]
+        values = np.full(len(t), np.nan)
+        for i in np.flatnonzero(usable):
+            m = int(stages[i]) + 1
+            log_pmf = r * log_q[i] + log_rising[:m] + np.arange(m) * log_p[i]
+            values[i] = float(np.dot(np.exp(log_pmf), kept[:m]))
+        found[positive] = values
         return found
 
 
