@@ -40,7 +40,7 @@ from clvcli.core.summary import calibration_table, customer_table, litt_of, reso
 from clvcli.core.value import fit_purchase_rows
 from clvcli.errors import ClvError, ModelError
 from clvcli.io.readers import Transactions
-from clvcli.models import DistinctRows, Fitter
+from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter
 
 AUTO = "auto"
 # The purchase models auto chooses among, in the order they are tried and listed.
@@ -256,8 +256,12 @@ def _bic(rows: DistinctRows, period: str, churn_days: float) -> tuple[CandidateS
 
 
 def _fitted_candidates(rows: DistinctRows) -> Iterator[tuple[str, Fitter | None, str | None]]:
-    """Each candidate fitted on ``rows``: the model, or None and why it failed."""
+    """Each candidate fitted on ``rows``: the model, or None and why it failed. The
+    models that choose a regularity k by the purchase days are no candidates where
+    the rows do not have them (a per-customer summary)."""
     for name in CANDIDATES:
+        if rows.litt is None and PURCHASE_MODELS[name].needs_purchase_days:
+            continue
         try:
             yield name, fit_purchase_rows(name, rows), None
         except ModelError as exc:

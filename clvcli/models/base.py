@@ -380,6 +380,8 @@ class Fitter:
     limit_shapes: ClassVar[tuple[str, ...] | None] = None
     # What a parameter running to the edge of the box means, by (name, +1 up or -1 down).
     edges: ClassVar[dict[tuple[str, int], str]] = {}
+    # Whether the fit needs the rows' litt (DistinctRows.litt), which only a log gives.
+    needs_purchase_days: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None

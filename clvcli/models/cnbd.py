@@ -182,6 +182,7 @@ class _CNBDFitter(Fitter):
 
     at_zero: ClassVar[bool] = False
     param_names = ("r", "alpha", "a", "b", "k")
+    needs_purchase_days = True
 
     def __init__(self) -> None:
         super().__init__()
