@@ -32,9 +32,10 @@ from scipy.special import betaln, expit, gammaln, psi
 
 from clvcli.errors import ModelError
 from clvcli.models import bgnbd, mbgnbd
-from clvcli.models.base import DistinctRows, Fitter, logaddexp, on_distinct
+from clvcli.models.base import DistinctRows, Fitter, logaddexp, on_distinct, sum_in_blocks
 from clvcli.models.bgnbd import _NO_DROPOUT, BGNBDFitter
 from clvcli.models.spread import DROPOUT_AFTER_PURCHASE, PURCHASE_RATES
+from clvcli.parallel import in_blocks
 
 # The largest k tried: Erlang-12 times vary by 29 % of their mean, regular enough for
 # any shop's customers.
@@ -160,16 +161,34 @@ class _AtK(Fitter):
         ("b", 1): _NO_DROPOUT,
     }
 
+    # The optimum at k - 1, when known: the fit at k starts there (alpha rescaled).
+    lead: np.ndarray | None = None
+
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
         # k stages of rate lambda per purchase: alpha is about a k-th of BG/NBD's.
         scale = np.array([1.0, 1.0 / self.k, 1.0, 1.0])
-        return [start * scale for start in BGNBDFitter().initial_params(data)]
+        starts = [start * scale for start in BGNBDFitter().initial_params(data)]
+        return ([self.lead] if self.lead is not None else []) + starts
 
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
     ) -> tuple[np.ndarray, np.ndarray]:
         x, t_x, T = data.columns
         return log_likelihood_terms(params, self.k, self.at_zero, x, t_x, T)
+
+    def weighted_log_likelihood(
+        self, params: np.ndarray, data: DistinctRows
+    ) -> tuple[float, np.ndarray]:
+        """The weighted sums block by block: the k stages of every row at once would
+        take k arrays as long as the rows."""
+        x, t_x, T = data.columns
+
+        def fill(rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
+            terms[:], gradient[:] = log_likelihood_terms(
+                params, self.k, self.at_zero, x[rows], t_x[rows], T[rows]
+            )
+
+        return sum_in_blocks(fill, data.weight, 4)
 
 
 @cache
@@ -206,15 +225,21 @@ class _CNBDFitter(Fitter):
         failure: ModelError | None = None
         iterations = 0
         lls: dict[int, float] = {}
+        previous: dict[str, float] | None = None
         for k in range(1, K_MAX + 1):
+            model = _at_k(self.name, k, self.at_zero)()
+            if previous is not None:
+                r, alpha, a, b = (previous[name] for name in model.param_names)
+                model.lead = np.array([r, alpha * (k - 1) / k, a, b])
             try:
-                fitted = _at_k(self.name, k, self.at_zero)().fit_rows(data)
+                fitted = model.fit_rows(data)
             except ModelError as exc:
                 failure = failure or exc
                 if best is not None:
                     break
                 continue
             iterations += fitted.iterations_
+            previous = fitted.params_
             lls[k] = fitted.log_likelihood_ + litt_constant(k, data)
             if best is None or lls[k] > best[0]:
                 best = (lls[k], k, fitted)
@@ -271,12 +296,16 @@ class _CNBDFitter(Fitter):
         """P(alive at T | x, t_x, T): S2 / (S1 + S2)."""
         r, alpha, a, b, k = self._values()
         x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, t_x, T)))
-        shape = x.shape
-        p = log_parts(
-            np.array([r, alpha, a, b]), k, self.at_zero, x.ravel(), t_x.ravel(), T.ravel()
-        )
-        with np.errstate(invalid="ignore"):
-            alive = expit(p["alive"] - p["died"])
+        shape, params = x.shape, np.array([r, alpha, a, b])
+        x, t_x, T = x.ravel(), t_x.ravel(), T.ravel()
+        alive = np.empty(len(x))
+
+        def fill(rows: slice) -> None:
+            p = log_parts(params, k, self.at_zero, x[rows], t_x[rows], T[rows])
+            with np.errstate(invalid="ignore"):
+                alive[rows] = expit(p["alive"] - p["died"])
+
+        in_blocks(fill, len(x))
         return alive.reshape(shape)
 
     def _growth(self, x: np.ndarray, T: np.ndarray, t: np.ndarray) -> np.ndarray:
