@@ -140,6 +140,11 @@ class ModelChoice:
         }
 
 
+def same_to_digits(value: float | None) -> float:
+    """``value`` to ten significant digits, so that rounding noise makes no winner."""
+    return float(f"{value:.10g}") if value is not None else float("inf")
+
+
 def _shown(value: float, rule: str) -> str:
     return f"{value:.3f}" if rule == HOLDOUT_RULE else f"{value:,.1f}"
 
@@ -192,7 +197,9 @@ def pick(scores: Scores, old_buyers: int, churn_days: float) -> ModelChoice:
         )
         scored_names = {c.model for c in scored}
         left_out = {name: why for name, why in left_out.items() if name not in scored_names}
-    best = min(usable, key=lambda c: (c.score, CANDIDATES.index(c.model)))
+    # Scores equal to ten digits are a tie, which the candidate listed first wins: a
+    # model at its simpler case (BG/CNBD-k at k = 1 is BG/NBD) differs in rounding only.
+    best = min(usable, key=lambda c: (same_to_digits(c.score), CANDIDATES.index(c.model)))
     return ModelChoice(best.model, scores, left_out, warning)
 
 

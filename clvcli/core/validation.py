@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from clvcli.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, CustomerTable, days_per
-from clvcli.core.choice import AUTO, CANDIDATES
+from clvcli.core.choice import AUTO, CANDIDATES, same_to_digits
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import add_months, month_end, periods_between
@@ -188,13 +188,14 @@ def validate_table(
 
 
 def best_model(metrics: dict[str, dict[str, Any]]) -> str:
-    """The model with the smallest per-customer error (MAE); the first listed on a tie.
+    """The model with the smallest per-customer error (MAE); the first listed on a tie
+    (equal to ten digits).
 
     BG/BB's errors are in purchase periods, not purchases: beside the models that
     count purchases it is not comparable, so it is the best only on its own.
     """
     comparable = [name for name in metrics if name not in PERIOD_MODELS] or list(metrics)
-    return min(comparable, key=lambda name: metrics[name]["mae"])
+    return min(comparable, key=lambda name: same_to_digits(metrics[name]["mae"]))
 
 
 def cumulative_purchases(
