@@ -46,8 +46,8 @@ COHORT_MIN = 100
 # Nodes of the spline that stands for the unconditional expectation when it is asked
 # at many ages at once.
 _NODES = 96
-# The most Erlang stages the unconditional expectation sums over (32 MB an array).
-_MOST_STAGES = 1 << 22
+# The most Erlang stages the unconditional expectation sums over (8 MB an array).
+_MOST_STAGES = 1 << 20
 
 
 def log_parts(
@@ -402,8 +402,10 @@ class _CNBDFitter(Fitter):
     def _exact_new(self, ages: np.ndarray) -> np.ndarray:
         """E[X(t)] = sum_n P(M(t) = n) W(floor(n / k)), M(t) the NBD count of Erlang
         stages by t, W(m) = sum_{j=1..m} E[(1-p)^(j-1+z)] the purchases a customer makes
-        of their first m before dropping out, on average. NaN where the sum would need
-        more than :data:`_MOST_STAGES` terms (stages far faster than the horizon)."""
+        of their first m before dropping out, on average. Where the sum would need more
+        than :data:`_MOST_STAGES` terms (stages far faster than the horizon), millions
+        of stages make floor(M / k) a Poisson count of rate lambda / k to a part in a
+        million: BG/NBD's (MBG/NBD's) closed form with alpha scaled by k."""
         r, alpha, a, b, k = self._values()
         z = 1.0 if self.at_zero else 0.0
         ages = np.asarray(ages, dtype=np.float64)
@@ -420,7 +422,14 @@ class _CNBDFitter(Fitter):
         tail = (44.0 - r * log_q + max(r - 1, 0.0) * np.log1p(mean)) / -log_p
         stages = np.ceil(mean + 10 * np.sqrt(mean * (1 + t / alpha)) + tail + 2 * k)
         usable = stages <= _MOST_STAGES
+        values = np.full(len(t), np.nan)
+        if not usable.all():
+            far = t[~usable]
+            z_far = far / (k * alpha + far)
+            growth = mbgnbd._growth_new if self.at_zero else bgnbd._growth
+            values[~usable] = bgnbd._regular(growth, r, a, b, np.zeros_like(far), z_far)
         if not usable.any():
+            found[positive] = values
             return found
         most = int(stages[usable].max())
         # ln Gamma(r+n) - ln Gamma(r) - ln n!, and W(floor(n/k)), for every n at once.
@@ -429,7 +438,6 @@ class _CNBDFitter(Fitter):
         j = np.arange(1, most // k + 1, dtype=np.float64)
         survive = np.exp(betaln(a, b + j - 1 + z) - betaln(a, b))  # E[(1-p)^(j-1+z)]
         kept = np.concatenate([[0.0], np.cumsum(survive)])[np.arange(most + 1) // k]
-        values = np.full(len(t), np.nan)
         for i in np.flatnonzero(usable):
             m = int(stages[i]) + 1
             log_pmf = r * log_q[i] + log_rising[:m] + np.arange(m) * log_p[i]

@@ -11,6 +11,7 @@ k = 3, r = 0.5, alpha = 2, a = 0.3, b = 0.6 give -10.42500 and -12.22396 for
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -277,3 +278,34 @@ def test_recovers_simulated_parameters(model, k, truth, seed):
     for name, value in zip(("r", "alpha", "a", "b"), truth, strict=True):
         error = fitted.std_errors_[name]
         assert abs(fitted.params_[name] - value) < 2 * error, (name, fitted.params_, error)
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("k", [2, 6])
+def test_extreme_parameters_give_finite_values(model, k):
+    """The grid of parameters and histories the other models are checked on
+    (tests/models/test_extremes.py): finite terms and gradients, P(alive) a
+    probability, expected purchases finite, non-negative and growing with the horizon."""
+    from tests.models.test_extremes import BG_SHAPES, HORIZONS, PURCHASE_ROWS, SCALES, SHAPES
+
+    x, t_x, T = PURCHASE_ROWS.T
+    failures = []
+    for r, alpha, a, b in itertools.product(SHAPES, SCALES, BG_SHAPES, BG_SHAPES):
+        fitted = model().set_params({"r": r, "alpha": alpha, "a": a, "b": b, "k": k})
+        with np.errstate(all="ignore"):
+            terms, gradient = log_likelihood_terms(
+                np.array([r, alpha, a, b]), k, model.at_zero, x, t_x, T
+            )
+            alive = fitted.p_alive(x, t_x, T)
+            expected = [fitted.expected_purchases(t, x, t_x, T) for t in HORIZONS]
+            new = fitted.expected_purchases_new(np.array(HORIZONS))
+        ok = np.all(np.isfinite(terms)) and np.all(np.isfinite(gradient))
+        ok &= bool(np.all((alive >= 0) & (alive <= 1)))
+        ok &= all(np.all(np.isfinite(e) & (e >= 0)) for e in expected)
+        ok &= all(
+            np.all(later >= earlier * (1 - 1e-9)) for earlier, later in itertools.pairwise(expected)
+        )
+        ok &= bool(np.all(np.isfinite(new) & (new >= 0)))
+        if not ok:
+            failures.append((r, alpha, a, b))
+    assert not failures, failures
