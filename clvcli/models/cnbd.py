@@ -43,6 +43,8 @@ K_MAX = 12
 # BTYDplus scales conditional expectations to the exact unconditional ones only for a
 # cohort at least this large: the scaling is a property of many customers' sum.
 COHORT_MIN = 100
+# Distinct rows beyond which k is chosen on an even sample of this many (see fit_rows).
+CHOICE_ROWS = 32_768
 # Nodes of the spline that stands for the unconditional expectation when it is asked
 # at many ages at once.
 _NODES = 96
@@ -50,8 +52,45 @@ _NODES = 96
 _MOST_STAGES = 1 << 20
 
 
+def by_x(params: np.ndarray, k: int, at_zero: bool, xs: np.ndarray) -> dict[str, np.ndarray]:
+    """The likelihood's functions of x alone, once per distinct x: millions of rows
+    share a few hundred x, and these are the special functions."""
+    r, alpha, a, b = params
+    z = 1.0 if at_zero else 0.0
+    xs = np.asarray(xs, dtype=np.float64)
+    rk = r + k * xs
+    can_die = (xs > 0) | at_zero
+    safe = np.where(can_die, b + xs - 1 + z, 1.0)
+    with np.errstate(divide="ignore"):
+        died = np.where(can_die, np.log(a) - np.log(safe), -np.inf)
+    # Stage j of S2 is (r+kx)_j u^j / j!: its part in x, and that part's d/dr.
+    i = np.arange(k - 1, dtype=np.float64)
+    zeros = np.zeros((len(xs), 1))
+    stages = np.concatenate(
+        [zeros, np.cumsum(np.log(rk[:, None] + i) - np.log(i + 1), axis=1)], axis=1
+    )
+    d_r_stages = np.concatenate([zeros, np.cumsum(1.0 / (rk[:, None] + i), axis=1)], axis=1)
+    return {
+        "rk": rk,
+        "died": died,
+        "inverse_safe": 1.0 / safe,
+        "stages": stages,
+        "d_r_stages": d_r_stages,
+        "constant": betaln(a, b + xs + z) - betaln(a, b) + gammaln(rk) - gammaln(r),
+        "d_r": psi(rk) - psi(r) + np.log(alpha),
+        "d_a": psi(a + b) - psi(a + b + xs + z),
+        "d_b": psi(b + xs + z) - psi(a + b + xs + z) - psi(b) + psi(a + b),
+    }
+
+
 def log_parts(
-    params: np.ndarray, k: int, at_zero: bool, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: np.ndarray,
+    k: int,
+    at_zero: bool,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    parts: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """The pieces of the likelihood of (x, t_x, T) at (r, alpha, a, b) and k.
 
@@ -61,34 +100,36 @@ def log_parts(
     purchase (or at the first, MBG only), ``alive`` ln S2, they are alive at T with
     their next purchase not yet due: a sum over the j < k stages of the Erlang time
     already passed since t_x. All in logs: nothing overflows for extreme customers.
+    ``parts``: :func:`by_x` of the distinct x and each row's index among them, when
+    the caller has them.
     """
-    r, alpha, a, b = params
-    z = 1.0 if at_zero else 0.0
+    _, alpha, _, _ = params
     x = np.asarray(x, dtype=np.float64)
-    rk = r + k * x
+    if parts is None:
+        xs, at_x = np.unique(x, return_inverse=True)
+        parts = (by_x(params, k, at_zero, xs), at_x.reshape(-1))
+    per_x, at_x = parts
+    rk = per_x["rk"].take(at_x)
     log_T = np.log(alpha + T)
     log_t_x = np.log(alpha + t_x)
-    survived = b + x - 1 + z
-    can_die = (x > 0) | at_zero
-    safe = np.where(can_die, survived, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        died = np.where(can_die, np.log(a) - np.log(safe) + rk * (log_T - log_t_x), -np.inf)
+        died = per_x["died"].take(at_x) + rk * (log_T - log_t_x)
         log_u = np.log(np.maximum(T - t_x, 0.0)) - log_T
-    # Stage terms (r+kx)_j u^j / j!, j = 0..k-1, as cumulative sums of their logs.
-    i = np.arange(k - 1, dtype=np.float64)
-    steps = np.log(rk[:, None] + i) + log_u[:, None] - np.log(i + 1)
-    stages = np.concatenate([np.zeros((len(rk), 1)), np.cumsum(steps, axis=1)], axis=1)
+        # Stage j: its part in x plus j ln u (u = 0 leaves only stage 0).
+        stages = per_x["stages"].take(at_x, axis=0)
+        if k > 1:
+            stages[:, 1:] += np.arange(1, k) * log_u[:, None]
     top = stages.max(axis=1)
     alive = top + np.log(np.exp(stages - top[:, None]).sum(axis=1))
     return {
         "rk": rk,
         "log_T": log_T,
         "log_t_x": log_t_x,
-        "safe": safe,
         "died": died,
         "alive": alive,
         "stages": stages,
-        "x": x,
+        "per_x": per_x,  # type: ignore[dict-item]
+        "at_x": at_x,
     }
 
 
@@ -99,35 +140,25 @@ def log_likelihood_terms(
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,
+    parts: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log-likelihood at a fixed k (without its constant in litt) and its
-    gradient in (r, alpha, a, b), shape (n, 4)."""
-    r, alpha, a, b = params
-    z = 1.0 if at_zero else 0.0
-    p = log_parts(params, k, at_zero, x, t_x, T)
-    x, rk, log_T, log_t_x = p["x"], p["rk"], p["log_T"], p["log_t_x"]
+    gradient in (r, alpha, a, b), shape (n, 4); ``parts`` as for :func:`log_parts`."""
+    r, alpha, a, _ = params
+    p = log_parts(params, k, at_zero, x, t_x, T, parts)
+    per_x, at_x = p["per_x"], p["at_x"]
+    rk, log_T, log_t_x = p["rk"], p["log_T"], p["log_t_x"]
     total = logaddexp(p["died"], p["alive"])
     w_died = np.exp(p["died"] - total)
     w_alive = 1.0 - w_died
     # Within S2: each stage's share, and d/dr, d/dalpha of its log.
     shares = np.exp(p["stages"] - p["alive"][:, None])
-    j = np.arange(k, dtype=np.float64)
-    inverse = 1.0 / (rk[:, None] + np.arange(max(k - 1, 1), dtype=np.float64))
-    d_r_stage = np.concatenate([np.zeros((len(rk), 1)), np.cumsum(inverse, axis=1)], axis=1)[:, :k]
-    d_r_alive = (shares * d_r_stage).sum(axis=1)
-    d_alpha_alive = -(shares * j).sum(axis=1) / (alpha + T)
-    terms = (
-        betaln(a, b + x + z)
-        - betaln(a, b)
-        + gammaln(rk)
-        - gammaln(r)
-        + r * np.log(alpha)
-        - rk * log_T
-        + total
-    )
+    d_r_alive = (shares * per_x["d_r_stages"].take(at_x, axis=0)).sum(axis=1)
+    d_alpha_alive = -(shares @ np.arange(k, dtype=np.float64)) / (alpha + T)
+    terms = per_x["constant"].take(at_x) + r * np.log(alpha) - rk * log_T + total
     gradient = np.empty((len(terms), 4))
     gradient[:, 0] = (
-        psi(rk) - psi(r) + np.log(alpha) - log_T + w_died * (log_T - log_t_x) + w_alive * d_r_alive
+        per_x["d_r"].take(at_x) - log_T + w_died * (log_T - log_t_x) + w_alive * d_r_alive
     )
     gradient[:, 1] = (
         r / alpha
@@ -135,8 +166,8 @@ def log_likelihood_terms(
         + w_died * rk * (1 / (alpha + T) - 1 / (alpha + t_x))
         + w_alive * d_alpha_alive
     )
-    gradient[:, 2] = psi(a + b) - psi(a + b + x + z) + w_died / a
-    gradient[:, 3] = psi(b + x + z) - psi(a + b + x + z) - psi(b) + psi(a + b) - w_died / p["safe"]
+    gradient[:, 2] = per_x["d_a"].take(at_x) + w_died / a
+    gradient[:, 3] = per_x["d_b"].take(at_x) - w_died * per_x["inverse_safe"].take(at_x)
     return terms, gradient
 
 
@@ -182,10 +213,12 @@ class _AtK(Fitter):
         """The weighted sums block by block: the k stages of every row at once would
         take k arrays as long as the rows."""
         x, t_x, T = data.columns
+        xs, at_x = data.levels(0)
+        per_x = by_x(params, self.k, self.at_zero, xs)
 
         def fill(rows: slice, terms: np.ndarray, gradient: np.ndarray) -> None:
             terms[:], gradient[:] = log_likelihood_terms(
-                params, self.k, self.at_zero, x[rows], t_x[rows], T[rows]
+                params, self.k, self.at_zero, x[rows], t_x[rows], T[rows], (per_x, at_x[rows])
             )
 
         return sum_in_blocks(fill, data.weight, 4)
@@ -213,7 +246,10 @@ class _CNBDFitter(Fitter):
     def fit_rows(self, data: DistinctRows) -> Fitter:
         """Fit at each k from 1 and keep the most likely; stop once the likelihood has
         fallen twice in a row (it has one peak in k on every data set tried, as in
-        BTYDplus), or at :data:`K_MAX`."""
+        BTYDplus), or at :data:`K_MAX`. On more than :data:`CHOICE_ROWS` distinct rows
+        k is chosen on an even sample of that many, and only the chosen k is fitted on
+        them all (a fit per k on millions of rows would cost minutes; the likelihoods
+        of neighbouring k differ by thousands on such data)."""
         if data.litt is None:
             raise ModelError(
                 f"{self.name}: choosing k needs each customer's purchase days (the sum of "
@@ -221,6 +257,27 @@ class _CNBDFitter(Fitter):
                 "give the transaction log itself, or another --model",
             )
         started = time.perf_counter()
+        sampled = len(data.weight) > CHOICE_ROWS
+        sample = data.every(-(-len(data.weight) // CHOICE_ROWS)) if sampled else data
+        best, lls, iterations = self._choose_k(sample)
+        log_likelihood, k, fitted = best
+        if sampled:
+            model = _at_k(self.name, k, self.at_zero)()
+            model.lead = np.array([fitted.params_[name] for name in model.param_names])
+            fitted = model.fit_rows(data)
+            iterations += fitted.iterations_
+            log_likelihood = fitted.log_likelihood_ + litt_constant(k, data)
+        self._take(fitted, k, log_likelihood, data.customers)
+        self.iterations_ = iterations
+        self.seconds_ = time.perf_counter() - started
+        self.log_likelihoods_ = lls
+        return self
+
+    def _choose_k(
+        self, data: DistinctRows
+    ) -> tuple[tuple[float, int, Fitter], dict[int, float], int]:
+        """The most likely (log-likelihood, k, fit at k) on ``data``, the log-likelihood
+        of each k tried, and the optimiser's iterations."""
         best: tuple[float, int, Fitter] | None = None
         failure: ModelError | None = None
         iterations = 0
@@ -248,11 +305,7 @@ class _CNBDFitter(Fitter):
         if best is None:
             assert failure is not None
             raise failure
-        self._take(best[2], best[1], best[0], data.customers)
-        self.iterations_ = iterations
-        self.seconds_ = time.perf_counter() - started
-        self.log_likelihoods_ = lls
-        return self
+        return best, lls, iterations
 
     def _take(self, fitted: Fitter, k: int, log_likelihood: float, customers: int) -> None:
         """The fit at the chosen k as this model's, with k one more parameter."""
