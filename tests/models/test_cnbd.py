@@ -309,3 +309,20 @@ def test_extreme_parameters_give_finite_values(model, k):
         if not ok:
             failures.append((r, alpha, a, b))
     assert not failures, failures
+
+
+def test_k_chosen_on_a_sample_of_many_rows(monkeypatch):
+    """Past CHOICE_ROWS distinct rows k is chosen on an even sample; the fit at that k
+    is then on every row, as a fit at that k alone is."""
+    from clvcli.models import cnbd
+
+    x, t_x, T, litt = simulate(3, 1.2, 2.5, 0.6, 3.0, False, 20_000, 21)
+    rows = rows_of(x, t_x, T, litt)
+    monkeypatch.setattr(cnbd, "CHOICE_ROWS", 2_000)
+    fitted = BGCNBDFitter().fit_rows(rows)
+    assert fitted.params_["k"] == 3
+    alone = _at_k("bgcnbd", 3, False)().fit_rows(rows)
+    for name in ("r", "alpha", "a", "b"):
+        assert fitted.params_[name] == pytest.approx(alone.params_[name], rel=1e-6)
+    total = alone.log_likelihood_ + cnbd.litt_constant(3, rows)
+    assert fitted.log_likelihood_ == pytest.approx(total, rel=1e-12)
