@@ -157,6 +157,13 @@ def validate_table(
         if not models:
             raise UsageError("--model bgbb needs the transaction log, not a summary")
         warnings.append("bgbb counts purchase periods, which a summary does not hold: left out")
+    regular = [m for m in models if PURCHASE_MODELS[m].needs_purchase_days]
+    if litt_of(table.frame) is None and regular and len(regular) < len(models):
+        models = [m for m in models if m not in regular]
+        warnings.append(
+            f"{' and '.join(regular)} choose their k by the purchase days, which a summary "
+            "does not hold: left out"
+        )
     frame = table.frame
     period = table.period
     holdout_days = float(frame["duration_holdout"].iloc[0]) * days_per(period) if len(frame) else 0

@@ -88,3 +88,15 @@ def test_report_and_lifetime_compute(clv, tmp_path):
     assert lifetime.exit_code == 0, lifetime.stderr
     rows = list(csv.DictReader(io.StringIO(lifetime.stdout)))
     assert all(float(row["expected_purchases"]) >= 0 for row in rows)
+
+
+def test_validate_on_a_summary_leaves_them_out_in_one_line(clv, tmp_path):
+    summary = tmp_path / "calibration.csv"
+    clv("summary", GROCERY, "--period", "week", "--calibration-end", "2006-12-31", "-o", summary)
+    result = clv("validate", "--summary", summary, "--period", "week", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert set(json.loads(result.stdout)["models"]) == {"bgnbd", "mbgnbd", "pnbd"}
+    assert (
+        "clv: warning: bgcnbd and mbgcnbd choose their k by the purchase days, which a "
+        "summary does not hold: left out"
+    ) in result.stderr_lines
