@@ -239,14 +239,15 @@ class _CNBDFitter(Fitter):
     def __init__(self) -> None:
         super().__init__()
         self.log_likelihoods_: dict[int, float] = {}
-        # (largest age covered, spline of the unconditional expectation), see _unconditional.
+        # (largest age covered, (scale, nodes, exact values)): the spline's knots of the
+        # unconditional expectation, see _unconditional.
         self._spline: tuple[float, Any] | None = None
 
     # -- fitting ------------------------------------------------------------------
     def fit_rows(self, data: DistinctRows) -> Fitter:
         """Fit at each k from 1 and keep the most likely; stop once the likelihood has
-        fallen twice in a row (it has one peak in k on every data set tried, as in
-        BTYDplus), or at :data:`K_MAX`. On more than :data:`CHOICE_ROWS` distinct rows
+        fallen twice in a row (past its peak in k, as BTYDplus stops), or at
+        :data:`K_MAX`. On more than :data:`CHOICE_ROWS` distinct rows
         k is chosen on an even sample of that many, and only the chosen k is fitted on
         them all (a fit per k on millions of rows would cost minutes; the likelihoods
         of neighbouring k differ by thousands on such data)."""
