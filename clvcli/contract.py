@@ -30,6 +30,9 @@ DAYS_PER_PERIOD: dict[str, float] = {
 # `clv summary`: the models' inputs, then what compute needs to start from a summary.
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 SUMMARY_EXTRA = ["first_purchase", "last_purchase", "orders", "total_spend"]
+# Not written out: each customer's sum of log times between purchase days, which the
+# regularity models (BG/CNBD-k, MBG/CNBD-k) choose their k by.
+LITT_COLUMN = "litt"
 HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
 
 # `clv compute`, in this order; new columns are appended, never inserted.

@@ -36,11 +36,11 @@ from typing import Any
 import numpy as np
 
 from clvcli.contract import days_per
-from clvcli.core.summary import calibration_table, customer_table, resolve_as_of
+from clvcli.core.summary import calibration_table, customer_table, litt_of, resolve_as_of
 from clvcli.core.value import fit_purchase_rows
 from clvcli.errors import ClvError, ModelError
 from clvcli.io.readers import Transactions
-from clvcli.models import DistinctRows, Fitter
+from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter
 
 AUTO = "auto"
 # The purchase models auto chooses among, in the order they are tried and listed.
@@ -48,6 +48,8 @@ CANDIDATES: tuple[str, ...] = (
     "bgnbd",
     "mbgnbd",
     "pnbd",
+    "bgcnbd",
+    "mbgcnbd",
 )
 # P(alive) at or above this for a one-time buyer past the churn cut-off rules a
 # candidate out.
@@ -138,6 +140,11 @@ class ModelChoice:
         }
 
 
+def same_to_digits(value: float | None) -> float:
+    """``value`` to ten significant digits, so that rounding noise makes no winner."""
+    return float(f"{value:.10g}") if value is not None else float("inf")
+
+
 def _shown(value: float, rule: str) -> str:
     return f"{value:.3f}" if rule == HOLDOUT_RULE else f"{value:,.1f}"
 
@@ -190,7 +197,9 @@ def pick(scores: Scores, old_buyers: int, churn_days: float) -> ModelChoice:
         )
         scored_names = {c.model for c in scored}
         left_out = {name: why for name, why in left_out.items() if name not in scored_names}
-    best = min(usable, key=lambda c: (c.score, CANDIDATES.index(c.model)))
+    # Scores equal to ten digits are a tie, which the candidate listed first wins: a
+    # model at its simpler case (BG/CNBD-k at k = 1 is BG/NBD) differs in rounding only.
+    best = min(usable, key=lambda c: (same_to_digits(c.score), CANDIDATES.index(c.model)))
     return ModelChoice(best.model, scores, left_out, warning)
 
 
@@ -239,7 +248,7 @@ def scores_of_transactions(
         frame["frequency"].to_numpy(np.float64),
         frame["recency"].to_numpy(np.float64),
         frame["T"].to_numpy(np.float64),
-    )
+    ).with_litt(litt_of(frame))
     return Scores(BIC_RULE, _bic(rows, period, churn_days), rows.customers, None, why)
 
 
@@ -254,8 +263,12 @@ def _bic(rows: DistinctRows, period: str, churn_days: float) -> tuple[CandidateS
 
 
 def _fitted_candidates(rows: DistinctRows) -> Iterator[tuple[str, Fitter | None, str | None]]:
-    """Each candidate fitted on ``rows``: the model, or None and why it failed."""
+    """Each candidate fitted on ``rows``: the model, or None and why it failed. The
+    models that choose a regularity k by the purchase days are no candidates where
+    the rows do not have them (a per-customer summary)."""
     for name in CANDIDATES:
+        if rows.litt is None and PURCHASE_MODELS[name].needs_purchase_days:
+            continue
         try:
             yield name, fit_purchase_rows(name, rows), None
         except ModelError as exc:
@@ -278,7 +291,7 @@ def _holdout_scores(
         table["frequency"].to_numpy(np.float64),
         table["recency"].to_numpy(np.float64),
         table["T"].to_numpy(np.float64),
-    )
+    ).with_litt(litt_of(table))
     actual = table["frequency_holdout"].to_numpy(np.float64)
     span = float(table["duration_holdout"].iloc[0]) if len(table) else 0.0
     found = []
@@ -287,7 +300,10 @@ def _holdout_scores(
             found.append(CandidateScore(name, None, failure=failure))
             continue
         with np.errstate(all="ignore"):
-            predicted = np.asarray(model.expected_purchases(span, *rows.columns), np.float64)
+            alive = np.asarray(model.p_alive(*rows.columns), np.float64)
+            # Of the rows, weighted by their customers: a model may scale its
+            # predictions to the cohort's sum (BG/CNBD-k).
+            predicted = np.asarray(model.expected_purchases_of_rows(span, rows, alive))
         error = float(np.mean(np.abs(predicted[rows.inverse] - actual)))
         if not np.isfinite(error):
             found.append(CandidateScore(name, None, failure="its predictions are not finite"))

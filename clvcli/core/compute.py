@@ -30,7 +30,7 @@ from clvcli.core.choice import (
 )
 from clvcli.core.occasions import purchase_occasions
 from clvcli.core.opportunities import opportunity_rows
-from clvcli.core.summary import customer_table
+from clvcli.core.summary import customer_table, litt_of
 from clvcli.core.value import (
     RowValues,
     ValueSettings,
@@ -303,7 +303,7 @@ def table_choice(
                 frame["frequency"].to_numpy(),
                 frame["recency"].to_numpy(np.float64),
                 frame["T"].to_numpy(np.float64),
-            )
+            ).with_litt(litt_of(frame))
         )
         return grouped[0]
 
@@ -487,7 +487,8 @@ def _predict(
         # Grouped once, for the fit and the scores; history's float copies go with it.
         if not grouped:
             hand_back_free_memory()  # the spend fit's temporaries, before the grouping
-            grouped.append(DistinctRows.of(*model_history(model, transactions, table)))
+            rows = DistinctRows.of(*model_history(model, transactions, table))
+            grouped.append(rows.with_litt(litt_of(frame)))
         return grouped[0]
 
     if models is None:

@@ -15,7 +15,7 @@ from clvcli.core.compute import (
     grouped_spend,
     model_history,
 )
-from clvcli.core.summary import customer_table
+from clvcli.core.summary import customer_table, litt_of
 from clvcli.core.value import (
     fit_purchase_model,
     fit_purchase_rows,
@@ -103,7 +103,9 @@ def fit_report_from_table(
     if model == ALL_MODELS:
         report, model_warnings = _all_models(
             head,
-            lambda name: fit_purchase_model(name, *model_history(name, transactions, table)),
+            lambda name: fit_purchase_model(
+                name, *model_history(name, transactions, table), litt=litt_of(frame)
+            ),
             lambda: fit_spend_model(frequency, monetary),
             bgbb=None if transactions is not None else "bgbb: needs the transaction log",
         )
@@ -116,7 +118,9 @@ def fit_report_from_table(
             )
         spend, spend_warnings = fit_spend_model(frequency, monetary)
         return {**head, **spend.summary()}, warnings + spend_warnings
-    fitted = fit_purchase_model(model, *model_history(model, transactions, table))
+    fitted = fit_purchase_model(
+        model, *model_history(model, transactions, table), litt=litt_of(frame)
+    )
     if not table.has_amount:  # purchases only: no spend to fit
         return {**head, **fitted.summary()}, warnings
     report, spend_warnings = _with_spend(

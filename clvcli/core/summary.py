@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from clvcli.contract import CustomerTable, as_seconds, days_per
-from clvcli.core.occasions import purchase_occasions
+from clvcli.contract import LITT_COLUMN, CustomerTable, as_seconds, days_per
+from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions, id_column
 
@@ -95,6 +95,8 @@ def customer_table(
     first = occasions.day[starts]
     last = occasions.day[starts + orders - 1]
     frequency = orders - 1
+    litt = log_inter_purchase_times(occasions, n, unit)
+    litt = litt if everyone else litt[buyers]
     repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
     repeat_total = repeat_total if everyone else repeat_total[buyers]
     repeat_total -= occasions.value[starts]
@@ -114,6 +116,7 @@ def customer_table(
         "recency": (last - first) / unit,
         "T": (as_of - first) / unit,
         "monetary_value": monetary,
+        LITT_COLUMN: litt,
     }
     frame = pd.DataFrame(
         {
@@ -129,6 +132,24 @@ def customer_table(
     if channel is not None:
         frame["channel"] = channel
     return CustomerTable(frame, as_of, period, warnings, buyers, has_amount)
+
+
+def litt_of(frame: pd.DataFrame) -> np.ndarray | None:
+    """The customers' sums of log inter-purchase times, when the table has them (a
+    summary read from a file does not)."""
+    return frame[LITT_COLUMN].to_numpy(np.float64) if LITT_COLUMN in frame else None
+
+
+def log_inter_purchase_times(occasions: Occasions, n: int, unit: float) -> np.ndarray:
+    """Each customer's sum of the logs of their times between purchase days, in model
+    time units (0 without a repeat purchase): what the regularity models (BG/CNBD-k)
+    need of the purchase days beyond frequency, recency and T."""
+    customer, day = occasions.customer, occasions.day
+    if len(customer) < 2:
+        return np.zeros(n)
+    same = customer[1:] == customer[:-1]
+    gaps = np.diff(day)[same].astype(np.float64) / unit
+    return np.bincount(customer[1:][same], weights=np.log(gaps), minlength=n)
 
 
 def _runs(codes: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

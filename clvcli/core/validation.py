@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from clvcli.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, CustomerTable, days_per
-from clvcli.core.choice import AUTO, CANDIDATES
+from clvcli.core.choice import AUTO, CANDIDATES, same_to_digits
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
 from clvcli.core.periods import add_months, month_end, periods_between
-from clvcli.core.summary import calibration_table, resolve_as_of
+from clvcli.core.summary import calibration_table, litt_of, resolve_as_of
 from clvcli.core.value import fit_purchase_model
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
@@ -157,6 +157,13 @@ def validate_table(
         if not models:
             raise UsageError("--model bgbb needs the transaction log, not a summary")
         warnings.append("bgbb counts purchase periods, which a summary does not hold: left out")
+    regular = [m for m in models if PURCHASE_MODELS[m].needs_purchase_days]
+    if litt_of(table.frame) is None and regular and len(regular) < len(models):
+        models = [m for m in models if m not in regular]
+        warnings.append(
+            f"{' and '.join(regular)} choose their k by the purchase days, which a summary "
+            "does not hold: left out"
+        )
     frame = table.frame
     period = table.period
     holdout_days = float(frame["duration_holdout"].iloc[0]) * days_per(period) if len(frame) else 0
@@ -171,7 +178,7 @@ def validate_table(
     for name in models:
         try:
             history, actual, span = _holdout_inputs(name, transactions, table, calibration_end)
-            model = fit_purchase_model(name, *history)
+            model = fit_purchase_model(name, *history, litt=litt_of(table.frame))
             predicted = np.asarray(model.expected_purchases(span, *history), dtype=np.float64)
         except ModelError as exc:
             if len(models) == 1:
@@ -188,13 +195,14 @@ def validate_table(
 
 
 def best_model(metrics: dict[str, dict[str, Any]]) -> str:
-    """The model with the smallest per-customer error (MAE); the first listed on a tie.
+    """The model with the smallest per-customer error (MAE); the first listed on a tie
+    (equal to ten digits).
 
     BG/BB's errors are in purchase periods, not purchases: beside the models that
     count purchases it is not comparable, so it is the best only on its own.
     """
     comparable = [name for name in metrics if name not in PERIOD_MODELS] or list(metrics)
-    return min(comparable, key=lambda name: metrics[name]["mae"])
+    return min(comparable, key=lambda name: same_to_digits(metrics[name]["mae"]))
 
 
 def cumulative_purchases(

@@ -92,13 +92,18 @@ def fit_purchase_model(
     t_x: np.ndarray,
     T: np.ndarray,
     rows: DistinctRows | None = None,
+    litt: np.ndarray | None = None,
 ) -> Fitter:
     """Fit a purchase model, refusing data that cannot identify it.
 
     ``rows``, ``DistinctRows.of(x, t_x, T)`` when the caller has them already: grouping
     millions of customers costs as much as the fit, and :func:`score` needs the same.
+    ``litt``, the customers' sums of log inter-purchase times, for the models that
+    choose a regularity k by them (given with ``rows`` only if they lack it).
     """
-    return fit_purchase_rows(name, DistinctRows.of(x, t_x, T) if rows is None else rows)
+    if rows is None:
+        rows = DistinctRows.of(x, t_x, T)
+    return fit_purchase_rows(name, rows.with_litt(litt))
 
 
 def fit_purchase_rows(name: str, rows: DistinctRows) -> Fitter:

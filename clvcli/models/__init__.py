@@ -1,8 +1,9 @@
 """The field's probabilistic models, usable from Python without the CLI.
 
-Purchase models: BG/NBD, MBG/NBD, Pareto/NBD (continuous time) and BG/BB (discrete
-opportunities); spend model: Gamma-Gamma. Each fits by maximum likelihood on the
-distinct rows of a summary and predicts P(alive) and expected purchases.
+Purchase models: BG/NBD, MBG/NBD, their regular-buyer forms BG/CNBD-k and MBG/CNBD-k,
+Pareto/NBD (continuous time) and BG/BB (discrete opportunities); spend model:
+Gamma-Gamma. Each fits by maximum likelihood on the distinct rows of a summary and
+predicts P(alive) and expected purchases.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from clvcli.models.base import DistinctRows, Fitter, NotFittedError, import_optimizer
 from clvcli.models.bgbb import BGBBFitter
 from clvcli.models.bgnbd import BGNBDFitter
+from clvcli.models.cnbd import BGCNBDFitter, MBGCNBDFitter
 from clvcli.models.gamma_gamma import GammaGammaFitter
 from clvcli.models.mbgnbd import MBGNBDFitter
 from clvcli.models.pareto_nbd import ParetoNBDFitter
@@ -19,15 +21,19 @@ PURCHASE_MODELS: dict[str, type[Fitter]] = {
     "mbgnbd": MBGNBDFitter,
     "pnbd": ParetoNBDFitter,
     "bgbb": BGBBFitter,
+    "bgcnbd": BGCNBDFitter,
+    "mbgcnbd": MBGCNBDFitter,
 }
 
 __all__ = [
     "PURCHASE_MODELS",
     "BGBBFitter",
+    "BGCNBDFitter",
     "BGNBDFitter",
     "DistinctRows",
     "Fitter",
     "GammaGammaFitter",
+    "MBGCNBDFitter",
     "MBGNBDFitter",
     "NotFittedError",
     "ParetoNBDFitter",

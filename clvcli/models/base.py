@@ -80,6 +80,10 @@ class DistinctRows:
     columns: tuple[np.ndarray, ...]
     weight: np.ndarray
     inverse: np.ndarray
+    # Per row, the sum over its customers of their log inter-purchase times (in the
+    # model's time unit), when the purchase days were at hand: the regularity models
+    # (clvcli.models.cnbd) choose their k by it. None when unknown.
+    litt: np.ndarray | None = None
     # Levels by column indices, and what models keep per set of rows by other keys.
     _levels: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -112,6 +116,15 @@ class DistinctRows:
                 grouped._levels[("column", i)] = (code, unique)
         return grouped
 
+    def with_litt(self, litt: np.ndarray | None) -> DistinctRows:
+        """These rows with ``litt``, the customers' sums of log inter-purchase times (one
+        per customer, in the order of :attr:`inverse`), added up per row; unchanged
+        when ``litt`` is None."""
+        if litt is not None:
+            litt = np.asarray(litt, dtype=np.float64)
+            self.litt = np.bincount(self.inverse, weights=litt, minlength=len(self.weight))
+        return self
+
     @property
     def customers(self) -> int:
         return int(self.weight.sum())
@@ -125,6 +138,7 @@ class DistinctRows:
             tuple(np.ascontiguousarray(column[::step]) for column in self.columns),
             np.ascontiguousarray(self.weight[::step]),
             np.zeros(0, dtype=np.int64),
+            None if self.litt is None else np.ascontiguousarray(self.litt[::step]),
         )
 
     def level_weights(self, *indices: int) -> np.ndarray:
@@ -366,6 +380,8 @@ class Fitter:
     limit_shapes: ClassVar[tuple[str, ...] | None] = None
     # What a parameter running to the edge of the box means, by (name, +1 up or -1 down).
     edges: ClassVar[dict[tuple[str, int], str]] = {}
+    # Whether the fit needs the rows' litt (DistinctRows.litt), which only a log gives.
+    needs_purchase_days: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None

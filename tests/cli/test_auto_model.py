@@ -15,9 +15,11 @@ from tests.conftest import DATA, SAMPLE
 
 SHOP = SAMPLE / "shop.csv"
 NOTE = re.compile(
-    r"^clv: note: model auto chose (mbgnbd|pnbd): lowest holdout MAE \(\d\.\d{3} vs "
-    r"(mbgnbd|pnbd) \d\.\d{3}\) on a 35-week holdout of 1,625 customers; bgnbd left out: "
-    r"it gives P\(alive\) 1\.00 to the 415 one-time buyers older than 365 days$"
+    r"^clv: note: model auto chose (mbgnbd|pnbd|mbgcnbd): lowest holdout MAE \(\d\.\d{3} vs "
+    r"(?:(?:mbgnbd|pnbd|mbgcnbd) \d\.\d{3}(?:, )?)+\) on a 35-week holdout of 1,625 customers; "
+    r"bgnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time buyers older than 365 "
+    r"days; bgcnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time buyers older "
+    r"than 365 days$"
 )
 
 
@@ -46,8 +48,8 @@ def test_compute_chooses_says_why_and_holds_no_old_one_time_buyer_alive(clv, tmp
     assert purchases["model"] == chosen
     assert purchases["chosen_by"]["rule"] == "holdout_mae"
     assert purchases["chosen_by"]["holdout_days"] == 243.0  # a third of 730 days
-    assert set(purchases["chosen_by"]["scores"]) == {"bgnbd", "mbgnbd", "pnbd"}
-    assert set(purchases["chosen_by"]["left_out"]) == {"bgnbd"}
+    assert set(purchases["chosen_by"]["scores"]) == {"bgnbd", "mbgnbd", "pnbd", "bgcnbd", "mbgcnbd"}
+    assert set(purchases["chosen_by"]["left_out"]) == {"bgnbd", "bgcnbd"}
 
 
 def test_the_churn_cut_off_is_the_one_given(clv):
@@ -166,7 +168,7 @@ def test_validate_compares_auto_candidates_by_default_best_by_mae(clv):
     result = clv("validate", SHOP, "--period", "week", "--holdout", "26w", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd"]
+    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd", "bgcnbd", "mbgcnbd"]
     for metrics in report["models"].values():
         assert set(metrics) >= VALIDATE_KEYS
         assert len(metrics["deciles"]) == 10
