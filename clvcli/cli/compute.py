@@ -23,6 +23,8 @@ MONEY = (
     "predicted_clv",
     "total_clv",
     "acquisition_cost",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
 )
 
 TABLE_COLUMNS = [
@@ -54,7 +56,7 @@ TABLE_DROP_ORDER = [
 ]
 
 
-@shared_options("input", "customers", "model", "stages", "output")
+@shared_options("input", "customers", "model", "interval", "stages", "output")
 def compute_cmd(
     input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     summary_path: Annotated[
