@@ -217,8 +217,8 @@ def row_intervals(
     axes = axes_of(purchases)
     if axes is None:
         said.append(
-            f"{purchases.name}: the fit has no covariance of its parameters (it is at a limit "
-            "or an edge), so the interval columns are empty"
+            f"{purchases.name}: no covariance of its parameters (a fit at a limit or an edge, "
+            "or parameters saved without one), so the interval columns are empty"
         )
         return RowIntervals(level, empty, empty.copy(), None, None, None), said
     k = len(purchases.param_names)
@@ -248,8 +248,9 @@ def row_intervals(
         spend_axes = axes_of(spend)
         if spend_axes is None:
             said.append(
-                "gamma-gamma: the spend fit has no covariance of its parameters (it is at a "
-                "limit or an edge), so predicted_clv_lower and predicted_clv_upper are empty"
+                f"{spend.name}: no covariance of its parameters (a fit at a limit or an edge, "
+                "or parameters saved without one), so predicted_clv_lower and "
+                "predicted_clv_upper are empty"
             )
         else:
             w = standard_normal(len(spend.param_names), 1)
