@@ -3,20 +3,23 @@
 A customer's expected purchases and CLV are functions of the fitted parameters, which
 are known only up to their sampling error: the fit's asymptotic normal of the log
 parameters, whose covariance is the inverse Hessian the standard errors come from.
-The interval of a customer's expected value is the central ``level`` share of its
-values over parameter vectors drawn from that normal (DRAWS of them, from a fixed
-seed, so that a run is repeatable to the byte).
+The interval of a customer's expected value holds the central ``level`` share of its
+values over parameter vectors from that normal.
 
-Evaluating the purchase model at every draw would cost DRAWS scorings of every
-distinct history, a hundred times the whole run. Instead each distinct history's log
-value is evaluated exactly at the estimate and one standard deviation either way
-along each axis of the covariance (its Cholesky factor), 2k + 1 scorings, and read at
-the draws from the quadratic through those three points on each axis: exact for a
-value log-linear in the parameters, and it keeps the curvature (the skew of the
-interval) along each axis. The spend model is cheap and is evaluated at every draw,
-for every customer, since a customer's expected spend depends on their own mean
-spend. Purchase and spend parameters come from separate fits: they are drawn
-independently.
+Those values are found without scoring every history at hundreds of drawn parameter
+vectors, which would cost a hundred times the whole run. Along each axis of the
+covariance (a column of its Cholesky factor, so that the parameters are the estimate
+plus sum_j z_j axis_j with independent standard normal z_j), each distinct history's
+log value is evaluated exactly at the estimate and one standard deviation either
+way: 2k + 1 scorings for k parameters. The quadratic through those three points on
+each axis, sum_j (slope_j z_j + curve_j z_j^2), is exact for a value log-linear in
+the parameters and keeps the curvature that makes an interval lopsided. Its first
+three cumulants have closed forms, and the quantiles follow from them by the
+Cornish-Fisher expansion: the quantiles of the draws, without the draws. Predicted
+CLV multiplies the purchase model's discounted expected purchases by the spend
+model's expected spend, whose log is treated the same way per customer (it depends
+on the customer's own mean spend); the two models come from separate fits, so their
+parameters vary independently and the cumulants of the two logs add up.
 """
 
 from __future__ import annotations
@@ -29,16 +32,16 @@ import numpy as np
 
 from clvcli.errors import UsageError
 from clvcli.models import DistinctRows, Fitter, GammaGammaFitter
-from clvcli.parallel import in_parallel, row_blocks
+from clvcli.parallel import in_blocks
 
-DRAWS = 200
-SEED = 20_231_123
-# Rows per block: a block's (rows, DRAWS) arrays stay a few megabytes.
-BLOCK_ROWS = 4096
 # Floor of a value before its logarithm: a value of zero stays (near) zero.
 _TINY = 1e-300
-# Log parameters beyond this overflow; a draw there is clipped (never reached in practice).
+# Log parameters beyond this overflow; a shift there is clipped (never reached in practice).
 _LOG_CLIP = 700.0
+# Cornish-Fisher's expansion holds (to within 0.3% at the 5% and 95% quantiles) up to
+# a skewness of 2 and more; a more lopsided value is read at these.
+_MOST_SKEW = 3.0
+_MOST_KURTOSIS = 20.0
 
 
 def check_level(level: float) -> float:
@@ -51,23 +54,6 @@ def check_level(level: float) -> float:
             "or 0 for no intervals"
         )
     return float(level)
-
-
-def standard_normal(k: int, stream: int) -> np.ndarray:
-    """The run's (DRAWS, k) standard normal draws: the same for every run and every
-    piece of a table. ``stream`` tells the purchase (0) and spend (1) models apart.
-
-    A Latin hypercube: on each axis the draws are the normal quantiles of DRAWS equal
-    slices of probability, in a shuffled order, so that their spread along any one
-    axis is the normal's to the third digit rather than to within a sampling error of
-    7% (which, the draws being the same for every customer, would make every interval
-    too wide or too narrow alike).
-    """
-    from scipy.special import ndtri
-
-    rng = np.random.default_rng([SEED, stream, k])
-    middles = (np.arange(DRAWS) + 0.5) / DRAWS
-    return np.column_stack([ndtri(rng.permutation(middles)) for _ in range(k)]).reshape(DRAWS, k)
 
 
 def axes_of(model: Fitter) -> np.ndarray | None:
@@ -92,32 +78,71 @@ def at_log_shift(model: Fitter, shift: np.ndarray) -> Fitter:
     return model.with_params(dict(zip(model.param_names, values.tolist(), strict=True)))
 
 
-@dataclass(frozen=True)
-class Surrogate:
-    """Per row, a log value as a function of standard normal draws ``z`` along the
-    covariance's axes: center + sum_j (slope_j z_j + curve_j z_j^2)."""
+def shifted(model: Fitter, axes: np.ndarray) -> list[tuple[Fitter, Fitter]]:
+    """The model one standard deviation up and down each axis, in the axes' order."""
+    return [(at_log_shift(model, axis), at_log_shift(model, -axis)) for axis in axes.T]
 
-    center: np.ndarray  # (n,)
-    slope: np.ndarray  # (n, k)
-    curve: np.ndarray  # (n, k)
+
+@dataclass(frozen=True)
+class Cumulants:
+    """Mean, variance, third and fourth cumulants of a log value, element by element."""
+
+    mean: np.ndarray
+    variance: np.ndarray
+    third: np.ndarray
+    fourth: np.ndarray
 
     @classmethod
-    def through(cls, center: np.ndarray, up: np.ndarray, down: np.ndarray) -> Surrogate:
-        """The per-axis quadratic through the values at 0 (n,), +1 and -1 (n, k)."""
-        center, up, down = (_log(v) for v in (center, up, down))
-        mid = center[:, None]
-        return cls(center, (up - down) / 2, (up + down) / 2 - mid)
+    def through(cls, center: np.ndarray, up: list[np.ndarray], down: list[np.ndarray]) -> Cumulants:
+        """Those of sum_j (b_j z_j + a_j z_j^2) + log center, the per-axis quadratic
+        through the values at the estimate and one standard deviation up and down each
+        axis. With z standard normal, b z + a z^2 has the cumulant generating function
+        -ln(1 - 2at) / 2 + b^2 t^2 / (2 (1 - 2at)): mean a, variance b^2 + 2a^2, third
+        cumulant 6ab^2 + 8a^3, fourth 48a^2 b^2 + 48a^4. The axes are independent, so
+        each adds its own."""
+        log_center = _log(center)
+        mean = log_center.copy()
+        variance, third, fourth = (np.zeros_like(log_center) for _ in range(3))
+        for above, below in zip(up, down, strict=True):
+            log_up, log_down = _log(above), _log(below)
+            b = (log_up - log_down) / 2
+            a = (log_up + log_down) / 2 - log_center
+            b2, a2 = b * b, a * a
+            mean += a
+            variance += b2 + 2 * a2
+            third += 6 * a * b2 + 8 * a * a2
+            fourth += 48 * a2 * b2 + 48 * a2 * a2
+        return cls(mean, variance, third, fourth)
 
-    def at(self, rows: np.ndarray | slice, z: np.ndarray) -> np.ndarray:
-        """The log values (len(rows), DRAWS) of ``rows`` at the draws ``z`` (DRAWS, k);
-        the axes are added one after another, in their order, for every row alike."""
-        values = np.repeat(self.center[rows][:, None], len(z), axis=1)
-        slope, curve = self.slope[rows], self.curve[rows]
-        squared = z * z
-        for j in range(z.shape[1]):
-            values += slope[:, j, None] * z[None, :, j]
-            values += curve[:, j, None] * squared[None, :, j]
-        return values
+    def take(self, rows: np.ndarray) -> Cumulants:
+        return Cumulants(*(values.take(rows) for values in self._all()))
+
+    def plus(self, other: Cumulants) -> Cumulants:
+        """The cumulants of the sum of two independent log values."""
+        return Cumulants(*(a + b for a, b in zip(self._all(), other._all(), strict=True)))
+
+    def _all(self) -> tuple[np.ndarray, ...]:
+        return self.mean, self.variance, self.third, self.fourth
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """The (1 - level) / 2 and (1 + level) / 2 quantiles of exp(the log value), by
+        the Cornish-Fisher expansion to the fourth cumulant."""
+        from scipy.special import ndtri
+
+        z = float(ndtri((1 + level) / 2))
+        sd = np.sqrt(self.variance)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            skew = np.where(sd > 0, self.third / (sd * sd * sd), 0.0)
+            kurtosis = np.where(sd > 0, self.fourth / (self.variance * self.variance), 0.0)
+        skew = np.clip(skew, -_MOST_SKEW, _MOST_SKEW)
+        kurtosis = np.clip(kurtosis, -_MOST_KURTOSIS, _MOST_KURTOSIS)
+        found = []
+        for q in (-z, z):
+            w = q + (q * q - 1) * skew / 6 + (q**3 - 3 * q) * kurtosis / 24
+            w -= (2 * q**3 - 5 * q) * skew * skew / 36
+            with np.errstate(over="ignore", invalid="ignore"):
+                found.append(_finite(np.exp(self.mean + sd * w)))
+        return found[0], found[1]
 
 
 def _log(values: np.ndarray) -> np.ndarray:
@@ -126,22 +151,26 @@ def _log(values: np.ndarray) -> np.ndarray:
         return np.log(np.where(np.isfinite(values), np.maximum(values, _TINY), np.nan))
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
+
+
 @dataclass(frozen=True)
 class RowIntervals:
     """The intervals of a scored set of distinct histories, before they reach customers.
 
     ``expected_lower``/``expected_upper`` hold each row's interval of expected
-    purchases; ``discounted`` gives each row's discounted expected purchases at the
-    draws, which :meth:`clv` multiplies by each customer's expected spend at the
-    spend model's draws. NaN where there is no interval.
+    purchases (NaN where there is none); ``discounted`` the cumulants of each row's
+    log discounted expected purchases, to which :meth:`clv` adds those of each
+    customer's log expected spend. ``spend`` is the spend model at its estimate and
+    one standard deviation up and down each axis (None: no CLV intervals).
     """
 
     level: float
     expected_lower: np.ndarray
     expected_upper: np.ndarray
-    discounted: Surrogate | None
-    purchase_draws: np.ndarray | None  # (DRAWS, k)
-    spend_draws: tuple[GammaGammaFitter, ...] | None
+    discounted: Cumulants | None
+    spend: tuple[GammaGammaFitter, list[tuple[Fitter, Fitter]]] | None
 
     def clv(
         self,
@@ -154,48 +183,27 @@ class RowIntervals:
         mean spend), block by block on every core."""
         n = len(rows)
         lower, upper = np.full(n, np.nan), np.full(n, np.nan)
-        if self.discounted is None or self.spend_draws is None or self.purchase_draws is None:
+        if self.discounted is None or self.spend is None:
             return lower, upper
-        surrogate, z, spend = self.discounted, self.purchase_draws, self.spend_draws
+        discounted = self.discounted
+        spend, ends = self.spend
         frequency = np.asarray(frequency)
         monetary_value = np.asarray(monetary_value, dtype=np.float64)
 
         def work(block: slice) -> None:
-            values = np.exp(surrogate.at(rows[block], z))
             x = np.asarray(frequency[block], dtype=np.float64)
             m = monetary_value[block]
-            for d, model in enumerate(spend):
-                values[:, d] *= model.expected_spend(x, m)
-            values *= margin
-            lower[block], upper[block] = quantiles(values, self.level)
+            per_purchase = Cumulants.through(
+                spend.expected_spend(x, m) * margin,
+                [above.expected_spend(x, m) * margin for above, _ in ends],
+                [below.expected_spend(x, m) * margin for _, below in ends],
+            )
+            both = discounted.take(rows[block]).plus(per_purchase)
+            lower[block], upper[block] = both.interval(self.level)
 
         with np.errstate(all="ignore"):
-            in_parallel(work, row_blocks(n, BLOCK_ROWS))
+            in_blocks(work, n)
         return lower, upper
-
-
-def quantiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """The (1 - level) / 2 and (1 + level) / 2 quantiles of each row of ``values``
-    (numpy's linear interpolation between order statistics). A NaN draw counts as
-    infinite (a spend with no finite mean); an infinite quantile is NaN, as the model
-    columns have it."""
-    draws = values.shape[1]
-    values = np.where(np.isnan(values), np.inf, values)
-    low, high = (draws - 1) * (1 - level) / 2, (draws - 1) * (1 + level) / 2
-    picks = sorted({int(np.floor(low)), min(int(np.floor(low)) + 1, draws - 1)})
-    picks += sorted({int(np.floor(high)), min(int(np.floor(high)) + 1, draws - 1)})
-    ordered = np.partition(values, sorted(set(picks)), axis=1)
-
-    def at(h: float) -> np.ndarray:
-        below = int(np.floor(h))
-        above = min(below + 1, draws - 1)
-        share = h - below
-        with np.errstate(invalid="ignore"):
-            found = ordered[:, below] + share * (ordered[:, above] - ordered[:, below])
-        found = np.where(share == 0, ordered[:, below], found)
-        return np.where(np.isfinite(found), found, np.nan)
-
-    return at(low), at(high)
 
 
 def row_intervals(
@@ -212,7 +220,6 @@ def row_intervals(
     the same two for the model at other parameters. Also what the user should be told
     when a model has no covariance."""
     n = len(expected)
-    empty = np.full(n, np.nan)
     said: list[str] = []
     axes = axes_of(purchases)
     if axes is None:
@@ -220,30 +227,17 @@ def row_intervals(
             f"{purchases.name}: no covariance of its parameters (a fit at a limit or an edge, "
             "or parameters saved without one), so the interval columns are empty"
         )
-        return RowIntervals(level, empty, empty.copy(), None, None, None), said
-    k = len(purchases.param_names)
-    ups, downs = [], []
+        return RowIntervals(level, np.full(n, np.nan), np.full(n, np.nan), None, None), said
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        for j in range(k):
-            for sign, into in ((1.0, ups), (-1.0, downs)):
-                into.append(score(at_log_shift(purchases, sign * axes[:, j])))
-    expected_at = Surrogate.through(
-        expected, np.column_stack([u[0] for u in ups]), np.column_stack([d[0] for d in downs])
-    )
-    discounted_at = Surrogate.through(
-        discounted, np.column_stack([u[1] for u in ups]), np.column_stack([d[1] for d in downs])
-    )
-    z = standard_normal(k, 0)
-    lower, upper = np.full(n, np.nan), np.full(n, np.nan)
-
-    def work(block: slice) -> None:
-        found = quantiles(np.exp(expected_at.at(block, z)), level)
-        lower[block], upper[block] = found
-
-    with np.errstate(all="ignore"):
-        in_parallel(work, row_blocks(n, BLOCK_ROWS))
-    spend_draws = None
+        ups, downs = [], []
+        for above, below in shifted(purchases, axes):
+            ups.append(score(above))
+            downs.append(score(below))
+    expected_at = Cumulants.through(expected, [u[0] for u in ups], [d[0] for d in downs])
+    discounted_at = Cumulants.through(discounted, [u[1] for u in ups], [d[1] for d in downs])
+    lower, upper = expected_at.interval(level)
+    spend_ends = None
     if spend is not None:
         spend_axes = axes_of(spend)
         if spend_axes is None:
@@ -253,6 +247,5 @@ def row_intervals(
                 "predicted_clv_upper are empty"
             )
         else:
-            w = standard_normal(len(spend.param_names), 1)
-            spend_draws = tuple(at_log_shift(spend, spend_axes @ draw) for draw in w)
-    return RowIntervals(level, lower, upper, discounted_at, z, spend_draws), said
+            spend_ends = (spend, shifted(spend, spend_axes))
+    return RowIntervals(level, lower, upper, discounted_at, spend_ends), said
