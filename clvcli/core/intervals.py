@@ -96,23 +96,11 @@ class Cumulants:
     def through(cls, center: np.ndarray, up: list[np.ndarray], down: list[np.ndarray]) -> Cumulants:
         """Those of sum_j (b_j z_j + a_j z_j^2) + log center, the per-axis quadratic
         through the values at the estimate and one standard deviation up and down each
-        axis. With z standard normal, b z + a z^2 has the cumulant generating function
-        -ln(1 - 2at) / 2 + b^2 t^2 / (2 (1 - 2at)): mean a, variance b^2 + 2a^2, third
-        cumulant 6ab^2 + 8a^3, fourth 48a^2 b^2 + 48a^4. The axes are independent, so
-        each adds its own."""
-        log_center = _log(center)
-        mean = log_center.copy()
-        variance, third, fourth = (np.zeros_like(log_center) for _ in range(3))
+        axis (see :class:`AxisSums`)."""
+        sums = AxisSums(center)
         for above, below in zip(up, down, strict=True):
-            log_up, log_down = _log(above), _log(below)
-            b = (log_up - log_down) / 2
-            a = (log_up + log_down) / 2 - log_center
-            b2, a2 = b * b, a * a
-            mean += a
-            variance += b2 + 2 * a2
-            third += 6 * a * b2 + 8 * a * a2
-            fourth += 48 * a2 * b2 + 48 * a2 * a2
-        return cls(mean, variance, third, fourth)
+            sums.add(above, below)
+        return sums.cumulants()
 
     def take(self, rows: np.ndarray) -> Cumulants:
         return Cumulants(*(values.take(rows) for values in self._all()))
@@ -143,6 +131,41 @@ class Cumulants:
             with np.errstate(over="ignore", invalid="ignore"):
                 found.append(_finite(np.exp(self.mean + sd * w)))
         return found[0], found[1]
+
+
+class AxisSums:
+    """The cumulants of a log value gathered one axis at a time, so that only one
+    axis's scorings are held at once.
+
+    Along an axis, with z standard normal, the quadratic b z + a z^2 through the log
+    values at z = -1, 0, 1 has the cumulant generating function
+    -ln(1 - 2at) / 2 + b^2 t^2 / (2 (1 - 2at)): mean a, variance b^2 + 2a^2, third
+    cumulant 6ab^2 + 8a^3, fourth 48a^2 b^2 + 48a^4. The axes are independent, so
+    each adds its own.
+    """
+
+    def __init__(self, center: np.ndarray) -> None:
+        self.log_center = _log(center)
+        self.sums = [np.zeros_like(self.log_center) for _ in range(4)]
+
+    def add(self, up: np.ndarray, down: np.ndarray) -> None:
+        """One axis, given the values one standard deviation up and down it."""
+        log_up, log_down = _log(up), _log(down)
+        b = (log_up - log_down) / 2
+        a = log_up
+        a += log_down
+        a /= 2
+        a -= self.log_center
+        b2, a2 = b * b, a * a
+        mean, variance, third, fourth = self.sums
+        mean += a
+        variance += b2 + 2 * a2
+        third += 6 * a * b2 + 8 * a * a2
+        fourth += 48 * a2 * (b2 + a2)
+
+    def cumulants(self) -> Cumulants:
+        mean, variance, third, fourth = self.sums
+        return Cumulants(self.log_center + mean, variance, third, fourth)
 
 
 def _log(values: np.ndarray) -> np.ndarray:
@@ -228,15 +251,19 @@ def row_intervals(
             "or parameters saved without one), so the interval columns are empty"
         )
         return RowIntervals(level, np.full(n, np.nan), np.full(n, np.nan), None, None), said
+    expected_sums, discounted_sums = AxisSums(expected), AxisSums(discounted)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        ups, downs = [], []
         for above, below in shifted(purchases, axes):
-            ups.append(score(above))
-            downs.append(score(below))
-    expected_at = Cumulants.through(expected, [u[0] for u in ups], [d[0] for d in downs])
-    discounted_at = Cumulants.through(discounted, [u[1] for u in ups], [d[1] for d in downs])
-    lower, upper = expected_at.interval(level)
+            (expected_up, discounted_up), (expected_down, discounted_down) = (
+                score(above),
+                score(below),
+            )
+            expected_sums.add(expected_up, expected_down)
+            discounted_sums.add(discounted_up, discounted_down)
+            del expected_up, discounted_up, expected_down, discounted_down
+    lower, upper = expected_sums.cumulants().interval(level)
+    discounted_at = discounted_sums.cumulants()
     spend_ends = None
     if spend is not None:
         spend_axes = axes_of(spend)
