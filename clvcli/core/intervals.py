@@ -44,6 +44,21 @@ _MOST_SKEW = 3.0
 _MOST_KURTOSIS = 20.0
 
 
+# The shifted models sum a horizon's discounted purchases over every COARSE-th month
+# end (and the last): a third of the work or less, and, taken as a ratio to the
+# estimate's sum over the same months, the same to within 0.3% of the interval's
+# width (the sample shop, 12 months and lifetime).
+COARSE = 4
+
+
+def coarse_grid(months: np.ndarray) -> np.ndarray:
+    """Every COARSE-th month end of ``months``, and the last."""
+    picked = months[COARSE - 1 :: COARSE]
+    if not len(picked) or picked[-1] != months[-1]:
+        picked = np.append(picked, months[-1])
+    return picked
+
+
 def check_level(level: float) -> float:
     """``--interval``: 0 (no intervals) or a share strictly between 0 and 1."""
     if level == 0:
@@ -144,8 +159,12 @@ class AxisSums:
     each adds its own.
     """
 
-    def __init__(self, center: np.ndarray) -> None:
+    def __init__(self, center: np.ndarray, reference: np.ndarray | None = None) -> None:
+        """``center``: the values at the estimate; ``reference``: the same as the
+        shifted values are computed (over fewer months, say), when they differ: each
+        axis is read as a ratio to it."""
         self.log_center = _log(center)
+        self.log_reference = self.log_center if reference is None else _log(reference)
         self.sums = [np.zeros_like(self.log_center) for _ in range(4)]
 
     def add(self, up: np.ndarray, down: np.ndarray) -> None:
@@ -155,7 +174,7 @@ class AxisSums:
         a = log_up
         a += log_down
         a /= 2
-        a -= self.log_center
+        a -= self.log_reference
         b2, a2 = b * b, a * a
         mean, variance, third, fourth = self.sums
         mean += a
@@ -240,7 +259,8 @@ def row_intervals(
 ) -> tuple[RowIntervals, list[str]]:
     """The intervals of ``rows`` scored as ``expected`` and ``discounted`` (the horizon's
     expected and discounted expected purchases at the estimate); ``score(model)`` gives
-    the same two for the model at other parameters. Also what the user should be told
+    the same two for the model at other parameters (perhaps more cheaply: each axis is
+    read as a ratio to ``score`` at the estimate). Also what the user should be told
     when a model has no covariance."""
     n = len(expected)
     said: list[str] = []
@@ -251,9 +271,12 @@ def row_intervals(
             "or parameters saved without one), so the interval columns are empty"
         )
         return RowIntervals(level, np.full(n, np.nan), np.full(n, np.nan), None, None), said
-    expected_sums, discounted_sums = AxisSums(expected), AxisSums(discounted)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
+        expected_at, discounted_at = score(purchases)
+        expected_sums = AxisSums(expected, expected_at)
+        discounted_sums = AxisSums(discounted, discounted_at)
+        del expected_at, discounted_at
         for above, below in shifted(purchases, axes):
             (expected_up, discounted_up), (expected_down, discounted_down) = (
                 score(above),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from clvcli.contract import DAYS_PER_MONTH, INTERVAL_COLUMNS, days_per
-from clvcli.core.intervals import RowIntervals, row_intervals
+from clvcli.core.intervals import RowIntervals, coarse_grid, row_intervals
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import (
@@ -297,14 +297,16 @@ def row_values(
     spend: GammaGammaFitter | None,
     rows: DistinctRows,
     settings: ValueSettings,
+    months: np.ndarray | None = None,
 ) -> RowValues:
-    """The models' values of each of ``rows`` over the horizon ``settings`` give."""
+    """The models' values of each of ``rows`` over the horizon ``settings`` give
+    (summed month by month, or over the month ends ``months`` when given)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         settings.check()
         x, t_x, T = rows.columns
         units_per_month = DAYS_PER_MONTH / days_per(settings.period)
-        months = month_grid(settings.horizon)
+        months = month_grid(settings.horizon) if months is None else months
         discount = _discount_factors(months, settings.discount_rate)
         alive = np.asarray(purchases.p_alive(x, t_x, T))
         if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
@@ -344,8 +346,10 @@ def with_intervals(
     """``values`` (of ``rows``) with their ``level`` intervals (see
     :mod:`clvcli.core.intervals`), and the warnings of a model without a covariance."""
 
+    months = coarse_grid(month_grid(settings.horizon))
+
     def score(model: Fitter) -> tuple[np.ndarray, np.ndarray]:
-        found = row_values(model, None, rows, settings)
+        found = row_values(model, None, rows, settings, months)
         return found.expected, found.discounted
 
     intervals, said = row_intervals(
