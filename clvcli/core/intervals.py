@@ -10,12 +10,13 @@ Those values are found without scoring every history at hundreds of drawn parame
 vectors, which would cost a hundred times the whole run. Along each axis of the
 covariance (a column of its Cholesky factor, so that the parameters are the estimate
 plus sum_j z_j axis_j with independent standard normal z_j), each distinct history's
-log value is evaluated exactly at the estimate and one standard deviation either
-way: 2k + 1 scorings for k parameters. The quadratic through those three points on
-each axis, sum_j (slope_j z_j + curve_j z_j^2), is exact for a value log-linear in
-the parameters and keeps the curvature that makes an interval lopsided. Its first
-three cumulants have closed forms, and the quantiles follow from them by the
-Cornish-Fisher expansion: the quantiles of the draws, without the draws. Predicted
+log value is evaluated at the estimate and one standard deviation either way: 2k
+more scorings for k parameters (over a coarser month grid, see COARSE). The
+quadratic through those three points on each axis, sum_j (slope_j z_j + curve_j
+z_j^2), is exact for a value log-linear in the parameters and keeps the curvature
+that makes an interval lopsided. Its first four cumulants have closed forms, and the
+quantiles follow from them by the Cornish-Fisher expansion: the quantiles of the
+draws, without the draws. Predicted
 CLV multiplies the purchase model's discounted expected purchases by the spend
 model's expected spend, whose log is treated the same way per customer (it depends
 on the customer's own mean spend); the two models come from separate fits, so their
@@ -32,7 +33,7 @@ import numpy as np
 
 from clvcli.errors import UsageError
 from clvcli.models import DistinctRows, Fitter, GammaGammaFitter
-from clvcli.parallel import in_blocks
+from clvcli.parallel import in_blocks, in_parallel
 
 # Floor of a value before its logarithm: a value of zero stays (near) zero.
 _TINY = 1e-300
@@ -248,6 +249,20 @@ class RowIntervals:
         return lower, upper
 
 
+def _side_by_side(
+    score: Callable[[Fitter], tuple[np.ndarray, np.ndarray]], ends: tuple[Fitter, Fitter]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``score`` of the models up and down one axis, on two cores: a scoring is mostly
+    special functions, each one call on one core. Only one axis's are held at once."""
+    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def run(side: int) -> None:
+        found[side] = score(ends[side])
+
+    in_parallel(run, (0, 1))
+    return [found[0], found[1]]
+
+
 def row_intervals(
     purchases: Fitter,
     spend: GammaGammaFitter | None,
@@ -277,10 +292,9 @@ def row_intervals(
         expected_sums = AxisSums(expected, expected_at)
         discounted_sums = AxisSums(discounted, discounted_at)
         del expected_at, discounted_at
-        for above, below in shifted(purchases, axes):
-            (expected_up, discounted_up), (expected_down, discounted_down) = (
-                score(above),
-                score(below),
+        for ends in shifted(purchases, axes):
+            (expected_up, discounted_up), (expected_down, discounted_down) = _side_by_side(
+                score, ends
             )
             expected_sums.add(expected_up, expected_down)
             discounted_sums.add(discounted_up, discounted_down)
