@@ -170,3 +170,23 @@ def test_fit_shows_the_correlation_of_the_estimates(clv, cdnow):
     correlation = report["correlation"]
     assert correlation["r"]["r"] == pytest.approx(1.0)
     assert correlation["a"]["b"] == correlation["b"]["a"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["r"].update(alpha="x"), "key 'covariance.r.alpha': 'x' is not a number"),
+        (lambda c: c["a"].update(a=-1.0), "key 'covariance.a.a': a variance must be positive"),
+        (lambda c: c["r"].update(b=1.0), "key 'covariance': not symmetric (r, b)"),
+        (lambda c: c.pop("b"), "key 'covariance.b': not a set of named numbers"),
+    ],
+)
+def test_a_bad_covariance_in_a_params_file_is_an_input_error(clv, cdnow, tmp_path, change, message):
+    params = tmp_path / "params.json"
+    assert clv("fit", cdnow, "--model", "bgnbd", "-o", params, *WEEKS).exit_code == 0
+    saved = json.loads(params.read_text())
+    change(saved["covariance"])
+    params.write_text(json.dumps(saved))
+    result = clv("compute", cdnow, "--params", params, "--as-of", "1997-09-30", "-q")
+    assert result.exit_code == 3
+    assert message in result.stderr.splitlines()[0]
