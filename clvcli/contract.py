@@ -56,6 +56,13 @@ COMPUTE_COLUMNS = [
     "stage",
 ]
 MODEL_COLUMNS = ["expected_purchases", "p_alive", "expected_avg_spend", "predicted_clv"]
+# `clv compute --interval LEVEL`: after COMPUTE_COLUMNS, in this order; append-only.
+INTERVAL_COLUMNS = [
+    "expected_purchases_lower",
+    "expected_purchases_upper",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
+]
 
 # Lifecycle stages, in the order a customer moves through them.
 STAGES = ("potential", "new", "repeat", "loyal", "at_risk", "churned")

@@ -11,11 +11,12 @@ from clvcli.cli.options import RunOptions, parse_horizon
 from clvcli.cli.reading import PendingRead, decimal_mark, read_settings
 from clvcli.contract import PERIODS, CustomerTable
 from clvcli.core.compute import MODELS, ComputeSettings, CustomerValues, check_margin
+from clvcli.core.intervals import check_level
 from clvcli.errors import UsageError
 from clvcli.io.customers import CustomerList
 from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.metadata import digest_in_background
-from clvcli.io.params import read_params
+from clvcli.io.params import read_params, require_covariance
 from clvcli.io.readers import Transactions, read_transactions
 from clvcli.io.source import STDIN, LoadedInput, load_input
 from clvcli.lifecycle import StageRules
@@ -75,6 +76,10 @@ def load_params(path: str | None) -> dict[str, Any] | None:
 
 def compute_settings(opts: RunOptions) -> ComputeSettings:
     check_model_options(opts)
+    interval = check_level(opts.values.get("interval", 0.0))
+    saved = load_params(opts.params)
+    if interval and saved is not None:
+        require_covariance(opts.params, saved)
     return ComputeSettings(
         as_of=parse_option_date(opts.as_of, "--as-of", opts),
         period=opts.period,
@@ -83,7 +88,8 @@ def compute_settings(opts: RunOptions) -> ComputeSettings:
         horizon=parse_horizon(opts.horizon),
         discount_rate=opts.discount_rate,
         rules=stage_rules(opts),
-        saved=load_params(opts.params),
+        saved=saved,
+        interval=interval,
     )
 
 

@@ -23,6 +23,8 @@ MONEY = (
     "predicted_clv",
     "total_clv",
     "acquisition_cost",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
 )
 
 TABLE_COLUMNS = [
@@ -35,6 +37,8 @@ TABLE_COLUMNS = [
     "historical_clv",
     "p_alive",
     "predicted_clv",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
     "total_clv",
     "stage",
     "channel",
@@ -46,6 +50,8 @@ TABLE_DROP_ORDER = [
     "first_purchase",
     "days_since_last",
     "historical_clv",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
     "orders",
     "last_purchase",
     "total_spend",
@@ -54,7 +60,7 @@ TABLE_DROP_ORDER = [
 ]
 
 
-@shared_options("input", "customers", "model", "stages", "output")
+@shared_options("input", "customers", "model", "interval", "stages", "output")
 def compute_cmd(
     input_path: Annotated[str | None, typer.Argument(metavar="INPUT", help=INPUT_HELP)] = None,
     summary_path: Annotated[

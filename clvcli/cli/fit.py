@@ -111,7 +111,12 @@ def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
 
 def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: Reporter) -> None:
     from clvcli.cli.output import emit, write_json
-    from clvcli.core.fitting import comparison_frame, parameter_frame, statistics_frame
+    from clvcli.core.fitting import (
+        comparison_frame,
+        correlation_frames,
+        parameter_frame,
+        statistics_frame,
+    )
 
     if fmt == "json":
         write_json(report, opts, reporter, full_precision=True)
@@ -133,6 +138,8 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
     )
     emit(parameter_frame(report), opts, reporter, title=title, what="parameters")
     if fmt == "table":
+        for model, frame in correlation_frames(report):
+            emit(frame, opts, reporter, title=f"{model}: correlation")
         emit(statistics_frame(report), opts, reporter, title="Fit")
 
 

@@ -409,6 +409,22 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
         1.0,
     ),
 }
+INTERVAL_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "interval": (
+        Annotated[
+            float,
+            _option(
+                "--interval",
+                panel=MODEL_PANEL,
+                help="Add each customer's interval of expected purchases and predicted CLV "
+                "at this coverage, 0.9 or 90%, from the uncertainty of the fitted parameters "
+                "(default 0: none).",
+                parser=parse_fraction,
+            ),
+        ],
+        0.0,
+    ),
+}
 STAGE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "churn_days": (
         Annotated[
@@ -618,6 +634,7 @@ GROUPS = {
     "money": {name: MODEL_OPTIONS[name] for name in ("margin", "discount_rate")},
     "customers": CUSTOMER_LIST_OPTIONS,
     "model": MODEL_OPTIONS,
+    "interval": INTERVAL_OPTIONS,
     "stages": STAGE_OPTIONS,
     "output": {**OUTPUT_OPTIONS, **RUN_OPTIONS},
 }

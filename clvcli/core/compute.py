@@ -18,7 +18,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from clvcli.contract import COMPUTE_COLUMNS, MODEL_COLUMNS, CustomerTable, days_per
+from clvcli.contract import (
+    COMPUTE_COLUMNS,
+    INTERVAL_COLUMNS,
+    MODEL_COLUMNS,
+    CustomerTable,
+    days_per,
+)
 from clvcli.core.choice import (
     AUTO,
     ModelChoice,
@@ -38,6 +44,7 @@ from clvcli.core.value import (
     fit_spend_rows,
     row_values,
     weighted_correlation,
+    with_intervals,
 )
 from clvcli.errors import InputError, ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
@@ -56,7 +63,8 @@ class ComputeSettings:
     """Everything `compute` needs besides the transactions.
 
     ``saved`` holds parameters written by `clv fit --format json`; when given, the
-    models are not refitted and its model and period win. ``auto_scores``: what
+    models are not refitted and its model and period win. ``interval`` (0.9, say)
+    adds the INTERVAL_COLUMNS (see :mod:`clvcli.core.intervals`). ``auto_scores``: what
     :func:`settle_model` learnt of the candidates of ``--model auto`` from the log.
     """
 
@@ -69,6 +77,8 @@ class ComputeSettings:
     rules: StageRules = field(default_factory=StageRules)
     saved: dict[str, Any] | None = None
     auto_scores: Scores | None = None
+    # --interval: the coverage of the per-customer intervals, 0 for none.
+    interval: float = 0.0
 
 
 @dataclass
@@ -219,13 +229,22 @@ class TableValues:
         historical = frame["total_spend"].to_numpy()
         if settings.margin != 1.0:  # at the default margin the column is total_spend itself
             historical = historical * settings.margin
+        interval_columns = INTERVAL_COLUMNS if settings.interval > 0 else []
         if self.rows is None:
-            values = {column: np.full(len(frame), np.nan) for column in MODEL_COLUMNS}
+            values = {
+                column: np.full(len(frame), np.nan) for column in MODEL_COLUMNS + interval_columns
+            }
         else:
             scores = self.rows.customers(
                 customers, frame["frequency"].to_numpy(), frame["monetary_value"].to_numpy()
             )
             values = {column: getattr(scores, column) for column in MODEL_COLUMNS}
+            for column in interval_columns:
+                values[column] = (
+                    np.full(len(frame), np.nan)
+                    if scores.intervals is None
+                    else scores.intervals[column]
+                )
             del scores
         if last:
             self.rows = None
@@ -249,7 +268,7 @@ class TableValues:
             "total_clv": _plus_known(historical, predicted),
             "stage": stage.array,
         }
-        names = COMPUTE_COLUMNS + (["channel"] if "channel" in frame else [])
+        names = COMPUTE_COLUMNS + interval_columns + (["channel"] if "channel" in frame else [])
         # One frame of the columns as they are: assigning each to the table would copy
         # it, tens of megabytes a column at millions of customers.
         return pd.DataFrame(
@@ -461,10 +480,14 @@ def load_models(saved: dict[str, Any]) -> tuple[Fitter, GammaGammaFitter | None]
     if name not in PURCHASE_MODELS:
         raise UsageError(f"the parameters file is for model '{name}', not a purchase model")
     purchases = PURCHASE_MODELS[name]().set_params(saved["params"])
+    if saved.get("covariance") is not None:
+        purchases.set_covariance(saved["covariance"])
     spend_saved = saved.get("spend_model")
     spend = None
     if spend_saved:
         spend = GammaGammaFitter().set_params(spend_saved["params"])
+        if spend_saved.get("covariance") is not None:
+            spend.set_covariance(spend_saved["covariance"])
     return purchases, spend
 
 
@@ -518,6 +541,16 @@ def _predict(
         result.warnings.append(model_failure(model, ModelError(why)))
         result.purchase_model = result.spend_model = None
         return None
+    if settings.interval > 0:
+        values, said = with_intervals(
+            values,
+            models.purchases,
+            models.spend,
+            history_rows(),
+            value_settings,
+            settings.interval,
+        )
+        result.warnings.extend(w for w in said if w not in result.warnings)
     return values
 
 

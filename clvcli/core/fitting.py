@@ -251,6 +251,26 @@ def parameter_frame(report: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def correlation_frames(report: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]:
+    """Each fitted model's correlation matrix of the estimates (a row per parameter),
+    by model name; a model whose fit has none (at a limit) is left out."""
+    frames = []
+    for part in (report, report.get("spend_model")):
+        if not part or not part.get("correlation"):
+            continue
+        names = list(part["params"])
+        matrix = part["correlation"]
+        frames.append(
+            (
+                part["model"],
+                pd.DataFrame(
+                    [{"parameter": a, **{b: matrix[a][b] for b in names}} for a in names]
+                ),
+            )
+        )
+    return frames
+
+
 def statistics_frame(report: dict[str, Any]) -> pd.DataFrame:
     """One row per fitted model: log-likelihood, AIC, BIC, customers, convergence."""
     keys = ("log_likelihood", "aic", "bic", "n_customers", "converged", "iterations", "seconds")

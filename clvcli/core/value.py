@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from clvcli.contract import DAYS_PER_MONTH, days_per
+from clvcli.contract import DAYS_PER_MONTH, INTERVAL_COLUMNS, days_per
+from clvcli.core.intervals import RowIntervals, coarse_grid, row_intervals
 from clvcli.errors import ModelError, TooLittleDataError, UsageError
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import (
@@ -69,6 +70,8 @@ class Scores:
     expected_avg_spend: np.ndarray
     predicted_clv: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    # With --interval: INTERVAL_COLUMNS by name.
+    intervals: dict[str, np.ndarray] | None = None
 
 
 def monthly_discount_rate(annual: float) -> float:
@@ -231,6 +234,7 @@ class RowValues:
     # Distinct rows the purchase model gave no finite value: a model that cannot score
     # some customers is not used for any (see clvcli.core.compute).
     unscored: int = 0
+    intervals: RowIntervals | None = None
 
     def customers(
         self, customers: slice, frequency: np.ndarray, monetary_value: np.ndarray
@@ -268,7 +272,29 @@ class RowValues:
             p_alive=p_alive,
             expected_avg_spend=spend_per_purchase,
             predicted_clv=predicted,
+            intervals=None
+            if self.intervals is None
+            else self._intervals(inverse, frequency, monetary_value),
         )
+
+    def _intervals(
+        self, inverse: np.ndarray, frequency: np.ndarray, monetary_value: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The interval columns of customers whose rows are ``inverse``."""
+        found = self.intervals
+        assert found is not None
+        clv_lower, clv_upper = (
+            found.clv(inverse, frequency, monetary_value, self.margin)
+            if self.spend is not None
+            else (np.full(len(inverse), np.nan), np.full(len(inverse), np.nan))
+        )
+        values = (
+            found.expected_lower.take(inverse),
+            found.expected_upper.take(inverse),
+            clv_lower,
+            clv_upper,
+        )
+        return dict(zip(INTERVAL_COLUMNS, values, strict=True))
 
 
 def row_values(
@@ -276,14 +302,16 @@ def row_values(
     spend: GammaGammaFitter | None,
     rows: DistinctRows,
     settings: ValueSettings,
+    months: np.ndarray | None = None,
 ) -> RowValues:
-    """The models' values of each of ``rows`` over the horizon ``settings`` give."""
+    """The models' values of each of ``rows`` over the horizon ``settings`` give
+    (summed month by month, or over the month ends ``months`` when given)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         settings.check()
         x, t_x, T = rows.columns
         units_per_month = DAYS_PER_MONTH / days_per(settings.period)
-        months = month_grid(settings.horizon)
+        months = month_grid(settings.horizon) if months is None else months
         discount = _discount_factors(months, settings.discount_rate)
         alive = np.asarray(purchases.p_alive(x, t_x, T))
         if settings.horizon is None and hasattr(purchases, "discounted_expected_purchases"):
@@ -310,6 +338,29 @@ def row_values(
             margin=settings.margin,
             unscored=int(unscored.sum()),
         )
+
+
+def with_intervals(
+    values: RowValues,
+    purchases: Fitter,
+    spend: GammaGammaFitter | None,
+    rows: DistinctRows,
+    settings: ValueSettings,
+    level: float,
+) -> tuple[RowValues, list[str]]:
+    """``values`` (of ``rows``) with their ``level`` intervals (see
+    :mod:`clvcli.core.intervals`), and the warnings of a model without a covariance."""
+
+    months = coarse_grid(month_grid(settings.horizon))
+
+    def score(model: Fitter) -> tuple[np.ndarray, np.ndarray]:
+        found = row_values(model, None, rows, settings, months)
+        return found.expected, found.discounted
+
+    intervals, said = row_intervals(
+        purchases, spend, rows, values.expected, values.discounted, score, level
+    )
+    return replace(values, intervals=intervals), said
 
 
 def _discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:

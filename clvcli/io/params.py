@@ -51,13 +51,66 @@ def read_params(path: str, periods: tuple[str, ...]) -> dict[str, Any]:
             f"{path}: key 'period': unknown period {quote_value(saved['period'])}",
             "periods are: " + ", ".join(periods),
         )
-    _check_values(path, "params", saved["params"], PURCHASE_MODELS[model].param_names)
+    names = PURCHASE_MODELS[model].param_names
+    _check_values(path, "params", saved["params"], names)
+    _check_covariance(path, "covariance", saved.get("covariance"), names)
     spend = saved.get("spend_model")
     if spend is not None:
         if not isinstance(spend, dict) or spend.get("model", _SPEND_MODEL) != _SPEND_MODEL:
             raise InputError(f"{path}: key 'spend_model': not a Gamma-Gamma spend model", _HINT)
-        _check_values(path, "spend_model.params", spend.get("params"), GammaGammaFitter.param_names)
+        names = GammaGammaFitter.param_names
+        _check_values(path, "spend_model.params", spend.get("params"), names)
+        _check_covariance(path, "spend_model.covariance", spend.get("covariance"), names)
     return saved
+
+
+def require_covariance(path: str, saved: dict[str, Any]) -> None:
+    """Refuse ``--interval`` with a parameters file that has no covariance to draw from
+    (one written before `clv fit` wrote it, or a fit at a limit)."""
+    parts = [("", saved)]
+    if saved.get("spend_model"):
+        parts.append(("spend_model.", saved["spend_model"]))
+    for prefix, part in parts:
+        if part.get("covariance") is None:
+            raise InputError(
+                f"{path}: key '{prefix}covariance' is missing, and --interval draws the "
+                "parameters from it",
+                "fit again with clv fit --format json -o FILE (a fit at a limit has none), "
+                "or leave out --interval",
+            )
+
+
+def _check_covariance(path: str, key: str, values: object, names: tuple[str, ...]) -> None:
+    """A covariance, when there is one: a symmetric matrix of numbers by parameter
+    name with positive variances (whether it can be drawn from is checked when it is)."""
+    if values is None:
+        return
+    if not isinstance(values, dict):
+        raise InputError(f"{path}: key '{key}': not a matrix by parameter name", _HINT)
+    for row in names:
+        _check_numbers(path, f"{key}.{row}", values.get(row), names)
+        if not values[row][row] > 0:
+            raise InputError(f"{path}: key '{key}.{row}.{row}': a variance must be positive", _HINT)
+    for i, row in enumerate(names):
+        for column in names[i + 1 :]:
+            a, b = values[row][column], values[column][row]
+            if abs(a - b) > 1e-9 * max(abs(a), abs(b), 1e-300):
+                raise InputError(f"{path}: key '{key}': not symmetric ({row}, {column})", _HINT)
+
+
+def _check_numbers(path: str, key: str, values: object, names: tuple[str, ...]) -> None:
+    if not isinstance(values, dict):
+        raise InputError(f"{path}: key '{key}': not a set of named numbers", _HINT)
+    for name in names:
+        value = values.get(name)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InputError(
+                f"{path}: key '{key}.{name}': {quote_value(value)} is not a number", _HINT
+            )
 
 
 def _load_json(path: str) -> Any:

@@ -14,6 +14,7 @@ warning in words (see :mod:`clvcli.models.spread`).
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -359,6 +360,9 @@ class _Estimate:
     free: int  # parameters estimated, for AIC and BIC
     customers: int = 0
     iterations: int = 0
+    # The covariance of the log parameters (k, k), when every parameter is free (none
+    # at a limit or at the edge of the box); what per-customer intervals draw from.
+    log_covariance: np.ndarray | None = None
 
 
 class Fitter:
@@ -386,6 +390,7 @@ class Fitter:
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None
         self.warnings_: list[str] = []
+        self.log_covariance_: np.ndarray | None = None
 
     # -- what each model supplies -------------------------------------------------
     def log_likelihood_terms(
@@ -692,7 +697,10 @@ class Fitter:
                 for n, v, m in zip(self.param_names, values, moving, strict=True)
             }
 
+        free_everywhere = coordinates.size == len(self.param_names) and bool(np.all(moving))
+        log_covariance = _symmetric(jacobian @ covariance @ jacobian.T)
         return _Estimate(
+            log_covariance=log_covariance if free_everywhere else None,
             params=dict(zip(self.param_names, params.tolist(), strict=True)),
             std_errors=named(params * errors_log),
             ci_lower=named(lower),
@@ -846,6 +854,7 @@ class Fitter:
         self.fixed_ = estimate.fixed
         self.pinned_ = estimate.pinned
         self.held_ = estimate.held
+        self.log_covariance_ = estimate.log_covariance
 
     def _hessian(
         self, z: np.ndarray, objective: Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -878,7 +887,39 @@ class Fitter:
         if not all(np.isfinite(v) and v > 0 for v in values):
             raise ModelError(f"{self.name}: parameters must be positive numbers", None)
         self.params_ = dict(zip(self.param_names, values, strict=True))
+        self.log_covariance_ = None
         return self
+
+    def with_params(self, params: dict[str, float]) -> Fitter:
+        """A copy of this model at other parameters (what else it holds, such as a
+        chosen order, kept), without a covariance: for predictions at a draw."""
+        other = copy.copy(self)
+        other.warnings_ = []
+        return other.set_params(params)
+
+    def set_covariance(self, covariance: dict[str, dict[str, float]]) -> Fitter:
+        """Use a saved covariance of the parameters (``summary()["covariance"]``)."""
+        params = self.fitted()
+        names = self.param_names
+        matrix = np.array([[float(covariance[a][b]) for b in names] for a in names])
+        scale = np.array([params[name] for name in names])
+        self.log_covariance_ = matrix / np.outer(scale, scale)
+        return self
+
+    def covariance(self) -> dict[str, dict[str, float]] | None:
+        """The covariance of the parameters themselves (by the delta method from that
+        of the log parameters), by name; None when the fit has none."""
+        if self.log_covariance_ is None or self.params_ is None:
+            return None
+        scale = np.array([self.params_[name] for name in self.param_names])
+        return _by_name(self.param_names, self.log_covariance_ * np.outer(scale, scale))
+
+    def correlation(self) -> dict[str, dict[str, float]] | None:
+        """The correlation of the estimates, by name; None when the fit has none."""
+        if self.log_covariance_ is None:
+            return None
+        sd = np.sqrt(np.diag(self.log_covariance_))
+        return _by_name(self.param_names, self.log_covariance_ / np.outer(sd, sd))
 
     def fitted(self) -> dict[str, float]:
         """The parameters; NotFittedError before fit or set_params."""
@@ -902,4 +943,20 @@ class Fitter:
             "n_customers": getattr(self, "n_customers_", None),
             "seconds": getattr(self, "seconds_", None),
             "warnings": list(self.warnings_),
+            **(
+                {"covariance": self.covariance(), "correlation": self.correlation()}
+                if self.log_covariance_ is not None
+                else {}
+            ),
         }
+
+
+def _by_name(names: tuple[str, ...], matrix: np.ndarray) -> dict[str, dict[str, float]]:
+    return {
+        a: {b: float(matrix[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)
+    }
+
+
+def _symmetric(matrix: np.ndarray) -> np.ndarray:
+    """A covariance made exactly symmetric (an inverse is so only to rounding)."""
+    return (matrix + matrix.T) / 2

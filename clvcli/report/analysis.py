@@ -39,6 +39,8 @@ from clvcli.io.subscriptions import CohortCounts, SubscriptionLog
 
 TOP_SHARE = 0.10
 DEFAULT_TOP = 20
+# The coverage of the intervals of predicted CLV a report shows for its top customers.
+REPORT_INTERVAL = 0.9
 TOP_COLUMNS = [
     "customer_id",
     "channel",
@@ -48,6 +50,8 @@ TOP_COLUMNS = [
     "total_spend",
     "p_alive",
     "predicted_clv",
+    "predicted_clv_lower",
+    "predicted_clv_upper",
     "total_clv",
 ]
 Step = Callable[[str], AbstractContextManager[Any]]
@@ -182,6 +186,8 @@ def build_report(
     if settings.costs is not None:
         require_amounts(transactions.has_amount, transactions.source)
     compute = settings.compute
+    if not compute.interval:
+        compute = replace(compute, interval=REPORT_INTERVAL)
     with step("computing customer values"):
         values = compute_clv(transactions, compute)
     if values.choice is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clvcli.core.validation import HOLDOUT_METRICS, summary_frame
-from clvcli.report.analysis import ReportData
+from clvcli.report.analysis import REPORT_INTERVAL, ReportData
 from clvcli.report.labels import Labels
 
 # Column -> how it is shown: int, money, percent, ratio, fixed1..3, sig (4
@@ -45,6 +45,10 @@ KINDS: dict[str, str] = {
     "total_clv": "money",
     "historical_clv": "money",
     "predicted_clv": "money",
+    "predicted_clv_lower": "money",
+    "predicted_clv_upper": "money",
+    "expected_purchases_lower": "fixed2",
+    "expected_purchases_upper": "fixed2",
     "expected_avg_spend": "money",
     "spend": "money",
     "cac": "money",
@@ -241,9 +245,7 @@ def tables(data: ReportData, labels: Labels) -> dict[str, list[TextTable]]:
         "top": [
             text_table(
                 "top",
-                labels["top_note" if data.has_amount else "top_note_purchases"].format(
-                    count=labels.number(len(data.top))
-                ),
+                top_note(data, labels),
                 data.top,
                 # Without a model the predicted columns are empty: leave them out.
                 [c for c in data.top.columns if data.top[c].notna().any()],
@@ -307,6 +309,17 @@ def tables(data: ReportData, labels: Labels) -> dict[str, list[TextTable]]:
             )
         )
     return found
+
+
+def top_note(data: ReportData, labels: Labels) -> str:
+    """What the top customers table holds, with a word on its intervals if it has them."""
+    note = labels["top_note" if data.has_amount else "top_note_purchases"].format(
+        count=labels.number(len(data.top))
+    )
+    if "predicted_clv_lower" in data.top and data.top["predicted_clv_lower"].notna().any():
+        level = data.settings.compute.interval or REPORT_INTERVAL
+        note += " " + labels["interval_note"].format(level=labels.percent(level, 0))
+    return note
 
 
 def validation_note(data: ReportData, labels: Labels) -> str | None:

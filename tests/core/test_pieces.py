@@ -167,3 +167,14 @@ def test_an_empty_summary_is_one_empty_piece() -> None:
     pieces = list(compute_table_in_pieces(table, settings).pieces)
     assert len(pieces) == 1 and len(pieces[0]) == 0
     assert list(pieces[0].columns) == list(compute_from_table(table, settings).frame.columns)
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "pnbd"])
+def test_pieces_give_the_whole_table_with_intervals(model: str) -> None:
+    """Each piece scores its own distinct rows at the estimate and one standard
+    deviation either way: a customer's interval is the one the whole table gives."""
+    settings = ComputeSettings(period="week", model=model, margin=0.3, interval=0.9)
+    whole = _whole(settings)
+    assert whole["predicted_clv_upper"].notna().all()
+    pieces, _ = _in_pieces(settings, 37)
+    pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
