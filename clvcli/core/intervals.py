@@ -89,9 +89,10 @@ def axes_of(model: Fitter) -> np.ndarray | None:
 def at_log_shift(model: Fitter, shift: np.ndarray) -> Fitter:
     """The model with its log parameters moved by ``shift``."""
     params = model.fitted()
-    log = np.log([params[name] for name in model.param_names]) + shift
+    names = model.covariance_names()
+    log = np.log([params[name] for name in names]) + shift
     values = np.exp(np.clip(log, -_LOG_CLIP, _LOG_CLIP))
-    return model.with_params(dict(zip(model.param_names, values.tolist(), strict=True)))
+    return model.with_params({**params, **dict(zip(names, values.tolist(), strict=True))})
 
 
 def shifted(model: Fitter, axes: np.ndarray) -> list[tuple[Fitter, Fitter]]:

@@ -51,9 +51,9 @@ def read_params(path: str, periods: tuple[str, ...]) -> dict[str, Any]:
             f"{path}: key 'period': unknown period {quote_value(saved['period'])}",
             "periods are: " + ", ".join(periods),
         )
-    names = PURCHASE_MODELS[model].param_names
-    _check_values(path, "params", saved["params"], names)
-    _check_covariance(path, "covariance", saved.get("covariance"), names)
+    fitter = PURCHASE_MODELS[model]
+    _check_values(path, "params", saved["params"], fitter.param_names)
+    _check_covariance(path, "covariance", saved.get("covariance"), fitter.covariance_names())
     spend = saved.get("spend_model")
     if spend is not None:
         if not isinstance(spend, dict) or spend.get("model", _SPEND_MODEL) != _SPEND_MODEL:

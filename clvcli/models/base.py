@@ -375,6 +375,9 @@ class Fitter:
 
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
+    # The parameters the covariance is of: all of them, unless some are chosen rather
+    # than estimated (the order k of the CNBD-k models), which have no variance.
+    estimated_names: ClassVar[tuple[str, ...] | None] = None
     # The mixing distributions whose spread can vanish (see clvcli.models.spread).
     spreads: ClassVar[tuple[Spread, ...]] = ()
     # Whether the likelihood is accurate at LIMIT_SIZE, so that limits can be fitted;
@@ -897,10 +900,15 @@ class Fitter:
         other.warnings_ = []
         return other.set_params(params)
 
+    @classmethod
+    def covariance_names(cls) -> tuple[str, ...]:
+        """The parameters :attr:`log_covariance_` is of, in its order."""
+        return cls.estimated_names or cls.param_names
+
     def set_covariance(self, covariance: dict[str, dict[str, float]]) -> Fitter:
         """Use a saved covariance of the parameters (``summary()["covariance"]``)."""
         params = self.fitted()
-        names = self.param_names
+        names = self.covariance_names()
         matrix = np.array([[float(covariance[a][b]) for b in names] for a in names])
         scale = np.array([params[name] for name in names])
         self.log_covariance_ = matrix / np.outer(scale, scale)
@@ -911,15 +919,16 @@ class Fitter:
         of the log parameters), by name; None when the fit has none."""
         if self.log_covariance_ is None or self.params_ is None:
             return None
-        scale = np.array([self.params_[name] for name in self.param_names])
-        return _by_name(self.param_names, self.log_covariance_ * np.outer(scale, scale))
+        names = self.covariance_names()
+        scale = np.array([self.params_[name] for name in names])
+        return _by_name(names, self.log_covariance_ * np.outer(scale, scale))
 
     def correlation(self) -> dict[str, dict[str, float]] | None:
         """The correlation of the estimates, by name; None when the fit has none."""
         if self.log_covariance_ is None:
             return None
         sd = np.sqrt(np.diag(self.log_covariance_))
-        return _by_name(self.param_names, self.log_covariance_ / np.outer(sd, sd))
+        return _by_name(self.covariance_names(), self.log_covariance_ / np.outer(sd, sd))
 
     def fitted(self) -> dict[str, float]:
         """The parameters; NotFittedError before fit or set_params."""

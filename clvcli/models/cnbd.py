@@ -234,6 +234,7 @@ class _CNBDFitter(Fitter):
 
     at_zero: ClassVar[bool] = False
     param_names = ("r", "alpha", "a", "b", "k")
+    estimated_names = ("r", "alpha", "a", "b")
     needs_purchase_days = True
 
     def __init__(self) -> None:
@@ -321,6 +322,7 @@ class _CNBDFitter(Fitter):
         self.converged_ = fitted.converged_
         self.n_customers_ = customers
         self.warnings_ = list(fitted.warnings_)
+        self.log_covariance_ = fitted.log_covariance_
         self._spline = None
 
     def log_likelihood(self, params: np.ndarray | dict[str, float], data: DistinctRows) -> float:

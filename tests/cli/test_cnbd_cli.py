@@ -100,3 +100,28 @@ def test_validate_on_a_summary_leaves_them_out_in_one_line(clv, tmp_path):
         "clv: warning: bgcnbd and mbgcnbd choose their k by the purchase days, which a "
         "summary does not hold: left out"
     ) in result.stderr_lines
+
+
+@pytest.mark.parametrize("model", ["bgcnbd", "mbgcnbd"])
+def test_intervals_come_from_the_four_estimated_parameters(clv, tmp_path, model):
+    """k is chosen, not estimated: the covariance is of r, alpha, a and b, the intervals
+    are filled, and a saved fit gives the same intervals as the refit."""
+    params = tmp_path / "params.json"
+    fitted = clv("fit", GROCERY, "--model", model, "--period", "week", "-o", params, "-q")
+    assert fitted.exit_code == 0, fitted.stderr
+    assert set(json.loads(params.read_text())["covariance"]) == {"r", "alpha", "a", "b"}
+    args = ["--period", "week", "--interval", "0.9", "-q"]
+    refit = clv("compute", GROCERY, "--model", model, *args)
+    saved = clv("compute", GROCERY, "--params", params, *args)
+    assert refit.exit_code == 0 and saved.exit_code == 0, refit.stderr + saved.stderr
+    assert refit.stdout == saved.stdout
+    rows = list(csv.DictReader(io.StringIO(refit.stdout)))
+    for row in rows:
+        low, mid, high = (
+            float(row[f"expected_purchases{end}"]) for end in ("_lower", "", "_upper")
+        )
+        assert low <= mid * (1 + 1e-9) and mid <= high * (1 + 1e-9)
+    assert any(
+        float(row["expected_purchases_upper"]) > float(row["expected_purchases_lower"])
+        for row in rows
+    )
