@@ -137,6 +137,8 @@ def summary_sql(
     day = _quoted_column(date_col, d)
     amount = f"CAST({_quoted_column(amount_col, d)} AS {d.number})"
     unit = repr(days_per(period))
+    if dialect == "spark":
+        unit = f"CAST({unit} AS DOUBLE)"  # 7.0 alone is a DECIMAL in Spark: recency and T too
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
     purchase_value = "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) END"
     purchase_day = "CASE WHEN is_purchase = 1 THEN day END"

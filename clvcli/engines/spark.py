@@ -61,7 +61,10 @@ COMPUTE_SCHEMA = ", ".join(
 )
 _ARROW_TYPES = {"string": pa.string(), "date": pa.date32(), "bigint": pa.int64()}
 _ARROW_SCHEMA = pa.schema(
-    [(name, _ARROW_TYPES.get(_COMPUTE_TYPES.get(name, ""), pa.float64())) for name in COMPUTE_COLUMNS]
+    [
+        (name, _ARROW_TYPES.get(_COMPUTE_TYPES.get(name, ""), pa.float64()))
+        for name in COMPUTE_COLUMNS
+    ]
 )
 
 # Spark's and log4j's chatter off (a run prints clv's own lines only); an error
@@ -77,6 +80,10 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %m%n
 logger.repl.name = org.apache.spark.repl.Main
 logger.repl.level = off
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = off
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = off
 """
 
 
@@ -121,7 +128,7 @@ def _pyspark() -> Any:
 
 
 def _log4j() -> str:
-    path = os.path.join(tempfile.gettempdir(), "clv-spark-log4j2-v2.properties")
+    path = os.path.join(tempfile.gettempdir(), "clv-spark-log4j2-v3.properties")
     if not os.path.exists(path):
         with open(path + f".{os.getpid()}", "w") as handle:
             handle.write(_QUIET_LOG4J)
