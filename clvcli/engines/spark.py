@@ -160,7 +160,7 @@ def _from_spark(exc: BaseException) -> bool:
 def _one_line(exc: BaseException) -> str:
     """The message of a Spark error in one line: a worker's Python error is the last
     line of its traceback; Spark's own, its first line without the SQLSTATE."""
-    text = str(exc).strip()
+    text = _java_message(exc) or str(exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
@@ -170,6 +170,20 @@ def _one_line(exc: BaseException) -> str:
     else:
         line = lines[0]
     return re.sub(r"\s*SQLSTATE: \w+\s*$", "", line)
+
+
+def _java_message(exc: BaseException) -> str | None:
+    """The message of the innermost cause of a Java error (py4j's own message names
+    only the call that failed), or None for an error that is not one."""
+    error = getattr(exc, "java_exception", None)
+    message = None
+    try:
+        while error is not None:
+            message = error.getMessage() or message
+            error = error.getCause()
+    except Exception:  # the JVM has gone: the Python message will do
+        return message
+    return message
 
 
 # Reading -------------------------------------------------------------------------
