@@ -96,6 +96,23 @@ def test_emitted_spark_sql_gives_clvs_summary(clv, spark, options):
     assert_same(ours, theirs, SUMMARY + DATES)
 
 
+def test_ids_are_read_as_the_default_engine_reads_them(clv, spark, write):
+    # Blanks Spark's TRIM keeps (tab, no-break space) and Persian digits.
+    log = write(
+        "ids.csv",
+        'customer_id,date,amount\nC\u06f0\u06f0\u06f1,2024-01-01,5\n" C001\t",2024-01-03,7\n'
+        "C001\u00a0,2024-01-04,2\nC002,2024-01-02,3\n",
+    )
+    default = csv_frame(clv("summary", log, "--format", "csv", "-q"))
+    assert list(default["customer_id"]) == ["C001", "C002"]
+    ours = csv_frame(clv("summary", log, "--engine", "spark", *MASTER, "--format", "csv", "-q"))
+    assert_same(ours, default, SUMMARY + DATES)
+    spark.read.csv(str(log), header=True).createOrReplaceTempView("sales")
+    result = clv("summary", "--emit-sql", "--dialect", "spark", "--table", "sales")
+    emitted = spark.sql(result.stdout.strip().removesuffix(";")).toArrow().to_pandas()
+    assert_same(emitted, default, SUMMARY + DATES)
+
+
 def test_summary_nets_refunds_per_customer_and_day(clv, spark, write):
     log = write(
         "tx.csv",
