@@ -41,7 +41,7 @@ def fit_auto(
         if uses_spark(opts):
             from clvcli.cli.spark import check_spark_input, spark_pieces
 
-            pieces = spark_pieces(check_spark_input(input_path, summary_path), opts, reporter)
+            pieces = spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter)
         elif summary_path is not None:
             pieces = summary_pieces(summary_path, opts, reporter)
         else:

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
     from clvcli.io.customers import CustomerList
 
 
-def check_spark_input(input_path: str | None, summary_path: str | None) -> str:
+def check_spark_input(
+    input_path: str | None, summary_path: str | None, opts: RunOptions | None = None
+) -> str:
     """The log Spark reads: a path or URL Spark opens itself, or table:NAME."""
+    if opts is not None and opts.channel_col is not None:
+        raise UsageError(
+            "--engine spark reads no --channel-col", "leave out one of the two options"
+        )
     if summary_path is not None:
         raise UsageError(
             "--engine spark reads a transaction log, not --summary",
@@ -65,7 +71,7 @@ def summary_with_spark(input_path: str, opts: RunOptions, reporter: Reporter) ->
     from clvcli.cli.reading import read_settings
     from clvcli.engines.spark import spark_session, spark_summary
 
-    path = check_spark_input(input_path, None)
+    path = check_spark_input(input_path, None, opts)
     opts.record.setdefault("inputs", []).append(path)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     with reporter.progress("starting Spark"):
@@ -104,7 +110,7 @@ def compute_with_spark(
     from clvcli.cli.output import resolve_format, write_frames
     from clvcli.engines.spark import is_parts_target, spark_compute, write_parts
 
-    path = check_spark_input(input_path, summary_path)
+    path = check_spark_input(input_path, summary_path, opts)
     parts = is_parts_target(opts.output)
     if parts:
         if opts.format not in (None, "parquet"):

@@ -130,6 +130,10 @@ def test_summary_nets_refunds_per_customer_and_day(clv, spark, write):
     assert_same(ours, default, SUMMARY + DATES)
     a = ours.set_index("customer_id").loc["A"]
     assert (a["frequency"], a["recency"], a["T"], a["monetary_value"]) == (1, 8, 9, 20)
+    # The same log as a table of Spark's catalogue.
+    spark.read.csv(str(log), header=True).createOrReplaceTempView("tx")
+    table = csv_frame(clv("summary", "table:tx", "--engine", "spark", "--format", "csv", "-q"))
+    assert_same(table, default, SUMMARY + DATES)
 
 
 def test_compute_on_cdnow_equals_the_default_engine(clv, spark, tmp_path):
@@ -211,3 +215,5 @@ def test_commands_that_do_not_run_on_spark_refuse_it(clv):
     assert "--engine spark runs compute, summary, fit" in result.stderr
     assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     assert clv("compute", "-", "--engine", "spark", input="a").exit_code == 2
+    channel = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", "--channel-col", "channel")
+    assert channel.exit_code == 2
