@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -92,6 +93,12 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     ``yarn``, ``sc://host`` for Spark Connect), else SPARK_REMOTE or the master of the
     Spark configuration, else local mode on every core. ``conf``: more settings."""
     pyspark_sql = _pyspark()
+    remote = "SPARK_REMOTE" in os.environ or (master or "").startswith("sc://")
+    if not remote and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise UsageError(
+            "--engine spark needs a Java runtime (17 or later): no java found",
+            "install one (apt-get install openjdk-17-jre-headless) or set JAVA_HOME",
+        )
     local = master is None or master.startswith("local")
     if local and "SPARK_REMOTE" not in os.environ:
         # Local workers run this Python (its packages), not the first python3 on PATH.

@@ -209,6 +209,16 @@ def test_without_pyspark_one_line_says_how_to_install_it(clv, monkeypatch):
     ]
 
 
+def test_without_java_one_line_says_so(clv, monkeypatch):
+    pytest.importorskip("pyspark")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    result = clv("summary", SAMPLE / "shop.csv", "--engine", "spark")
+    assert result.exit_code == 2
+    assert result.stderr_lines[0].startswith("clv: error: --engine spark needs a Java runtime")
+
+
 def test_commands_that_do_not_run_on_spark_refuse_it(clv):
     result = clv("stages", SAMPLE / "shop.csv", "--engine", "spark")
     assert result.exit_code == 2
