@@ -55,7 +55,7 @@ def spark_pieces(
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     given = read_settings(opts).given_columns()
-    opts.record.setdefault("inputs", []).append(input_path)
+    _record_input(opts, input_path)
     with reporter.progress("starting Spark"):
         spark = spark_session(opts.spark_master)
     with reporter.progress("summarising customers on Spark"):
@@ -72,7 +72,7 @@ def summary_with_spark(input_path: str, opts: RunOptions, reporter: Reporter) ->
     from clvcli.engines.spark import spark_session, spark_summary
 
     path = check_spark_input(input_path, None, opts)
-    opts.record.setdefault("inputs", []).append(path)
+    _record_input(opts, path)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     with reporter.progress("starting Spark"):
         spark = spark_session(opts.spark_master)
@@ -143,6 +143,15 @@ def compute_with_spark(
         emit_customers(join_customer_list(frame, listed), opts, reporter)
         return
     write_frames([frame], opts, reporter, money=MONEY, what="customers", rows=len(frame))
+
+
+def _record_input(opts: RunOptions, path: str) -> None:
+    """INPUT for the output's metadata: a local file is digested, a URL or table
+    named; a URL's glob is not listed here (only Spark can)."""
+    from clvcli.io.names import is_pattern
+
+    if "://" not in path or not is_pattern(path):
+        opts.record.setdefault("inputs", []).append(path)
 
 
 def _collected(frame: Any, source: str) -> pa.Table:

@@ -162,10 +162,17 @@ def test_compute_on_cdnow_equals_the_default_engine(clv, spark, tmp_path):
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
-def test_compute_to_stdout_and_fit_equal_the_default_engine(clv, spark):
+def test_compute_to_a_file_and_fit_equal_the_default_engine(clv, spark, tmp_path):
     options = ("--period", "week", "--model", "bgnbd", "--format", "csv", "-q")
     default = csv_frame(clv("compute", SAMPLE / "shop.csv", *options))
-    ours = csv_frame(clv("compute", SAMPLE / "shop.csv", "--engine", "spark", *MASTER, *options))
+    out = tmp_path / "customers.csv"
+    result = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", *MASTER, *options,
+                 "-o", out, "--sidecar")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    ours = pd.read_csv(out, dtype={"customer_id": str})
+    sidecar = json.loads((tmp_path / "customers.csv.meta.json").read_text())
+    assert sidecar["models"]["purchases"]["model"] == "bgnbd"
+    assert sidecar["inputs"][0]["path"] == str(SAMPLE / "shop.csv")
     columns = [c for c in default.columns if c != "channel"]  # Spark reads no channel
     assert list(ours.columns) == columns
     assert_same(ours, default, columns)
