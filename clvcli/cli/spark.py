@@ -27,10 +27,8 @@ def check_spark_input(
     input_path: str | None, summary_path: str | None, opts: RunOptions | None = None
 ) -> str:
     """The log Spark reads: a path or URL Spark opens itself, or table:NAME."""
-    if opts is not None and opts.channel_col is not None:
-        raise UsageError(
-            "--engine spark reads no --channel-col", "leave out one of the two options"
-        )
+    if opts is not None:
+        _check_reading_options(opts)
     if summary_path is not None:
         raise UsageError(
             "--engine spark reads a transaction log, not --summary",
@@ -42,6 +40,29 @@ def check_spark_input(
             "give the log's path (s3://bucket/tx/, hdfs://..., a local folder)",
         )
     return input_path
+
+
+def _check_reading_options(opts: RunOptions) -> None:
+    """Spark reads clean logs as they are: the options that tell the default engine
+    how to read messy ones are refused in one line rather than ignored."""
+    calendar = getattr(opts.calendar, "value", opts.calendar)
+    given = {
+        "--channel-col": opts.channel_col is not None,
+        "--calendar": calendar not in (None, "auto", "gregorian"),
+        "--date-format": opts.date_format is not None,
+        "--timezone": opts.timezone is not None,
+        "--delimiter": opts.delimiter not in (None, ","),
+        "--encoding": opts.encoding not in (None, "utf-8", "utf8"),
+        "--decimal": opts.values.get("decimal") not in (None, "."),
+        "--sheet": opts.values.get("sheet") is not None,
+        "--skip-invalid": bool(opts.skip_invalid),
+    }
+    for option, used in given.items():
+        if used:
+            raise UsageError(
+                f"--engine spark reads ISO dates and plain numbers as they are: not {option}",
+                f"leave out {option}, or use the default engine",
+            )
 
 
 def spark_pieces(

@@ -253,7 +253,8 @@ def choose(frame: Any, source: str, given: dict[str, str | None]) -> Columns:
 
 def _check_cells(frame: Any, columns: Columns, source: str) -> None:
     """Rows with an empty id, date or amount are refused, as the default engine
-    refuses them, not dropped without a word."""
+    refuses them, not dropped without a word; so are Jalali dates written as ISO
+    ones (1403-01-05), which Spark would read as the Gregorian year 1403."""
     from pyspark.sql import functions as F
 
     checks = []
@@ -261,6 +262,7 @@ def _check_cells(frame: Any, columns: Columns, source: str) -> None:
         cell = F.col(f"`{name}`")
         empty = cell.isNull() | (F.trim(cell.cast("string")) == "")
         checks.append(F.sum(empty.cast("long")).alias(name))
+    checks.append(F.min(F.col(f"`{columns.date}`").cast("date")).alias("__clv_first_day__"))
     with spark_errors(source):
         counts = frame.agg(*checks).first()
     for name in (columns.customer, columns.date, columns.amount):
@@ -270,6 +272,17 @@ def _check_cells(frame: Any, columns: Columns, source: str) -> None:
                 f"{source}: {count} rows with an empty '{name}'",
                 "every transaction has a customer, a date and an amount",
             )
+    first = counts["__clv_first_day__"]
+    if first is not None and first.year < EARLIEST_YEAR:
+        raise InputError(
+            f"{source}: column '{columns.date}' has the date {first.isoformat()}, a Jalali "
+            "date read as Gregorian?",
+            "--engine spark reads Gregorian ISO dates; the default engine reads Jalali ones",
+        )
+
+
+# Earlier dates in a log are taken for Jalali ones (years 13xx-14xx) written as ISO.
+EARLIEST_YEAR = 1800
 
 
 # The summary --------------------------------------------------------------------

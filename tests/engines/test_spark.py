@@ -192,12 +192,14 @@ def test_spark_errors_are_one_line_without_a_java_trace(clv, spark, write, tmp_p
     bad_date = write("date.csv", "customer_id,date,amount\nA,03/04/2024,5\n")
     empty = write("empty.csv", "customer_id,date,amount\nA,2024-01-01,5\n,2024-01-02,3\n")
     no_column = write("cols.csv", "customer_id,amount\nA,5\n")
+    jalali = write("fa.csv", "customer_id,date,amount\nA,1403-01-05,5\n")
     for result, says in (
         (missing, "Spark could not run it"),
         (clv("summary", bad_amount, "--engine", "spark", *MASTER), "'abc'"),
         (clv("summary", bad_date, "--engine", "spark", *MASTER), "03/04/2024"),
         (clv("summary", empty, "--engine", "spark", *MASTER), "1 rows with an empty"),
         (clv("compute", no_column, "--engine", "spark", *MASTER), "date"),
+        (clv("summary", jalali, "--engine", "spark", *MASTER), "1403-01-05, a Jalali date"),
     ):
         assert result.exit_code == 3, result.stderr
         lines = result.stderr_lines
@@ -232,5 +234,7 @@ def test_commands_that_do_not_run_on_spark_refuse_it(clv):
     assert "--engine spark runs compute, summary, fit" in result.stderr
     assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     assert clv("compute", "-", "--engine", "spark", input="a").exit_code == 2
-    channel = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", "--channel-col", "channel")
-    assert channel.exit_code == 2
+    for option in (("--channel-col", "channel"), ("--calendar", "jalali"), ("--skip-invalid",)):
+        refused = clv("summary", SAMPLE / "shop.csv", "--engine", "spark", *option)
+        assert refused.exit_code == 2
+        assert f"not {option[0]}" in refused.stderr_lines[0]
