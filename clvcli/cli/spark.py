@@ -87,26 +87,16 @@ def spark_pieces(
 
 def summary_with_spark(input_path: str, opts: RunOptions, reporter: Reporter) -> None:
     """`clv summary --engine spark`: the summary at the driver, written as usual."""
-    from clvcli.cli.common import parse_option_date
     from clvcli.cli.output import emit
-    from clvcli.cli.reading import read_settings
-    from clvcli.engines.spark import spark_session, spark_summary
+    from clvcli.contract import SUMMARY_COLUMNS, SUMMARY_EXTRA
 
     path = check_spark_input(input_path, None, opts)
-    _record_input(opts, path)
-    as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    with reporter.progress("starting Spark"):
-        spark = spark_session(opts.spark_master)
-    with reporter.progress("summarising customers on Spark"):
-        table = spark_summary(
-            path,
-            read_settings(opts).given_columns(),
-            as_of=as_of,
-            period=opts.period,
-            spark=spark,
-        )
+    with spark_pieces(path, opts, reporter) as summary:
+        reporter.warn(summary.warnings)
+        with reporter.progress("bringing the summary back from Spark"):
+            frame = to_frame(summary.arrow().select(SUMMARY_COLUMNS + SUMMARY_EXTRA))
     emit(
-        to_frame(table),
+        frame,
         opts,
         reporter,
         money=("monetary_value", "total_spend"),
@@ -148,7 +138,7 @@ def compute_with_spark(
     with spark_pieces(path, opts, reporter, settings.period) as summary:
         with reporter.progress("fitting the models"):
             result = spark_compute(summary, settings)
-        reporter.warn(result.values.warnings)
+        reporter.warn(summary.warnings + result.values.warnings)
         record_values(opts, result.values)
         if parts:
             with reporter.progress(f"scoring and writing {result.customers:,} customers on Spark"):

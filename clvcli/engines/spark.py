@@ -31,7 +31,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -251,7 +251,7 @@ def choose(frame: Any, source: str, given: dict[str, str | None]) -> Columns:
     return Columns(header[choice.customer], header[choice.date], header[choice.amount])
 
 
-def _check_cells(frame: Any, columns: Columns, source: str) -> None:
+def _check_cells(frame: Any, columns: Columns, source: str, as_of: int | None) -> list[str]:
     """Rows with an empty id, date or amount are refused, as the default engine
     refuses them, not dropped without a word; so are Jalali dates written as ISO
     ones (1403-01-05), which Spark would read as the Gregorian year 1403."""
@@ -262,7 +262,11 @@ def _check_cells(frame: Any, columns: Columns, source: str) -> None:
         cell = F.col(f"`{name}`")
         empty = cell.isNull() | (F.trim(cell.cast("string")) == "")
         checks.append(F.sum(empty.cast("long")).alias(name))
-    checks.append(F.min(F.col(f"`{columns.date}`").cast("date")).alias("__clv_first_day__"))
+    day = F.col(f"`{columns.date}`").cast("date")
+    checks.append(F.min(day).alias("__clv_first_day__"))
+    end = None if as_of is None else F.lit(str(np.datetime64(as_of, "D"))).cast("date")
+    if end is not None:
+        checks.append(F.sum((day > end).cast("long")).alias("__clv_later__"))
     with spark_errors(source):
         counts = frame.agg(*checks).first()
     for name in (columns.customer, columns.date, columns.amount):
@@ -279,6 +283,16 @@ def _check_cells(frame: Any, columns: Columns, source: str) -> None:
             "date read as Gregorian?",
             "--engine spark reads Gregorian ISO dates; the default engine reads Jalali ones",
         )
+    if as_of is None or first is None:
+        return []
+    iso = str(np.datetime64(as_of, "D"))
+    if as_of < int(np.datetime64(first, "D").astype(np.int64)):
+        raise UsageError(
+            f"--as-of {iso} is before the first transaction ({first.isoformat()})",
+            "give a date inside the data",
+        )
+    later = counts["__clv_later__"] or 0
+    return [f"{source}: ignored {later} transactions after --as-of {iso}"] if later else []
 
 
 # Earlier dates in a log are taken for Jalali ones (years 13xx-14xx) written as ISO.
@@ -295,14 +309,15 @@ def summary_frame(
     *,
     period: str,
     as_of: int | None,
-) -> Any:
+) -> tuple[Any, list[str]]:
     """The per-customer summary as a Spark DataFrame (SUMMARY_COLUMNS, SUMMARY_EXTRA),
-    in customer id order, computed on the executors by the emitted Spark SQL."""
+    in customer id order, computed on the executors by the emitted Spark SQL; and
+    what the default engine would warn of (transactions after --as-of)."""
     from clvcli.core.sql import summary_sql
 
     transactions = read_transactions(spark, source)
     columns = choose(transactions, source, given)
-    _check_cells(transactions, columns, source)
+    warned = _check_cells(transactions, columns, source, as_of)
     view = f"clv_transactions_{uuid.uuid4().hex}"
     transactions.createOrReplaceTempView(view)
     sql = summary_sql(
@@ -315,7 +330,7 @@ def summary_frame(
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
     )
     with spark_errors(source):
-        return spark.sql(sql.strip().removesuffix(";"))
+        return spark.sql(sql.strip().removesuffix(";")), warned
 
 
 @dataclass
@@ -333,6 +348,7 @@ class SparkSummary:
     period: str
     as_of: int
     customers: int
+    warnings: list[str] = field(default_factory=list)
 
     def history(self) -> tuple[np.ndarray, ...]:
         return self._grouped(["frequency", "recency", "T"], None)
@@ -392,7 +408,7 @@ def spark_summary_frame(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    frame = summary_frame(spark, source, given, period=period, as_of=as_of)
+    frame, warned = summary_frame(spark, source, given, period=period, as_of=as_of)
     frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
     unit = days_per(period)
     end = F.date_add(F.col("first_purchase"), F.round(F.col("T") * unit).cast("int"))
@@ -402,7 +418,7 @@ def spark_summary_frame(
         frame.unpersist()
         raise InputError(f"{source}: no purchases (every day's net amount is zero or negative)")
     last = int(np.datetime64(row["end"], "D").astype(np.int64)) if as_of is None else as_of
-    return SparkSummary(frame, source, period, last, int(row["n"]))
+    return SparkSummary(frame, source, period, last, int(row["n"]), warned)
 
 
 def spark_summary(
@@ -416,14 +432,11 @@ def spark_summary(
 ) -> pa.Table:
     """The per-customer summary of ``source`` computed on Spark, at the driver as an
     Arrow table: SUMMARY_COLUMNS then SUMMARY_EXTRA, in customer id order, the same
-    columns and values as the default engine's summary."""
+    columns and values as the default engine's summary (its warnings are those of
+    :func:`spark_summary_frame`)."""
     spark = spark or spark_session(master)
-    frame = summary_frame(spark, source, given or {}, period=period, as_of=as_of)
-    with spark_errors(source):
-        table = frame.toArrow()
-    if table.num_rows == 0:
-        raise InputError(f"{source}: no purchases (every day's net amount is zero or negative)")
-    return table.select(SUMMARY_COLUMNS + SUMMARY_EXTRA)
+    with spark_summary_frame(spark, source, given or {}, period=period, as_of=as_of) as summary:
+        return summary.arrow().select(SUMMARY_COLUMNS + SUMMARY_EXTRA)
 
 
 # Fitting and scoring ---------------------------------------------------------------
@@ -490,15 +503,15 @@ def compute_batch(frame: Any) -> pa.RecordBatch:
     """A piece of the compute table as the Arrow batch of COMPUTE_SCHEMA: dates as
     dates, NaN as null (an empty cell, as the default engine writes it)."""
     arrays = []
-    for field in _ARROW_SCHEMA:
-        values = frame[field.name]
-        if field.type == pa.date32():
+    for column in _ARROW_SCHEMA:
+        values = frame[column.name]
+        if column.type == pa.date32():
             arrays.append(pa.array(values.to_numpy(dtype="datetime64[D]"), type=pa.date32()))
-        elif field.type == pa.string():
+        elif column.type == pa.string():
             arrays.append(pa.array(np.asarray(values, dtype=object), type=pa.string()))
         else:
-            numbers = values.to_numpy(dtype=np.float64 if field.type == pa.float64() else None)
-            arrays.append(pa.array(numbers, type=field.type, from_pandas=True))
+            numbers = values.to_numpy(dtype=np.float64 if column.type == pa.float64() else None)
+            arrays.append(pa.array(numbers, type=column.type, from_pandas=True))
     return pa.RecordBatch.from_arrays(arrays, schema=_ARROW_SCHEMA)
 
 

@@ -130,6 +130,13 @@ def test_summary_nets_refunds_per_customer_and_day(clv, spark, write):
     assert_same(ours, default, SUMMARY + DATES)
     a = ours.set_index("customer_id").loc["A"]
     assert (a["frequency"], a["recency"], a["T"], a["monetary_value"]) == (1, 8, 9, 20)
+    # Up to --as-of, saying how many transactions are left out, as the default engine.
+    early = ("summary", log, "--as-of", "2024-01-05", "--format", "csv")
+    before = clv(*early)
+    cut = clv(*early, "--engine", "spark", *MASTER)
+    assert_same(csv_frame(cut), csv_frame(before), SUMMARY + DATES)
+    warning = f"clv: warning: {log}: ignored 3 transactions after --as-of 2024-01-05"
+    assert warning in before.stderr_lines and warning in cut.stderr_lines
     # The same log as a table of Spark's catalogue.
     spark.read.csv(str(log), header=True).createOrReplaceTempView("tx")
     table = csv_frame(clv("summary", "table:tx", "--engine", "spark", "--format", "csv", "-q"))
