@@ -119,6 +119,7 @@ def compute_with_spark(
 
     from clvcli.cli.common import record_values
     from clvcli.cli.output import resolve_format, write_frames
+    from clvcli.core.compute import chosen_model
     from clvcli.engines.spark import is_parts_target, spark_compute, write_parts
 
     path = check_spark_input(input_path, summary_path, opts)
@@ -135,6 +136,7 @@ def compute_with_spark(
         fmt = resolve_format(opts)
     if settings.saved is not None:
         settings = replace(settings, period=settings.saved["period"])
+    chosen_model(settings, settings.period, summary_only=True)  # bgbb: before any work
     with spark_pieces(path, opts, reporter, settings.period) as summary:
         with reporter.progress("fitting the models"):
             result = spark_compute(summary, settings)

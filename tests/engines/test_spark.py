@@ -241,6 +241,8 @@ def test_commands_that_do_not_run_on_spark_refuse_it(clv):
     assert "--engine spark runs compute, summary, fit" in result.stderr
     assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     assert clv("compute", "-", "--engine", "spark", input="a").exit_code == 2
+    bgbb = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", "--model", "bgbb")
+    assert bgbb.exit_code == 2 and "purchase periods" in bgbb.stderr
     for option in (("--channel-col", "channel"), ("--calendar", "jalali"), ("--skip-invalid",)):
         refused = clv("summary", SAMPLE / "shop.csv", "--engine", "spark", *option)
         assert refused.exit_code == 2
