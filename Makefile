@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: demo test fuzz lint format bench bench-100m clean install dev
+.PHONY: demo test fuzz lint format bench bench-100m clean install dev java
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,17 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# pyspark for the Spark engine's tests, which run Spark in local mode on a Java
+# runtime (Debian's, installed when missing and run as root).
+$(VENV)/.installed-spark: $(VENV)/.installed-dev pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	touch $@
+
+java:
+	@command -v java >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
@@ -25,7 +36,7 @@ demo: $(VENV)/.installed
 	$(BIN)/clv compute sample_data/shop.csv --format table --limit 20
 	$(BIN)/clv segment sample_data/shop.csv --summary --format table
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-spark java
 	$(BIN)/ruff check clvcli tests sample_data
 	$(PY) -m pytest -q
 

@@ -73,9 +73,12 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
-    from clvcli.cli.reading import start_reading, uses_duckdb
+    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
     from clvcli.memory import hand_back_free_memory
 
+    if uses_spark(opts):
+        _compute_with_spark(input_path, summary_path, opts)
+        return
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         compute_settings,
@@ -141,6 +144,17 @@ def compute_cmd(
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)
+
+
+def _compute_with_spark(input_path: str | None, summary_path: str | None, opts: RunOptions) -> None:
+    from clvcli.cli.common import compute_settings, customer_list, one_source
+    from clvcli.cli.spark import compute_with_spark
+
+    one_source(input_path, summary_path)
+    settings = compute_settings(opts)
+    compute_with_spark(
+        input_path, summary_path, settings, customer_list(opts), opts, Reporter(opts.quiet)
+    )
 
 
 def _compute_with_duckdb(

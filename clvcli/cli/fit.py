@@ -42,9 +42,10 @@ def fit_cmd(
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
-    from clvcli.cli.reading import start_reading, uses_duckdb
+    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
 
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    spark = uses_spark(opts)
+    source = input_path if spark else start_reading(input_path, opts)  # read while importing
     from clvcli.cli.common import (
         check_model_options,
         duckdb_pieces,
@@ -66,9 +67,14 @@ def fit_cmd(
         from clvcli.cli.fit_auto import fit_auto
 
         report, warnings = fit_auto(input_path, summary_path, source, as_of, opts, reporter)
-    elif uses_duckdb(opts):
-        # The summary stays in DuckDB's file: the fit needs only its distinct rows.
-        if summary_path is not None:
+    elif spark or uses_duckdb(opts):
+        # The summary stays in DuckDB's file or with Spark: the fit needs only its
+        # distinct rows.
+        if spark:
+            from clvcli.cli.spark import check_spark_input, spark_pieces
+
+            pieces = spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter)
+        elif summary_path is not None:
             pieces = summary_pieces(summary_path, opts, reporter)
         else:
             pieces = duckdb_pieces(input_path, opts, reporter)

@@ -25,7 +25,7 @@ def fit_auto(
     The report carries the choice under ``chosen_by``.
     """
     from clvcli.cli.common import duckdb_pieces, load_summary, load_transactions, summary_pieces
-    from clvcli.cli.reading import uses_duckdb
+    from clvcli.cli.reading import uses_duckdb, uses_spark
     from clvcli.core.compute import (
         ComputeSettings,
         grouped_history,
@@ -37,8 +37,12 @@ def fit_auto(
     from clvcli.core.fitting import fit_report_from_pieces, fit_report_from_table
 
     settings = ComputeSettings(as_of=as_of, period=opts.period)
-    if uses_duckdb(opts):
-        if summary_path is not None:
+    if uses_spark(opts) or uses_duckdb(opts):
+        if uses_spark(opts):
+            from clvcli.cli.spark import check_spark_input, spark_pieces
+
+            pieces = spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter)
+        elif summary_path is not None:
             pieces = summary_pieces(summary_path, opts, reporter)
         else:
             pieces = duckdb_pieces(input_path, opts, reporter)

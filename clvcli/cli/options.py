@@ -316,12 +316,28 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
             _option(
                 "--engine",
                 panel=INPUT_PANEL,
-                help="arrow (default) or duckdb: DuckDB computes the per-customer summary "
-                "(large files; ISO dates and plain numbers only); with compute --summary, "
-                "DuckDB sorts a Parquet summary that need not fit in memory.",
+                help="arrow (default), duckdb or spark: DuckDB computes the per-customer "
+                "summary (large files; ISO dates and plain numbers only); with compute "
+                "--summary, DuckDB sorts a Parquet summary that need not fit in memory. "
+                "spark (compute, summary, fit): a Spark cluster computes the summary and "
+                "scores every customer (pip install 'clvcli[spark]').",
             ),
         ],
         "arrow",
+    ),
+    "spark_master": (
+        Annotated[
+            str | None,
+            _option(
+                "--spark-master",
+                panel=INPUT_PANEL,
+                metavar="URL",
+                help="With --engine spark: the cluster (spark://host:7077, yarn, sc://host "
+                "for Spark Connect). Default: SPARK_REMOTE or Spark's configuration, "
+                "else local[*] on this machine.",
+            ),
+        ],
+        None,
     ),
     "config": (
         Annotated[

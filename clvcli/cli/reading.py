@@ -51,10 +51,25 @@ def decimal_mark(opts: RunOptions) -> str | None:
     return decimal
 
 
+ENGINES = ("arrow", "duckdb", "spark")
+# The commands that run on Spark; the others refuse --engine spark in one line.
+SPARK_COMMANDS = ("compute", "summary", "fit")
+
+
 def uses_duckdb(opts: RunOptions) -> bool:
-    if opts.engine not in ("arrow", "duckdb"):
-        raise UsageError(f"--engine {opts.engine} is not one of: arrow, duckdb")
+    if uses_spark(opts):
+        raise UsageError(
+            f"--engine spark runs {', '.join(SPARK_COMMANDS)}, not this command",
+            "leave out --engine spark here",
+        )
     return opts.engine == "duckdb"
+
+
+def uses_spark(opts: RunOptions) -> bool:
+    """Whether Spark runs the pass over the log (see clvcli.engines.spark)."""
+    if opts.engine not in ENGINES:
+        raise UsageError(f"--engine {opts.engine} is not one of: {', '.join(ENGINES)}")
+    return opts.engine == "spark"
 
 
 class PendingRead:

@@ -54,8 +54,17 @@ def summary_cmd(
         return
     if input_path is None:
         raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
-    from clvcli.cli.reading import start_reading, uses_duckdb
+    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
 
+    if uses_spark(opts):
+        if calibration_end is not None:
+            raise UsageError("--calibration-end needs the default engine")
+        from clvcli.cli.output import resolve_format
+        from clvcli.cli.spark import summary_with_spark
+
+        resolve_format(opts)
+        summary_with_spark(input_path, opts, Reporter(opts.quiet))
+        return
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format

@@ -99,6 +99,12 @@ def _normal_id(text: str, dialect: str) -> str:
     """
     digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS + ARABIC_ID_LETTERS
     to = "0123456789" * 2 + PERSIAN_ID_LETTERS
+    if dialect == "spark":
+        # Spark's TRIM takes off spaces only: the blanks go as in DuckDB, by a Java
+        # regex (backslashes doubled, as Spark's string literals read them).
+        blank = WHITESPACE_RE2.replace("\\", "\\\\")
+        text = f"TRANSLATE({text}, '{digits}', '{to}')"
+        return f"regexp_replace({text}, '^[{blank}]+|[{blank}]+$', '')"
     if dialect != "duckdb":
         return f"TRIM(TRANSLATE({text}, '{digits}', '{to}'))"
     marks = "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_MARKS)
@@ -137,6 +143,8 @@ def summary_sql(
     day = _quoted_column(date_col, d)
     amount = f"CAST({_quoted_column(amount_col, d)} AS {d.number})"
     unit = repr(days_per(period))
+    if dialect == "spark":
+        unit = f"CAST({unit} AS DOUBLE)"  # 7.0 alone is a DECIMAL in Spark: recency and T too
     end = f"DATE '{as_of}'" if as_of else "(SELECT MAX(day) FROM daily)"
     purchase_value = "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) END"
     purchase_day = "CASE WHEN is_purchase = 1 THEN day END"

@@ -39,7 +39,7 @@ def test_what_duckdb_cannot_read_is_a_clear_error(clv):
     assert persian.stderr.startswith(f"clv: error: {SAMPLE / 'shop_fa.csv'}: DuckDB could not")
     assert "use the default engine" in persian.stderr
     assert clv("compute", "-", "--engine", "duckdb", input="a").exit_code == 2
-    assert clv("compute", SAMPLE / "shop.csv", "--engine", "spark").exit_code == 2
+    assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     calibration = clv(
         "summary", SAMPLE / "shop.csv", "--engine", "duckdb", "--calibration-end", "2024-06-30"
     )
