@@ -27,8 +27,9 @@ the last purchase. The integral has no closed form; it is evaluated per distinct
 by :func:`clvcli.models.log_quadrature.log_integral` in
 :math:`u = \ln(1 + (\tau - t_x)/c)`, c the shorter of the scales on which the
 purchase and the dropout parts change, where a frequent buyer's steep
-:math:`(\alpha+\tau)^{-(r+x)}` and a Pareto-like dropout are nearly straight lines. Its derivatives in the
-parameters are means over the same nodes, so the gradient is analytic.
+:math:`(\alpha+\tau)^{-(r+x)}` and a Pareto-like dropout are nearly straight
+lines. Its derivatives in the parameters are means over the same nodes, so the
+gradient is analytic.
 
 Given alive at T, lambda is Gamma(r + x, alpha + T) and eta is
 Gamma(s, beta + e^{bT} - 1), independently, so the expected purchases in (T, T + t] are
@@ -162,7 +163,7 @@ def _died(
 ) -> tuple[np.ndarray, np.ndarray]:
     """ln of the integral over (t_x, T] of (alpha+tau)^-k e^{b tau - (s+1) Lambda(tau)},
     and its gradient in the five parameters (zero where t_x = T: no window to die in)."""
-    r, alpha, b, s, beta = params
+    _, alpha, b, s, beta = params
     # The scale on which the integrand first changes: the purchase rate's posterior
     # (alpha + t_x) or the dropout's (1 / Lambda'(t_x)), whichever is shorter.
     log_c = np.minimum(np.log(alpha + t_x), log_lambda(b, beta, t_x) - b * t_x - np.log(b))

@@ -103,9 +103,7 @@ def _clean(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), -np.inf, values)
 
 
-def _golden(
-    log_f: LogIntegrand, a: np.ndarray, c: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _golden(log_f: LogIntegrand, a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The maximum of log_f on [a, c] per row by golden section, and its value."""
     x1 = c - _GOLD * (c - a)
     x2 = a + _GOLD * (c - a)
@@ -147,9 +145,7 @@ def _cut(
     return np.where(at_end, grid[rows, index], outside)
 
 
-def _panels(
-    left: np.ndarray, peak: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _panels(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes and weights of PANELS equal panels on each side of the peak."""
     starts, widths = [], []
     for a, b in ((left, peak), (peak, right)):
