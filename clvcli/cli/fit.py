@@ -9,7 +9,7 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-FIT_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma", "all")
+FIT_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "gamma-gamma", "all")
 
 
 @shared_options("input", "model", "output")
@@ -24,7 +24,7 @@ def fit_cmd(
     """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
 
     --model takes auto (the default: the model clv compute would choose), bgnbd, mbgnbd,
-    pnbd, bgbb or gamma-gamma (spend), or all: every model side by side, one row each
+    pnbd, ggomnbd, bgbb or gamma-gamma (spend), or all: every model side by side, one row each
     (JSON: each model's fit under "models"). The JSON output of one model (--format
     json, or -o FILE.json) scores new data with clv compute --params FILE. A fit that
     runs off to a limit (customers who do not differ in some respect) is reported at

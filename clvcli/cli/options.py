@@ -344,9 +344,9 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
             _option(
                 "--model",
                 panel=MODEL_PANEL,
-                help="Purchase model: auto (chooses among bgnbd, mbgnbd and pnbd by holdout "
-                "error or BIC, and says which on stderr), bgnbd, mbgnbd, pnbd, bgbb, or none "
-                "(history only).",
+                help="Purchase model: auto (chooses among bgnbd, mbgnbd, pnbd and ggomnbd by "
+                "holdout error or BIC, and says which on stderr), bgnbd, mbgnbd, pnbd, ggomnbd, "
+                "bgbb, or none (history only).",
             ),
         ],
         "auto",

@@ -9,7 +9,7 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-VALIDATE_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "all")
+VALIDATE_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "all")
 
 
 @shared_options("input", "model", "output")
@@ -46,7 +46,7 @@ def validate_cmd(
 ) -> None:
     """Fit on a calibration period, predict the holdout and compare, per model.
 
-    --model auto (the default) compares bgnbd, mbgnbd and pnbd, the models auto chooses
+    --model auto (the default) compares bgnbd, mbgnbd, pnbd and ggomnbd, the models auto chooses
     among; --model all adds bgbb. The best is the one with the smallest per-customer
     error (MAE).
 

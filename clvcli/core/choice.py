@@ -48,6 +48,7 @@ CANDIDATES: tuple[str, ...] = (
     "bgnbd",
     "mbgnbd",
     "pnbd",
+    "ggomnbd",
 )
 # P(alive) at or above this for a one-time buyer past the churn cut-off rules a
 # candidate out.

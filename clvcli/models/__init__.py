@@ -1,7 +1,7 @@
 """The field's probabilistic models, usable from Python without the CLI.
 
-Purchase models: BG/NBD, MBG/NBD, Pareto/NBD (continuous time) and BG/BB (discrete
-opportunities); spend model: Gamma-Gamma. Each fits by maximum likelihood on the
+Purchase models: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gompertz/NBD (continuous time) and
+BG/BB (discrete opportunities); spend model: Gamma-Gamma. Each fits by maximum likelihood on the
 distinct rows of a summary and predicts P(alive) and expected purchases.
 """
 
@@ -11,6 +11,7 @@ from clvcli.models.base import DistinctRows, Fitter, NotFittedError, import_opti
 from clvcli.models.bgbb import BGBBFitter
 from clvcli.models.bgnbd import BGNBDFitter
 from clvcli.models.gamma_gamma import GammaGammaFitter
+from clvcli.models.ggomnbd import GammaGompertzNBDFitter
 from clvcli.models.mbgnbd import MBGNBDFitter
 from clvcli.models.pareto_nbd import ParetoNBDFitter
 
@@ -18,6 +19,7 @@ PURCHASE_MODELS: dict[str, type[Fitter]] = {
     "bgnbd": BGNBDFitter,
     "mbgnbd": MBGNBDFitter,
     "pnbd": ParetoNBDFitter,
+    "ggomnbd": GammaGompertzNBDFitter,
     "bgbb": BGBBFitter,
 }
 
@@ -28,6 +30,7 @@ __all__ = [
     "DistinctRows",
     "Fitter",
     "GammaGammaFitter",
+    "GammaGompertzNBDFitter",
     "MBGNBDFitter",
     "NotFittedError",
     "ParetoNBDFitter",

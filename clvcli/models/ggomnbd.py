@@ -63,24 +63,28 @@ from clvcli.parallel import in_blocks
 
 # Distinct rows per quadrature block: 64 nodes and a 17-point scan each.
 _ROWS = 1024
-# b t below this: ln(beta + e^{bt} - 1) from expm1; above, from bt + log1p(...).
-_SWITCH = 1.0
-# Where the Gompertz b starts when the search begins at the fitted Pareto/NBD, as a
-# share of 1 / (mean T): close enough to 0 that the model is the Pareto/NBD's, far
-# enough that the optimiser sees which way b wants to move.
-_B_STARTS = (1e-3, 0.1, 1.0)
+# b t from which e^{bt} would overflow: ln(beta + e^{bt} - 1) is bt + log1p(...) there.
+_OVERFLOW = 700.0
+# Where a free fit starts b when the Pareto/NBD limit's slope says b should grow, as
+# a share of 1 / (mean T): close to the limit, far enough for the optimiser to move.
+_B_NEAR_LIMIT = 1e-3
+# The Pareto/NBD's dropout shape carried over to a start, at most.
+_SHAPE_CAP = 3.0
 # A free fit must beat the Pareto/NBD limit by this much log-likelihood to be kept.
 _BETTER = 1e-3
 
 
 def log_lambda(b: float, beta: float, tau: np.ndarray) -> np.ndarray:
-    """ln(beta + e^{b tau} - 1) for tau >= 0, exact for tiny and for huge b tau."""
+    """ln(beta + e^{b tau} - 1) for tau >= 0, exact for tiny b tau (expm1) and without
+    overflow for huge (b tau + log1p(...)); the second form only where it is needed."""
     bt = b * np.asarray(tau, dtype=np.float64)
-    low = np.minimum(bt, _SWITCH)
-    high = np.maximum(bt, _SWITCH)
+    if bt.size and float(np.max(bt)) < _OVERFLOW:
+        return np.log(np.expm1(bt) + beta)
+    low = np.minimum(bt, _OVERFLOW)
+    high = np.maximum(bt, _OVERFLOW)
     return np.where(
-        bt < _SWITCH,
-        np.log(beta + np.expm1(low)),
+        bt < _OVERFLOW,
+        np.log(np.expm1(low) + beta),
         high + np.log1p((beta - 1) * np.exp(-high)),
     )
 
@@ -255,27 +259,28 @@ class GammaGompertzNBDFitter(Fitter):
 
     # -- fitting ------------------------------------------------------------------
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
-        """From the fitted Pareto/NBD with b near 0 (beta = b x its beta), where the
-        likelihood is the Pareto/NBD's; then generic points."""
+        """Generic starting points, for when the Pareto/NBD could not be fitted (the
+        search otherwise starts from it: see :meth:`_fit_rows`)."""
         _, _, T = data.columns
         scale = max(float(np.average(T, weights=data.weight)), 1e-3)
-        starts = []
-        if self._pareto is not None:
-            p = self._pareto
-            for share in _B_STARTS:
-                b = share / scale
-                starts.append(np.array([p["r"], p["alpha"], b, p["s"], b * p["beta"]]))
-        starts += [
-            np.array([0.5, scale / 4, 1 / scale, 0.5, 0.5]),
-            np.array([1.0, scale, 0.1 / scale, 1.0, 2.0]),
+        return [
+            np.array([0.5, scale / 4, 1 / scale, 1.0, 1.0]),
+            np.array([1.0, scale, 0.1 / scale, 0.5, 0.1]),
         ]
-        return starts
 
     def _fit_rows(self, data: DistinctRows) -> Fitter:
-        """The Pareto/NBD first; then the free fit from it, kept when it is better than
-        the Pareto/NBD limit (b at the lower edge of the box, the other four fitted),
-        which is reported otherwise. So the log-likelihood is never below the
-        Pareto/NBD's."""
+        """The Pareto/NBD first, then the model at its Pareto/NBD limit (b held at the
+        lower edge of the box, the other four fitted from the Pareto/NBD's values),
+        then free fits from the limit with b > 0; a free fit is kept only when it is
+        more likely than the limit, so the log-likelihood is never below the
+        Pareto/NBD's.
+
+        The free fits start where the limit says b should grow (the likelihood's
+        slope in b there is positive) and at one b of order 1 / T whatever the
+        slope, for an optimum away from the limit. On data like CDNOW, where the
+        optimum is the limit itself, this takes a few seconds where the generic
+        search, hunting an interior optimum that is not there, took half a minute.
+        """
         started = time.perf_counter()
         if data.customers == 0:
             raise ModelError(f"{self.name}: no customers to fit", None)
@@ -283,30 +288,52 @@ class GammaGompertzNBDFitter(Fitter):
             self._pareto = dict(ParetoNBDFitter().fit_rows(data).fitted())
         except ModelError:
             self._pareto = None
+        if self._pareto is None:
+            return super()._fit_rows(data)
         limit = self._pareto_limit(data)
-        free: Fitter | None = None
-        failure: ModelError | None = None
-        try:
-            free = super()._fit_rows(data)
-        except ModelError as error:
-            failure = error
-        if free is not None and (
-            limit is None or self.log_likelihood_ >= limit.log_likelihood + _BETTER
-        ):
-            self.seconds_ = time.perf_counter() - started
-            return self
-        if limit is None:
-            assert failure is not None
-            raise failure
-        self._apply(limit, limit.iterations, time.perf_counter() - started)
+        found = [] if limit is None else [limit]
+        for start in self._free_starts(data, limit):
+            estimate = self._fit_at(data, Coordinates(self.param_names), np.log(start))
+            if estimate is not None:
+                found.append(estimate)
+        if not found:
+            return super()._fit_rows(data)
+        best = max(found, key=lambda e: e.log_likelihood)
+        if limit is not None and best.log_likelihood < limit.log_likelihood + _BETTER:
+            best = limit
+        iterations = sum(e.iterations for e in found)
+        self._apply(best, iterations, time.perf_counter() - started)
         self.run_off_ = {}
         self.warnings_ = self._boundary_warnings([])
         return self
 
+    def _free_starts(self, data: DistinctRows, limit: _Estimate | None) -> list[np.ndarray]:
+        """Where the free fits start: just off the limit when the limit's slope in b is
+        positive; and at b = 1 / (mean T) with the Pareto/NBD's dropout carried over,
+        its shape capped (a Pareto/NBD at its homogeneous limit has s in the
+        millions, and then a start with a dropout of no particular shape is added)."""
+        assert self._pareto is not None
+        _, _, T = data.columns
+        scale = max(float(np.average(T, weights=data.weight)), 1e-3)
+        p = self._pareto
+        b = 1 / scale
+        shape = min(p["s"], _SHAPE_CAP)
+        starts = [np.array([p["r"], p["alpha"], b, shape, b * p["beta"] * shape / p["s"]])]
+        if p["s"] > _SHAPE_CAP:
+            starts.append(np.array([p["r"], p["alpha"], b, 1.0, 1.0]))
+        if limit is not None:
+            at = self._vector(limit.params)
+            slope = self.weighted_log_likelihood(at, data)[1][2]
+            if slope > 0:
+                off = at.copy()
+                off[2] = _B_NEAR_LIMIT / scale
+                off[4] = off[2] * at[4] / at[2]
+                starts.insert(0, off)
+        return starts
+
     def _pareto_limit(self, data: DistinctRows) -> _Estimate | None:
         """The fit with b held at the lower edge of the box, from the Pareto/NBD."""
-        if self._pareto is None:
-            return None
+        assert self._pareto is not None
         p = self._pareto
         b = float(np.exp(-_LOG_BOUND))
         start = np.log([p["r"], p["alpha"], b, p["s"], b * p["beta"]])

@@ -34,8 +34,8 @@ from numpy.polynomial.legendre import leggauss
 
 # Coarse scan points, golden-section steps for the peak, bisection steps for the cuts.
 SCAN = 17
-GOLDEN_STEPS = 28
-BISECTION_STEPS = 16
+GOLDEN_STEPS = 16
+BISECTION_STEPS = 10
 # The window is cut where the integrand falls below e^-DROP of its peak.
 DROP = 46.0
 NODES = 16

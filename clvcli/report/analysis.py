@@ -82,7 +82,7 @@ class ReportSettings:
         if self.holdout_days is not None and self.model_name == "none":
             raise UsageError(
                 "--holdout checks a model, and --model none fits none",
-                "choose a model: --model bgnbd, mbgnbd, pnbd or bgbb",
+                "choose a model: --model bgnbd, mbgnbd, pnbd, ggomnbd or bgbb",
             )
         return self
 
