@@ -15,9 +15,11 @@ the log-integrand is nearly linear where it is not flat:
 2. the window is cut where the integrand has fallen by e^-:data:`DROP` from its
    peak (by bisection between the grid points that bracket the fall): what lies
    beyond adds less than a part in 1e20;
-3. each side of the peak gets :data:`PANELS` Gauss-Legendre panels of
-   :data:`NODES` nodes, so that each panel spans a fall of at most e^-23, which
-   16 nodes integrate to a relative 1e-14.
+3. each side of the peak gets three Gauss-Legendre panels of :data:`NODES` nodes,
+   narrower near the peak where the integrand bends most (:data:`CUTS`); the
+   outermost spans a fall of at most e^-21, which 16 nodes integrate to a relative
+   1e-14. Against QUADPACK, on customers and parameters from CDNOW's to the extremes,
+   the log-integral agrees to 1e-10.
 
 Everything is done relative to the peak's log value, so nothing overflows or
 underflows however extreme the customer. The nodes and their normalised weights are
@@ -28,6 +30,7 @@ weighted means of the integrand's log-derivatives at the same nodes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 from numpy.polynomial.legendre import leggauss
@@ -39,7 +42,9 @@ BISECTION_STEPS = 10
 # The window is cut where the integrand falls below e^-DROP of its peak.
 DROP = 46.0
 NODES = 16
-PANELS = 2
+# Panel ends as shares of the way from the peak to each cut: finer near the peak,
+# where the integrand bends most.
+CUTS = (0.0, 0.2, 0.55, 1.0)
 
 _X, _W = leggauss(NODES)
 _Y = (_X + 1) / 2
@@ -146,13 +151,15 @@ def _cut(
 
 
 def _panels(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights of PANELS equal panels on each side of the peak."""
+    """Gauss-Legendre nodes and weights of panels on each side of the peak, at the
+    shares :data:`CUTS` of the way from the peak outwards."""
     starts, widths = [], []
-    for a, b in ((left, peak), (peak, right)):
-        step = (b - a) / PANELS
-        for p in range(PANELS):
-            starts.append(a + p * step)
-            widths.append(step)
+    for a, b in ((peak, left), (peak, right)):
+        span = b - a
+        for inner, outer in pairwise(CUTS):
+            start, end = a + inner * span, a + outer * span
+            starts.append(np.minimum(start, end))
+            widths.append(np.abs(end - start))
     start = np.stack(starts, axis=1)[:, :, None]
     width = np.stack(widths, axis=1)[:, :, None]
     nodes = (start + width * _Y).reshape(len(left), -1)
