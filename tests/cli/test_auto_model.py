@@ -46,7 +46,7 @@ def test_compute_chooses_says_why_and_holds_no_old_one_time_buyer_alive(clv, tmp
     assert purchases["model"] == chosen
     assert purchases["chosen_by"]["rule"] == "holdout_mae"
     assert purchases["chosen_by"]["holdout_days"] == 243.0  # a third of 730 days
-    assert set(purchases["chosen_by"]["scores"]) == {"bgnbd", "mbgnbd", "pnbd"}
+    assert set(purchases["chosen_by"]["scores"]) == {"bgnbd", "mbgnbd", "pnbd", "ggomnbd"}
     assert set(purchases["chosen_by"]["left_out"]) == {"bgnbd"}
 
 
@@ -166,7 +166,7 @@ def test_validate_compares_auto_candidates_by_default_best_by_mae(clv):
     result = clv("validate", SHOP, "--period", "week", "--holdout", "26w", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd"]
+    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd", "ggomnbd"]
     for metrics in report["models"].values():
         assert set(metrics) >= VALIDATE_KEYS
         assert len(metrics["deciles"]) == 10

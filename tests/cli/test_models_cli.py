@@ -188,7 +188,7 @@ def test_validate_json_names_the_best_model(clv, cdnow):
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["models"]) == {"bgnbd", "mbgnbd", "pnbd", "bgbb"}
+    assert set(report["models"]) == {"bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb"}
     for metrics in report["models"].values():
         assert set(metrics) >= VALIDATE_KEYS
         assert [row["frequency"] for row in metrics["by_frequency"]] == [
