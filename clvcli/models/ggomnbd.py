@@ -70,6 +70,8 @@ _OVERFLOW = 700.0
 _B_NEAR_LIMIT = 1e-3
 # The Pareto/NBD's dropout shape carried over to a start, at most.
 _SHAPE_CAP = 3.0
+# Rows of the even sample on which fits away from the Pareto/NBD limit are tried.
+_PROBE_ROWS = 1000
 # A free fit must beat the Pareto/NBD limit by this much log-likelihood to be kept.
 _BETTER = 1e-3
 
@@ -177,7 +179,7 @@ def _died(
     low, high = t_x[:, None], T[:, None]
 
     def tau_of(u: np.ndarray) -> np.ndarray:
-        return np.clip(low + c * np.expm1(u), low, high)
+        return np.minimum(low + c * np.expm1(u), high)  # u >= 0: never below t_x
 
     def log_f(u: np.ndarray) -> np.ndarray:
         tau = tau_of(u)
@@ -201,6 +203,12 @@ def _died(
     grad[:, 3] = mean(-at)
     grad[:, 4] = mean(-(s + 1) * np.exp(-at))
     return value, grad
+
+
+def _mean_t(data: DistinctRows) -> float:
+    """The customers' mean T: the time scale the starting values of b are set by."""
+    _, _, T = data.columns
+    return max(float(np.average(T, weights=data.weight)), 1e-3)
 
 
 class GammaGompertzNBDFitter(Fitter):
@@ -271,15 +279,17 @@ class GammaGompertzNBDFitter(Fitter):
     def _fit_rows(self, data: DistinctRows) -> Fitter:
         """The Pareto/NBD first, then the model at its Pareto/NBD limit (b held at the
         lower edge of the box, the other four fitted from the Pareto/NBD's values),
-        then free fits from the limit with b > 0; a free fit is kept only when it is
-        more likely than the limit, so the log-likelihood is never below the
-        Pareto/NBD's.
+        then free fits with b > 0; a free fit is kept only when it is more likely
+        than the limit, so the log-likelihood is never below the Pareto/NBD's.
 
-        The free fits start where the limit says b should grow (the likelihood's
-        slope in b there is positive) and at one b of order 1 / T whatever the
-        slope, for an optimum away from the limit. On data like CDNOW, where the
-        optimum is the limit itself, this takes a few seconds where the generic
-        search, hunting an interior optimum that is not there, took half a minute.
+        A free fit starts just off the limit when the likelihood's slope in b there
+        is positive. When that finds nothing better, fits from b of order 1 / T look
+        for an optimum away from the limit, on an even sample of at most
+        :data:`_PROBE_ROWS` rows; one that beats the sample's own limit is refitted
+        on all rows. On data like CDNOW, where the optimum is the limit itself, the
+        fit costs a Pareto/NBD fit and a few dozen evaluations of the likelihood,
+        where the generic search, hunting an interior optimum that is not there,
+        took half a minute.
         """
         started = time.perf_counter()
         if data.customers == 0:
@@ -292,14 +302,15 @@ class GammaGompertzNBDFitter(Fitter):
             return super()._fit_rows(data)
         limit = self._pareto_limit(data)
         found = [] if limit is None else [limit]
-        for start in self._free_starts(data, limit):
-            estimate = self._fit_at(data, Coordinates(self.param_names), np.log(start))
-            if estimate is not None:
-                found.append(estimate)
+        off = self._off_limit(data, limit)
+        if off is not None:
+            found += self._free_fits(data, [off])
+        if not any(self._beats(e, limit) for e in found):
+            found += self._free_fits(data, self._probed_starts(data, limit))
         if not found:
             return super()._fit_rows(data)
         best = max(found, key=lambda e: e.log_likelihood)
-        if limit is not None and best.log_likelihood < limit.log_likelihood + _BETTER:
+        if limit is not None and not self._beats(best, limit):
             best = limit
         iterations = sum(e.iterations for e in found)
         self._apply(best, iterations, time.perf_counter() - started)
@@ -307,37 +318,83 @@ class GammaGompertzNBDFitter(Fitter):
         self.warnings_ = self._boundary_warnings([])
         return self
 
-    def _free_starts(self, data: DistinctRows, limit: _Estimate | None) -> list[np.ndarray]:
-        """Where the free fits start: just off the limit when the limit's slope in b is
-        positive; and at b = 1 / (mean T) with the Pareto/NBD's dropout carried over,
-        its shape capped (a Pareto/NBD at its homogeneous limit has s in the
-        millions, and then a start with a dropout of no particular shape is added)."""
+    @staticmethod
+    def _beats(estimate: _Estimate, limit: _Estimate | None) -> bool:
+        """Whether a free fit is more likely than the limit (by more than _BETTER)."""
+        if limit is None:
+            return estimate.free == 5
+        return estimate.log_likelihood >= limit.log_likelihood + _BETTER
+
+    def _free_fits(self, data: DistinctRows, starts: list[np.ndarray]) -> list[_Estimate]:
+        """The free fits (every parameter estimated) from ``starts`` that end at an
+        optimum with standard errors."""
+        found = []
+        for start in starts:
+            estimate = self._fit_at(data, Coordinates(self.param_names), np.log(start))
+            if estimate is not None:
+                found.append(estimate)
+        return found
+
+    def _off_limit(self, data: DistinctRows, limit: _Estimate | None) -> np.ndarray | None:
+        """A start just off the limit, b = _B_NEAR_LIMIT / (mean T) with beta / b kept,
+        when the likelihood's slope in b at the limit is positive; else None."""
+        if limit is None:
+            return None
+        at = self._vector(limit.params)
+        if not self.weighted_log_likelihood(at, data)[1][2] > 0:
+            return None
+        off = at.copy()
+        off[2] = _B_NEAR_LIMIT / _mean_t(data)
+        off[4] = off[2] * at[4] / at[2]
+        return off
+
+    def _probed_starts(self, data: DistinctRows, limit: _Estimate | None) -> list[np.ndarray]:
+        """Starts away from the limit that lead, on an even sample of the rows, to a
+        fit more likely than the sample's limit: at b = 1 / (mean T) with the
+        Pareto/NBD's dropout carried over, its shape capped (a Pareto/NBD at its
+        homogeneous limit has s in the millions, and then a start with a dropout of
+        no particular shape is added)."""
         assert self._pareto is not None
-        _, _, T = data.columns
-        scale = max(float(np.average(T, weights=data.weight)), 1e-3)
         p = self._pareto
-        b = 1 / scale
+        b = 1 / _mean_t(data)
         shape = min(p["s"], _SHAPE_CAP)
         starts = [np.array([p["r"], p["alpha"], b, shape, b * p["beta"] * shape / p["s"]])]
         if p["s"] > _SHAPE_CAP:
             starts.append(np.array([p["r"], p["alpha"], b, 1.0, 1.0]))
-        if limit is not None:
-            at = self._vector(limit.params)
-            slope = self.weighted_log_likelihood(at, data)[1][2]
-            if slope > 0:
-                off = at.copy()
-                off[2] = _B_NEAR_LIMIT / scale
-                off[4] = off[2] * at[4] / at[2]
-                starts.insert(0, off)
-        return starts
+        if len(data.weight) <= _PROBE_ROWS:
+            return starts
+        probe = data.every(len(data.weight) // _PROBE_ROWS)
+        probe_limit = self._pareto_limit(probe)
+        return [
+            self._vector(estimate.params)
+            for estimate in self._free_fits(probe, starts)
+            if self._beats(estimate, probe_limit)
+        ]
 
     def _pareto_limit(self, data: DistinctRows) -> _Estimate | None:
-        """The fit with b held at the lower edge of the box, from the Pareto/NBD."""
+        """The fit with b held at the lower edge of the box, from the Pareto/NBD.
+
+        There the model is the Pareto/NBD with its beta = beta / b, so the fitted
+        Pareto/NBD is already at the optimum: Newton steps with the Hessian the
+        standard errors need confirm it, and the optimiser runs only when they do not.
+        """
         assert self._pareto is not None
         p = self._pareto
         b = float(np.exp(-_LOG_BOUND))
         start = np.log([p["r"], p["alpha"], b, p["s"], b * p["beta"]])
         coordinates = Coordinates(self.param_names, pinned={2: -_LOG_BOUND})
+        z = coordinates.start(start)
+        bounds = np.array(coordinates.bounds(_LOG_BOUND))
+        if np.all((z > bounds[:, 0] + 1e-6) & (z < bounds[:, 1] - 1e-6)):
+            estimate = self._estimate(z, data, coordinates)
+            if estimate is not None:
+                log_params = np.log(self._vector(estimate.params))
+                gradient = self._objective(log_params, data)[1]
+                if np.all(
+                    np.abs(coordinates.with_jacobian(coordinates.start(log_params))[1].T @ gradient)
+                    < 1e-4
+                ):
+                    return estimate
         return self._fit_at(data, coordinates, start)
 
     # -- predictions --------------------------------------------------------------
