@@ -61,7 +61,7 @@ from clvcli.models.pareto_nbd import ParetoNBDFitter
 from clvcli.models.spread import PURCHASE_RATES, Coordinates
 from clvcli.parallel import in_blocks
 
-# Distinct rows per quadrature block: 64 nodes and a 17-point scan each.
+# Distinct rows per quadrature block: 96 nodes and a 13-point scan each.
 _ROWS = 1024
 # b t from which e^{bt} would overflow: ln(beta + e^{bt} - 1) is bt + log1p(...) there.
 _OVERFLOW = 700.0
@@ -72,6 +72,9 @@ _B_NEAR_LIMIT = 1e-3
 _SHAPE_CAP = 3.0
 # Rows of the even sample on which fits away from the Pareto/NBD limit are tried.
 _PROBE_ROWS = 1000
+# A sample's fit whose log parameters are all within this many of its standard
+# errors (on the log scale) of a fit already found on all rows is that fit.
+_SAME_BASIN = 3.0
 # A free fit must beat the Pareto/NBD limit by this much log-likelihood to be kept.
 _BETTER = 1e-3
 
@@ -181,16 +184,20 @@ def _died(
     def tau_of(u: np.ndarray) -> np.ndarray:
         return np.minimum(low + c * np.expm1(u), high)  # u >= 0: never below t_x
 
+    last: dict[str, np.ndarray] = {}
+
     def log_f(u: np.ndarray) -> np.ndarray:
         tau = tau_of(u)
+        log_at, at = np.log(alpha + tau), log_lambda(b, beta, tau)
+        last.update(u=u, tau=tau, log_at=log_at, at=at)  # the nodes' are the gradient's
         # The integrand times the Jacobian c e^u.
-        return -kk * np.log(alpha + tau) + b * tau - (s + 1) * log_lambda(b, beta, tau) + log_c + u
+        return -kk * log_at + b * tau - (s + 1) * at + log_c + u
 
     upper = np.log1p((T - t_x) / c[:, 0])
     value, nodes, shares = log_integral(log_f, np.zeros(len(k)), upper)
-    tau = tau_of(nodes)
-    log_at = np.log(alpha + tau)
-    at = log_lambda(b, beta, tau)
+    if last.get("u") is not nodes:
+        log_f(nodes)
+    tau, log_at, at = last["tau"], last["log_at"], last["at"]
     q = np.exp(b * tau - at)
 
     def mean(values: np.ndarray) -> np.ndarray:
@@ -294,10 +301,12 @@ class GammaGompertzNBDFitter(Fitter):
         started = time.perf_counter()
         if data.customers == 0:
             raise ModelError(f"{self.name}: no customers to fit", None)
-        try:
-            self._pareto = dict(ParetoNBDFitter().fit_rows(data).fitted())
-        except ModelError:
-            self._pareto = None
+        self._pareto = data._levels.get(("fitted", ParetoNBDFitter))
+        if self._pareto is None:
+            try:
+                self._pareto = dict(ParetoNBDFitter().fit_rows(data).fitted())
+            except ModelError:
+                self._pareto = None
         if self._pareto is None:
             return super()._fit_rows(data)
         limit = self._pareto_limit(data)
@@ -305,8 +314,7 @@ class GammaGompertzNBDFitter(Fitter):
         off = self._off_limit(data, limit)
         if off is not None:
             found += self._free_fits(data, [off])
-        if not any(self._beats(e, limit) for e in found):
-            found += self._free_fits(data, self._probed_starts(data, limit))
+        found += self._free_fits(data, self._probed_starts(data, found))
         if not found:
             return super()._fit_rows(data)
         best = max(found, key=lambda e: e.log_likelihood)
@@ -348,12 +356,14 @@ class GammaGompertzNBDFitter(Fitter):
         off[4] = off[2] * at[4] / at[2]
         return off
 
-    def _probed_starts(self, data: DistinctRows, limit: _Estimate | None) -> list[np.ndarray]:
-        """Starts away from the limit that lead, on an even sample of the rows, to a
-        fit more likely than the sample's limit: at b = 1 / (mean T) with the
-        Pareto/NBD's dropout carried over, its shape capped (a Pareto/NBD at its
-        homogeneous limit has s in the millions, and then a start with a dropout of
-        no particular shape is added)."""
+    def _probed_starts(self, data: DistinctRows, found: list[_Estimate]) -> list[np.ndarray]:
+        """Starts away from the limit: at b = 1 / (mean T) with the Pareto/NBD's
+        dropout carried over, its shape capped (a Pareto/NBD at its homogeneous limit
+        has s in the millions, and then a start with a dropout of no particular shape
+        is added). On many rows they are tried on an even sample first; a sample fit
+        that beats the sample's limit, and is not one of the fits ``found`` already
+        (its log parameters within :data:`_SAME_BASIN` standard errors of theirs), is
+        refitted on all rows from where it ended."""
         assert self._pareto is not None
         p = self._pareto
         b = 1 / _mean_t(data)
@@ -361,15 +371,23 @@ class GammaGompertzNBDFitter(Fitter):
         starts = [np.array([p["r"], p["alpha"], b, shape, b * p["beta"] * shape / p["s"]])]
         if p["s"] > _SHAPE_CAP:
             starts.append(np.array([p["r"], p["alpha"], b, 1.0, 1.0]))
-        if len(data.weight) <= _PROBE_ROWS:
+        if len(data.weight) < 2 * _PROBE_ROWS:
             return starts
         probe = data.every(len(data.weight) // _PROBE_ROWS)
         probe_limit = self._pareto_limit(probe)
-        return [
-            self._vector(estimate.params)
-            for estimate in self._free_fits(probe, starts)
-            if self._beats(estimate, probe_limit)
-        ]
+        known = [np.log(self._vector(e.params)) for e in found if self._beats(e, None)]
+        chosen = []
+        for estimate in self._free_fits(probe, starts):
+            at = np.log(self._vector(estimate.params))
+            spread = _SAME_BASIN * np.array(
+                [(estimate.std_errors[n] or 0.0) / estimate.params[n] for n in self.param_names]
+            )
+            if self._beats(estimate, probe_limit) and all(
+                np.any(np.abs(at - other) > spread) for other in known
+            ):
+                chosen.append(np.exp(at))
+                known.append(at)
+        return chosen
 
     def _pareto_limit(self, data: DistinctRows) -> _Estimate | None:
         """The fit with b held at the lower edge of the box, from the Pareto/NBD.
