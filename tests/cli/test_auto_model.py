@@ -15,8 +15,9 @@ from tests.conftest import DATA, SAMPLE
 
 SHOP = SAMPLE / "shop.csv"
 NOTE = re.compile(
-    r"^clv: note: model auto chose (mbgnbd|pnbd): lowest holdout MAE \(\d\.\d{3} vs "
-    r"(mbgnbd|pnbd) \d\.\d{3}\) on a 35-week holdout of 1,625 customers; bgnbd left out: "
+    r"^clv: note: model auto chose (mbgnbd|pnbd|ggomnbd): lowest holdout MAE \(\d\.\d{3} vs "
+    r"(mbgnbd|pnbd|ggomnbd) \d\.\d{3}, (mbgnbd|pnbd|ggomnbd) \d\.\d{3}\) on a 35-week "
+    r"holdout of 1,625 customers; bgnbd left out: "
     r"it gives P\(alive\) 1\.00 to the 415 one-time buyers older than 365 days$"
 )
 
@@ -124,7 +125,9 @@ def test_a_summary_is_chosen_by_bic(clv, tmp_path):
     result = clv("compute", "--summary", summary, "--period", "week")
     assert result.exit_code == 0, result.stderr
     [note] = notes(result.stderr)
-    assert re.match(r"clv: note: model auto chose \w+: lowest BIC \([\d,.]+ vs \w+ [\d,.]+\)", note)
+    assert re.match(
+        r"clv: note: model auto chose \w+: lowest BIC \([\d,.]+ vs \w+ [\d,.]+, \w+ [\d,.]+\)", note
+    )
     assert "a per-customer summary (--summary, --engine duckdb) holds no holdout" in note
     assert "bgnbd left out" in note
 
