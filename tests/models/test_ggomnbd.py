@@ -298,6 +298,9 @@ def _simulate(params, n: int, seed: int) -> DistinctRows:
     ids=["growing dropout (beta > 1)", "shrinking dropout (beta < 1)"],
 )
 def test_recovers_simulated_parameters(params):
+    """One draw of 2,000 customers. Being within 2 standard errors is a 95 % event per
+    parameter: of seeds 1 to 5, some put r or alpha 2 to 3 standard errors off, as
+    Pareto/NBD's own fit of the same purchase rates does (seed 1: r at -2.2)."""
     model = GammaGompertzNBDFitter().fit_rows(_simulate(params, 2000, seed=2))
     assert model.warnings_ == []
     for name, truth in zip(model.param_names, params, strict=True):
