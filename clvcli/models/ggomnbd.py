@@ -104,8 +104,8 @@ def survival_integral(
     """The integral over w in (0, t] of e^{-rate w} S(start + w) / S(start): the
     expected (discounted) time alive in the next t of a customer alive at ``start``.
 
-    In u = ln(1 + w / c), c = 1 / Lambda'(start) (the scale on which the survival
-    falls at ``start``), a Pareto-like survival is a straight line.
+    In u = ln(1 + w / c), c the scale on which the survival falls at ``start``, a
+    Pareto-like survival is a straight line.
     """
     start, t = np.broadcast_arrays(np.asarray(start, np.float64), np.asarray(t, np.float64))
     start, t = start.ravel(), t.ravel()
@@ -126,7 +126,9 @@ def _survival_block(
     b: float, s: float, beta: float, start: np.ndarray, t: np.ndarray, rate: float
 ) -> np.ndarray:
     at_start = log_lambda(b, beta, start)
-    log_c = at_start - b * start - np.log(b)  # ln(1 / Lambda'(start))
+    # ln(1 / Lambda'(start)), the scale of a Pareto-like fall, or ln(1 / (s b)), that of
+    # the steep fall after a Gompertz dropout has taken off, whichever is shorter.
+    log_c = np.minimum(at_start - b * start - np.log(b), -np.log(s * b))
     c = np.exp(log_c)[:, None]
     at = at_start[:, None]
     base = start[:, None]
@@ -178,8 +180,12 @@ def _died(
     and its gradient in the five parameters (zero where t_x = T: no window to die in)."""
     _, alpha, b, s, beta = params
     # The scale on which the integrand first changes: the purchase rate's posterior
-    # (alpha + t_x) or the dropout's (1 / Lambda'(t_x)), whichever is shorter.
-    log_c = np.minimum(np.log(alpha + t_x), log_lambda(b, beta, t_x) - b * t_x - np.log(b))
+    # (alpha + t_x), or the dropout's (1 / Lambda'(t_x), or 1 / ((s + 1) b) once a
+    # Gompertz dropout has taken off), whichever is shortest.
+    log_c = np.minimum(
+        np.log(alpha + t_x),
+        np.minimum(log_lambda(b, beta, t_x) - b * t_x, -np.log(s + 1)) - np.log(b),
+    )
     c = np.exp(log_c)[:, None]
     log_c = log_c[:, None]
     kk = k[:, None]
