@@ -222,6 +222,12 @@ def _died(
     return value, grad
 
 
+_PARETO_LIMIT = (
+    "the dropout neither grows nor shrinks with tenure, so the model is the Pareto/NBD "
+    "(whose beta is beta/b here)"
+)
+
+
 def _pins(estimate: _Estimate) -> dict[int, float]:
     """The log values of the parameters an estimate holds at the edge, by index."""
     names = GammaGompertzNBDFitter.param_names
@@ -243,11 +249,7 @@ class GammaGompertzNBDFitter(Fitter):
     # A large spread is named, not fitted at its limit.
     limit_shapes: ClassVar[tuple[str, ...] | None] = ()
     edges: ClassVar[dict[tuple[str, int], str]] = {
-        (
-            "b",
-            -1,
-        ): "the dropout neither grows nor shrinks with tenure, so the model is the "
-        "Pareto/NBD (whose beta is beta/b here)",
+        ("b", -1): _PARETO_LIMIT,
         ("beta", 1): "customers almost never drop out (the no-dropout limit: an NBD)",
     }
 
