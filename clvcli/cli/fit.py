@@ -14,6 +14,7 @@ FIT_MODELS = (
     "bgnbd",
     "mbgnbd",
     "pnbd",
+    "ggomnbd",
     "bgbb",
     "bgcnbd",
     "mbgcnbd",
@@ -34,11 +35,11 @@ def fit_cmd(
     """Fit a model: parameters with standard errors and 95% intervals, log-likelihood, AIC, BIC.
 
     --model takes auto (the default: the model clv compute would choose), bgnbd, mbgnbd,
-    pnbd, bgbb, bgcnbd, mbgcnbd or gamma-gamma (spend), or all: every model side by
-    side, one row each (JSON: each model's fit under "models"). The JSON output of one
-    model (--format json, or -o FILE.json) scores new data with clv compute --params
-    FILE. A fit that runs off to a limit (customers who do not differ in some respect)
-    is reported at that limit, with a warning that says so.
+    pnbd, ggomnbd, bgbb, bgcnbd, mbgcnbd or gamma-gamma (spend), or all: every model
+    side by side, one row each (JSON: each model's fit under "models"). The JSON output
+    of one model (--format json, or -o FILE.json) scores new data with clv compute
+    --params FILE. A fit that runs off to a limit (customers who do not differ in some
+    respect) is reported at that limit, with a warning that says so.
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """

@@ -360,9 +360,9 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
             _option(
                 "--model",
                 panel=MODEL_PANEL,
-                help="Purchase model: auto (chooses among bgnbd, mbgnbd, pnbd, bgcnbd and "
-                "mbgcnbd by holdout error or BIC, and says which on stderr), bgnbd, mbgnbd, "
-                "pnbd, bgbb, bgcnbd, mbgcnbd, or none (history only).",
+                help="Purchase model: auto (chooses among bgnbd, mbgnbd, pnbd, ggomnbd, bgcnbd "
+                "and mbgcnbd by holdout error or BIC, and says which on stderr), bgnbd, "
+                "mbgnbd, pnbd, ggomnbd, bgbb, bgcnbd, mbgcnbd, or none (history only).",
             ),
         ],
         "auto",

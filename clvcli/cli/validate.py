@@ -9,7 +9,17 @@ import typer
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
 
-VALIDATE_MODELS = ("auto", "bgnbd", "mbgnbd", "pnbd", "bgbb", "bgcnbd", "mbgcnbd", "all")
+VALIDATE_MODELS = (
+    "auto",
+    "bgnbd",
+    "mbgnbd",
+    "pnbd",
+    "ggomnbd",
+    "bgbb",
+    "bgcnbd",
+    "mbgcnbd",
+    "all",
+)
 
 
 @shared_options("input", "model", "output")
@@ -46,9 +56,9 @@ def validate_cmd(
 ) -> None:
     """Fit on a calibration period, predict the holdout and compare, per model.
 
-    --model auto (the default) compares bgnbd, mbgnbd, pnbd, bgcnbd and mbgcnbd, the
-    models auto chooses among; --model all adds bgbb. The best is the one with the
-    smallest per-customer error (MAE).
+    --model auto (the default) compares bgnbd, mbgnbd, pnbd, ggomnbd, bgcnbd and
+    mbgcnbd, the models auto chooses among; --model all adds bgbb. The best is the one
+    with the smallest per-customer error (MAE).
 
     Example: clv validate sales.csv --holdout 39w --period week --model all
     """

@@ -48,6 +48,7 @@ CANDIDATES: tuple[str, ...] = (
     "bgnbd",
     "mbgnbd",
     "pnbd",
+    "ggomnbd",
     "bgcnbd",
     "mbgcnbd",
 )

@@ -451,11 +451,14 @@ class Fitter:
         On its way the optimiser tries extreme parameters where the special functions
         overflow and scipy warns; the objective turns those points into a huge value,
         so the warnings are expected and silenced (in a CLI they printed dozens of
-        lines on stderr, --quiet or not).
+        lines on stderr, --quiet or not). The fitted parameters are kept on the rows,
+        for a model that starts from another's fit (Gamma-Gompertz/NBD from Pareto/NBD).
         """
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            return self._fit_rows(data)
+            fitted = self._fit_rows(data)
+        data._levels[("fitted", type(self))] = dict(fitted.fitted())
+        return fitted
 
     def _weighted(self, params: np.ndarray, data: DistinctRows) -> tuple[float, np.ndarray]:
         """weighted_log_likelihood, with the last point remembered on the rows: the

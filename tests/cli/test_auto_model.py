@@ -15,11 +15,12 @@ from tests.conftest import DATA, SAMPLE
 
 SHOP = SAMPLE / "shop.csv"
 NOTE = re.compile(
-    r"^clv: note: model auto chose (mbgnbd|pnbd|mbgcnbd): lowest holdout MAE \(\d\.\d{3} vs "
-    r"(?:(?:mbgnbd|pnbd|mbgcnbd) \d\.\d{3}(?:, )?)+\) on a 35-week holdout of 1,625 customers; "
-    r"bgnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time buyers older than 365 "
-    r"days; bgcnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time buyers older "
-    r"than 365 days$"
+    r"^clv: note: model auto chose (mbgnbd|pnbd|ggomnbd|mbgcnbd): lowest holdout MAE "
+    r"\(\d\.\d{3} vs "
+    r"(?:(?:mbgnbd|pnbd|ggomnbd|mbgcnbd) \d\.\d{3}(?:, )?)+\) on a 35-week holdout of 1,625 "
+    r"customers; bgnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time buyers "
+    r"older than 365 days; bgcnbd left out: it gives P\(alive\) 1\.00 to the 415 one-time "
+    r"buyers older than 365 days$"
 )
 
 
@@ -48,7 +49,9 @@ def test_compute_chooses_says_why_and_holds_no_old_one_time_buyer_alive(clv, tmp
     assert purchases["model"] == chosen
     assert purchases["chosen_by"]["rule"] == "holdout_mae"
     assert purchases["chosen_by"]["holdout_days"] == 243.0  # a third of 730 days
-    assert set(purchases["chosen_by"]["scores"]) == {"bgnbd", "mbgnbd", "pnbd", "bgcnbd", "mbgcnbd"}
+    assert set(purchases["chosen_by"]["scores"]) == {
+        "bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgcnbd", "mbgcnbd"
+    }  # fmt: skip
     assert set(purchases["chosen_by"]["left_out"]) == {"bgnbd", "bgcnbd"}
 
 
@@ -126,7 +129,9 @@ def test_a_summary_is_chosen_by_bic(clv, tmp_path):
     result = clv("compute", "--summary", summary, "--period", "week")
     assert result.exit_code == 0, result.stderr
     [note] = notes(result.stderr)
-    assert re.match(r"clv: note: model auto chose \w+: lowest BIC \([\d,.]+ vs \w+ [\d,.]+\)", note)
+    assert re.match(
+        r"clv: note: model auto chose \w+: lowest BIC \([\d,.]+ vs \w+ [\d,.]+, \w+ [\d,.]+\)", note
+    )
     assert "a per-customer summary (--summary, --engine duckdb) holds no holdout" in note
     assert "bgnbd left out" in note
 
@@ -168,7 +173,7 @@ def test_validate_compares_auto_candidates_by_default_best_by_mae(clv):
     result = clv("validate", SHOP, "--period", "week", "--holdout", "26w", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd", "bgcnbd", "mbgcnbd"]
+    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgcnbd", "mbgcnbd"]
     for metrics in report["models"].values():
         assert set(metrics) >= VALIDATE_KEYS
         assert len(metrics["deciles"]) == 10

@@ -77,10 +77,19 @@ def test_fit_all_on_cdnow_gives_every_model_side_by_side(clv, cdnow):
         "json",
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.count("clv: warning") == 1  # the transactions after --as-of
+    # The transactions after --as-of, and the Gamma-Gompertz/NBD's b at its Pareto/NBD limit.
+    assert result.stderr.count("clv: warning") == 2
+    assert "ggomnbd: b runs to the edge of its range" in result.stderr
     report = json.loads(result.stdout)
     assert report["model"] == "all" and report["period"] == "week"
-    assert list(report["models"]) == ["bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma"]
+    assert list(report["models"]) == [
+        "bgnbd",
+        "mbgnbd",
+        "pnbd",
+        "ggomnbd",
+        "bgbb",
+        "gamma-gamma",
+    ]
     single = json.loads(
         clv(
             "fit",
@@ -113,7 +122,7 @@ def test_fit_all_shows_a_failed_model_in_its_row_and_the_others_still(clv, tmp_p
     result = clv("fit", "--summary", summary, "--model", "all", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     table = {r["model"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert list(table) == ["bgnbd", "mbgnbd", "pnbd", "bgbb", "gamma-gamma"]
+    assert list(table) == ["bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "gamma-gamma"]
     assert table["bgbb"]["warnings"].startswith("error: bgbb: needs the transaction log")
     assert table["bgbb"]["converged"] == "false"
     assert table["pnbd"]["converged"] == "true" and table["pnbd"]["params"].startswith("r ")
@@ -127,7 +136,7 @@ def test_fit_all_shows_a_failed_model_in_its_row_and_the_others_still(clv, tmp_p
 def test_fit_all_table_has_a_row_per_model(clv):
     result = clv("fit", SAMPLE / "shop.csv", "--model", "all", "--format", "table")
     assert result.exit_code == 0, result.stderr
-    for name in ("bgnbd", "mbgnbd", "pnbd", "bgbb"):
+    for name in ("bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb"):
         assert name in result.stdout
 
 

@@ -42,7 +42,7 @@ from clvcli.models import PURCHASE_MODELS, GammaGammaFitter
 from tests.fuzz.budget import examples
 from tests.fuzz.checks import check_csv_run, check_stderr, run
 
-CONTINUOUS = ("bgnbd", "mbgnbd", "pnbd")
+CONTINUOUS = ("bgnbd", "mbgnbd", "pnbd", "ggomnbd")
 PERIODS = ("day", "week", "month", "year")
 AS_OF = int(np.datetime64("2024-12-31", "D").astype(np.int64))
 HORIZONS = (12.0, 0.5, 120.0, None)  # None: lifetime
@@ -290,6 +290,8 @@ def test_purchase_fit_converges_or_raises_model_error(model, data, period):
 # with a and b in the thousands) the series fallback of BG/NBD's 2F1 loses accuracy.
 shape_params = st.one_of(st.floats(1e-2, 1e2), st.sampled_from((1e-2, 0.5, 1.0, 2.0, 1e2)))
 scale_params = st.one_of(st.floats(1e-2, 1e5), st.sampled_from((1e-2, 1.0, 1e5)))
+# The Gamma-Gompertz/NBD's b: from its Pareto/NBD limit (the edge of the box) up.
+gompertz_rates = st.one_of(st.floats(8e-7, 1.0), st.sampled_from((8.3e-7, 1e-3, 1.0)))
 
 
 @st.composite
@@ -297,6 +299,9 @@ def purchase_params(draw, model: str) -> dict[str, float]:
     if model == "pnbd":
         r, alpha = draw(shape_params), draw(scale_params)
         return {"r": r, "alpha": alpha, "s": draw(shape_params), "beta": draw(scale_params)}
+    if model == "ggomnbd":
+        r, alpha, b = draw(shape_params), draw(scale_params), draw(gompertz_rates)
+        return {"r": r, "alpha": alpha, "b": b, "s": draw(shape_params), "beta": draw(scale_params)}
     return {
         "r": draw(shape_params),
         "alpha": draw(scale_params),

@@ -28,6 +28,7 @@ from clvcli.models import (
     DistinctRows,
     Fitter,
     GammaGammaFitter,
+    GammaGompertzNBDFitter,
     MBGNBDFitter,
     NotFittedError,
     ParetoNBDFitter,
@@ -40,6 +41,9 @@ SHAPES = (0.01, 0.3, 3.0, 50.0)
 BG_SHAPES = (0.02, 0.45, 2.5, 50.5)
 SCALES = (0.01, 1.0, 5000.0)
 HORIZONS = (1.0, 365.0, 20000.0)
+# The Gamma-Gompertz/NBD's b per day: its Pareto/NBD limit to a dropout that doubles
+# daily.
+GOMPERTZ_RATES = (1e-6, 0.01, 1.0)
 
 # (x, t_x, T) in days.
 PURCHASE_ROWS = np.array(
@@ -69,12 +73,15 @@ PURCHASE_MODELS: dict[str, type[Fitter]] = {
     "bgnbd": BGNBDFitter,
     "mbgnbd": MBGNBDFitter,
     "pnbd": ParetoNBDFitter,
+    "ggomnbd": GammaGompertzNBDFitter,
 }
 
 
 def _grid(name: str) -> Iterator[tuple[float, ...]]:
     if name == "pnbd":  # r, alpha, s, beta
         return itertools.product(SHAPES, SCALES, SHAPES, SCALES)
+    if name == "ggomnbd":  # r, alpha, b, s, beta
+        return itertools.product(SHAPES, SCALES, GOMPERTZ_RATES, SHAPES, SCALES)
     return itertools.product(SHAPES, SCALES, BG_SHAPES, BG_SHAPES)  # r, alpha, a, b
 
 
