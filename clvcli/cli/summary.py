@@ -24,7 +24,10 @@ def summary_cmd(
         ),
     ] = False,
     dialect: Annotated[
-        str, typer.Option("--dialect", help="SQL dialect: duckdb, postgres, spark, bigquery.")
+        str,
+        typer.Option(
+            "--dialect", help="SQL dialect: duckdb, postgres, spark, bigquery, snowflake, trino."
+        ),
     ] = "duckdb",
     table: Annotated[
         str | None, typer.Option("--table", help="Table of transactions, for --emit-sql.")
@@ -120,7 +123,7 @@ def _emit_sql(
 ) -> None:
     from clvcli.cli.common import parse_option_date
     from clvcli.cli.output import write_document
-    from clvcli.core.sql import summary_sql
+    from clvcli.engines.sql import emitted_sql
     from clvcli.errors import UsageError
 
     if table is None:
@@ -130,7 +133,7 @@ def _emit_sql(
     import numpy as np
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    sql = summary_sql(
+    sql = emitted_sql(
         dialect=dialect,
         table=table,
         customer_col=opts.customer_col or "customer_id",

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clvcli.contract import CustomerTable, days_per
-from clvcli.core.sql import summary_sql
+from clvcli.engines.sql import summary_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
@@ -379,7 +379,6 @@ def _summary_query(
     customer = header[choice.customer]
     query = partial(
         summary_sql,
-        dialect="duckdb",
         table="source",
         customer_col=customer,
         date_col=header[choice.date],
