@@ -32,12 +32,14 @@ def fit_cmd(
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
-    from clvcli.cli.reading import start_reading, uses_duckdb
+    from clvcli.cli.reading import start_reading
 
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # The log is read while the rest imports (or left to the engine that takes it);
+    # BG/BB counts purchase periods, which only the transactions hold.
+    source = start_reading(input_path, opts, engine_may_read=opts.model not in ("bgbb", "all"))
     from clvcli.cli.common import (
         check_model_options,
-        duckdb_pieces,
+        engine_pieces,
         load_summary,
         load_transactions,
         one_source,
@@ -56,12 +58,12 @@ def fit_cmd(
         from clvcli.cli.fit_auto import fit_auto
 
         report, warnings = fit_auto(input_path, summary_path, source, as_of, opts, reporter)
-    elif uses_duckdb(opts):
-        # The summary stays in DuckDB's file: the fit needs only its distinct rows.
-        if summary_path is not None:
-            pieces = summary_pieces(summary_path, opts, reporter)
-        else:
-            pieces = duckdb_pieces(input_path, opts, reporter)
+    elif (
+        pieces := summary_pieces(summary_path, opts, reporter)
+        if summary_path is not None
+        else engine_pieces(source, opts, reporter)[0]
+    ) is not None:
+        # The summary stays in the engine's file: the fit needs only its distinct rows.
         with pieces as summary, reporter.progress(f"fitting {model}"):
             report, warnings = fit_report_from_pieces(summary, model)
     elif summary_path is not None:

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from clvcli.cli.main import main
-from clvcli.io import engine, results
+from clvcli.engines import duckdb as engine
+from clvcli.io import results
 from clvcli.io.results import summary_columns, summary_from_arrow, summary_table
 
 SAMPLE = Path(__file__).parents[2] / "sample_data"
