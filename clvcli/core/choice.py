@@ -316,25 +316,22 @@ def scores_of_sample(
     *,
     first: int,
     last: int,
-    customers: int,
     period: str,
     as_of: int | None,
     churn_days: float,
 ) -> Scores:
-    """:func:`scores_of_transactions` for a log an engine holds: ``sample(step,
-    calibration_end, as_of)`` gives every step-th customer's calibration columns
+    """:func:`scores_of_transactions` for a log an engine holds: ``sample(per_sample,
+    calibration_end, as_of)`` gives every k-th customer's calibration columns
     (frequency, recency, T) and purchases after it (frequency_holdout), as the
-    transactions would. The same sample, holdout and candidates, so the same choice.
+    transactions would, k being the customers over ``per_sample`` rounded up. The
+    same sample, holdout and candidates, so the same choice.
     """
-    if customers == 0:
-        return Scores(BIC_RULE, tuple(CandidateScore(m, None) for m in CANDIDATES), 0)
     last = last if as_of is None else as_of
-    step = -(-customers // SAMPLE_CUSTOMERS)
     span = last - first
     if span >= MIN_SPAN_DAYS:
         holdout = float(round(span * HOLDOUT_SHARE))
         end = int(last - holdout)
-        table = sample(step, end, last) if first <= end < last else {}
+        table = sample(SAMPLE_CUSTOMERS, end, last) if first <= end < last else {}
         scores = None
         if len(table.get("frequency", ())):
             rows = DistinctRows.of(table["frequency"], table["recency"], table["T"])
@@ -347,7 +344,7 @@ def scores_of_sample(
         why = "the holdout could not be fitted"
     else:
         why = f"the log spans {span / 7:.0f} weeks, under the {MIN_SPAN_DAYS // 7} a holdout needs"
-    table = sample(step, last, last)
+    table = sample(SAMPLE_CUSTOMERS, last, last)
     if not len(table["frequency"]):
         failure = "no purchases (every day's net amount is zero or negative)"
         return Scores(

@@ -47,12 +47,12 @@ class EngineLog:
 
         if settings.model != AUTO or settings.saved is not None or settings.auto_scores:
             return settings
-        first, last, customers = self.engine.span(self.handle)
+        first, last = self.engine.span(self.handle)
 
-        def sample(step: int, calibration_end: int, as_of: int) -> Any:
+        def sample(per_sample: int, calibration_end: int, as_of: int) -> Any:
             return self.engine.sample_table(
                 self.handle,
-                step=step,
+                per_sample=per_sample,
                 calibration_end=calibration_end,
                 as_of=as_of,
                 period=settings.period,
@@ -62,7 +62,6 @@ class EngineLog:
             sample,
             first=first,
             last=last,
-            customers=customers,
             period=settings.period,
             as_of=settings.as_of,
             churn_days=settings.rules.churn_days,

@@ -63,16 +63,17 @@ class Engine(Protocol):
         """The per-customer summary of the log ``direct`` accepted, on disk."""
         ...
 
-    def span(self, handle: Any) -> tuple[int, int, int]:
-        """The log's first and last day, and how many customers it has."""
+    def span(self, handle: Any) -> tuple[int, int]:
+        """The log's first and last day."""
         ...
 
     def sample_table(
-        self, handle: Any, *, step: int, calibration_end: int, as_of: int, period: str
+        self, handle: Any, *, per_sample: int, calibration_end: int, as_of: int, period: str
     ) -> dict[str, Any]:
-        """Every ``step``-th customer (in id order) up to ``calibration_end``
-        (frequency, recency, T) and their purchase days after it up to ``as_of``
-        (frequency_holdout): the holdout ``--model auto`` scores its candidates on."""
+        """Every k-th customer (in id order, k: the customers over ``per_sample``
+        rounded up) up to ``calibration_end`` (frequency, recency, T) and their
+        purchase days after it up to ``as_of`` (frequency_holdout): the holdout
+        ``--model auto`` scores its candidates on."""
         ...
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:

@@ -631,23 +631,29 @@ def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPie
     return SummaryPieces(log.path, period, end_day, int(customers), file, folder)
 
 
-def log_span(log: ParquetLog) -> tuple[int, int, int]:
-    """The first and last day of the log and how many customers it has."""
-    with _session(log.path) as connection:
-        first, last, customers = connection.execute(
-            f"SELECT min(CAST({_name(log.date)} AS DATE)), max(CAST({_name(log.date)} AS DATE)), "
-            f"count(DISTINCT {_name(log.customer)}) FROM {log.reader()}"
-        ).fetchone()
-    day = lambda value: int(np.datetime64(value, "D").astype(np.int64))  # noqa: E731
-    return day(first), day(last), int(customers)
+def log_span(log: ParquetLog) -> tuple[int, int]:
+    """The first and last day of the log, from the files' footers (checked complete
+    by :func:`parquet_log`): no pass over the rows."""
+    days = []
+    for file in log.files:
+        metadata = pq.ParquetFile(file).metadata
+        column = next(
+            i for i in range(metadata.num_columns) if metadata.schema.column(i).name == log.date
+        )
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(column).statistics
+            if metadata.row_group(group).num_rows:
+                days += [np.datetime64(stats.min, "D"), np.datetime64(stats.max, "D")]
+    return int(min(days).astype(np.int64)), int(max(days).astype(np.int64))
 
 
 def sample_table(
-    log: ParquetLog, *, step: int, calibration_end: int, as_of: int, period: str
+    log: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
 ) -> dict[str, np.ndarray]:
-    """Every ``step``-th customer (in id order) summarised up to ``calibration_end``,
-    with their purchase days after it up to ``as_of``: the holdout ``--model auto``
-    scores its candidates on, as the reader's transactions give it."""
+    """Every k-th customer (in id order; k the customers over ``per_sample``, rounded
+    up) summarised up to ``calibration_end``, with their purchase days after it up to
+    ``as_of``: the holdout ``--model auto`` scores its candidates on, as the reader's
+    transactions give it. One pass over the rows."""
     unit = float(days_per(period))
     customer, day = _name(log.customer), _name(log.date)
     amount = f"CAST({_name(log.amount)} AS DOUBLE)"
@@ -659,13 +665,14 @@ WITH daily AS (
   FROM {log.reader()} GROUP BY 1, 2
 ),
 codes AS (
-  SELECT customer_id, row_number() OVER (ORDER BY CAST(customer_id AS VARCHAR)) - 1 AS code
+  SELECT customer_id, row_number() OVER (ORDER BY CAST(customer_id AS VARCHAR)) - 1 AS code,
+    CAST(ceil(count(*) OVER () / {per_sample}) AS BIGINT) AS step
   FROM (SELECT DISTINCT customer_id FROM daily)
 ),
 purchases AS (
   SELECT daily.customer_id, daily.day
   FROM daily JOIN codes ON daily.customer_id = codes.customer_id
-  WHERE codes.code % {step} = 0 AND daily.day <= {end}
+  WHERE codes.code % codes.step = 0 AND daily.day <= {end}
     AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
 ),
 customers AS (
@@ -700,14 +707,18 @@ class DuckDBEngine:
     def summary_pieces(self, handle: ParquetLog, request: Any) -> SummaryPieces:
         return log_pieces(handle, period=request.period, as_of=request.as_of)
 
-    def span(self, handle: ParquetLog) -> tuple[int, int, int]:
+    def span(self, handle: ParquetLog) -> tuple[int, int]:
         return log_span(handle)
 
     def sample_table(
-        self, handle: ParquetLog, *, step: int, calibration_end: int, as_of: int, period: str
+        self, handle: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
     ) -> dict[str, np.ndarray]:
         return sample_table(
-            handle, step=step, calibration_end=calibration_end, as_of=as_of, period=period
+            handle,
+            per_sample=per_sample,
+            calibration_end=calibration_end,
+            as_of=as_of,
+            period=period,
         )
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:
