@@ -609,7 +609,10 @@ def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPie
         with _session(log.path) as connection:
             if not _checked_ids(connection, log):
                 raise NotClean(log.path)
-            body = _log_query(log, period=period, as_of=as_of).strip().removesuffix(";")
+            # The last day from the footers: the query then reads its daily sums once,
+            # not a second time for their latest day.
+            last = log_span(log)[1] if as_of is None else as_of
+            body = _log_query(log, period=period, as_of=last).strip().removesuffix(";")
             connection.execute(
                 f"COPY ({body}\n) TO {_text(file)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
