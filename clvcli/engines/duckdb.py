@@ -1,15 +1,17 @@
-"""The DuckDB engine: the per-customer summary computed by DuckDB from the files.
+"""The DuckDB engine, clv's default: the per-customer summary computed by DuckDB.
 
-For logs too large for memory or too slow to hash in one thread, `--engine duckdb`
-hands the one pass over the transactions to DuckDB (multi-threaded, spilling to
-disk past memory) with the same SQL `clv summary --emit-sql` prints, and the models
-work on the summary it returns. DuckDB reads ISO dates and plain numbers: Persian
-digits and Jalali dates need the default engine.
+DuckDB takes a typed Parquet log as it is (:func:`parquet_log` says when the reader
+would read it the same way) and runs the one pass over the transactions with the
+query of :mod:`clvcli.engines.sql`, multi-threaded and spilling to disk past memory.
+Any other log is the reader's (clvcli.io), which knows every input rule.
 
 Memory stays bounded: DuckDB works within CLV_DUCKDB_MEMORY and spills to a
-temporary folder, and its result streams in Arrow batches straight into the numpy
-columns of the summary, so the summary is held once (about 94 bytes a customer),
-never as Arrow and pandas copies at once.
+temporary folder, and the summary it writes is read back a million customers at a
+time (:class:`SummaryPieces`), so the models hold only its distinct rows.
+
+:func:`duckdb_summary` and :func:`duckdb_summary_pieces` still read CSV and
+Parquet through DuckDB's own sniffer, with the decimal-mark checks of
+clvcli.io.duckdb_amounts; no command uses them any more.
 """
 
 from __future__ import annotations
