@@ -25,6 +25,25 @@ settings.load_profile("clv-unit")
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
 SAMPLE = TESTS.parent / "sample_data"
+# Money columns of a summary or compute CSV: sums of doubles added in another order
+# (another engine, or DuckDB's threads) may round a half cent apart.
+MONEY_COLUMNS = ("monetary_value", "total_spend", "avg_order_value", "historical_clv")
+
+
+def assert_same_csv(ours: str, theirs: str, *, cents: float = 0.0101) -> None:
+    """Two CSV outputs with the same rows, text alike, money within a cent."""
+    import csv
+
+    mine = list(csv.DictReader(io.StringIO(ours)))
+    other = list(csv.DictReader(io.StringIO(theirs)))
+    assert len(mine) == len(other)
+    for row, twin in zip(mine, other, strict=True):
+        assert row.keys() == twin.keys()
+        for column, value in row.items():
+            if column in MONEY_COLUMNS and value and twin[column]:
+                assert float(value) == pytest.approx(float(twin[column]), abs=cents), column
+            else:
+                assert value == twin[column], (column, row, twin)
 
 
 @dataclass

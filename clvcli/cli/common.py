@@ -18,7 +18,7 @@ from clvcli.io.dates import DateProblem, DateSettings, parse_date_value
 from clvcli.io.metadata import digest_in_background
 from clvcli.io.params import read_params, require_covariance
 from clvcli.io.readers import Transactions, read_transactions
-from clvcli.io.source import STDIN, LoadedInput, load_input
+from clvcli.io.source import STDIN, load_input
 from clvcli.lifecycle import StageRules
 from clvcli.memory import hand_back_free_memory
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from clvcli.core.compute import ValuesInPieces
-    from clvcli.io.engine import SummaryPieces
+    from clvcli.engines.duckdb import SummaryPieces
 
 
 def parse_option_date(text: str | None, option: str, opts: RunOptions) -> int | None:
@@ -116,34 +116,63 @@ def load_summary(
     return table
 
 
-def duckdb_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
-    """INPUT's per-customer summary computed by DuckDB into a file read in pieces.
+def engine_pieces(
+    source: Any, opts: RunOptions, reporter: Reporter, settings: ComputeSettings | None = None
+) -> tuple[SummaryPieces | None, ComputeSettings | None]:
+    """INPUT's per-customer summary computed by its engine into a file read in pieces
+    (use it in a ``with`` block), and ``settings`` with what ``--model auto`` learnt
+    from the engine's holdout; (None, settings) when the reader reads INPUT."""
+    from clvcli.core.log import EngineLog
 
-    For summaries too large to hold: use it in a ``with`` block, which removes it.
-    """
-    from clvcli.io.engine import duckdb_summary_pieces
+    if not isinstance(source, EngineLog):
+        return None, settings
+    with reporter.progress("summarising customers"):
+        pieces = source.summary_pieces()
+    if pieces is None:
+        return None, settings
+    opts.record.setdefault("inputs", []).append(source.path)
+    if settings is not None:
+        with reporter.progress("choosing the model"):
+            settings = source.settle_model(settings)
+    return pieces, settings
 
-    as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    opts.record.setdefault("inputs", []).append(path)
-    with reporter.progress("summarising customers with DuckDB"):
-        return duckdb_summary_pieces(
-            path,
-            read_settings(opts).given_columns(),
-            period=opts.period,
-            as_of=as_of,
-            decimal=decimal_mark(opts),
+
+def log_pieces(
+    input_path: str | None,
+    summary_path: str | None,
+    source: Any,
+    opts: RunOptions,
+    reporter: Reporter,
+    settings: ComputeSettings | None = None,
+) -> tuple[Any, ComputeSettings | None]:
+    """The per-customer summary an engine keeps, read in pieces (Spark's, DuckDB's, or a
+    Parquet --summary sorted; use it in a ``with`` block), and ``settings`` with what
+    ``--model auto`` learnt of it; (None, settings) when the reader's rows are needed."""
+    from clvcli.cli.reading import uses_spark
+
+    if uses_spark(opts):
+        from clvcli.cli.spark import check_spark_input, spark_pieces
+
+        return spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter), (
+            settings
         )
+    if summary_path is not None:
+        return summary_pieces(summary_path, opts, reporter), settings
+    return engine_pieces(source, opts, reporter, settings)
 
 
-def summary_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces:
-    """A Parquet summary (file, folder or glob) sorted by DuckDB into a file read in
-    pieces (--summary with --engine duckdb). Use it in a ``with`` block."""
-    from clvcli.io.engine import summary_file_pieces
+def summary_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces | None:
+    """A Parquet summary (file, folder or glob) sorted by the engine into a file read
+    in pieces; None for another format, which :func:`load_summary` reads. Use it in a
+    ``with`` block."""
+    from clvcli.core.log import summary_file_pieces
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    opts.record.setdefault("inputs", []).append(path)
-    with reporter.progress("sorting the summary with DuckDB"):
-        return summary_file_pieces(path, period=opts.period, as_of=as_of)
+    with reporter.progress("reading the summary"):
+        pieces = summary_file_pieces(path, engine=opts.engine, period=opts.period, as_of=as_of)
+    if pieces is not None:
+        opts.record.setdefault("inputs", []).append(path)
+    return pieces
 
 
 def one_source(input_path: str | None, summary_path: str | None) -> None:
@@ -199,7 +228,7 @@ def _keeps_metadata(opts: RunOptions) -> bool:
 
 
 def load_transactions(
-    source: str | LoadedInput | PendingRead,
+    source: Any,
     opts: RunOptions,
     reporter: Reporter,
     *,
@@ -210,6 +239,10 @@ def load_transactions(
     ``note``: say once when the log has no amount column (a command that refuses such
     a log says it in its error instead).
     """
+    from clvcli.core.log import EngineLog
+
+    if isinstance(source, EngineLog):  # the engine found the reader was needed after all
+        source = source.path
     pending = source if isinstance(source, PendingRead) else None
     if pending is not None:
         source = pending.path

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from clvcli.core.compute import ComputeSettings
+    from clvcli.engines.duckdb import SummaryPieces
     from clvcli.io.customers import CustomerList
 
 MONEY = (
@@ -73,21 +74,26 @@ def compute_cmd(
 
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
-    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
+    from clvcli.cli.reading import start_reading, uses_spark
     from clvcli.memory import hand_back_free_memory
 
     if uses_spark(opts):
         _compute_with_spark(input_path, summary_path, opts)
         return
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # BG/BB counts purchase periods, which only the transactions hold.
+    periods = opts.model == "bgbb" or opts.params is not None
+    # The log is read while the rest imports (or left to the engine that takes it).
+    source = start_reading(input_path, opts, engine_may_read=not periods)
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
+        engine_pieces,
         join_customer_list,
         load_summary,
         load_transactions,
         one_source,
         record_values,
+        summary_pieces,
     )
     from clvcli.cli.output import resolve_format, write_frames
     from clvcli.core.compute import (
@@ -104,8 +110,12 @@ def compute_cmd(
     settings = compute_settings(opts)
     fmt = resolve_format(opts)
     listed = customer_list(opts)
-    if uses_duckdb(opts):
-        _compute_with_duckdb(input_path, summary_path, settings, listed, fmt, opts, reporter)
+    if summary_path is not None:
+        pieces = summary_pieces(summary_path, opts, reporter)
+    else:
+        pieces, settings = engine_pieces(source, opts, reporter, settings)
+    if pieces is not None:
+        _compute_in_pieces(pieces, settings, listed, fmt, opts, reporter)
         return
     transactions = None
     if summary_path is not None:
@@ -157,33 +167,27 @@ def _compute_with_spark(input_path: str | None, summary_path: str | None, opts: 
     )
 
 
-def _compute_with_duckdb(
-    input_path: str | None,
-    summary_path: str | None,
+def _compute_in_pieces(
+    pieces: SummaryPieces,
     settings: ComputeSettings,
     listed: CustomerList | None,
     fmt: str,
     opts: RunOptions,
     reporter: Reporter,
 ) -> None:
-    """Compute from DuckDB's summary, a million customers at a time.
+    """Compute from a summary on disk (the engine's, or the --summary given, sorted),
+    a million customers at a time.
 
-    The summary (of INPUT, or the --summary given, sorted) stays in a temporary file
-    and the table streams to the output, so memory holds the models' distinct rows
-    and one piece, whatever the customer count. A terminal table or a customer list
+    The table streams to the output, so memory holds the models' distinct rows and
+    one piece, whatever the customer count. A terminal table or a customer list
     needs the whole table at once.
     """
     import pandas as pd
 
-    from clvcli.cli.common import duckdb_pieces, join_customer_list, record_values, summary_pieces
+    from clvcli.cli.common import join_customer_list, record_values
     from clvcli.cli.output import write_frames
     from clvcli.core.compute import compute_in_pieces
 
-    if summary_path is not None:
-        pieces = summary_pieces(summary_path, opts, reporter)
-    else:
-        assert input_path is not None
-        pieces = duckdb_pieces(input_path, opts, reporter)
     with pieces as summary:
         with reporter.progress("fitting the models"):
             values = compute_in_pieces(summary, settings)

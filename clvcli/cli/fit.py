@@ -43,18 +43,22 @@ def fit_cmd(
 
     Example: clv fit sales.csv --model pnbd --period week -o params.json
     """
-    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
+    from clvcli.cli.reading import start_reading, uses_spark
 
-    spark = uses_spark(opts)
-    source = input_path if spark else start_reading(input_path, opts)  # read while importing
+    # The log is read while the rest imports (or left to the engine that takes it);
+    # BG/BB counts purchase periods, which only the transactions hold.
+    source = (
+        input_path
+        if uses_spark(opts)
+        else start_reading(input_path, opts, engine_may_read=opts.model not in ("bgbb", "all"))
+    )
     from clvcli.cli.common import (
         check_model_options,
-        duckdb_pieces,
         load_summary,
         load_transactions,
+        log_pieces,
         one_source,
         parse_option_date,
-        summary_pieces,
     )
     from clvcli.cli.output import resolve_format
     from clvcli.core.fitting import fit_report, fit_report_from_pieces, fit_report_from_table
@@ -68,17 +72,9 @@ def fit_cmd(
         from clvcli.cli.fit_auto import fit_auto
 
         report, warnings = fit_auto(input_path, summary_path, source, as_of, opts, reporter)
-    elif spark or uses_duckdb(opts):
-        # The summary stays in DuckDB's file or with Spark: the fit needs only its
+    elif (pieces := log_pieces(input_path, summary_path, source, opts, reporter)[0]) is not None:
+        # The summary stays in the engine's file or with Spark: the fit needs only its
         # distinct rows.
-        if spark:
-            from clvcli.cli.spark import check_spark_input, spark_pieces
-
-            pieces = spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter)
-        elif summary_path is not None:
-            pieces = summary_pieces(summary_path, opts, reporter)
-        else:
-            pieces = duckdb_pieces(input_path, opts, reporter)
         with pieces as summary, reporter.progress(f"fitting {model}"):
             report, warnings = fit_report_from_pieces(summary, model)
     elif summary_path is not None:

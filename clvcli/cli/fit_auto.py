@@ -8,13 +8,13 @@ from clvcli.cli.console import Reporter
 from clvcli.cli.options import RunOptions
 
 if TYPE_CHECKING:
-    from clvcli.cli.reading import PendingRead
+    pass
 
 
 def fit_auto(
     input_path: str | None,
     summary_path: str | None,
-    source: str | PendingRead | None,
+    source: Any,
     as_of: int | None,
     opts: RunOptions,
     reporter: Reporter,
@@ -24,8 +24,7 @@ def fit_auto(
 
     The report carries the choice under ``chosen_by``.
     """
-    from clvcli.cli.common import duckdb_pieces, load_summary, load_transactions, summary_pieces
-    from clvcli.cli.reading import uses_duckdb, uses_spark
+    from clvcli.cli.common import load_summary, load_transactions, log_pieces
     from clvcli.core.compute import (
         ComputeSettings,
         grouped_history,
@@ -37,15 +36,8 @@ def fit_auto(
     from clvcli.core.fitting import fit_report_from_pieces, fit_report_from_table
 
     settings = ComputeSettings(as_of=as_of, period=opts.period)
-    if uses_spark(opts) or uses_duckdb(opts):
-        if uses_spark(opts):
-            from clvcli.cli.spark import check_spark_input, spark_pieces
-
-            pieces = spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter)
-        elif summary_path is not None:
-            pieces = summary_pieces(summary_path, opts, reporter)
-        else:
-            pieces = duckdb_pieces(input_path, opts, reporter)
+    pieces, settings = log_pieces(input_path, summary_path, source, opts, reporter, settings)
+    if pieces is not None:
         with pieces as summary, reporter.progress("choosing and fitting the model"):
             choice = pieces_choice(summary, settings, grouped_history(summary))
             report, warnings = fit_report_from_pieces(summary, choice.model)

@@ -23,6 +23,8 @@ from typing import Annotated, Any
 import typer
 
 from clvcli import __version__
+from clvcli.engines import DEFAULT as DEFAULT_ENGINE
+from clvcli.engines import engine_names
 from clvcli.errors import UsageError
 
 DEFAULT_CONFIG = "clv.toml"
@@ -62,6 +64,10 @@ class Period(StrEnum):
     week = "week"
     month = "month"
     year = "year"
+
+
+# --engine's choices: the engines of the registry (clvcli/engines) and their aliases.
+EngineName = StrEnum("EngineName", {name: name for name in engine_names()})  # type: ignore[misc]
 
 
 class Calendar(StrEnum):
@@ -312,18 +318,20 @@ INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
     ),
     "engine": (
         Annotated[
-            str,
+            EngineName,
             _option(
                 "--engine",
                 panel=INPUT_PANEL,
-                help="arrow (default), duckdb or spark: DuckDB computes the per-customer "
-                "summary (large files; ISO dates and plain numbers only); with compute "
-                "--summary, DuckDB sorts a Parquet summary that need not fit in memory. "
-                "spark (compute, summary, fit): a Spark cluster computes the summary and "
-                "scores every customer (pip install 'clvcli[spark]').",
+                help="What runs the pass over the log: "
+                + ", ".join(engine_names())
+                + f" (default {DEFAULT_ENGINE}; arrow is its other name). A log the engine "
+                "cannot read as it is (text dates, Persian digits, empty cells) is read by "
+                "clv's reader with every input rule. spark (compute, summary, fit; "
+                "--spark-master) runs the pass and the scoring on a Spark cluster "
+                "(pip install 'clvcli[spark]').",
             ),
         ],
-        "arrow",
+        EngineName(DEFAULT_ENGINE),
     ),
     "spark_master": (
         Annotated[

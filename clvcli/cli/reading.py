@@ -9,6 +9,7 @@ second off a million-row compute. This module imports only what reading needs.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from clvcli.cli.options import RunOptions
 from clvcli.errors import UsageError
@@ -16,6 +17,9 @@ from clvcli.io.amounts import DECIMAL_MARKS
 from clvcli.io.dates import DateProblem, DateSettings
 from clvcli.io.readers import ReadSettings, Transactions, read_transactions
 from clvcli.io.source import STDIN
+
+if TYPE_CHECKING:
+    from clvcli.core.log import EngineLog
 
 
 def read_settings(opts: RunOptions) -> ReadSettings:
@@ -51,25 +55,12 @@ def decimal_mark(opts: RunOptions) -> str | None:
     return decimal
 
 
-ENGINES = ("arrow", "duckdb", "spark")
-# The commands that run on Spark; the others refuse --engine spark in one line.
-SPARK_COMMANDS = ("compute", "summary", "fit")
-
-
-def uses_duckdb(opts: RunOptions) -> bool:
-    if uses_spark(opts):
-        raise UsageError(
-            f"--engine spark runs {', '.join(SPARK_COMMANDS)}, not this command",
-            "leave out --engine spark here",
-        )
-    return opts.engine == "duckdb"
-
-
 def uses_spark(opts: RunOptions) -> bool:
-    """Whether Spark runs the pass over the log (see clvcli.engines.spark)."""
-    if opts.engine not in ENGINES:
-        raise UsageError(f"--engine {opts.engine} is not one of: {', '.join(ENGINES)}")
-    return opts.engine == "spark"
+    """Whether Spark runs the pass over the log (compute, summary and fit; see
+    clvcli.engines.spark); an --engine that is not one is a usage error."""
+    from clvcli.engines import canonical_name
+
+    return canonical_name(opts.engine) == "spark"
 
 
 class PendingRead:
@@ -108,10 +99,42 @@ class PendingRead:
         return transactions
 
 
-def start_reading(input_path: str | None, opts: RunOptions) -> PendingRead | str | None:
-    """INPUT being read, for ``load_transactions``; the path itself when there is
-    nothing to read ahead: no INPUT, stdin (read where its bytes can be digested),
-    or a log that DuckDB summarises instead."""
-    if input_path is None or input_path == STDIN or uses_duckdb(opts):
+def start_reading(
+    input_path: str | None, opts: RunOptions, *, engine_may_read: bool = False
+) -> PendingRead | EngineLog | str | None:
+    """INPUT being read, for ``load_transactions``; the log as the engine holds it
+    when the engine reads it as it is (and ``engine_may_read``: the command needs
+    only what engines give); the path itself when there is nothing to read ahead:
+    no INPUT, or stdin (read where its bytes can be digested).
+
+    A command that needs the transactions themselves runs on the default engine
+    only, and refuses another in one line.
+    """
+    from clvcli.core.log import engine_log
+    from clvcli.engines import refuse_other_engines
+
+    if not engine_may_read:
+        refuse_other_engines(opts.engine, "this command with these options")
+    direct = engine_log(
+        input_path if engine_may_read else None,
+        read_settings(opts),
+        engine=opts.engine,
+        period=opts.values.get("period", "day"),
+        as_of=_as_of(opts),
+    )
+    if direct is not None:
+        return direct
+    if input_path is None or input_path == STDIN:
         return input_path
     return PendingRead(input_path, read_settings(opts))
+
+
+def _as_of(opts: RunOptions) -> int | None:
+    from clvcli.io.dates import parse_date_value
+
+    if opts.values.get("as_of") is None:
+        return None
+    try:
+        return parse_date_value(opts.as_of, DateSettings(opts.calendar, None, opts.timezone))
+    except DateProblem as exc:
+        raise UsageError(f"--as-of: {exc}", exc.hint) from None

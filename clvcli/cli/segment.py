@@ -79,6 +79,7 @@ def segment_cmd(
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv, compute_from_table
     from clvcli.core.segments import filter_stages, select_customers, stage_summary
+    from clvcli.engines import refuse_other_engines
     from clvcli.io.results import (
         is_customer_values,
         is_summary,
@@ -88,6 +89,7 @@ def segment_cmd(
     )
     from clvcli.io.source import input_files, is_many, load_input, peek_header
 
+    refuse_other_engines(opts.engine, "clv segment")
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)

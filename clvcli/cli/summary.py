@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
 from clvcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from clvcli.engines.duckdb import SummaryPieces
 
 
 @shared_options("input", "model", "output")
@@ -24,7 +27,10 @@ def summary_cmd(
         ),
     ] = False,
     dialect: Annotated[
-        str, typer.Option("--dialect", help="SQL dialect: duckdb, postgres, spark, bigquery.")
+        str,
+        typer.Option(
+            "--dialect", help="SQL dialect: duckdb, postgres, spark, bigquery, snowflake, trino."
+        ),
     ] = "duckdb",
     table: Annotated[
         str | None, typer.Option("--table", help="Table of transactions, for --emit-sql.")
@@ -54,7 +60,7 @@ def summary_cmd(
         return
     if input_path is None:
         raise UsageError("give an INPUT file (or - for stdin), or --emit-sql --table NAME")
-    from clvcli.cli.reading import start_reading, uses_duckdb, uses_spark
+    from clvcli.cli.reading import start_reading, uses_spark
 
     if uses_spark(opts):
         if calibration_end is not None:
@@ -65,8 +71,16 @@ def summary_cmd(
         resolve_format(opts)
         summary_with_spark(input_path, opts, Reporter(opts.quiet))
         return
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
-    from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
+
+    # The log is read while the rest imports (or left to the engine that takes it);
+    # the holdout columns of --calibration-end come from the reader's transactions.
+    source = start_reading(input_path, opts, engine_may_read=calibration_end is None)
+    from clvcli.cli.common import (
+        check_model_options,
+        engine_pieces,
+        load_transactions,
+        parse_option_date,
+    )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.contract import HOLDOUT_COLUMNS, SUMMARY_COLUMNS, SUMMARY_EXTRA
     from clvcli.core.compute import MODELS
@@ -77,10 +91,9 @@ def summary_cmd(
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     resolve_format(opts)
-    if uses_duckdb(opts):
-        if end is not None:
-            raise UsageError("--calibration-end needs the default engine")
-        _summary_with_duckdb(input_path, opts, reporter)
+    pieces, _ = engine_pieces(source, opts, reporter)
+    if pieces is not None:
+        _summary_in_pieces(pieces, opts, reporter)
         return
     transactions = load_transactions(source, opts, reporter)
     with reporter.progress("summarising customers"):
@@ -103,17 +116,17 @@ def summary_cmd(
     )
 
 
-def _summary_with_duckdb(input_path: str, opts: RunOptions, reporter: Reporter) -> None:
-    """DuckDB's summary, streamed a million customers at a time (whole for a terminal)."""
+def _summary_in_pieces(pieces: SummaryPieces, opts: RunOptions, reporter: Reporter) -> None:
+    """The engine's summary, streamed a million customers at a time (whole for a
+    terminal)."""
     import pandas as pd
 
-    from clvcli.cli.common import duckdb_pieces
     from clvcli.cli.output import emit, resolve_format, write_frames
     from clvcli.contract import SUMMARY_COLUMNS, SUMMARY_EXTRA
 
     columns = SUMMARY_COLUMNS + SUMMARY_EXTRA
     money = ("monetary_value", "total_spend")
-    with duckdb_pieces(input_path, opts, reporter) as summary:
+    with pieces as summary:
         pieces = (table.frame[columns] for table in summary.tables())
         if resolve_format(opts) != "table":
             write_frames(
@@ -129,7 +142,7 @@ def _emit_sql(
 ) -> None:
     from clvcli.cli.common import parse_option_date
     from clvcli.cli.output import write_document
-    from clvcli.core.sql import summary_sql
+    from clvcli.engines.sql import emitted_sql
     from clvcli.errors import UsageError
 
     if table is None:
@@ -139,7 +152,7 @@ def _emit_sql(
     import numpy as np
 
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
-    sql = summary_sql(
+    sql = emitted_sql(
         dialect=dialect,
         table=table,
         customer_col=opts.customer_col or "customer_id",

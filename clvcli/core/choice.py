@@ -29,7 +29,7 @@ purchases, so its error is not comparable with the others'.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,6 +295,19 @@ def _holdout_scores(
     ).with_litt(litt_of(table))
     actual = table["frequency_holdout"].to_numpy(np.float64)
     span = float(table["duration_holdout"].iloc[0]) if len(table) else 0.0
+    return _holdout_scored(rows, actual, span, period, holdout_days, churn_days)
+
+
+def _holdout_scored(
+    rows: DistinctRows,
+    actual: np.ndarray,
+    span: float,
+    period: str,
+    holdout_days: float,
+    churn_days: float,
+) -> Scores | None:
+    """Each candidate fitted on the calibration ``rows``, scored by the MAE of its
+    predicted purchases in ``span`` periods against the ``actual`` ones."""
     found = []
     for name, model, failure in _fitted_candidates(rows):
         if model is None:
@@ -313,3 +326,46 @@ def _holdout_scores(
     if all(c.score is None for c in found):
         return None
     return Scores(HOLDOUT_RULE, tuple(found), rows.customers, holdout_days)
+
+
+def scores_of_sample(
+    sample: Callable[[int, int, int], dict[str, np.ndarray]],
+    *,
+    first: int,
+    last: int,
+    period: str,
+    as_of: int | None,
+    churn_days: float,
+) -> Scores:
+    """:func:`scores_of_transactions` for a log an engine holds: ``sample(per_sample,
+    calibration_end, as_of)`` gives every k-th customer's calibration columns
+    (frequency, recency, T) and purchases after it (frequency_holdout), as the
+    transactions would, k being the customers over ``per_sample`` rounded up. The
+    same sample, holdout and candidates, so the same choice.
+    """
+    last = last if as_of is None else as_of
+    span = last - first
+    if span >= MIN_SPAN_DAYS:
+        holdout = float(round(span * HOLDOUT_SHARE))
+        end = int(last - holdout)
+        table = sample(SAMPLE_CUSTOMERS, end, last) if first <= end < last else {}
+        scores = None
+        if len(table.get("frequency", ())):
+            rows = DistinctRows.of(table["frequency"], table["recency"], table["T"])
+            duration = (last - end) / days_per(period)
+            scores = _holdout_scored(
+                rows, table["frequency_holdout"], duration, period, holdout, churn_days
+            )
+        if scores is not None:
+            return scores
+        why = "the holdout could not be fitted"
+    else:
+        why = f"the log spans {span / 7:.0f} weeks, under the {MIN_SPAN_DAYS // 7} a holdout needs"
+    table = sample(SAMPLE_CUSTOMERS, last, last)
+    if not len(table["frequency"]):
+        failure = "no purchases (every day's net amount is zero or negative)"
+        return Scores(
+            BIC_RULE, tuple(CandidateScore(m, None, failure=failure) for m in CANDIDATES), 0
+        )
+    rows = DistinctRows.of(table["frequency"], table["recency"], table["T"])
+    return Scores(BIC_RULE, _bic(rows, period, churn_days), rows.customers, None, why)

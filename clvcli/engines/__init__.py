@@ -1,14 +1,132 @@
 """The engines that run the one pass over the transactions that grows with the log.
 
 Every command asks this seam for what it needs of the log (the per-customer summary,
-its holdout columns, the purchase periods, the monthly aggregates), whichever engine
-runs it: DuckDB on this machine by default, Spark on a cluster.
+its holdout columns for ``--model auto``, a summary file too large to hold), whichever
+engine runs it: DuckDB on this machine by default, Spark on a cluster. An engine is
+one entry of :data:`ENGINES`; ``--engine`` offers their names, and ``arrow``, which
+scripts may name from older releases, is the default's other name.
+
+The reader (clvcli.io) keeps what only it can do: sniffing messy text, Jalali dates,
+Persian digits, decimal marks, refusing bad rows by their row numbers, normalising
+ids. An engine takes a file as it is only when the reader would read it the same way,
+and says :class:`NotClean` otherwise: the reader then reads it, and every engine
+gives the answer of the one set of input rules.
 """
 
 from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from clvcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from clvcli.engines.duckdb import SummaryPieces
+    from clvcli.io.readers import ReadSettings
 
 
 class NotClean(Exception):
     """A file the engine cannot read with certainty as it is (empty cells, dates that
     are not ISO, amounts that are not plain numbers, ids that need normalising): the
     reader, which knows every input rule, takes it instead. Never shown to users."""
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """What a command asks of a transaction log: where it is, how to read it, and
+    the summary's period and as-of day (days since 1970-01-01, None: the last)."""
+
+    path: str
+    read: ReadSettings
+    period: str
+    as_of: int | None = None
+
+
+class Engine(Protocol):
+    """The questions every engine answers about a transaction log.
+
+    ``direct`` is asked before anything is read, and must be cheap (a file's footer,
+    never its rows): None sends the log to the reader. The rest may raise
+    :class:`NotClean` when the rows themselves show the reader is needed.
+    """
+
+    name: str
+
+    def direct(self, request: LogRequest) -> Any | None:
+        """A handle on the log when this engine may read it as it is, else None."""
+        ...
+
+    def summary_pieces(self, handle: Any, request: LogRequest) -> SummaryPieces:
+        """The per-customer summary of the log ``direct`` accepted, on disk."""
+        ...
+
+    def span(self, handle: Any) -> tuple[int, int]:
+        """The log's first and last day."""
+        ...
+
+    def sample_table(
+        self, handle: Any, *, per_sample: int, calibration_end: int, as_of: int, period: str
+    ) -> dict[str, Any]:
+        """Every k-th customer (in id order, k: the customers over ``per_sample``
+        rounded up) up to ``calibration_end`` (frequency, recency, T) and their
+        purchase days after it up to ``as_of`` (frequency_holdout): the holdout
+        ``--model auto`` scores its candidates on."""
+        ...
+
+    def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:
+        """A per-customer summary in Parquet, checked and sorted, on disk."""
+        ...
+
+
+# Each engine by name, as the module and class that define it: imported only when
+# chosen, so that `clv --help` loads none of them.
+_KNOWN = {
+    "duckdb": ("clvcli.engines.duckdb", "DuckDBEngine"),
+    "spark": ("clvcli.engines.spark", "SparkEngine"),
+}
+DEFAULT = "duckdb"
+# Other names of engines, kept for the scripts that use them.
+ALIASES = {"arrow": DEFAULT}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def engine_names() -> tuple[str, ...]:
+    """The names ``--engine`` accepts: every engine shipped, then the aliases."""
+    return (*(name for name, (module, _) in _KNOWN.items() if _installed(module)), *ALIASES)
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {
+    name: (lambda module=module, cls=cls: getattr(importlib.import_module(module), cls)())
+    for name, (module, cls) in _KNOWN.items()
+}
+
+
+def canonical_name(name: str | None) -> str:
+    """The engine ``--engine`` names (None: the default), by its own name; a usage
+    error for a name that is none of them."""
+    name = ALIASES.get(name or DEFAULT, name or DEFAULT)
+    if name not in engine_names():
+        raise UsageError(f"--engine {name} is not one of: {', '.join(engine_names())}", None)
+    return name
+
+
+def engine_named(name: str | None) -> Engine:
+    """The engine ``--engine`` names (None: the default); a usage error else."""
+    return ENGINES[canonical_name(name)]()
+
+
+def refuse_other_engines(name: str | None, what: str) -> None:
+    """For a command (``what``: "clv segment", or "with these options") that reads
+    the log with the reader alone: a usage error in one line for any engine but the
+    default."""
+    if canonical_name(name) != DEFAULT:  # an unknown name is its own error
+        raise UsageError(
+            f"--engine {name}: clv runs {what} on the default engine only",
+            f"leave out --engine {name}",
+        )

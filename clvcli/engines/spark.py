@@ -313,14 +313,14 @@ def summary_frame(
     """The per-customer summary as a Spark DataFrame (SUMMARY_COLUMNS, SUMMARY_EXTRA),
     in customer id order, computed on the executors by the emitted Spark SQL; and
     what the default engine would warn of (transactions after --as-of)."""
-    from clvcli.core.sql import summary_sql
+    from clvcli.engines.sql import emitted_sql
 
     transactions = read_transactions(spark, source)
     columns = choose(transactions, source, given)
     warned = _check_cells(transactions, columns, source, as_of)
     view = f"clv_transactions_{uuid.uuid4().hex}"
     transactions.createOrReplaceTempView(view)
-    sql = summary_sql(
+    sql = emitted_sql(
         dialect="spark",
         table=view,
         customer_col=columns.customer,

@@ -1,8 +1,10 @@
 """`clv summary --emit-sql` run on real engines gives clv's own summary.
 
-DuckDB runs in process. PostgreSQL runs as a real server that .ci/run starts on
-loopback (CLV_TEST_POSTGRES holds its psql connection string); in CI the test runs,
-never skips.
+The query is written once and sqlglot writes each dialect. DuckDB runs in process.
+PostgreSQL runs as a real server that .ci/run starts on loopback (CLV_TEST_POSTGRES
+holds its psql connection string); in CI the test runs, never skips. Each runs the
+sample shop's log and the CDNOW master log, compared with the default engine's
+summary of the same file.
 """
 
 from __future__ import annotations
@@ -17,20 +19,39 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import sqlglot
 
-from tests.conftest import SAMPLE
+from clvcli.engines.sql import DIALECTS
+from tests.conftest import DATA, SAMPLE
 
 COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "orders", "total_spend"]
 
 
-def clv_summary(clv, *options: str) -> pd.DataFrame:
-    result = clv("summary", SAMPLE / "shop.parquet", "--format", "csv", "-q", *options)
+# Each log as (file, its date column, the table it is loaded into).
+LOGS = {
+    "shop": (SAMPLE / "shop.parquet", "order_date"),
+    "cdnow": (DATA / "cdnow_master.csv", "date"),
+}
+
+
+def log_frame(name: str) -> pd.DataFrame:
+    path, date = LOGS[name]
+    if path.suffix == ".parquet":
+        frame = pq.read_table(path).to_pandas()
+    else:
+        frame = pd.read_csv(path, dtype={"customer_id": str}, parse_dates=[date])
+    return frame[["customer_id", date, "amount"]]
+
+
+def clv_summary(clv, *options: str, log: str = "shop") -> pd.DataFrame:
+    result = clv("summary", LOGS[log][0], "--format", "csv", "-q", *options)
     assert result.exit_code == 0, result.stderr
     return pd.read_csv(io.StringIO(result.stdout), dtype={"customer_id": str})
 
 
-def emitted(clv, *options: str) -> str:
-    result = clv("summary", "--emit-sql", "--table", "sales", "--date-col", "order_date", *options)
+def emitted(clv, *options: str, log: str = "shop") -> str:
+    date = LOGS[log][1]
+    result = clv("summary", "--emit-sql", "--table", "sales", "--date-col", date, *options)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -48,15 +69,45 @@ def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "options", [(), ("--period", "week"), ("--period", "month", "--as-of", "2024-06-30")]
-)
-def test_duckdb_sql_gives_clvs_summary(clv, options):
+OPTIONS = {
+    "shop": [(), ("--period", "week"), ("--period", "month", "--as-of", "2024-06-30")],
+    "cdnow": [(), ("--period", "week", "--as-of", "1997-09-30")],
+}
+CASES = [(log, options) for log, every in OPTIONS.items() for options in every]
+
+
+@pytest.mark.parametrize(("log", "options"), CASES)
+def test_duckdb_sql_gives_clvs_summary(clv, log, options):
     connection = duckdb.connect()
-    connection.register("shop", pq.read_table(SAMPLE / "shop.parquet"))
-    connection.execute("create table sales as select * from shop")
-    theirs = connection.execute(emitted(clv, "--dialect", "duckdb", *options)).df()
-    assert_same(clv_summary(clv, *options), theirs)
+    connection.register("log", log_frame(log))
+    connection.execute("create table sales as select * from log")
+    theirs = connection.execute(emitted(clv, "--dialect", "duckdb", *options, log=log)).df()
+    assert_same(clv_summary(clv, *options, log=log), theirs)
+
+
+def test_integer_ids_keep_their_type_until_the_result(clv):
+    connection = duckdb.connect()
+    frame = log_frame("cdnow").assign(customer_id=lambda f: f["customer_id"].astype(int))
+    connection.register("log", frame)
+    connection.execute("create table sales as select * from log")
+    theirs = connection.execute(emitted(clv, "--dialect", "duckdb", log="cdnow")).df()
+    ours = clv_summary(clv, log="cdnow")
+    ours["customer_id"] = ours["customer_id"].astype(int).astype(str)
+    assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_is_written_by_the_transpiler_and_reads_back(clv, dialect):
+    sql = emitted(clv, "--dialect", dialect)
+    assert sql.startswith("-- RFM summary as clv computes it")
+    assert "DECIMAL" not in sql.upper() and "NUMERIC" not in sql.upper()
+    sqlglot.parse_one(sql, read=dialect)  # sqlglot reads back what it wrote
+
+
+def test_an_unknown_dialect_is_a_usage_error(clv):
+    result = clv("summary", "--emit-sql", "--table", "sales", "--dialect", "oracle")
+    assert result.exit_code == 2
+    assert "unknown --dialect 'oracle'" in result.stderr
 
 
 def test_persian_digits_in_ids_are_read_as_ascii_in_sql(clv):
@@ -106,15 +157,18 @@ def psql(dsn: str, sql: str) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("options", [(), ("--period", "week", "--as-of", "2024-09-30")])
-def test_postgres_sql_gives_clvs_summary(clv, tmp_path, options):
+@pytest.mark.parametrize(
+    ("log", "options"),
+    [("shop", ()), ("shop", ("--period", "week", "--as-of", "2024-09-30")), ("cdnow", ())],
+)
+def test_postgres_sql_gives_clvs_summary(clv, tmp_path, log, options):
     dsn = _postgres()
-    shop = pq.read_table(SAMPLE / "shop.parquet").to_pandas()
-    path = tmp_path / "shop.csv"
-    shop[["customer_id", "order_date", "amount"]].to_csv(path, index=False)
+    date = LOGS[log][1]
+    path = tmp_path / "log.csv"
+    log_frame(log).to_csv(path, index=False)
     psql(dsn, "drop table if exists sales")
-    psql(dsn, "create table sales (customer_id text, order_date timestamp, amount numeric)")
+    psql(dsn, f"create table sales (customer_id text, {date} timestamp, amount numeric)")
     psql(dsn, f"\\copy sales from '{path}' with (format csv, header true)")
-    output = psql(dsn, emitted(clv, "--dialect", "postgres", *options))
+    output = psql(dsn, emitted(clv, "--dialect", "postgres", *options, log=log))
     theirs = pd.read_csv(io.StringIO(output), dtype={"customer_id": str})
-    assert_same(clv_summary(clv, *options), theirs)
+    assert_same(clv_summary(clv, *options, log=log), theirs)

@@ -138,7 +138,6 @@ def test_compute_output_and_summary_chain_without_money(clv, tmp_path):
     ("command", "expected"),
     [
         (("cohorts", GROCERY, "--metric", "revenue"), "--metric revenue needs amounts"),
-        (("compute", GROCERY, "--engine", "duckdb"), "--engine duckdb sums amounts"),
     ],
 )
 def test_commands_that_need_money_refuse_in_one_line(clv, command, expected):

@@ -76,11 +76,24 @@ def test_an_error_of_the_read_is_raised_by_result(tmp_path):
         pending.result()
 
 
-@pytest.mark.parametrize(
-    ("path", "engine"), [(None, "arrow"), ("-", "arrow"), ("log.csv", "duckdb")]
-)
+@pytest.mark.parametrize(("path", "engine"), [(None, "arrow"), ("-", "arrow"), ("-", "duckdb")])
 def test_nothing_is_read_ahead_without_a_file_for_the_default_engine(path, engine):
     assert start_reading(path, options(engine=engine)) == path
+
+
+def test_a_typed_parquet_log_is_left_to_the_engine(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from clvcli.core.log import EngineLog
+
+    path = tmp_path / "log.parquet"
+    days = pa.array([19723, 19724], pa.date32())
+    pq.write_table(
+        pa.table({"customer_id": ["c1", "c2"], "date": days, "amount": [1.0, 2.0]}), path
+    )
+    assert isinstance(start_reading(str(path), options(), engine_may_read=True), EngineLog)
+    assert isinstance(start_reading(str(path), options()), PendingRead)  # needs the rows
 
 
 def test_a_bad_option_is_a_usage_error_before_any_read(log):

@@ -10,8 +10,8 @@ import pytest
 
 from clvcli.core.compute import ComputeSettings, compute_from_table, compute_in_pieces
 from clvcli.core.value import fit_purchase_rows, weighted_correlation
+from clvcli.engines.duckdb import duckdb_summary, duckdb_summary_pieces
 from clvcli.errors import TooLittleDataError
-from clvcli.io.engine import duckdb_summary, duckdb_summary_pieces
 from clvcli.models import DistinctRows
 from tests.conftest import SAMPLE
 

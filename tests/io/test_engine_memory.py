@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from clvcli.cli.main import main
-from clvcli.io import engine, results
+from clvcli.engines import duckdb as engine
+from clvcli.io import results
 from clvcli.io.results import summary_columns, summary_from_arrow, summary_table
 
 SAMPLE = Path(__file__).parents[2] / "sample_data"
@@ -183,3 +184,13 @@ def test_a_read_only_working_folder_is_fine(tmp_path, monkeypatch):
         folder.chmod(0o755)
     assert len(table.frame) > 0
     assert not any(folder.iterdir())
+
+
+def test_every_duckdb_session_is_bounded_and_spills_to_a_fresh_folder(tmp_path):
+    with engine._session(str(tmp_path)) as connection:
+        limit, folder = connection.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        assert Path(folder).is_dir() and Path(folder).name.startswith("clv-duckdb-")
+    assert limit.replace(" ", "").upper().startswith(("1GB", "953.6MIB", "1.0GIB"))
+    assert not Path(folder).exists()

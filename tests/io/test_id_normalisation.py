@@ -159,7 +159,7 @@ def test_a_large_log_and_a_small_log_agree(tmp_path, monkeypatch):
 
 def test_the_duckdb_engine_normalises_as_the_default_engine(tmp_path):
     pytest.importorskip("duckdb")
-    from clvcli.io.engine import duckdb_summary
+    from clvcli.engines.duckdb import duckdb_summary
 
     ids = [v for pair in PAIRS for v in pair] + _large_ids("invisible")
     path = _log(tmp_path / "log.csv", ids, 3)

@@ -98,7 +98,7 @@ def test_a_file_whose_name_is_not_utf8_is_read_and_named(tmp_path):
 
 def test_duckdb_reads_a_name_with_glob_characters_as_itself(tmp_path):
     pytest.importorskip("duckdb")
-    from clvcli.io.engine import duckdb_summary
+    from clvcli.engines.duckdb import duckdb_summary
 
     _log(tmp_path / "sales[1].csv", "THE_FILE")
     _log(tmp_path / "sales1.csv", "THE_SIBLING")
@@ -109,7 +109,7 @@ def test_duckdb_reads_a_name_with_glob_characters_as_itself(tmp_path):
 @pytest.mark.skipif(os.name != "posix", reason="file names are bytes on POSIX")
 def test_duckdb_refuses_a_name_that_is_not_utf8(tmp_path):
     pytest.importorskip("duckdb")
-    from clvcli.io.engine import duckdb_summary
+    from clvcli.engines.duckdb import duckdb_summary
 
     raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.csv")
     with open(raw, "wb") as handle:

@@ -1,15 +1,17 @@
-"""The DuckDB engine: the per-customer summary computed by DuckDB from the files.
+"""The DuckDB engine, clv's default: the per-customer summary computed by DuckDB.
 
-For logs too large for memory or too slow to hash in one thread, `--engine duckdb`
-hands the one pass over the transactions to DuckDB (multi-threaded, spilling to
-disk past memory) with the same SQL `clv summary --emit-sql` prints, and the models
-work on the summary it returns. DuckDB reads ISO dates and plain numbers: Persian
-digits and Jalali dates need the default engine.
+DuckDB takes a typed Parquet log as it is (:func:`parquet_log` says when the reader
+would read it the same way) and runs the one pass over the transactions with the
+query of :mod:`clvcli.engines.sql`, multi-threaded and spilling to disk past memory.
+Any other log is the reader's (clvcli.io), which knows every input rule.
 
 Memory stays bounded: DuckDB works within CLV_DUCKDB_MEMORY and spills to a
-temporary folder, and its result streams in Arrow batches straight into the numpy
-columns of the summary, so the summary is held once (about 94 bytes a customer),
-never as Arrow and pandas copies at once.
+temporary folder, and the summary it writes is read back a million customers at a
+time (:class:`SummaryPieces`), so the models hold only its distinct rows.
+
+:func:`duckdb_summary` and :func:`duckdb_summary_pieces` still read CSV and
+Parquet through DuckDB's own sniffer, with the decimal-mark checks of
+clvcli.io.duckdb_amounts; no command uses them any more.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clvcli.contract import CustomerTable, days_per
-from clvcli.core.sql import summary_sql
+from clvcli.engines.sql import summary_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
@@ -379,7 +381,6 @@ def _summary_query(
     customer = header[choice.customer]
     query = partial(
         summary_sql,
-        dialect="duckdb",
         table="source",
         customer_col=customer,
         date_col=header[choice.date],
@@ -474,3 +475,256 @@ def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
         except pa.ArrowException as exc:
             raise _StreamError(str(exc)) from None
         yield batch
+
+
+@dataclass(frozen=True)
+class ParquetLog:
+    """A Parquet log (a file, or a folder or glob of parts) DuckDB reads as it is: the
+    reader would read its three columns the same way, row for row."""
+
+    path: str
+    files: tuple[str, ...]
+    customer: str
+    date: str
+    amount: str
+    integer_ids: bool
+
+    def reader(self) -> str:
+        return "read_parquet([" + ", ".join(_file(f) for f in self.files) + "])"
+
+
+# The earliest first day taken as it is: a DATE column of years 1300 to 1499 may be a
+# Jalali log stored as Gregorian dates, which the reader tells apart.
+_EARLIEST_DAY = np.datetime64("1600-01-01")
+
+
+def parquet_log(path: str, read: Any) -> ParquetLog | None:
+    """The log at ``path`` if DuckDB may read it as it is, from the files' footers
+    alone; None sends it to the reader.
+
+    Only typed Parquet qualifies: text or integer ids, DATE or zone-less TIMESTAMP
+    dates, numeric amounts, no empty cell in any of the three (the footers count
+    them), no option that changes how a log is read, and no column the reader would
+    use beyond the three (a channel, an order number, a quantity). Whether the text
+    ids are in normal form is checked on the rows, later (see :func:`_checked_ids`).
+    """
+    if path == STDIN or read.calendar not in ("auto", "gregorian") or read.skip_invalid:
+        return None
+    if read.date_format or read.timezone or read.sheet or read.channel_col:
+        return None
+    try:
+        files = input_files(path) if is_many(path) else [path]
+    except InputError:
+        return None
+    if not files or not all(
+        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) for f in files
+    ):
+        return None
+    try:
+        schemas = [pq.read_schema(f) for f in files]
+        header = schemas[0].names
+        choice = choose_columns(header, path, read.given_columns())
+    except (pa.ArrowException, OSError, InputError, UsageError):
+        return None
+    if choice.amount is None or choice.channel is not None or choice.quantity is not None:
+        return None
+    if choice.order is not None or choice.customer_by_shape or choice.note:
+        return None
+    names = (header[choice.customer], header[choice.date], header[choice.amount])
+    if any(schema.names != header for schema in schemas[1:]):
+        return None
+    if not all(_typed(schema, names) for schema in schemas):
+        return None
+    try:
+        if not all(_filled_and_modern(f, names) for f in files):
+            return None
+    except (pa.ArrowException, OSError):
+        return None
+    integer_ids = pa.types.is_integer(schemas[0].field(names[0]).type)
+    return ParquetLog(path, tuple(files), *names, integer_ids)
+
+
+def _typed(schema: pa.Schema, names: tuple[str, str, str]) -> bool:
+    customer, date, amount = (schema.field(n).type for n in names)
+    ids = pa.types.is_string(customer) or pa.types.is_large_string(customer)
+    ids = ids or pa.types.is_integer(customer)
+    dates = pa.types.is_date(date) or (pa.types.is_timestamp(date) and date.tz is None)
+    amounts = pa.types.is_floating(amount) or pa.types.is_integer(amount)
+    return ids and dates and (amounts or pa.types.is_decimal(amount))
+
+
+def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
+    """Whether every row group's statistics say the three columns have no empty
+    cell and no date before 1600 (a group without statistics says nothing)."""
+    metadata = pq.ParquetFile(file).metadata
+    index = {metadata.schema.column(i).name: i for i in range(metadata.num_columns)}
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for name in names:
+            if name not in index:
+                return False
+            stats = row_group.column(index[name]).statistics
+            if stats is None or not stats.has_null_count or stats.null_count:
+                return False
+            if name == names[1]:
+                if not stats.has_min_max:
+                    return False
+                if np.datetime64(stats.min, "D") < _EARLIEST_DAY:
+                    return False
+    return True
+
+
+def _checked_ids(connection: Any, log: ParquetLog) -> bool:
+    """Whether every text id is in normal form and none is empty: then the ids
+    group as they are (integers always do). Otherwise the reader normalises them."""
+    if log.integer_ids:
+        return True
+    column = _name(log.customer)
+    rows = connection.execute(
+        f"SELECT bool_and(strlen(c) = length(c) AND ascii(c) > 32 AND ascii(right(c, 1)) > 32) "
+        f"FROM (SELECT {column} AS c FROM {log.reader()})"
+    ).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def _log_query(log: ParquetLog, *, period: str, as_of: int | None) -> str:
+    return summary_sql(
+        table="source",
+        customer_col=log.customer,
+        date_col=log.date,
+        amount_col=log.amount,
+        period=period,
+        as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
+        source=log.reader(),
+        normalise_ids=False,
+    )
+
+
+def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPieces:
+    """The summary of a log :func:`parquet_log` accepted, computed by DuckDB into a
+    temporary file; :class:`NotClean` when its ids need the reader's normalising."""
+    from clvcli.engines import NotClean
+
+    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
+    try:
+        file = os.path.join(folder.name, "summary.parquet")
+        with _session(log.path) as connection:
+            if not _checked_ids(connection, log):
+                raise NotClean(log.path)
+            # The last day from the footers: the query then reads its daily sums once,
+            # not a second time for their latest day.
+            last = log_span(log)[1] if as_of is None else as_of
+            body = _log_query(log, period=period, as_of=last).strip().removesuffix(";")
+            connection.execute(
+                f"COPY ({body}\n) TO {_text(file)} "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
+            )
+            customers, end = connection.execute(
+                f"SELECT count(*), max(CAST(first_purchase AS DATE) + "
+                f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) '
+                f"FROM read_parquet({_text(file)})"
+            ).fetchone()
+            if not customers:
+                raise InputError(
+                    f"{log.path}: no purchases (every day's net amount is zero or negative)",
+                    "amounts of purchases must be positive; negative amounts are refunds",
+                )
+    except BaseException:
+        folder.cleanup()
+        raise
+    end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
+    return SummaryPieces(log.path, period, end_day, int(customers), file, folder)
+
+
+def log_span(log: ParquetLog) -> tuple[int, int]:
+    """The first and last day of the log, from the files' footers (checked complete
+    by :func:`parquet_log`): no pass over the rows."""
+    days = []
+    for file in log.files:
+        metadata = pq.ParquetFile(file).metadata
+        column = next(
+            i for i in range(metadata.num_columns) if metadata.schema.column(i).name == log.date
+        )
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(column).statistics
+            if metadata.row_group(group).num_rows:
+                days += [np.datetime64(stats.min, "D"), np.datetime64(stats.max, "D")]
+    return int(min(days).astype(np.int64)), int(max(days).astype(np.int64))
+
+
+def sample_table(
+    log: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
+) -> dict[str, np.ndarray]:
+    """Every k-th customer (in id order; k the customers over ``per_sample``, rounded
+    up) summarised up to ``calibration_end``, with their purchase days after it up to
+    ``as_of``: the holdout ``--model auto`` scores its candidates on, as the reader's
+    transactions give it. One pass over the rows."""
+    unit = float(days_per(period))
+    customer, day = _name(log.customer), _name(log.date)
+    amount = f"CAST({_name(log.amount)} AS DOUBLE)"
+    end, cut = (f"DATE '{np.datetime64(d, 'D')}'" for d in (as_of, calibration_end))
+    query = f"""
+WITH daily AS (
+  SELECT {customer} AS customer_id, CAST({day} AS DATE) AS day, SUM({amount}) AS net,
+    MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
+  FROM {log.reader()} GROUP BY 1, 2
+),
+codes AS (
+  SELECT customer_id, row_number() OVER (ORDER BY CAST(customer_id AS VARCHAR)) - 1 AS code,
+    CAST(ceil(count(*) OVER () / {per_sample}) AS BIGINT) AS step
+  FROM (SELECT DISTINCT customer_id FROM daily)
+),
+purchases AS (
+  SELECT daily.customer_id, daily.day
+  FROM daily JOIN codes ON daily.customer_id = codes.customer_id
+  WHERE codes.code % codes.step = 0 AND daily.day <= {end}
+    AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
+),
+customers AS (
+  SELECT customer_id,
+    min(day) FILTER (WHERE day <= {cut}) AS first_day,
+    max(day) FILTER (WHERE day <= {cut}) AS last_day,
+    count(*) FILTER (WHERE day <= {cut}) AS orders,
+    count(*) FILTER (WHERE day > {cut}) AS later
+  FROM purchases GROUP BY customer_id
+  HAVING count(*) FILTER (WHERE day <= {cut}) > 0
+)
+SELECT CAST(orders - 1 AS DOUBLE) AS frequency,
+  date_diff('day', first_day, last_day) / {unit!r} AS recency,
+  date_diff('day', first_day, {cut}) / {unit!r} AS "T",
+  CAST(later AS DOUBLE) AS frequency_holdout
+FROM customers ORDER BY CAST(customer_id AS VARCHAR)
+"""
+    with _session(log.path) as connection:
+        found = connection.execute(query).fetchnumpy()
+    return {name: np.asarray(values, dtype=np.float64) for name, values in found.items()}
+
+
+class DuckDBEngine:
+    """The default engine: DuckDB runs the pass over a typed Parquet log as it is;
+    any other log is read by the reader, which knows every input rule."""
+
+    name = "duckdb"
+
+    def direct(self, request: Any) -> ParquetLog | None:
+        return parquet_log(request.path, request.read)
+
+    def summary_pieces(self, handle: ParquetLog, request: Any) -> SummaryPieces:
+        return log_pieces(handle, period=request.period, as_of=request.as_of)
+
+    def span(self, handle: ParquetLog) -> tuple[int, int]:
+        return log_span(handle)
+
+    def sample_table(
+        self, handle: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
+    ) -> dict[str, np.ndarray]:
+        return sample_table(
+            handle,
+            per_sample=per_sample,
+            calibration_end=calibration_end,
+            as_of=as_of,
+            period=period,
+        )
+
+    def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:
+        return summary_file_pieces(path, period=period, as_of=as_of)

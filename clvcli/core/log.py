@@ -1,0 +1,105 @@
+"""The log a command reads, as an engine holds it or as the reader reads it.
+
+The commands ask here, never ``if engine == ...``: :func:`engine_log` says whether
+the chosen engine takes the log as it is (a cheap look at the files), and the
+summary, the summary file and ``--model auto``'s holdout then come from the engine.
+When it does not, or when the rows show the reader is needed (:class:`NotClean`),
+the reader reads the log and the core works on its transactions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from clvcli.engines import Engine, LogRequest, NotClean, engine_named
+from clvcli.errors import ClvError
+
+if TYPE_CHECKING:
+    from clvcli.core.compute import ComputeSettings
+    from clvcli.engines.duckdb import SummaryPieces
+    from clvcli.io.readers import ReadSettings
+
+
+@dataclass(frozen=True)
+class EngineLog:
+    """A log the engine reads as it is."""
+
+    engine: Engine
+    handle: Any
+    request: LogRequest
+
+    @property
+    def path(self) -> str:
+        return self.request.path
+
+    def summary_pieces(self) -> SummaryPieces | None:
+        """The per-customer summary on disk; None when the reader is needed."""
+        try:
+            return self.engine.summary_pieces(self.handle, self.request)
+        except NotClean:
+            return None
+
+    def settle_model(self, settings: ComputeSettings) -> ComputeSettings:
+        """:func:`clvcli.core.compute.settle_model` on the engine's holdout sample."""
+        from clvcli.core.choice import AUTO, scores_of_sample
+
+        if settings.model != AUTO or settings.saved is not None or settings.auto_scores:
+            return settings
+        first, last = self.engine.span(self.handle)
+
+        def sample(per_sample: int, calibration_end: int, as_of: int) -> Any:
+            return self.engine.sample_table(
+                self.handle,
+                per_sample=per_sample,
+                calibration_end=calibration_end,
+                as_of=as_of,
+                period=settings.period,
+            )
+
+        scores = scores_of_sample(
+            sample,
+            first=first,
+            last=last,
+            period=settings.period,
+            as_of=settings.as_of,
+            churn_days=settings.rules.churn_days,
+        )
+        return replace(settings, auto_scores=scores)
+
+
+def engine_log(
+    path: str | None,
+    read: ReadSettings,
+    *,
+    engine: str | None,
+    period: str,
+    as_of: int | None,
+) -> EngineLog | None:
+    """The log at ``path`` if the engine named (None: the default) reads it as it
+    is; None sends it to the reader."""
+    chosen = engine_named(engine)
+    if path is None:
+        return None
+    request = LogRequest(path, read, period, as_of)
+    handle = chosen.direct(request)
+    return None if handle is None else EngineLog(chosen, handle, request)
+
+
+def summary_file_pieces(
+    path: str, *, engine: str | None, period: str, as_of: int | None
+) -> SummaryPieces | None:
+    """A Parquet summary (file, folder or glob) checked and sorted by the engine into
+    a file read in pieces; None for a summary in another format (the reader's)."""
+    from clvcli.io.source import input_files, is_many
+
+    try:
+        files = input_files(path) if is_many(path) else [path]
+    except ClvError:  # the reader says what is wrong with the path
+        return None
+    if not files or not all(
+        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) for f in files
+    ):
+        return None
+    return engine_named(engine).summary_file_pieces(path, period=period, as_of=as_of)

@@ -1,0 +1,141 @@
+"""One set of input rules, whatever engine runs the pass.
+
+Each adversarial log once made the DuckDB path disagree with the reader: rows with
+an empty id, date or amount dropped in silence, ``1403/01/05`` read as Gregorian,
+``03/04/2024`` taken as day-first, ids with a trailing tab or a zero-width space
+counted apart. Every engine name must now give the reader's answer, error or table;
+and a typed Parquet log DuckDB takes as it is must give what the reader gives for
+the same rows written as CSV.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from clvcli.engines import duckdb as engine
+from clvcli.engines import engine_names
+from tests.conftest import DATA, assert_same_csv
+
+ENGINES = engine_names()
+# The engines of this machine, which hand what they cannot take to the reader; Spark,
+# on a cluster, has no reader to hand to: it gives the reader's answer or refuses.
+LOCAL = tuple(name for name in ENGINES if name != "spark")
+
+LOGS = {
+    "empty id": "customer_id,date,amount\nA,2024-01-01,5\n,2024-01-02,6\nB,2024-01-03,7\n",
+    "empty date": "customer_id,date,amount\nA,2024-01-01,5\nA,,6\nB,2024-01-03,7\n",
+    "empty amount": "customer_id,date,amount\nA,2024-01-01,5\nA,2024-01-02,\nB,2024-01-03,7\n",
+    "jalali": "customer_id,date,amount\nA,1403/01/05,5\nA,1403/02/01,6\nB,1403/01/07,7\n",
+    "day or month": "customer_id,date,amount\nA,03/04/2024,5\nA,05/04/2024,6\nB,07/04/2024,7\n",
+    "spelled ids": "customer_id,date,amount\nA,2024-01-01,5\nA\t,2024-02-01,6\n"
+    "\u200bA,2024-03-01,7\n\ufeffB,2024-01-03,7\n\u00a0B ,2024-02-03,8\n",
+}
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize("case", LOGS)
+def test_every_engine_reads_a_log_as_the_reader(clv, tmp_path, case, engine_name):
+    log = tmp_path / "log.csv"
+    log.write_text(LOGS[case], encoding="utf-8")
+    default = clv("summary", log, "-q")
+    other = clv("summary", log, "-q", "--engine", engine_name)
+    if engine_name not in LOCAL and other.exit_code != default.exit_code:
+        # Never a different table: one line that says why, and the input error's code.
+        assert other.exit_code == 3 and other.stdout == "", other.stderr
+        assert other.stderr.startswith("clv: error: ") and len(other.stderr.splitlines()) <= 2
+        return
+    assert other.exit_code == default.exit_code
+    assert other.stderr == default.stderr
+    assert other.stdout == default.stdout
+    if case.startswith("empty"):
+        assert default.exit_code == 3 and ": row 2 (line 3)" in default.stderr
+
+
+def _parquet(tmp_path, frame: pd.DataFrame, name: str = "log.parquet"):
+    path = tmp_path / name
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return path
+
+
+def _cdnow() -> pd.DataFrame:
+    frame = pd.read_csv(DATA / "cdnow_master.csv", dtype={"customer_id": str})
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
+
+
+def _taken(monkeypatch) -> list[str]:
+    """The logs DuckDB summarised as they are, filled as the runs go."""
+    taken: list[str] = []
+    original = engine.log_pieces
+
+    def counted(log, **kwargs):
+        taken.append(log.path)
+        return original(log, **kwargs)
+
+    monkeypatch.setattr(engine, "log_pieces", counted)
+    return taken
+
+
+@pytest.mark.parametrize("engine_name", LOCAL)
+def test_a_clean_parquet_log_gives_what_the_reader_gives(clv, tmp_path, monkeypatch, engine_name):
+    taken = _taken(monkeypatch)
+    frame = _cdnow()
+    parquet = _parquet(tmp_path, frame)
+    text = tmp_path / "log.csv"
+    frame.to_csv(text, index=False)
+    for command in ("summary", "compute"):
+        direct = clv(command, parquet, "--engine", engine_name, "-q")
+        read = clv(command, text, "-q")
+        assert direct.exit_code == read.exit_code == 0, direct.stderr + read.stderr
+        assert_same_csv(direct.stdout, read.stdout)
+    assert taken == [str(parquet)] * 2
+
+
+def test_integer_ids_are_grouped_as_integers_and_shown_as_text(clv, tmp_path, monkeypatch):
+    taken = _taken(monkeypatch)
+    frame = _cdnow().assign(customer_id=lambda f: f["customer_id"].astype("int64"))
+    parquet = _parquet(tmp_path, frame)
+    text = tmp_path / "log.csv"
+    frame.to_csv(text, index=False)
+    direct, read = clv("summary", parquet, "-q"), clv("summary", text, "-q")
+    assert direct.exit_code == 0, direct.stderr
+    assert_same_csv(direct.stdout, read.stdout)
+    assert taken == [str(parquet)]
+
+
+UNCLEAN = {
+    # The footers count the empty cells: the reader refuses the row by its number.
+    "empty id": lambda f: f.assign(customer_id=f["customer_id"].where(f.index != 2, None)),
+    "empty amount": lambda f: f.assign(amount=f["amount"].where(f.index != 2, None)),
+    # Ids that need normalising: seen on the rows, handed back to the reader.
+    "spelled ids": lambda f: f.assign(
+        customer_id=[c + ("\t" if n % 2 else "\u200b") for n, c in enumerate(f["customer_id"])]
+    ),
+    "blank id": lambda f: f.assign(customer_id=f["customer_id"].where(f.index != 2, "")),
+    # A DATE column of Jalali years is the reader's to tell.
+    "jalali years": lambda f: f.assign(
+        date=pd.to_datetime(f["date"]).map(lambda d: d.replace(year=d.year - 621).date())
+    ),
+}
+
+
+@pytest.mark.parametrize("engine_name", LOCAL)
+@pytest.mark.parametrize("case", UNCLEAN)
+def test_a_parquet_log_duckdb_cannot_take_as_it_is_goes_to_the_reader(
+    clv, tmp_path, monkeypatch, case, engine_name
+):
+    frame = UNCLEAN[case](_cdnow().head(3000))
+    parquet = _parquet(tmp_path, frame)
+    taken = _taken(monkeypatch)
+    direct = clv("summary", parquet, "--engine", engine_name, "-q")
+    assert taken in ([], [str(parquet)])  # the ids are checked on the rows, then handed back
+    monkeypatch.setattr(engine, "parquet_log", lambda *args: None)  # the reader alone
+    read = clv("summary", parquet, "-q")
+    assert direct.exit_code == read.exit_code
+    assert direct.stderr == read.stderr
+    assert direct.stdout == read.stdout
+    if case.startswith("empty"):
+        assert read.exit_code == 3 and ": row 3," in read.stderr
