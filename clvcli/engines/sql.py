@@ -70,21 +70,22 @@ def _normal_id(text: str, *, form: str) -> str:
     finds them, so the costly translation runs on the others alone. ``form`` says
     how much of the normal form the dialect can write: ``whole`` (DuckDB) all of it
     in ASCII (invisible marks dropped, NFC, digits and letters translated, Unicode
-    blanks trimmed); ``blanks`` (Spark, whose TRIM takes spaces only) the digits and
-    Arabic letters translated and the Unicode blanks trimmed by a regular
-    expression; ``trim`` (the others) the digits and letters translated and the ends
-    trimmed.
+    blanks trimmed); ``blanks`` (Spark, whose TRIM takes spaces only, and which
+    has no NFC) the invisible marks dropped, the digits and Arabic letters
+    translated and the Unicode blanks trimmed, by regular expressions; ``trim``
+    (the others) the digits and letters translated and the ends trimmed.
     """
     digits = PERSIAN_DIGITS + ARABIC_INDIC_DIGITS + ARABIC_ID_LETTERS
     to = "0123456789" * 2 + PERSIAN_ID_LETTERS
     blanks = f"'^[{WHITESPACE_RE2}]+|[{WHITESPACE_RE2}]+$', '', 'g'"
+    marks = "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_MARKS)
+    unmarked = f"regexp_replace({text}, '[{marks}]', '', 'g')"
     if form == "whole":
-        marks = "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_MARKS)
-        other = f"nfc_normalize(regexp_replace({text}, '[{marks}]', '', 'g'))"
+        other = f"nfc_normalize({unmarked})"
         other = f"TRANSLATE({other}, '{digits}', '{to}')"
         other = f"regexp_replace({other}, {blanks})"
     elif form == "blanks":
-        other = f"regexp_replace(TRANSLATE({text}, '{digits}', '{to}'), {blanks})"
+        other = f"regexp_replace(TRANSLATE({unmarked}, '{digits}', '{to}'), {blanks})"
     else:
         other = f"TRIM(TRANSLATE({text}, '{digits}', '{to}'))"
     return (

@@ -238,7 +238,7 @@ def test_without_java_one_line_says_so(clv, monkeypatch):
 def test_commands_that_do_not_run_on_spark_refuse_it(clv):
     result = clv("stages", SAMPLE / "shop.csv", "--engine", "spark")
     assert result.exit_code == 2
-    assert "--engine spark runs compute, summary, fit" in result.stderr
+    assert result.stderr.startswith("clv: error: --engine spark: clv runs this command")
     assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     assert clv("compute", "-", "--engine", "spark", input="a").exit_code == 2
     bgbb = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", "--model", "bgbb")
