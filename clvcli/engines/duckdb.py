@@ -498,6 +498,16 @@ class ParquetLog:
 _EARLIEST_DAY = np.datetime64("1600-01-01")
 
 
+def _utf8(path: str) -> bool:
+    """Whether DuckDB can be given ``path``: it takes file names as UTF-8, and a name
+    of other bytes (``caf\\xe9.parquet``) is the reader's to open."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parquet_log(path: str, read: Any) -> ParquetLog | None:
     """The log at ``path`` if DuckDB may read it as it is, from the files' footers
     alone; None sends it to the reader.
@@ -517,7 +527,8 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     except InputError:
         return None
     if not files or not all(
-        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) for f in files
+        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) and _utf8(f)
+        for f in files
     ):
         return None
     try:

@@ -133,6 +133,28 @@ def test_a_file_whose_name_is_not_utf8_is_read(clv, latin1_named):
     assert _ids(clv("compute", latin1_named, "--model", "none", "-q")) == ["A"]
 
 
+def test_a_typed_parquet_log_whose_name_is_not_utf8_is_read(clv, tmp_path):
+    """DuckDB, which takes a clean Parquet log as it is, opens names as UTF-8 only:
+    such a name goes to the reader (it once stopped the run as an internal error)."""
+    if sys.platform != "linux":
+        pytest.skip("file names are bytes on Linux")
+    import datetime
+
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "customer_id": ["A", "A", "B"],
+            "date": [datetime.date(2024, 1, d) for d in (1, 20, 5)],
+            "amount": [5.0, 6.0, 7.0],
+        }
+    )
+    pq.write_table(table, tmp_path / "plain.parquet")
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.parquet")
+    os.rename(os.fsencode(tmp_path / "plain.parquet"), raw)
+    assert _ids(clv("compute", os.fsdecode(raw), "--model", "none", "-q")) == ["A", "B"]
+
+
 def test_an_error_names_it_with_the_byte_escaped(clv, latin1_named):
     with open(latin1_named, "a", encoding="utf-8") as handle:
         handle.write("B,someday,5\n")
