@@ -95,7 +95,7 @@ def test_validate_on_a_summary_leaves_them_out_in_one_line(clv, tmp_path):
     clv("summary", GROCERY, "--period", "week", "--calibration-end", "2006-12-31", "-o", summary)
     result = clv("validate", "--summary", summary, "--period", "week", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert set(json.loads(result.stdout)["models"]) == {"bgnbd", "mbgnbd", "pnbd"}
+    assert set(json.loads(result.stdout)["models"]) == {"bgnbd", "mbgnbd", "pnbd", "ggomnbd"}
     assert (
         "clv: warning: bgcnbd and mbgcnbd choose their k by the purchase days, which a "
         "summary does not hold: left out"

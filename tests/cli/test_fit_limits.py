@@ -88,6 +88,8 @@ def test_fit_all_on_cdnow_gives_every_model_side_by_side(clv, cdnow):
         "pnbd",
         "ggomnbd",
         "bgbb",
+        "bgcnbd",
+        "mbgcnbd",
         "gamma-gamma",
     ]
     single = json.loads(
@@ -122,7 +124,9 @@ def test_fit_all_shows_a_failed_model_in_its_row_and_the_others_still(clv, tmp_p
     result = clv("fit", "--summary", summary, "--model", "all", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     table = {r["model"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert list(table) == ["bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "gamma-gamma"]
+    assert list(table) == [
+        "bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "bgcnbd", "mbgcnbd", "gamma-gamma"
+    ]  # fmt: skip
     assert table["bgbb"]["warnings"].startswith("error: bgbb: needs the transaction log")
     assert table["bgbb"]["converged"] == "false"
     assert table["pnbd"]["converged"] == "true" and table["pnbd"]["params"].startswith("r ")
