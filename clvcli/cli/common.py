@@ -156,10 +156,11 @@ def log_pieces(
 
     if uses_spark(opts):
         from clvcli.cli.spark import check_spark_input, spark_pieces
+        from clvcli.core.compute import needs_purchase_days
 
-        return spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter), (
-            settings
-        )
+        path = check_spark_input(input_path, summary_path, opts)
+        litt = needs_purchase_days(model or "none", settings)
+        return spark_pieces(path, opts, reporter, litt=litt), settings
     if summary_path is not None:
         return summary_pieces(summary_path, opts, reporter), settings
     return engine_pieces(source, opts, reporter, settings, model)
