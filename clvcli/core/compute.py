@@ -139,7 +139,7 @@ def choose(
             rows(),
             period=period,
             churn_days=churn_days,
-            why="a per-customer summary (--summary, --engine duckdb) holds no holdout",
+            why="a per-customer summary (--summary, --engine spark) holds no holdout",
         )
     return pick(scores, old_buyers, churn_days)
 
