@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -613,15 +614,16 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     ValueSettings(summary.period, settings.horizon, settings.discount_rate).check()
     models = Models(None, None)
     choice = None
-    history = lambda: grouped_history(summary)  # noqa: E731
+    history = cache(partial(grouped_history, summary))
     if model == AUTO:
-        rows = grouped_history(summary)
-        history = lambda: rows  # noqa: E731
-        choice = pieces_choice(summary, settings, rows)
+        choice = pieces_choice(summary, settings, history())
         model = choice.model
         settings = replace(settings, model=model)
     if model != "none":
         models = fitted_models(model, settings, history, lambda: grouped_spend(summary))
+        if models.purchases is not None and models.purchases.scales_over_cohort:
+            # Scaled over the whole summary's customers, not each piece's.
+            models.purchases.scale_over(history())
     values = ValuesInPieces(
         iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend, choice
     )

@@ -479,6 +479,10 @@ def spark_compute(summary: SparkSummary, settings: ComputeSettings) -> SparkValu
 
     chosen_model(settings, summary.period, summary_only=True)  # bgbb refused first
     values = compute_in_pieces(summary, settings)  # fits only: its pieces are not read
+    if values.purchase_model is not None:
+        # Each batch is scaled over its own customers: the whole summary's distinct
+        # rows would travel to every task and be scored again in each.
+        values.purchase_model.scale_over(None)
     model = values.choice.model if values.choice is not None else settings.model
     if values.purchase_model is None:
         model = "none"

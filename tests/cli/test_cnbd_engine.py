@@ -53,12 +53,15 @@ def grocery(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture
 def summaries(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each summary DuckDB computed from the log carried litt."""
-    found: list[bool] = []
+    """Whether each summary DuckDB computed from the log carried litt. Appending an
+    int to the list first reads each summary in pieces of that many customers."""
+    found: list = []
     original = duckdb_engine.log_pieces
 
     def spy(*args, **kwargs):
         pieces = original(*args, **kwargs)
+        if found and isinstance(found[0], int) and not isinstance(found[0], bool):
+            pieces.piece_rows = found[0]
         found.append(pieces.litt)
         return pieces
 
@@ -106,6 +109,18 @@ def test_compute_on_duckdb_scores_as_the_reader(clv, grocery, summaries):
     for column in ("expected_purchases", "p_alive", "predicted_clv"):
         assert ours[column].notna().all(), column
         np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-4, atol=1e-6)
+
+
+def test_pieces_are_scaled_over_the_whole_table(clv, grocery, summaries):
+    """The CNBD-k expected purchases are scaled so that their sum over the customers
+    is the model's exact expectation: over the whole table's customers, even when it
+    is scored in pieces (of 400 customers here, of a million in use)."""
+    summaries.append(400)
+    ours, _ = values(clv, grocery["parquet"], "--model", "bgcnbd")
+    assert summaries == [400, True]
+    theirs, _ = values(clv, grocery["csv"], "--model", "bgcnbd")
+    for column in ("expected_purchases", "predicted_clv"):
+        np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-6, atol=1e-9)
 
 
 def test_auto_on_duckdb_chooses_as_the_reader(clv, grocery, summaries):
