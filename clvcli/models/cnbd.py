@@ -426,7 +426,7 @@ class _CNBDFitter(Fitter):
         customers aged T, summed over the cohort, over the approximation's sum. The
         cohort is the customers scored, or those :meth:`scale_over` gave."""
         cohort = self._cohort
-        if cohort is None or len(cohort.weight) == 0:
+        if cohort is None or len(cohort.weight) == 0 or self._values()[4] == 1:
             return self._cohort_correction(t, ages, weight, raw)
         if t not in self._cohort_scales:
             xs, Ts, pairs = cohort.levels(0, 2)
