@@ -117,23 +117,26 @@ def load_summary(
 
 
 def engine_pieces(
-    source: Any, opts: RunOptions, reporter: Reporter, settings: ComputeSettings | None = None
+    source: Any,
+    opts: RunOptions,
+    reporter: Reporter,
+    settings: ComputeSettings | None = None,
+    model: str | None = None,
 ) -> tuple[SummaryPieces | None, ComputeSettings | None]:
     """INPUT's per-customer summary computed by its engine into a file read in pieces
     (use it in a ``with`` block), and ``settings`` with what ``--model auto`` learnt
-    from the engine's holdout; (None, settings) when the reader reads INPUT."""
+    from the engine's holdout; (None, settings) when the reader reads INPUT. The
+    summary carries the customers' litt when the model fitted (``model``, or
+    ``settings``' model) needs it."""
     from clvcli.core.log import EngineLog
 
     if not isinstance(source, EngineLog):
         return None, settings
     with reporter.progress("summarising customers"):
-        pieces = source.summary_pieces()
+        pieces, settings = source.fitting_pieces(model, settings)
     if pieces is None:
         return None, settings
     opts.record.setdefault("inputs", []).append(source.path)
-    if settings is not None:
-        with reporter.progress("choosing the model"):
-            settings = source.settle_model(settings)
     return pieces, settings
 
 
@@ -144,6 +147,7 @@ def log_pieces(
     opts: RunOptions,
     reporter: Reporter,
     settings: ComputeSettings | None = None,
+    model: str | None = None,
 ) -> tuple[Any, ComputeSettings | None]:
     """The per-customer summary an engine keeps, read in pieces (Spark's, DuckDB's, or a
     Parquet --summary sorted; use it in a ``with`` block), and ``settings`` with what
@@ -152,13 +156,14 @@ def log_pieces(
 
     if uses_spark(opts):
         from clvcli.cli.spark import check_spark_input, spark_pieces
+        from clvcli.core.compute import needs_purchase_days
 
-        return spark_pieces(check_spark_input(input_path, summary_path, opts), opts, reporter), (
-            settings
-        )
+        path = check_spark_input(input_path, summary_path, opts)
+        litt = needs_purchase_days(model or "none", settings)
+        return spark_pieces(path, opts, reporter, litt=litt), settings
     if summary_path is not None:
         return summary_pieces(summary_path, opts, reporter), settings
-    return engine_pieces(source, opts, reporter, settings)
+    return engine_pieces(source, opts, reporter, settings, model)
 
 
 def summary_pieces(path: str, opts: RunOptions, reporter: Reporter) -> SummaryPieces | None:

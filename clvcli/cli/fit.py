@@ -72,7 +72,9 @@ def fit_cmd(
         from clvcli.cli.fit_auto import fit_auto
 
         report, warnings = fit_auto(input_path, summary_path, source, as_of, opts, reporter)
-    elif (pieces := log_pieces(input_path, summary_path, source, opts, reporter)[0]) is not None:
+    elif (
+        pieces := log_pieces(input_path, summary_path, source, opts, reporter, model=model)[0]
+    ) is not None:
         # The summary stays in the engine's file or with Spark: the fit needs only its
         # distinct rows.
         with pieces as summary, reporter.progress(f"fitting {model}"):

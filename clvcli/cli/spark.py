@@ -66,10 +66,16 @@ def _check_reading_options(opts: RunOptions) -> None:
 
 
 def spark_pieces(
-    input_path: str, opts: RunOptions, reporter: Reporter, period: str | None = None
+    input_path: str,
+    opts: RunOptions,
+    reporter: Reporter,
+    period: str | None = None,
+    *,
+    litt: bool = False,
 ) -> SparkSummary:
     """INPUT's summary computed and kept by Spark, for the fit; use it in a ``with``.
-    ``period``: the model time unit, when not --period (saved parameters')."""
+    ``period``: the model time unit, when not --period (saved parameters'); ``litt``:
+    with the customers' litt, for a fit of BG/CNBD-k or MBG/CNBD-k."""
     from clvcli.cli.common import parse_option_date
     from clvcli.cli.reading import read_settings
     from clvcli.engines.spark import spark_session, spark_summary_frame
@@ -81,7 +87,7 @@ def spark_pieces(
         spark = spark_session(opts.spark_master)
     with reporter.progress("summarising customers on Spark"):
         return spark_summary_frame(
-            spark, input_path, given, period=period or opts.period, as_of=as_of
+            spark, input_path, given, period=period or opts.period, as_of=as_of, with_litt=litt
         )
 
 
@@ -119,7 +125,7 @@ def compute_with_spark(
 
     from clvcli.cli.common import record_values
     from clvcli.cli.output import resolve_format, write_frames
-    from clvcli.core.compute import chosen_model
+    from clvcli.core.compute import chosen_model, needs_purchase_days
     from clvcli.engines.spark import is_parts_target, spark_compute, write_parts
 
     path = check_spark_input(input_path, summary_path, opts)
@@ -137,7 +143,8 @@ def compute_with_spark(
     if settings.saved is not None:
         settings = replace(settings, period=settings.saved["period"])
     chosen_model(settings, settings.period, summary_only=True)  # bgbb: before any work
-    with spark_pieces(path, opts, reporter, settings.period) as summary:
+    litt = needs_purchase_days(settings.model, settings)
+    with spark_pieces(path, opts, reporter, settings.period, litt=litt) as summary:
         with reporter.progress("fitting the models"):
             result = spark_compute(summary, settings)
         reporter.warn(summary.warnings + result.values.warnings)

@@ -339,7 +339,8 @@ def scores_of_sample(
 ) -> Scores:
     """:func:`scores_of_transactions` for a log an engine holds: ``sample(per_sample,
     calibration_end, as_of)`` gives every k-th customer's calibration columns
-    (frequency, recency, T) and purchases after it (frequency_holdout), as the
+    (frequency, recency, T, and litt if it can) and purchases after it
+    (frequency_holdout), as the
     transactions would, k being the customers over ``per_sample`` rounded up. The
     same sample, holdout and candidates, so the same choice.
     """
@@ -352,6 +353,7 @@ def scores_of_sample(
         scores = None
         if len(table.get("frequency", ())):
             rows = DistinctRows.of(table["frequency"], table["recency"], table["T"])
+            rows = rows.with_litt(table.get("litt"))
             duration = (last - end) / days_per(period)
             scores = _holdout_scored(
                 rows, table["frequency_holdout"], duration, period, holdout, churn_days
@@ -368,4 +370,5 @@ def scores_of_sample(
             BIC_RULE, tuple(CandidateScore(m, None, failure=failure) for m in CANDIDATES), 0
         )
     rows = DistinctRows.of(table["frequency"], table["recency"], table["T"])
+    rows = rows.with_litt(table.get("litt"))
     return Scores(BIC_RULE, _bic(rows, period, churn_days), rows.customers, None, why)

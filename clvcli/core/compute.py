@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -139,7 +140,7 @@ def choose(
             rows(),
             period=period,
             churn_days=churn_days,
-            why="a per-customer summary (--summary, --engine duckdb) holds no holdout",
+            why="a per-customer summary (--summary, --engine spark) holds no holdout",
         )
     return pick(scores, old_buyers, churn_days)
 
@@ -571,8 +572,9 @@ class SummaryInPieces(Protocol):
     """A per-customer summary too large to hold, read a piece at a time.
 
     ``history()`` gives the distinct (frequency, recency, T) rows and how many
-    customers share each; ``spend()`` the distinct (frequency, monetary_value) rows of
-    repeat buyers with a positive spend, and their counts.
+    customers share each, then the sum of their litt per row when the summary has
+    it (see :func:`needs_purchase_days`); ``spend()`` the distinct (frequency,
+    monetary_value) rows of repeat buyers with a positive spend, and their counts.
     """
 
     period: str
@@ -612,15 +614,16 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
     ValueSettings(summary.period, settings.horizon, settings.discount_rate).check()
     models = Models(None, None)
     choice = None
-    history = lambda: grouped_history(summary)  # noqa: E731
+    history = cache(partial(grouped_history, summary))
     if model == AUTO:
-        rows = grouped_history(summary)
-        history = lambda: rows  # noqa: E731
-        choice = pieces_choice(summary, settings, rows)
+        choice = pieces_choice(summary, settings, history())
         model = choice.model
         settings = replace(settings, model=model)
     if model != "none":
         models = fitted_models(model, settings, history, lambda: grouped_spend(summary))
+        if models.purchases is not None and models.purchases.scales_over_cohort:
+            # Scaled over the whole summary's customers, not each piece's.
+            models.purchases.scale_over(history())
     values = ValuesInPieces(
         iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend, choice
     )
@@ -633,9 +636,35 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
 
 
 def grouped_history(summary: SummaryInPieces) -> DistinctRows:
-    """The summary's distinct (x, t_x, T) rows, weighted by their customers."""
-    x, t_x, T, count = summary.history()
-    return DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64))
+    """The summary's distinct (x, t_x, T) rows, weighted by their customers, with
+    their litt when the summary has it."""
+    x, t_x, T, count, *litt = summary.history()
+    return DistinctRows((x, t_x, T), count, np.zeros(0, dtype=np.int64), *litt)
+
+
+def needs_purchase_days(model: str, settings: ComputeSettings | None = None) -> bool:
+    """Whether a run fitting ``model`` (``settings``' for compute and ``fit --model
+    auto``: its --params, or auto's choice) needs each customer's litt, which an
+    engine then computes with the summary (it costs a sort of the purchase days).
+
+    For ``--model auto`` the choice is made once the summary says whether it has
+    one-time buyers past the churn cut-off; the holdout's scores give the model for
+    either answer, so litt is asked for only when one of the two needs it.
+    """
+    if settings is not None:
+        if settings.saved is not None:
+            return False
+        model = settings.model
+        if model == AUTO:
+            scores = settings.auto_scores
+            if scores is None:
+                return True  # the summary's own rows are scored, CNBD-k among them
+            churn_days = settings.rules.churn_days
+            return any(needs_purchase_days(pick(scores, old, churn_days).model) for old in (0, 1))
+    if model == "all":
+        return any(fitter.needs_purchase_days for fitter in PURCHASE_MODELS.values())
+    fitter = PURCHASE_MODELS.get(model)
+    return fitter is not None and fitter.needs_purchase_days
 
 
 def grouped_spend(summary: SummaryInPieces) -> tuple[DistinctRows, float]:

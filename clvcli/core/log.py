@@ -10,6 +10,7 @@ the reader reads the log and the core works on its transactions.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,45 @@ class EngineLog:
     def path(self) -> str:
         return self.request.path
 
-    def summary_pieces(self) -> SummaryPieces | None:
-        """The per-customer summary on disk; None when the reader is needed."""
+    def summary_pieces(self, wants_litt: Callable[[], bool] | None = None) -> SummaryPieces | None:
+        """The per-customer summary on disk (with litt when ``wants_litt()`` says so,
+        see :class:`LogRequest`); None when the reader is needed."""
         try:
-            return self.engine.summary_pieces(self.handle, self.request)
+            request = replace(self.request, wants_litt=wants_litt)
+            return self.engine.summary_pieces(self.handle, request)
         except NotClean:
             return None
+
+    def fitting_pieces(
+        self, model: str | None, settings: ComputeSettings | None
+    ) -> tuple[SummaryPieces | None, ComputeSettings | None]:
+        """The summary on disk for a run that fits ``model`` (``settings``' model when
+        given), with the customers' litt only when the fit needs it, and ``settings``
+        with what ``--model auto`` learnt of the engine's holdout sample; (None,
+        ``settings``) when the reader is needed.
+
+        The sample is scored once the engine knows it reads the log itself, before
+        the summary: the choice it leads to says whether the summary needs litt.
+        """
+        from clvcli.core.compute import needs_purchase_days
+
+        settled = settings
+        asked = False
+
+        def wants_litt() -> bool:
+            nonlocal settled, asked
+            asked = True
+            if settings is None:
+                return model is not None and needs_purchase_days(model)
+            settled = self.settle_model(settings)
+            return needs_purchase_days(settled.model, settled)
+
+        pieces = self.summary_pieces(wants_litt)
+        if pieces is None:
+            return None, settings
+        if settings is not None and not asked:
+            settled = self.settle_model(settings)
+        return pieces, settled
 
     def settle_model(self, settings: ComputeSettings) -> ComputeSettings:
         """:func:`clvcli.core.compute.settle_model` on the engine's holdout sample."""

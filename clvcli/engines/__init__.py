@@ -37,12 +37,19 @@ class NotClean(Exception):
 @dataclass(frozen=True)
 class LogRequest:
     """What a command asks of a transaction log: where it is, how to read it, and
-    the summary's period and as-of day (days since 1970-01-01, None: the last)."""
+    the summary's period and as-of day (days since 1970-01-01, None: the last).
+
+    ``wants_litt`` says whether the summary should carry each customer's litt (the
+    BG/CNBD-k fits need it, see :func:`clvcli.engines.sql.summary_sql`); an engine asks
+    it once, when it knows it reads the log itself, for the answer may take a look at
+    the log (``--model auto``'s holdout sample). None: no litt.
+    """
 
     path: str
     read: ReadSettings
     period: str
     as_of: int | None = None
+    wants_litt: Callable[[], bool] | None = None
 
 
 class Engine(Protocol):
@@ -60,7 +67,8 @@ class Engine(Protocol):
         ...
 
     def summary_pieces(self, handle: Any, request: LogRequest) -> SummaryPieces:
-        """The per-customer summary of the log ``direct`` accepted, on disk."""
+        """The per-customer summary of the log ``direct`` accepted, on disk, with the
+        customers' litt when ``request.wants_litt`` says so."""
         ...
 
     def span(self, handle: Any) -> tuple[int, int]:
@@ -72,8 +80,9 @@ class Engine(Protocol):
     ) -> dict[str, Any]:
         """Every k-th customer (in id order, k: the customers over ``per_sample``
         rounded up) up to ``calibration_end`` (frequency, recency, T) and their
-        purchase days after it up to ``as_of`` (frequency_holdout): the holdout
-        ``--model auto`` scores its candidates on."""
+        purchase days after it up to ``as_of`` (frequency_holdout), and the litt of
+        their purchase days up to ``calibration_end`` (litt): the holdout ``--model
+        auto`` scores its candidates on."""
         ...
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clvcli.contract import CustomerTable, days_per
+from clvcli.contract import LITT_COLUMN, CustomerTable, days_per
 from clvcli.engines.sql import summary_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io import spreadsheet
@@ -75,7 +75,8 @@ class SummaryPieces:
     stays on disk: the models fit on its distinct rows (:meth:`history`,
     :meth:`spend`: grouped by DuckDB, with how many customers share each row) and
     :meth:`tables` gives it back in pieces of a million customers, in customer id
-    order. Use it in a ``with`` block, which removes the file.
+    order. Use it in a ``with`` block, which removes the file. ``litt``: whether the
+    file has the customers' litt, which :meth:`history` then sums per row.
     """
 
     source: str
@@ -85,17 +86,20 @@ class SummaryPieces:
     file: str
     folder: tempfile.TemporaryDirectory[str]
     piece_rows: int = CHUNK_ROWS
+    litt: bool = False
 
     def history(self) -> tuple[np.ndarray, ...]:
-        """Distinct (frequency, recency, T) rows and how many customers share each."""
-        return self._grouped('frequency, recency, "T"', "TRUE")
+        """Distinct (frequency, recency, T) rows and how many customers share each;
+        then the sum of their litt per row, when the summary has it."""
+        litt = f", sum({LITT_COLUMN}) AS {LITT_COLUMN}" if self.litt else ""
+        return self._grouped('frequency, recency, "T"', "TRUE", litt)
 
     def spend(self) -> tuple[np.ndarray, ...]:
         """Distinct (frequency, monetary_value) rows of repeat buyers who spent, counted."""
         return self._grouped("frequency, monetary_value", "frequency > 0 AND monetary_value > 0")
 
-    def _grouped(self, columns: str, where: str) -> tuple[np.ndarray, ...]:
-        """The distinct rows of ``columns`` and how many share each.
+    def _grouped(self, columns: str, where: str, sums: str = "") -> tuple[np.ndarray, ...]:
+        """The distinct rows of ``columns`` and how many share each (then ``sums``).
 
         In the order of their first customer, as the default engine groups the whole
         table: the models then sum the same terms in the same order and fit the same
@@ -104,7 +108,7 @@ class SummaryPieces:
         written = f"read_parquet({_text(self.file)}, file_row_number = true)"
         with _session(self.source) as connection:
             result = connection.execute(
-                f"SELECT {columns}, count(*) AS customers FROM {written} WHERE {where} "
+                f"SELECT {columns}, count(*) AS customers{sums} FROM {written} WHERE {where} "
                 "GROUP BY ALL ORDER BY min(file_row_number)"
             ).fetchnumpy()
         return tuple(np.asarray(values, dtype=np.float64) for values in result.values())
@@ -598,7 +602,7 @@ def _checked_ids(connection: Any, log: ParquetLog) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _log_query(log: ParquetLog, *, period: str, as_of: int | None) -> str:
+def _log_query(log: ParquetLog, *, period: str, as_of: int | None, litt: bool = False) -> str:
     return summary_sql(
         table="source",
         customer_col=log.customer,
@@ -608,12 +612,21 @@ def _log_query(log: ParquetLog, *, period: str, as_of: int | None) -> str:
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
         source=log.reader(),
         normalise_ids=False,
+        with_litt=litt,
     )
 
 
-def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPieces:
+def log_pieces(
+    log: ParquetLog,
+    *,
+    period: str,
+    as_of: int | None,
+    wants_litt: Callable[[], bool] | None = None,
+) -> SummaryPieces:
     """The summary of a log :func:`parquet_log` accepted, computed by DuckDB into a
-    temporary file; :class:`NotClean` when its ids need the reader's normalising."""
+    temporary file; :class:`NotClean` when its ids need the reader's normalising.
+    ``wants_litt``, asked once the ids are known clean, says whether the summary
+    carries the customers' litt (a sort of their purchase days more)."""
     from clvcli.engines import NotClean
 
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
@@ -622,10 +635,12 @@ def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPie
         with _session(log.path) as connection:
             if not _checked_ids(connection, log):
                 raise NotClean(log.path)
+            litt = wants_litt is not None and wants_litt()
             # The last day from the footers: the query then reads its daily sums once,
             # not a second time for their latest day.
             last = log_span(log)[1] if as_of is None else as_of
-            body = _log_query(log, period=period, as_of=last).strip().removesuffix(";")
+            query = _log_query(log, period=period, as_of=last, litt=litt)
+            body = query.strip().removesuffix(";")
             connection.execute(
                 f"COPY ({body}\n) TO {_text(file)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
@@ -644,7 +659,7 @@ def log_pieces(log: ParquetLog, *, period: str, as_of: int | None) -> SummaryPie
         folder.cleanup()
         raise
     end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
-    return SummaryPieces(log.path, period, end_day, int(customers), file, folder)
+    return SummaryPieces(log.path, period, end_day, int(customers), file, folder, litt=litt)
 
 
 def log_span(log: ParquetLog) -> tuple[int, int]:
@@ -669,7 +684,9 @@ def sample_table(
     """Every k-th customer (in id order; k the customers over ``per_sample``, rounded
     up) summarised up to ``calibration_end``, with their purchase days after it up to
     ``as_of``: the holdout ``--model auto`` scores its candidates on, as the reader's
-    transactions give it. One pass over the rows."""
+    transactions give it, with the litt of their purchase days up to
+    ``calibration_end`` (a sort of the sample's purchase days only). One pass over
+    the rows."""
     unit = float(days_per(period))
     customer, day = _name(log.customer), _name(log.date)
     amount = f"CAST({_name(log.amount)} AS DOUBLE)"
@@ -691,19 +708,27 @@ purchases AS (
   WHERE codes.code % codes.step = 0 AND daily.day <= {end}
     AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
 ),
+gaps AS (
+  SELECT customer_id, day,
+    date_diff('day', lag(day) OVER (PARTITION BY customer_id ORDER BY day), day) AS gap
+  FROM purchases
+),
 customers AS (
   SELECT customer_id,
     min(day) FILTER (WHERE day <= {cut}) AS first_day,
     max(day) FILTER (WHERE day <= {cut}) AS last_day,
     count(*) FILTER (WHERE day <= {cut}) AS orders,
-    count(*) FILTER (WHERE day > {cut}) AS later
-  FROM purchases GROUP BY customer_id
+    count(*) FILTER (WHERE day > {cut}) AS later,
+    coalesce(sum(ln(gap / {unit!r})) FILTER (WHERE day <= {cut} AND gap IS NOT NULL), 0)
+      AS litt
+  FROM gaps GROUP BY customer_id
   HAVING count(*) FILTER (WHERE day <= {cut}) > 0
 )
 SELECT CAST(orders - 1 AS DOUBLE) AS frequency,
   date_diff('day', first_day, last_day) / {unit!r} AS recency,
   date_diff('day', first_day, {cut}) / {unit!r} AS "T",
-  CAST(later AS DOUBLE) AS frequency_holdout
+  CAST(later AS DOUBLE) AS frequency_holdout,
+  litt
 FROM customers ORDER BY CAST(customer_id AS VARCHAR)
 """
     with _session(log.path) as connection:
@@ -721,7 +746,9 @@ class DuckDBEngine:
         return parquet_log(request.path, request.read)
 
     def summary_pieces(self, handle: ParquetLog, request: Any) -> SummaryPieces:
-        return log_pieces(handle, period=request.period, as_of=request.as_of)
+        return log_pieces(
+            handle, period=request.period, as_of=request.as_of, wants_litt=request.wants_litt
+        )
 
     def span(self, handle: ParquetLog) -> tuple[int, int]:
         return log_span(handle)

@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from clvcli.contract import COMPUTE_COLUMNS, SUMMARY_COLUMNS, SUMMARY_EXTRA, CustomerTable, days_per
+from clvcli.contract import (
+    COMPUTE_COLUMNS,
+    LITT_COLUMN,
+    SUMMARY_COLUMNS,
+    SUMMARY_EXTRA,
+    CustomerTable,
+    days_per,
+)
 from clvcli.errors import InputError, OutputError, UsageError
 
 if TYPE_CHECKING:
@@ -309,10 +316,12 @@ def summary_frame(
     *,
     period: str,
     as_of: int | None,
+    with_litt: bool = False,
 ) -> tuple[Any, list[str]]:
-    """The per-customer summary as a Spark DataFrame (SUMMARY_COLUMNS, SUMMARY_EXTRA),
-    in customer id order, computed on the executors by the emitted Spark SQL; and
-    what the default engine would warn of (transactions after --as-of)."""
+    """The per-customer summary as a Spark DataFrame (SUMMARY_COLUMNS, SUMMARY_EXTRA,
+    and litt when ``with_litt``), in customer id order, computed on the executors by
+    the emitted Spark SQL; and what the default engine would warn of (transactions
+    after --as-of)."""
     from clvcli.engines.sql import emitted_sql
 
     transactions = read_transactions(spark, source)
@@ -328,6 +337,7 @@ def summary_frame(
         amount_col=columns.amount,
         period=period,
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
+        with_litt=with_litt,
     )
     with spark_errors(source):
         return spark.sql(sql.strip().removesuffix(";")), warned
@@ -341,6 +351,8 @@ class SparkSummary:
     and :meth:`spend` are the distinct rows the models fit on, grouped by Spark, in
     the order of their first customer (as the other engines group them, so the fits
     sum the same terms in the same order); :meth:`tables` brings the summary back.
+    ``litt``: whether the frame has the customers' litt, which :meth:`history` sums
+    per row.
     """
 
     frame: Any
@@ -349,9 +361,10 @@ class SparkSummary:
     as_of: int
     customers: int
     warnings: list[str] = field(default_factory=list)
+    litt: bool = False
 
     def history(self) -> tuple[np.ndarray, ...]:
-        return self._grouped(["frequency", "recency", "T"], None)
+        return self._grouped(["frequency", "recency", "T"], None, litt=self.litt)
 
     def spend(self) -> tuple[np.ndarray, ...]:
         from pyspark.sql import functions as F
@@ -359,12 +372,15 @@ class SparkSummary:
         repeat = (F.col("frequency") > 0) & (F.col("monetary_value") > 0)
         return self._grouped(["frequency", "monetary_value"], repeat)
 
-    def _grouped(self, columns: list[str], where: Any) -> tuple[np.ndarray, ...]:
+    def _grouped(
+        self, columns: list[str], where: Any, *, litt: bool = False
+    ) -> tuple[np.ndarray, ...]:
         from pyspark.sql import functions as F
 
         frame = self.frame if where is None else self.frame.where(where)
+        sums = [F.sum(LITT_COLUMN).alias(LITT_COLUMN)] if litt else []
         grouped = frame.groupBy(*columns).agg(
-            F.count(F.lit(1)).alias("customers"), F.min("customer_id").alias("first")
+            F.count(F.lit(1)).alias("customers"), *sums, F.min("customer_id").alias("first")
         )
         with spark_errors(self.source):
             table = grouped.orderBy("first").drop("first").toArrow()
@@ -402,13 +418,17 @@ def spark_summary_frame(
     *,
     period: str,
     as_of: int | None,
+    with_litt: bool = False,
 ) -> SparkSummary:
     """The summary computed once and kept by Spark, with its customer count and as-of
-    date (the last date in the data unless given). Use it in a ``with`` block."""
+    date (the last date in the data unless given), and the customers' litt when
+    ``with_litt``. Use it in a ``with`` block."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    frame, warned = summary_frame(spark, source, given, period=period, as_of=as_of)
+    frame, warned = summary_frame(
+        spark, source, given, period=period, as_of=as_of, with_litt=with_litt
+    )
     frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
     unit = days_per(period)
     end = F.date_add(F.col("first_purchase"), F.round(F.col("T") * unit).cast("int"))
@@ -418,7 +438,7 @@ def spark_summary_frame(
         frame.unpersist()
         raise InputError(f"{source}: no purchases (every day's net amount is zero or negative)")
     last = int(np.datetime64(row["end"], "D").astype(np.int64)) if as_of is None else as_of
-    return SparkSummary(frame, source, period, last, int(row["n"]), warned)
+    return SparkSummary(frame, source, period, last, int(row["n"]), warned, with_litt)
 
 
 def spark_summary(
@@ -459,6 +479,10 @@ def spark_compute(summary: SparkSummary, settings: ComputeSettings) -> SparkValu
 
     chosen_model(settings, summary.period, summary_only=True)  # bgbb refused first
     values = compute_in_pieces(summary, settings)  # fits only: its pieces are not read
+    if values.purchase_model is not None:
+        # Each batch is scaled over its own customers: the whole summary's distinct
+        # rows would travel to every task and be scored again in each.
+        values.purchase_model.scale_over(None)
     model = values.choice.model if values.choice is not None else settings.model
     if values.purchase_model is None:
         model = "none"

@@ -7,6 +7,13 @@ refunds bring it to zero or below not a purchase, field-convention frequency,
 recency, T and monetary_value in --period units. Its result has the columns of
 `clv summary` and can be passed back with `--summary FILE`.
 
+With ``with_litt`` it also gives each customer's ``litt`` (contract.LITT_COLUMN): the
+sum of the logs of the times between their purchase days, in --period units, 0 for a
+customer with one purchase day, as :func:`clvcli.core.summary.log_inter_purchase_times`
+gives it. Only the BG/CNBD-k and MBG/CNBD-k fits need it, and it costs a sort of the
+purchase days, so the engines ask for it only then. ``clv summary --emit-sql`` leaves
+it out: it is no column of `clv summary`, and `--summary FILE` does not read it.
+
 The DuckDB engine runs the text as it is (no transpiler to import on the default
 path); `clv summary --emit-sql` hands it to sqlglot, which writes it in each
 warehouse's dialect. Money is DOUBLE: exact decimals cost DuckDB four times the time
@@ -18,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from clvcli.contract import days_per
+from clvcli.contract import LITT_COLUMN, days_per
 from clvcli.errors import UsageError
 from clvcli.io.text import (
     ARABIC_ID_LETTERS,
@@ -105,6 +112,7 @@ def summary_sql(
     source: str | None = None,
     normalise_ids: bool = True,
     id_form: str = "whole",
+    with_litt: bool = False,
 ) -> str:
     """The query in DuckDB's dialect; ``as_of`` is an ISO date (default: the last date).
 
@@ -114,7 +122,8 @@ def summary_sql(
     source whose ids clv has checked are in normal form already (integers, or plain
     ASCII without blanks at the ends); they become text only in the result.
     ``id_form`` says how much of the id normal form the dialect can write (see
-    :func:`_normal_id`).
+    :func:`_normal_id`). ``with_litt`` adds the column ``litt`` (see the module's
+    docstring).
     """
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
@@ -130,6 +139,9 @@ def summary_sql(
         customer_id = _normal_id(f"CAST({customer} AS VARCHAR)", form=id_form)
     purchase_value = "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) END"
     purchase_day = "CASE WHEN is_purchase = 1 THEN day END"
+    litt_ctes = litt_column = litt_join = ""
+    if with_litt:
+        litt_ctes, litt_column, litt_join = _litt_parts(unit)
     return f"""WITH daily AS (
   SELECT
     {customer_id} AS customer_id,
@@ -165,7 +177,7 @@ customers AS (
   FROM days
   GROUP BY days.customer_id
   HAVING SUM(is_purchase) > 0
-)
+){litt_ctes}
 SELECT
   customers.customer_id AS "customer_id",
   customers.orders - 1 AS "frequency",
@@ -177,11 +189,38 @@ SELECT
   customers.first_purchase AS "first_purchase",
   customers.last_purchase AS "last_purchase",
   customers.orders AS "orders",
-  customers.total_spend AS "total_spend"
-FROM customers CROSS JOIN bounds
+  customers.total_spend AS "total_spend"{litt_column}
+FROM customers CROSS JOIN bounds{litt_join}
 WHERE customers.customer_id <> ''
 ORDER BY customers.customer_id
 """
+
+
+def _litt_parts(unit: str) -> tuple[str, str, str]:
+    """The query's parts that give ``litt``: the common table expressions, the column
+    and the join. A purchase day's gap is the days since the customer's previous one
+    (a day apart at least: days are grouped), so its log is finite; a customer with
+    one purchase day has no gap and a litt of 0."""
+    ctes = f""",
+gaps AS (
+  SELECT
+    days.customer_id,
+    DATE_DIFF('day', LAG(days.day) OVER (PARTITION BY days.customer_id ORDER BY days.day),
+      days.day) AS gap
+  FROM days
+  WHERE days.is_purchase = 1
+),
+litts AS (
+  SELECT
+    CAST(customer_id AS VARCHAR) AS customer_id,
+    SUM(LN(gaps.gap / {unit})) AS litt
+  FROM gaps
+  WHERE gaps.gap IS NOT NULL
+  GROUP BY gaps.customer_id
+)"""
+    column = f',\n  COALESCE(litts.litt, CAST(0 AS DOUBLE)) AS "{LITT_COLUMN}"'
+    join = "\nLEFT JOIN litts ON litts.customer_id = customers.customer_id"
+    return ctes, column, join
 
 
 def emitted_sql(
@@ -193,8 +232,10 @@ def emitted_sql(
     amount_col: str = "amount",
     period: str = "day",
     as_of: str | None = None,
+    with_litt: bool = False,
 ) -> str:
-    """The summary query in ``dialect``, written by sqlglot from the one query."""
+    """The summary query in ``dialect``, written by sqlglot from the one query
+    (``with_litt``: with the column ``litt``, which ``--emit-sql`` leaves out)."""
     if dialect not in DIALECTS:
         raise UsageError(f"unknown --dialect '{dialect}'", "use " + ", ".join(DIALECTS))
     text = summary_sql(
@@ -205,6 +246,7 @@ def emitted_sql(
         period=period,
         as_of=as_of,
         id_form=ID_FORMS.get(dialect, "trim"),
+        with_litt=with_litt,
     )
     import sqlglot
 

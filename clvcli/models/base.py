@@ -389,6 +389,9 @@ class Fitter:
     edges: ClassVar[dict[tuple[str, int], str]] = {}
     # Whether the fit needs the rows' litt (DistinctRows.litt), which only a log gives.
     needs_purchase_days: ClassVar[bool] = False
+    # Whether the predictions are scaled over the customers scored together (see
+    # :meth:`scale_over`).
+    scales_over_cohort: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None
@@ -423,6 +426,12 @@ class Fitter:
         """``expected_purchases(t, *rows.columns, p_alive=p_alive)``, which is what it is
         here; models whose prediction depends on fewer columns reuse the rows' grouping."""
         return self.expected_purchases(t, *rows.columns, p_alive=p_alive)  # type: ignore[attr-defined]
+
+    def scale_over(self, rows: DistinctRows | None) -> None:
+        """For a model whose predictions are scaled over the customers scored
+        together (:attr:`scales_over_cohort`): scale them over ``rows``, the whole
+        table's distinct rows, so that a table scored in pieces gets the whole
+        table's values (None: over the customers scored again). Nothing to do here."""
 
     def expected_purchases_by_block(
         self, t: float, rows: DistinctRows, p_alive: np.ndarray

@@ -236,9 +236,14 @@ class _CNBDFitter(Fitter):
     param_names = ("r", "alpha", "a", "b", "k")
     estimated_names = ("r", "alpha", "a", "b")
     needs_purchase_days = True
+    scales_over_cohort = True
 
     def __init__(self) -> None:
         super().__init__()
+        # The customers the correction is summed over when not those scored (see
+        # scale_over), and its value at each horizon t.
+        self._cohort: DistinctRows | None = None
+        self._cohort_scales: dict[float, float] = {}
         self.log_likelihoods_: dict[int, float] = {}
         # (largest age covered, (scale, nodes, exact values)): the spline's knots of the
         # unconditional expectation, see _unconditional.
@@ -324,6 +329,7 @@ class _CNBDFitter(Fitter):
         self.warnings_ = list(fitted.warnings_)
         self.log_covariance_ = fitted.log_covariance_
         self._spline = None
+        self._cohort_scales = {}
 
     def log_likelihood(self, params: np.ndarray | dict[str, float], data: DistinctRows) -> float:
         """The whole log-likelihood of ``data`` (its rows need their litt for k > 1)."""
@@ -341,7 +347,15 @@ class _CNBDFitter(Fitter):
             raise ModelError(f"{self.name}: k must be a whole number of 1 or more", None)
         super().set_params(params)
         self._spline = None
+        self._cohort_scales = {}
         return self
+
+    def scale_over(self, rows: DistinctRows | None) -> None:
+        """The bias correction summed over ``rows`` (the whole table's distinct rows)
+        from now on, whichever customers are scored: a table scored a million
+        customers at a time then gets the values of the table scored at once."""
+        self._cohort = rows
+        self._cohort_scales = {}
 
     def _values(self) -> tuple[float, float, float, float, int]:
         r, alpha, a, b, k = (self.fitted()[name] for name in self.param_names)
@@ -409,7 +423,24 @@ class _CNBDFitter(Fitter):
 
     def _correction(self, t: float, ages: np.ndarray, weight: np.ndarray, raw: np.ndarray) -> float:
         """BTYDplus's bias correction: the exact expected purchases in (T, T + t] of
-        customers aged T, summed over the cohort, over the approximation's sum."""
+        customers aged T, summed over the cohort, over the approximation's sum. The
+        cohort is the customers scored, or those :meth:`scale_over` gave."""
+        cohort = self._cohort
+        if cohort is None or len(cohort.weight) == 0 or self._values()[4] == 1:
+            return self._cohort_correction(t, ages, weight, raw)
+        if t not in self._cohort_scales:
+            xs, Ts, pairs = cohort.levels(0, 2)
+            alive = np.asarray(self.p_alive(*cohort.columns), dtype=np.float64)
+            growth = self._growth(xs, Ts, np.full(len(xs), t, dtype=np.float64))
+            self._cohort_scales[t] = self._cohort_correction(
+                t, cohort.columns[2], cohort.weight, alive * growth[pairs]
+            )
+        return self._cohort_scales[t]
+
+    def _cohort_correction(
+        self, t: float, ages: np.ndarray, weight: np.ndarray, raw: np.ndarray
+    ) -> float:
+        """The correction summed over the customers of ``ages`` and ``weight``."""
         k = self._values()[4]
         customers = float(np.sum(weight))
         if k == 1 or customers < COHORT_MIN or not t > 0:

@@ -132,7 +132,7 @@ def test_a_summary_is_chosen_by_bic(clv, tmp_path):
     assert re.match(
         r"clv: note: model auto chose \w+: lowest BIC \([\d,.]+ vs \w+ [\d,.]+, \w+ [\d,.]+\)", note
     )
-    assert "a per-customer summary (--summary, --engine duckdb) holds no holdout" in note
+    assert "a per-customer summary (--summary, --engine spark) holds no holdout" in note
     assert "bgnbd left out" in note
 
 
