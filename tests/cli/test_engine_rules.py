@@ -153,3 +153,23 @@ def test_a_parquet_log_duckdb_cannot_take_as_it_is_goes_to_the_reader(
     assert direct.stdout == read.stdout
     if case.startswith("empty"):
         assert read.exit_code == 3 and ": row 3," in read.stderr
+
+
+def test_duckdb_takes_a_log_as_it_is_from_a_number_of_transactions_on(clv, tmp_path, monkeypatch):
+    """Below CLV_DIRECT_ROWS (25 million by default) the reader, faster there, reads
+    a clean Parquet log; from it on DuckDB does, within its memory limit."""
+    frame = _cdnow()  # 69,659 transactions
+    parquet = _parquet(tmp_path, frame)
+    for limit, taken_by_duckdb in ((None, False), ("69660", False), ("69659", True)):
+        if limit is None:
+            monkeypatch.delenv("CLV_DIRECT_ROWS")
+        else:
+            monkeypatch.setenv("CLV_DIRECT_ROWS", limit)
+        taken = _taken(monkeypatch)
+        result = clv("summary", parquet, "-q")
+        assert result.exit_code == 0, result.stderr
+        assert taken == ([str(parquet)] if taken_by_duckdb else [])
+    monkeypatch.setenv("CLV_DIRECT_ROWS", "many")
+    result = clv("summary", parquet, "-q")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("clv: error: CLV_DIRECT_ROWS must be a whole number")
