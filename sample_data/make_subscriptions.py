@@ -14,7 +14,7 @@ takes, is that day.
   in Jalali months 1402/01 to 1403/12 (each month of the first file is a Jalali month
   here, so the lifetimes and the fits are the same): Persian headers, Jalali dates and
   Persian digits, prices in toman with the Arabic thousands separator, a UTF-8 BOM.
-- retention_cohorts.csv: the regular segment of Fader & Hardie's (2007) Table 1 for
+- subscription_cohorts.csv: the regular segment of Fader & Hardie's (2007) Table 1 for
   years 0 to 7, the data the paper fits its sBG on, as a cohort table.
 
 Usage: python sample_data/make_subscriptions.py [DIR] (from the project root; DIR
@@ -104,7 +104,7 @@ def main(folder: Path = HERE) -> None:
             customer = r["id"].translate(DIGITS)
             plan, channel = PERSIAN_PLAN[r["plan"]], PERSIAN_CHANNEL[r["channel"]]
             out.write(f"{customer},{start},{end},{price},{plan},{channel}\n")
-    with open(folder / "retention_cohorts.csv", "w", newline="") as out:
+    with open(folder / "subscription_cohorts.csv", "w", newline="") as out:
         out.write("year,active\n")
         for year, active in enumerate(TABLE1_REGULAR):
             out.write(f"{year},{active}\n")

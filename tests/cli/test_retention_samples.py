@@ -49,7 +49,7 @@ def test_english_log_per_plan_and_per_subscriber(clv):
 
 
 def test_cohort_table_sample_is_table1(clv):
-    document = fit(clv, "retention_cohorts.csv")
+    document = fit(clv, "subscription_cohorts.csv")
     assert document["params"]["alpha"] == pytest.approx(0.704, rel=5e-3)
     projected = [100 * row["fitted_survival"] for row in document["survival"][8:13]]
     assert projected == pytest.approx([22.0, 20.4, 19.1, 18.0, 17.0], abs=0.1)
@@ -58,5 +58,5 @@ def test_cohort_table_sample_is_table1(clv):
 def test_the_script_writes_the_committed_files(tmp_path):
     script = SAMPLE / "make_subscriptions.py"
     subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=120)
-    for name in ("subscriptions.csv", "subscriptions_fa.csv", "retention_cohorts.csv"):
+    for name in ("subscriptions.csv", "subscriptions_fa.csv", "subscription_cohorts.csv"):
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name

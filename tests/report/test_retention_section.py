@@ -64,7 +64,7 @@ def test_xlsx_has_retention_and_subscriber_sheets(clv, log, tmp_path):
 
 
 def test_markdown_with_a_cohort_table(clv, log, tmp_path):
-    out = report(clv, log, tmp_path, "r.md", "--subscriptions", SAMPLE / "retention_cohorts.csv")
+    out = report(clv, log, tmp_path, "r.md", "--subscriptions", SAMPLE / "subscription_cohorts.csv")
     text = out.read_text(encoding="utf-8")
     assert "## Subscription retention" in text
     assert "sbg fitted on 1,000 subscribers (yearly renewals)" in text
