@@ -27,6 +27,10 @@ DAYS_PER_PERIOD: dict[str, float] = {
     "year": DAYS_PER_YEAR,
 }
 
+# The purchase models' names, as `--model` takes them, in the order they are listed
+# (clvcli.models.PURCHASE_MODELS registers each under its name, in this order).
+PURCHASE_MODEL_NAMES = ("bgnbd", "mbgnbd", "pnbd", "ggomnbd", "bgbb", "bgcnbd", "mbgcnbd")
+
 # `clv summary`: the models' inputs, then what compute needs to start from a summary.
 SUMMARY_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 SUMMARY_EXTRA = ["first_purchase", "last_purchase", "orders", "total_spend"]

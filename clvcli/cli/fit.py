@@ -8,19 +8,9 @@ import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
+from clvcli.contract import PURCHASE_MODEL_NAMES
 
-FIT_MODELS = (
-    "auto",
-    "bgnbd",
-    "mbgnbd",
-    "pnbd",
-    "ggomnbd",
-    "bgbb",
-    "bgcnbd",
-    "mbgcnbd",
-    "gamma-gamma",
-    "all",
-)
+FIT_MODELS = ("auto", *PURCHASE_MODEL_NAMES, "gamma-gamma", "all")
 
 
 @shared_options("input", "model", "output")

@@ -8,18 +8,9 @@ import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, SUMMARY_HELP, RunOptions, shared_options
+from clvcli.contract import PURCHASE_MODEL_NAMES
 
-VALIDATE_MODELS = (
-    "auto",
-    "bgnbd",
-    "mbgnbd",
-    "pnbd",
-    "ggomnbd",
-    "bgbb",
-    "bgcnbd",
-    "mbgcnbd",
-    "all",
-)
+VALIDATE_MODELS = ("auto", *PURCHASE_MODEL_NAMES, "all")
 
 
 @shared_options("input", "model", "output")

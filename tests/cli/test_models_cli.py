@@ -278,3 +278,10 @@ def test_unknown_models_are_usage_errors(clv):
     assert clv("fit", SAMPLE / "shop.csv", "--model", "every").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv", "--model", "xyz", "--holdout", "6m").exit_code == 2
     assert clv("validate", SAMPLE / "shop.csv").exit_code == 2
+
+
+def test_the_registered_models_are_the_contracts_names_in_its_order():
+    from clvcli.contract import PURCHASE_MODEL_NAMES
+    from clvcli.models import PURCHASE_MODELS
+
+    assert tuple(PURCHASE_MODELS) == PURCHASE_MODEL_NAMES
