@@ -9,9 +9,6 @@ Memory stays bounded: DuckDB works within CLV_DUCKDB_MEMORY and spills to a
 temporary folder, and the summary it writes is read back a million customers at a
 time (:class:`SummaryPieces`), so the models hold only its distinct rows.
 
-:func:`duckdb_summary` and :func:`duckdb_summary_pieces` still read CSV and
-Parquet through DuckDB's own sniffer, with the decimal-mark checks of
-clvcli.io.duckdb_amounts; no command uses them any more.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,10 +28,8 @@ import pyarrow.parquet as pq
 from clvcli.contract import LITT_COLUMN, CustomerTable, days_per
 from clvcli.engines.sql import summary_sql
 from clvcli.errors import InputError, UsageError
-from clvcli.io import spreadsheet
 from clvcli.io.columns import choose_columns
 from clvcli.io.customer_order import DUCKDB_MEMORY
-from clvcli.io.duckdb_amounts import check_parquet, csv_reader
 from clvcli.io.names import shown, without_surrogates
 from clvcli.io.results import (
     SUMMARY_REQUIRED,
@@ -43,50 +37,35 @@ from clvcli.io.results import (
     summary_columns,
     summary_table,
 )
-from clvcli.io.source import STDIN, input_files, is_many, load_input, peek_header
+from clvcli.io.source import STDIN, input_files, is_many
 from clvcli.io.writers import CHUNK_ROWS
 from clvcli.shown import quote_value
 
 
-def duckdb_summary(
-    path: str,
-    given: dict[str, str | None],
-    *,
-    period: str,
-    as_of: int | None,
-    decimal: str | None = None,
-) -> CustomerTable:
-    """The summary of a file, folder or glob, computed by DuckDB."""
-    with _session(path) as connection:
-        sql = _summary_query(connection, path, given, period=period, as_of=as_of, decimal=decimal)
-        stream = _arrow_reader(connection.sql(sql))
-        columns = summary_columns(stream.schema, _batches(stream), path)
-        del stream
-    if len(columns.ids) == 0:
-        raise InputError(f"{path}: no purchases", None)
-    return summary_table(columns, path, period=period, as_of=as_of)
-
-
 @dataclass
 class SummaryPieces:
-    """A summary DuckDB wrote to a temporary Parquet file, to be read piece by piece.
+    """A summary DuckDB computed, held in memory or in a temporary Parquet file, to be
+    read piece by piece.
 
-    Past tens of millions of customers the summary itself outgrows memory, so it
-    stays on disk: the models fit on its distinct rows (:meth:`history`,
-    :meth:`spend`: grouped by DuckDB, with how many customers share each row) and
-    :meth:`tables` gives it back in pieces of a million customers, in customer id
-    order. Use it in a ``with`` block, which removes the file. ``litt``: whether the
-    file has the customers' litt, which :meth:`history` then sums per row.
+    A log of up to :data:`IN_MEMORY_ROWS` transactions keeps its summary in memory
+    as Arrow (``table``, 80 bytes a customer); past that the summary may outgrow
+    memory, so it stays on disk (``file``). Either way the models fit on its
+    distinct rows (:meth:`history`, :meth:`spend`: grouped by DuckDB, with how many
+    customers share each row) and :meth:`tables` gives it back in pieces of a
+    million customers, in customer id order. Use it in a ``with`` block, which
+    removes the file. ``litt``: whether the summary has the customers' litt, which
+    :meth:`history` then sums per row.
     """
 
     source: str
     period: str
     as_of: int
     customers: int
-    file: str
-    folder: tempfile.TemporaryDirectory[str]
+    file: str | None = None
+    folder: tempfile.TemporaryDirectory[str] | None = None
     piece_rows: int = CHUNK_ROWS
     litt: bool = False
+    table: pa.Table | None = None
 
     def history(self) -> tuple[np.ndarray, ...]:
         """Distinct (frequency, recency, T) rows and how many customers share each;
@@ -105,8 +84,15 @@ class SummaryPieces:
         table: the models then sum the same terms in the same order and fit the same
         parameters, to the last digit.
         """
-        written = f"read_parquet({_text(self.file)}, file_row_number = true)"
         with _session(self.source) as connection:
+            if self.table is not None:
+                numbered = self.table.append_column(
+                    "file_row_number", pa.array(np.arange(self.table.num_rows))
+                )
+                connection.register("clv_summary", numbered)
+                written = "clv_summary"
+            else:
+                written = f"read_parquet({_text(str(self.file))}, file_row_number = true)"
             result = connection.execute(
                 f"SELECT {columns}, count(*) AS customers{sums} FROM {written} WHERE {where} "
                 "GROUP BY ALL ORDER BY min(file_row_number)"
@@ -116,44 +102,27 @@ class SummaryPieces:
     def tables(self) -> Iterator[CustomerTable]:
         """The summary's customers, ``piece_rows`` at a time, in customer id order."""
         first_row = 0
-        for batch in pq.ParquetFile(self.file).iter_batches(batch_size=self.piece_rows):
+        for batch in self._batches():
             columns = summary_columns(batch.schema, [batch], self.source)
             yield summary_table(
                 columns, self.source, period=self.period, as_of=self.as_of, first_row=first_row
             )
             first_row += batch.num_rows
 
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        if self.table is None:
+            yield from pq.ParquetFile(str(self.file)).iter_batches(batch_size=self.piece_rows)
+            return
+        for start in range(0, self.table.num_rows, self.piece_rows):
+            yield self.table.slice(start, self.piece_rows).combine_chunks().to_batches()[0]
+
     def __enter__(self) -> SummaryPieces:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.folder.cleanup()
-
-
-def duckdb_summary_pieces(
-    path: str,
-    given: dict[str, str | None],
-    *,
-    period: str,
-    as_of: int | None,
-    decimal: str | None = None,
-) -> SummaryPieces:
-    """The summary of a file, folder or glob, computed by DuckDB into a temporary file."""
-    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
-    try:
-        file = os.path.join(folder.name, "summary.parquet")
-        with _session(path) as connection:
-            sql = _summary_query(
-                connection, path, given, period=period, as_of=as_of, decimal=decimal
-            )
-            customers, end = _write_summary(connection, sql, file, period)
-            if not customers:
-                raise InputError(f"{path}: no purchases", None)
-    except BaseException:
-        folder.cleanup()
-        raise
-    end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
-    return SummaryPieces(path, period, end_day, int(customers), file, folder)
+        self.table = None
+        if self.folder is not None:
+            self.folder.cleanup()
 
 
 def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> SummaryPieces:
@@ -316,7 +285,7 @@ def _session(path: str) -> Iterator[Any]:
                 yield connection
             finally:
                 connection.close()
-    except (duckdb.Error, _StreamError) as exc:
+    except duckdb.Error as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "Out of Memory" in first_line:
             raise InputError(
@@ -327,65 +296,6 @@ def _session(path: str) -> Iterator[Any]:
             f"{path}: DuckDB could not read it ({first_line})",
             "the duckdb engine reads ISO dates and plain numbers; use the default engine",
         ) from None
-
-
-def _summary_query(
-    connection: Any,
-    path: str,
-    given: dict[str, str | None],
-    *,
-    period: str,
-    as_of: int | None,
-    decimal: str | None = None,
-) -> str:
-    """The summary SQL over the input's files, with its column names chosen as clv does."""
-    if path == STDIN:
-        raise UsageError("--engine duckdb reads files, not stdin")
-    files = input_files(path) if is_many(path) else [path]
-    if not os.path.exists(files[0]):
-        raise InputError(f"{path}: no such file")
-    first = load_input(files[0])
-    if first.is_spreadsheet or any(f.lower().endswith(spreadsheet.SUFFIXES) for f in files):
-        raise UsageError(
-            f"{path}: --engine duckdb reads CSV and Parquet, not spreadsheets",
-            "use the default engine (--engine arrow)",
-        )
-    header = peek_header(first)
-    choice = choose_columns(header, path, given)
-    if choice.amount is None:
-        raise InputError(
-            f"{path}: no amount column found, and --engine duckdb sums amounts",
-            "name the amount column with --amount-col; to count purchases without amounts, "
-            "use the default engine (--engine arrow)",
-        )
-    if choice.quantity is not None:
-        raise UsageError(
-            f"{path}: the amount is {header[choice.quantity]!r} x {header[choice.amount]!r}, "
-            "which --engine duckdb does not compute",
-            "leave out --engine duckdb, or give an amount column with --amount-col",
-        )
-    kind = "parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else "csv"
-    listed = ", ".join(_file(f) for f in files)
-    reader = (
-        f"read_parquet([{listed}])"
-        if kind == "parquet"
-        else csv_reader(connection, listed, header[choice.amount], decimal, path)
-    )
-    if kind == "parquet":
-        check_parquet(connection, listed, header[choice.amount], decimal, path)
-    customer = header[choice.customer]
-    query = partial(
-        summary_sql,
-        table="source",
-        customer_col=customer,
-        date_col=header[choice.date],
-        amount_col=header[choice.amount],
-        period=period,
-        as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
-        source=reader,
-    )
-    sql = query(normalise_ids=False)  # also checks the column names
-    return sql if _normal_ids(connection, reader, customer) else query()
 
 
 def _text(value: str) -> str:
@@ -412,14 +322,6 @@ def _file(path: str) -> str:
 _GLOB_CHARACTERS = re.compile(r"[\[\]*?]")
 
 
-# Rows per Arrow batch fetched from DuckDB: small next to the summary it builds.
-_BATCH_ROWS = 1 << 18
-
-
-class _StreamError(Exception):
-    """DuckDB failed while streaming its result (reported through Arrow)."""
-
-
 def _configure(connection: Any, spill: str) -> None:
     connection.execute("SET enable_progress_bar = false")
     # Bounded memory: DuckDB spills its hash tables and sort runs to disk past this,
@@ -429,47 +331,6 @@ def _configure(connection: Any, spill: str) -> None:
     connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     connection.execute(f"SET temp_directory = {_text(spill)}")
     connection.execute("SET preserve_insertion_order = false")
-
-
-def _normal_ids(connection: Any, reader: str, customer: str) -> bool:
-    """Whether every id is already in the normal form the summary SQL gives ids.
-
-    The SQL normalises each id as the default engine does (invisible marks, NFC,
-    Persian digits and Arabic letters, blanks at the ends), and that costs more than
-    the rest of the first pass over the rows.
-    ASCII ids (a byte per character) whose ends are not blanks or control
-    characters are their own normal form; checking that is a few comparisons per
-    row. Any other id, even one, keeps the full normalisation.
-    """
-    column = '"' + customer.replace('"', '""') + '"'
-    check = (
-        "SELECT bool_and(strlen(c) = length(c) AND "
-        "(c = '' OR (ascii(c) > 32 AND ascii(right(c, 1)) > 32))) "
-        f"FROM (SELECT CAST({column} AS VARCHAR) AS c FROM {reader})"
-    )
-    rows = connection.execute(check).fetchall()
-    return bool(rows and rows[0][0])
-
-
-def _arrow_reader(relation: Any) -> pa.RecordBatchReader:
-    """The relation's result as a stream of Arrow batches (named so across releases)."""
-    for method in ("to_arrow_reader", "fetch_arrow_reader", "record_batch"):
-        fetch = getattr(relation, method, None)
-        if fetch is not None:
-            return fetch(_BATCH_ROWS)
-    raise UsageError("--engine duckdb needs a duckdb release that streams Arrow batches")
-
-
-def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-    """The reader's batches; DuckDB's errors mid-stream arrive as Arrow errors."""
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowException as exc:
-            raise _StreamError(str(exc)) from None
-        yield batch
 
 
 @dataclass(frozen=True)
@@ -483,6 +344,7 @@ class ParquetLog:
     date: str
     amount: str
     integer_ids: bool
+    rows: int = 0
 
     def reader(self) -> str:
         return "read_parquet([" + ", ".join(_file(f) for f in self.files) + "])"
@@ -493,8 +355,9 @@ class ParquetLog:
 _EARLIEST_DAY = np.datetime64("1600-01-01")
 
 
-# Logs of at least this many transactions go to DuckDB as they are (see direct_rows).
-DIRECT_ROWS = 25_000_000
+# A log of up to this many transactions keeps its summary in memory (at most as many
+# customers, 80 bytes each); a larger one writes it to a temporary file.
+IN_MEMORY_ROWS = 20_000_000
 
 
 def _write_summary(connection: Any, query: str, file: str, period: str) -> tuple[int, int]:
@@ -522,29 +385,10 @@ def _utf8(path: str) -> bool:
     return True
 
 
-def direct_rows() -> int:
-    """The fewest transactions DuckDB takes as they are (``CLV_DIRECT_ROWS``).
-
-    Below this the reader is faster and small enough: measured by `make bench` on a
-    10M log, the reader's pass and the models took 9.3 to 9.8 s at a peak of 0.92 GB,
-    DuckDB's path (its sorted summary file, the auto choice's sample read apart, the
-    table computed in pieces) 21.5 to 22.3 s at 1.2 GB. Past it, where the reader
-    would hold gigabytes (about 0.1 GB a million transactions), DuckDB's bounded
-    memory is what counts."""
-    value = os.environ.get("CLV_DIRECT_ROWS", "")
-    try:
-        return max(int(value), 0) if value else DIRECT_ROWS
-    except ValueError:
-        raise UsageError(
-            f"CLV_DIRECT_ROWS must be a whole number of transactions, not '{value}'", None
-        ) from None
-
-
 def parquet_log(path: str, read: Any) -> ParquetLog | None:
     """The log at ``path`` if DuckDB may read it as it is, from the files' footers
     alone; None sends it to the reader.
 
-    A log of fewer than :func:`direct_rows` transactions goes to the reader.
     Only typed Parquet qualifies: text or integer ids, DATE or zone-less TIMESTAMP
     dates, numeric amounts, no empty cell in any of the three (the footers count
     them), no option that changes how a log is read, and no column the reader would
@@ -580,14 +424,13 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     if not all(_typed(schema, names) for schema in schemas):
         return None
     try:
-        if sum(pq.ParquetFile(f).metadata.num_rows for f in files) < direct_rows():
-            return None
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         if not all(_filled_and_modern(f, names) for f in files):
             return None
     except (pa.ArrowException, OSError):
         return None
     integer_ids = pa.types.is_integer(schemas[0].field(names[0]).type)
-    return ParquetLog(path, tuple(files), *names, integer_ids)
+    return ParquetLog(path, tuple(files), *names, integer_ids, rows)
 
 
 def _typed(schema: pa.Schema, names: tuple[str, str, str]) -> bool:
@@ -654,34 +497,52 @@ def log_pieces(
     as_of: int | None,
     wants_litt: Callable[[], bool] | None = None,
 ) -> SummaryPieces:
-    """The summary of a log :func:`parquet_log` accepted, computed by DuckDB into a
-    temporary file; :class:`NotClean` when its ids need the reader's normalising.
-    ``wants_litt``, asked once the ids are known clean, says whether the summary
-    carries the customers' litt (a sort of their purchase days more)."""
+    """The summary of a log :func:`parquet_log` accepted, computed by DuckDB (in
+    memory, or into a temporary file past :data:`IN_MEMORY_ROWS`); :class:`NotClean`
+    when its ids need the reader's normalising. ``wants_litt``, asked once the ids
+    are known clean, says whether the summary carries the customers' litt (a sort of
+    their purchase days more)."""
     from clvcli.engines import NotClean
 
+    with _session(log.path) as connection:
+        if not _checked_ids(connection, log):
+            raise NotClean(log.path)
+    # Asked with no DuckDB session open: its threads would contend with the fits.
+    litt = wants_litt is not None and wants_litt()
+    with _session(log.path) as connection:
+        # The last day from the footers: the query then reads its daily sums once,
+        # not a second time for their latest day.
+        last = log_span(log)[1] if as_of is None else as_of
+        query = _log_query(log, period=period, as_of=last, litt=litt)
+        if log.rows > IN_MEMORY_ROWS:
+            return _summary_on_disk(connection, query, log.path, period, last, litt)
+        table = connection.sql(query).to_arrow_table()
+    if not table.num_rows:
+        raise _no_purchases(log.path)
+    return SummaryPieces(log.path, period, last, table.num_rows, litt=litt, table=table)
+
+
+def _summary_on_disk(
+    connection: Any, query: str, path: str, period: str, as_of: int, litt: bool
+) -> SummaryPieces:
+    """The summary ``query`` run into a temporary Parquet file, read in pieces."""
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
     try:
         file = os.path.join(folder.name, "summary.parquet")
-        with _session(log.path) as connection:
-            if not _checked_ids(connection, log):
-                raise NotClean(log.path)
-            litt = wants_litt is not None and wants_litt()
-            # The last day from the footers: the query then reads its daily sums once,
-            # not a second time for their latest day.
-            last = log_span(log)[1] if as_of is None else as_of
-            query = _log_query(log, period=period, as_of=last, litt=litt)
-            customers, end = _write_summary(connection, query, file, period)
-            if not customers:
-                raise InputError(
-                    f"{log.path}: no purchases (every day's net amount is zero or negative)",
-                    "amounts of purchases must be positive; negative amounts are refunds",
-                )
+        customers, _ = _write_summary(connection, query, file, period)
+        if not customers:
+            raise _no_purchases(path)
     except BaseException:
         folder.cleanup()
         raise
-    end_day = int(np.datetime64(end, "D").astype(np.int64)) if as_of is None else as_of
-    return SummaryPieces(log.path, period, end_day, int(customers), file, folder, litt=litt)
+    return SummaryPieces(path, period, as_of, int(customers), file, folder, litt=litt)
+
+
+def _no_purchases(path: str) -> InputError:
+    return InputError(
+        f"{path}: no purchases (every day's net amount is zero or negative)",
+        "amounts of purchases must be positive; negative amounts are refunds",
+    )
 
 
 def log_span(log: ParquetLog) -> tuple[int, int]:
@@ -703,32 +564,31 @@ def log_span(log: ParquetLog) -> tuple[int, int]:
 def sample_table(
     log: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
 ) -> dict[str, np.ndarray]:
-    """Every k-th customer (in id order; k the customers over ``per_sample``, rounded
-    up) summarised up to ``calibration_end``, with their purchase days after it up to
-    ``as_of``: the holdout ``--model auto`` scores its candidates on, as the reader's
-    transactions give it, with the litt of their purchase days up to
-    ``calibration_end`` (a sort of the sample's purchase days only). One pass over
-    the rows."""
+    """An even sample of the customers summarised up to ``calibration_end``, with their
+    purchase days after it up to ``as_of``: the holdout ``--model auto`` scores its
+    candidates on, with the litt of their purchase days up to ``calibration_end``.
+
+    Every customer when there are at most about ``per_sample`` of them (so a small log
+    is scored as the reader scores it); otherwise those whose id hashes into one of k
+    buckets, k the customers over ``per_sample``: the sample is then picked while the
+    rows are read, with no sort of every id (which cost 3 to 5 s at 10M rows).
+    """
     unit = float(days_per(period))
     customer, day = _name(log.customer), _name(log.date)
     amount = f"CAST({_name(log.amount)} AS DOUBLE)"
     end, cut = (f"DATE '{np.datetime64(d, 'D')}'" for d in (as_of, calibration_end))
-    query = f"""
+    with _session(log.path) as connection:
+        step = _sample_step(connection, log, per_sample)
+        chosen = f"WHERE hash({customer}) % {step} = 0" if step > 1 else ""
+        query = f"""
 WITH daily AS (
   SELECT {customer} AS customer_id, CAST({day} AS DATE) AS day, SUM({amount}) AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
-  FROM {log.reader()} GROUP BY 1, 2
-),
-codes AS (
-  SELECT customer_id, row_number() OVER (ORDER BY CAST(customer_id AS VARCHAR)) - 1 AS code,
-    CAST(ceil(count(*) OVER () / {per_sample}) AS BIGINT) AS step
-  FROM (SELECT DISTINCT customer_id FROM daily)
+  FROM {log.reader()} {chosen} GROUP BY 1, 2
 ),
 purchases AS (
-  SELECT daily.customer_id, daily.day
-  FROM daily JOIN codes ON daily.customer_id = codes.customer_id
-  WHERE codes.code % codes.step = 0 AND daily.day <= {end}
-    AND (daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001))
+  SELECT customer_id, day FROM daily
+  WHERE day <= {end} AND (net > 0.000001 OR (refunded = 0 AND net > -0.000001))
 ),
 gaps AS (
   SELECT customer_id, day,
@@ -753,9 +613,24 @@ SELECT CAST(orders - 1 AS DOUBLE) AS frequency,
   litt
 FROM customers ORDER BY CAST(customer_id AS VARCHAR)
 """
-    with _session(log.path) as connection:
         found = connection.execute(query).fetchnumpy()
     return {name: np.asarray(values, dtype=np.float64) for name, values in found.items()}
+
+
+def _sample_step(connection: Any, log: ParquetLog, per_sample: int) -> int:
+    """k for :func:`sample_table`: the customers over ``per_sample``, rounded up, from
+    an estimate of their number (exact when it is near ``per_sample``)."""
+    if log.rows <= per_sample:
+        return 1
+    customer = _name(log.customer)
+    estimate = connection.execute(
+        f"SELECT approx_count_distinct({customer}) FROM {log.reader()}"
+    ).fetchall()[0][0]
+    if estimate <= 2 * per_sample:
+        estimate = connection.execute(
+            f"SELECT count(DISTINCT {customer}) FROM {log.reader()}"
+        ).fetchall()[0][0]
+    return max(-(-int(estimate) // per_sample), 1)
 
 
 class DuckDBEngine:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 
 import pandas as pd
 import pyarrow as pa
@@ -155,21 +156,24 @@ def test_a_parquet_log_duckdb_cannot_take_as_it_is_goes_to_the_reader(
         assert read.exit_code == 3 and ": row 3," in read.stderr
 
 
-def test_duckdb_takes_a_log_as_it_is_from_a_number_of_transactions_on(clv, tmp_path, monkeypatch):
-    """Below CLV_DIRECT_ROWS (25 million by default) the reader, faster there, reads
-    a clean Parquet log; from it on DuckDB does, within its memory limit."""
+def test_duckdb_keeps_a_large_logs_summary_on_disk(clv, tmp_path, monkeypatch):
+    """Past IN_MEMORY_ROWS transactions the summary goes to a temporary file, read in
+    pieces: the same table as in memory, and the file gone after the run."""
     frame = _cdnow()  # 69,659 transactions
     parquet = _parquet(tmp_path, frame)
-    for limit, taken_by_duckdb in ((None, False), ("69660", False), ("69659", True)):
-        if limit is None:
-            monkeypatch.delenv("CLV_DIRECT_ROWS")
-        else:
-            monkeypatch.setenv("CLV_DIRECT_ROWS", limit)
-        taken = _taken(monkeypatch)
-        result = clv("summary", parquet, "-q")
-        assert result.exit_code == 0, result.stderr
-        assert taken == ([str(parquet)] if taken_by_duckdb else [])
-    monkeypatch.setenv("CLV_DIRECT_ROWS", "many")
-    result = clv("summary", parquet, "-q")
-    assert result.exit_code == 2
-    assert result.stderr.startswith("clv: error: CLV_DIRECT_ROWS must be a whole number")
+    in_memory = clv("compute", parquet, "-q", "--model", "pnbd")
+    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 69_658)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    written = []
+    original = engine._summary_on_disk
+    monkeypatch.setattr(
+        engine, "_summary_on_disk", lambda *a: written.append(a[2]) or original(*a)
+    )
+    on_disk = clv("compute", parquet, "-q", "--model", "pnbd")
+    assert in_memory.exit_code == on_disk.exit_code == 0, on_disk.stderr
+    assert written == [str(parquet)]
+    assert_same_csv(on_disk.stdout, in_memory.stdout)
+    assert not list(spill.iterdir())
+

@@ -10,21 +10,47 @@ import pytest
 
 from clvcli.core.compute import ComputeSettings, compute_from_table, compute_in_pieces
 from clvcli.core.value import fit_purchase_rows, weighted_correlation
-from clvcli.engines.duckdb import duckdb_summary, duckdb_summary_pieces
+from clvcli.engines import duckdb as engine
+from clvcli.engines.duckdb import SummaryPieces
 from clvcli.errors import TooLittleDataError
+from clvcli.io.readers import ReadSettings
 from clvcli.models import DistinctRows
 from tests.conftest import SAMPLE
 
 WEEK = {"period": "week", "as_of": None}
+SHOP: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def clean_shop(tmp_path_factory) -> None:
+    """The sample shop's log as the three typed columns DuckDB takes as they are."""
+    import pyarrow.parquet as pq
+
+    shop = pq.read_table(SAMPLE / "shop.parquet", columns=["customer_id", "order_date", "amount"])
+    path = tmp_path_factory.mktemp("shop") / "shop.parquet"
+    pq.write_table(shop, path)
+    SHOP[:] = [str(path)]
+
+
+def _pieces(path: os.PathLike[str] | str | None = None) -> SummaryPieces:
+    """The summary DuckDB computes of a clean Parquet log, as compute gets it."""
+    log = engine.parquet_log(str(path or SHOP[0]), ReadSettings())
+    assert log is not None
+    return engine.log_pieces(log, **WEEK)
+
+
+def _whole_table():
+    with _pieces() as summary:
+        summary.piece_rows = summary.customers
+        return next(summary.tables())
 
 
 def _whole(settings: ComputeSettings) -> pd.DataFrame:
-    table = duckdb_summary(str(SAMPLE / "shop.parquet"), {}, **WEEK)
-    return compute_from_table(table, settings).frame
+    return compute_from_table(_whole_table(), settings).frame
 
 
 def _in_pieces(settings: ComputeSettings, rows: int) -> tuple[pd.DataFrame, list[str]]:
-    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
+    with _pieces() as summary:
         summary.piece_rows = rows
         values = compute_in_pieces(summary, settings)
         pieces = list(values.pieces)
@@ -43,8 +69,7 @@ def test_pieces_give_the_whole_table_to_the_last_digit(model: str) -> None:
 
 
 def test_saved_parameters_are_used_for_every_piece() -> None:
-    table = duckdb_summary(str(SAMPLE / "shop.parquet"), {}, **WEEK)
-    fitted = compute_from_table(table, ComputeSettings(period="week"))
+    fitted = compute_from_table(_whole_table(), ComputeSettings(period="week"))
     saved = {
         "model": "bgnbd",
         "period": "week",
@@ -66,7 +91,7 @@ def test_too_little_data_leaves_every_piece_without_model_columns(tmp_path) -> N
     )
     path = tmp_path / "few.parquet"
     log.to_parquet(path, index=False)
-    with duckdb_summary_pieces(str(path), {}, period="week", as_of=None) as summary:
+    with _pieces(path) as summary:
         summary.piece_rows = 5
         values = compute_in_pieces(summary, ComputeSettings(period="week"))
         frame = pd.concat(list(values.pieces), ignore_index=True)
@@ -77,18 +102,20 @@ def test_too_little_data_leaves_every_piece_without_model_columns(tmp_path) -> N
 
 
 def test_the_temporary_summary_is_removed(tmp_path, monkeypatch) -> None:
+    """A log past IN_MEMORY_ROWS keeps its summary in a file, gone after use."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
-        assert os.path.exists(summary.file)
+    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 0)
+    with _pieces() as summary:
+        assert summary.table is None and os.path.exists(str(summary.file))
         assert summary.customers == sum(len(t.frame) for t in summary.tables())
     assert list(tmp_path.iterdir()) == []
 
 
 def test_grouped_rows_count_every_customer() -> None:
-    with duckdb_summary_pieces(str(SAMPLE / "shop.parquet"), {}, **WEEK) as summary:
+    with _pieces() as summary:
         x, t_x, T, count = summary.history()
         frequency, spend, repeat_count = summary.spend()
         whole = pd.concat([t.frame for t in summary.tables()])

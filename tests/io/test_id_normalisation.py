@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from clvcli.io import customer_order
@@ -158,15 +159,29 @@ def test_a_large_log_and_a_small_log_agree(tmp_path, monkeypatch):
 
 
 def test_the_duckdb_engine_normalises_as_the_default_engine(tmp_path):
-    pytest.importorskip("duckdb")
-    from clvcli.engines.duckdb import duckdb_summary
+    """Ids that need normalising in a clean Parquet log: DuckDB hands them to the
+    reader, so the customers are the default engine's."""
+    from clvcli.cli.main import main
 
     ids = [v for pair in PAIRS for v in pair] + _large_ids("invisible")
     path = _log(tmp_path / "log.csv", ids, 3)
-    table = duckdb_summary(str(path), {}, period="day", as_of=None)
+    rows = len(ids) * 3
+    log = pa.table(
+        {
+            "customer_id": [ids[i % len(ids)] for i in range(rows)],
+            "date": pa.array(
+                np.array([f"2024-01-{1 + i % 28:02d}" for i in range(rows)], "datetime64[D]"),
+                pa.date32(),
+            ),
+            "amount": [float(10 + i % 7) for i in range(rows)],
+        }
+    )
+    pq.write_table(log, tmp_path / "log.parquet")
+    out = tmp_path / "summary.parquet"
+    assert main(["summary", str(tmp_path / "log.parquet"), "-o", str(out), "-q"]) == 0
     default = _customers(path)
     assert len(default) == len({n for _, n in PAIRS}) + _CUSTOMERS
-    assert sorted(table.frame["customer_id"]) == sorted(default)
+    assert sorted(pq.read_table(out).column("customer_id").to_pylist()) == sorted(default)
 
 
 def test_a_costs_file_names_channels_as_the_log_does(tmp_path):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from clvcli.errors import InputError, UsageError
+from clvcli.errors import InputError
 from clvcli.io.names import is_pattern, named_files, shown, without_surrogates
 from clvcli.io.source import input_files, is_many, read_columns
 
@@ -96,23 +96,34 @@ def test_a_file_whose_name_is_not_utf8_is_read_and_named(tmp_path):
     assert columns["customer"].to_pylist() == ["A", "B"]
 
 
-def test_duckdb_reads_a_name_with_glob_characters_as_itself(tmp_path):
-    pytest.importorskip("duckdb")
-    from clvcli.engines.duckdb import duckdb_summary
+def _parquet_log(path, customer: str) -> None:
+    import pandas as pd
 
-    _log(tmp_path / "sales[1].csv", "THE_FILE")
-    _log(tmp_path / "sales1.csv", "THE_SIBLING")
-    table = duckdb_summary(str(tmp_path / "sales[1].csv"), GIVEN, period="day", as_of=None)
+    log = pd.DataFrame({"customer": [customer], "date": [pd.Timestamp("2024-01-01").date()]})
+    log.assign(amount=10.0).to_parquet(path, index=False)
+
+
+def test_duckdb_reads_a_name_with_glob_characters_as_itself(tmp_path):
+    from clvcli.engines.duckdb import log_pieces, parquet_log
+    from clvcli.io.readers import ReadSettings
+
+    _parquet_log(tmp_path / "sales[1].parquet", "THE_FILE")
+    _parquet_log(tmp_path / "sales1.parquet", "THE_SIBLING")
+    log = parquet_log(str(tmp_path / "sales[1].parquet"), ReadSettings())
+    assert log is not None
+    with log_pieces(log, period="day", as_of=None) as summary:
+        (table,) = summary.tables()
     assert table.frame["customer_id"].tolist() == ["THE_FILE"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file names are bytes on POSIX")
-def test_duckdb_refuses_a_name_that_is_not_utf8(tmp_path):
-    pytest.importorskip("duckdb")
-    from clvcli.engines.duckdb import duckdb_summary
+def test_a_parquet_name_that_is_not_utf8_is_left_to_the_reader(tmp_path):
+    """DuckDB takes names as UTF-8: ``caf\\xe9.parquet`` is the reader's to open."""
+    from clvcli.engines.duckdb import parquet_log
+    from clvcli.io.readers import ReadSettings
 
-    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.csv")
-    with open(raw, "wb") as handle:
-        handle.write(b"customer,date,amount\nA,2024-01-01,5\n")
-    with pytest.raises(UsageError, match=r"caf\\xe9\.csv: --engine duckdb cannot open"):
-        duckdb_summary(os.fsdecode(raw), GIVEN, period="day", as_of=None)
+    raw = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.parquet"))
+    _parquet_log(tmp_path / "cafe.parquet", "A")
+    os.rename(tmp_path / "cafe.parquet", raw)
+    assert parquet_log(raw, ReadSettings()) is None
+    assert _customers(raw) == ["A"]
