@@ -82,6 +82,14 @@ def _fitting(
     return kept
 
 
+def _number(value: float, form: str) -> str:
+    """``value`` in ``form``; a small one that two decimals would show as 0.00 (a
+    fitted beta of 0.000047, a P(alive) of 0.004) in three significant digits."""
+    if value != 0 and abs(value) < 0.005:
+        return f"{value:.3g}"
+    return form.format(value)
+
+
 def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
     if pd.api.types.is_datetime64_any_dtype(values):
         days = values.to_numpy(dtype="datetime64[D]")
@@ -95,7 +103,7 @@ def _cells(values: pd.Series, is_money: bool, is_percent: bool) -> list[Text]:
     if pd.api.types.is_float_dtype(values):
         whole = bool(np.all(np.isnan(values) | (values % 1 == 0)))
         form = "{:,.0f}" if whole else "{:,.2f}"
-        return [Text("" if pd.isna(v) else form.format(v)) for v in values]
+        return [Text("" if pd.isna(v) else _number(v, form)) for v in values]
     if pd.api.types.is_integer_dtype(values):
         return [Text("" if pd.isna(v) else f"{v:,}") for v in values]
     return [
