@@ -16,7 +16,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clvcli.contract import COMPUTE_COLUMNS, STAGES, CustomerTable, as_seconds, days_per
+from clvcli.contract import (
+    COMPUTE_COLUMNS,
+    INTERVAL_COLUMNS,
+    STAGES,
+    CustomerTable,
+    as_seconds,
+    days_per,
+)
 from clvcli.errors import InputError, UsageError
 from clvcli.io.customer_order import changes
 from clvcli.io.source import LoadedInput, input_files, is_many, load_input, read_table
@@ -46,7 +53,9 @@ def read_customer_values(loaded: LoadedInput) -> pd.DataFrame:
             f"{loaded.name}: looks like clv compute output but lacks columns: {', '.join(missing)}",
             "pass the transaction log instead, or the full output of clv compute",
         )
-    columns = COMPUTE_COLUMNS + [c for c in _EXTRA if c in table.column_names]
+    # The intervals of `compute --interval` come through, all four or none.
+    intervals = INTERVAL_COLUMNS if set(INTERVAL_COLUMNS) <= set(table.column_names) else []
+    columns = COMPUTE_COLUMNS + intervals + [c for c in _EXTRA if c in table.column_names]
     guarded = _is_guarded_text(loaded)
     data = {}
     for name in columns:

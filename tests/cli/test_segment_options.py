@@ -58,3 +58,19 @@ def test_bad_filters_are_usage_errors(clv, write):
         clv("segment", path, "--model", "none", "--stage", "new", "--sort", "nope").exit_code == 2
     )
     assert clv("segment", path, "--model", "none").exit_code == 2
+
+
+def test_compute_output_with_intervals_keeps_them(clv, tmp_path):
+    """Segmenting `compute --interval` output keeps its four interval columns."""
+    values = tmp_path / "values.csv"
+    made = clv("compute", SAMPLE / "shop.csv", "--interval", "0.9", "-q", "-o", values)
+    assert made.exit_code == 0, made.stderr
+    result = clv("segment", values, "--stage", "loyal", "-q")
+    assert result.exit_code == 0, result.stderr
+    written = {r["customer_id"]: r for r in rows(values.read_text())}
+    kept = rows(result.stdout)
+    assert kept and list(kept[0]) == list(next(iter(written.values())))
+    for row in kept:
+        assert row["predicted_clv_lower"] == written[row["customer_id"]]["predicted_clv_lower"]
+        lower, upper = float(row["predicted_clv_lower"]), float(row["predicted_clv_upper"])
+        assert lower <= float(row["predicted_clv"]) <= upper
