@@ -345,6 +345,8 @@ class ParquetLog:
     amount: str
     integer_ids: bool
     rows: int = 0
+    # Ids checked in normal form already (a CSV log's, while DuckDB typed it).
+    checked_ids: bool = False
 
     def reader(self) -> str:
         return "read_parquet([" + ", ".join(_file(f) for f in self.files) + "])"
@@ -395,9 +397,7 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     use beyond the three (a channel, an order number, a quantity). Whether the text
     ids are in normal form is checked on the rows, later (see :func:`_checked_ids`).
     """
-    if path == STDIN or read.calendar not in ("auto", "gregorian") or read.skip_invalid:
-        return None
-    if read.date_format or read.timezone or read.sheet or read.channel_col:
+    if not plain_reading(path, read):
         return None
     try:
         files = input_files(path) if is_many(path) else [path]
@@ -411,14 +411,12 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     try:
         schemas = [pq.read_schema(f) for f in files]
         header = schemas[0].names
-        choice = choose_columns(header, path, read.given_columns())
-    except (pa.ArrowException, OSError, InputError, UsageError):
+    except (pa.ArrowException, OSError):
         return None
-    if choice.amount is None or choice.channel is not None or choice.quantity is not None:
+    positions = three_columns(header, path, read)
+    if positions is None:
         return None
-    if choice.order is not None or choice.customer_by_shape or choice.note:
-        return None
-    names = (header[choice.customer], header[choice.date], header[choice.amount])
+    names = (header[positions[0]], header[positions[1]], header[positions[2]])
     if any(schema.names != header for schema in schemas[1:]):
         return None
     if not all(_typed(schema, names) for schema in schemas):
@@ -431,6 +429,30 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
         return None
     integer_ids = pa.types.is_integer(schemas[0].field(names[0]).type)
     return ParquetLog(path, tuple(files), *names, integer_ids, rows)
+
+
+def plain_reading(path: str, read: Any) -> bool:
+    """Whether ``read`` asks nothing of the reader beyond finding the three columns
+    (no calendar, date format, zone, sheet or channel of its own, no rows to skip),
+    and ``path`` is not stdin."""
+    if path == STDIN or read.calendar not in ("auto", "gregorian") or read.skip_invalid:
+        return False
+    return not (read.date_format or read.timezone or read.sheet or read.channel_col)
+
+
+def three_columns(header: list[str], path: str, read: Any) -> tuple[int, int, int] | None:
+    """The positions of the customer, date and amount columns when they are all the
+    reader would use of ``header`` (no channel, order number or quantity beside
+    them, no column chosen by its values' shape); None otherwise."""
+    try:
+        choice = choose_columns(header, path, read.given_columns())
+    except (InputError, UsageError):
+        return None
+    if choice.amount is None or choice.channel is not None or choice.quantity is not None:
+        return None
+    if choice.order is not None or choice.customer_by_shape or choice.note:
+        return None
+    return choice.customer, choice.date, choice.amount
 
 
 def _typed(schema: pa.Schema, names: tuple[str, str, str]) -> bool:
@@ -466,7 +488,7 @@ def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
 def _checked_ids(connection: Any, log: ParquetLog) -> bool:
     """Whether every text id is in normal form and none is empty: then the ids
     group as they are (integers always do). Otherwise the reader normalises them."""
-    if log.integer_ids:
+    if log.integer_ids or log.checked_ids:
         return True
     column = _name(log.customer)
     rows = connection.execute(
@@ -487,6 +509,7 @@ def _log_query(log: ParquetLog, *, period: str, as_of: int | None, litt: bool = 
         source=log.reader(),
         normalise_ids=False,
         with_litt=litt,
+        total="FSUM",
     )
 
 
@@ -582,7 +605,7 @@ def sample_table(
         chosen = f"WHERE hash({customer}) % {step} = 0" if step > 1 else ""
         query = f"""
 WITH daily AS (
-  SELECT {customer} AS customer_id, CAST({day} AS DATE) AS day, SUM({amount}) AS net,
+  SELECT {customer} AS customer_id, CAST({day} AS DATE) AS day, FSUM({amount}) AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
   FROM {log.reader()} {chosen} GROUP BY 1, 2
 ),
@@ -601,7 +624,7 @@ customers AS (
     max(day) FILTER (WHERE day <= {cut}) AS last_day,
     count(*) FILTER (WHERE day <= {cut}) AS orders,
     count(*) FILTER (WHERE day > {cut}) AS later,
-    coalesce(sum(ln(gap / {unit!r})) FILTER (WHERE day <= {cut} AND gap IS NOT NULL), 0)
+    coalesce(fsum(ln(gap / {unit!r})) FILTER (WHERE day <= {cut} AND gap IS NOT NULL), 0)
       AS litt
   FROM gaps GROUP BY customer_id
   HAVING count(*) FILTER (WHERE day <= {cut}) > 0
@@ -634,27 +657,33 @@ def _sample_step(connection: Any, log: ParquetLog, per_sample: int) -> int:
 
 
 class DuckDBEngine:
-    """The default engine: DuckDB runs the pass over a typed Parquet log as it is;
-    any other log is read by the reader, which knows every input rule."""
+    """The default engine: DuckDB runs the pass over a typed Parquet log, or a plain
+    CSV log (see :mod:`clvcli.engines.csv_log`), as it is; any other log is read by
+    the reader, which knows every input rule."""
 
     name = "duckdb"
 
-    def direct(self, request: Any) -> ParquetLog | None:
-        return parquet_log(request.path, request.read)
+    def direct(self, request: Any) -> Any | None:
+        from clvcli.engines.csv_log import csv_log
 
-    def summary_pieces(self, handle: ParquetLog, request: Any) -> SummaryPieces:
+        return parquet_log(request.path, request.read) or csv_log(request.path, request.read)
+
+    def summary_pieces(self, handle: Any, request: Any) -> SummaryPieces:
         return log_pieces(
-            handle, period=request.period, as_of=request.as_of, wants_litt=request.wants_litt
+            _parquet(handle),
+            period=request.period,
+            as_of=request.as_of,
+            wants_litt=request.wants_litt,
         )
 
-    def span(self, handle: ParquetLog) -> tuple[int, int]:
-        return log_span(handle)
+    def span(self, handle: Any) -> tuple[int, int]:
+        return log_span(_parquet(handle))
 
     def sample_table(
-        self, handle: ParquetLog, *, per_sample: int, calibration_end: int, as_of: int, period: str
+        self, handle: Any, *, per_sample: int, calibration_end: int, as_of: int, period: str
     ) -> dict[str, np.ndarray]:
         return sample_table(
-            handle,
+            _parquet(handle),
             per_sample=per_sample,
             calibration_end=calibration_end,
             as_of=as_of,
@@ -663,3 +692,9 @@ class DuckDBEngine:
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:
         return summary_file_pieces(path, period=period, as_of=as_of)
+
+
+def _parquet(handle: Any) -> ParquetLog:
+    """The Parquet log behind a handle: a CSV log's typed file (read on first use,
+    :class:`NotClean` when a row needs the reader), or the log itself."""
+    return handle if isinstance(handle, ParquetLog) else handle.typed()

@@ -113,6 +113,7 @@ def summary_sql(
     normalise_ids: bool = True,
     id_form: str = "whole",
     with_litt: bool = False,
+    total: str = "SUM",
 ) -> str:
     """The query in DuckDB's dialect; ``as_of`` is an ISO date (default: the last date).
 
@@ -123,7 +124,9 @@ def summary_sql(
     ASCII without blanks at the ends); they become text only in the result.
     ``id_form`` says how much of the id normal form the dialect can write (see
     :func:`_normal_id`). ``with_litt`` adds the column ``litt`` (see the module's
-    docstring).
+    docstring). ``total`` is the function that adds up money and logs: DuckDB's
+    threads add a group's doubles in an order that varies run to run, so its engine
+    asks for ``FSUM``, whose compensated sum gives the same bits whatever the order.
     """
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
@@ -141,12 +144,12 @@ def summary_sql(
     purchase_day = "CASE WHEN is_purchase = 1 THEN day END"
     litt_ctes = litt_column = litt_join = ""
     if with_litt:
-        litt_ctes, litt_column, litt_join = _litt_parts(unit)
+        litt_ctes, litt_column, litt_join = _litt_parts(unit, total)
     return f"""WITH daily AS (
   SELECT
     {customer_id} AS customer_id,
     CAST({day} AS DATE) AS day,
-    SUM({amount}) AS net,
+    {total}({amount}) AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
   FROM {source}
   WHERE {customer} IS NOT NULL AND {day} IS NOT NULL AND {amount} IS NOT NULL
@@ -171,9 +174,9 @@ customers AS (
     MIN({purchase_day}) AS first_purchase,
     MAX({purchase_day}) AS last_purchase,
     SUM(is_purchase) AS orders,
-    SUM(CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END) AS occasion_total,
+    {total}(CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END) AS occasion_total,
     ARG_MIN({purchase_value}, {purchase_day}) AS first_value,
-    SUM(net) AS total_spend
+    {total}(net) AS total_spend
   FROM days
   GROUP BY days.customer_id
   HAVING SUM(is_purchase) > 0
@@ -196,7 +199,7 @@ ORDER BY customers.customer_id
 """
 
 
-def _litt_parts(unit: str) -> tuple[str, str, str]:
+def _litt_parts(unit: str, total: str = "SUM") -> tuple[str, str, str]:
     """The query's parts that give ``litt``: the common table expressions, the column
     and the join. A purchase day's gap is the days since the customer's previous one
     (a day apart at least: days are grouped), so its log is finite; a customer with
@@ -213,7 +216,7 @@ gaps AS (
 litts AS (
   SELECT
     CAST(customer_id AS VARCHAR) AS customer_id,
-    SUM(LN(gaps.gap / {unit})) AS litt
+    {total}(LN(gaps.gap / {unit})) AS litt
   FROM gaps
   WHERE gaps.gap IS NOT NULL
   GROUP BY gaps.customer_id

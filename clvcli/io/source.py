@@ -7,6 +7,7 @@ empty, not text, not UTF-8, broken archive, fake Parquet, ragged rows.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -505,6 +506,27 @@ def _header_and_delimiter(
     except (csv.Error, StopIteration):
         raise InputError(f"{name}: line {skip + 1}: cannot read the header row", None) from None
     return [cell.strip() for cell in header], delimiter, skip + 1
+
+
+def plain_csv_header(path: str) -> list[str] | None:
+    """The header of a comma-separated UTF-8 file whose first line is its header, as
+    the reader reads it; None for any other file (another delimiter, a byte-order
+    mark, a ``sep=`` line, blank lines first, another encoding, no data), whose
+    reading only the reader knows. Reads the first megabyte, never the rows."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if b"\n" not in head or head.startswith(codecs.BOM_UTF8) or not first.strip():
+        return None
+    try:
+        first.decode("utf-8")
+        header, delimiter, skip = _header_and_delimiter(head, path, None)
+    except (UnicodeDecodeError, InputError):
+        return None
+    return header if delimiter == "," and skip == 1 else None
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
