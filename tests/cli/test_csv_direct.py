@@ -32,7 +32,8 @@ CASES = {
     "jalali": HEAD + "A,1403/01/05,5\nA,1403/02/01,6\nB,1403/01/07,7\n",
     "jalali iso": HEAD + "A,1403-01-05,5\nA,1403-02-01,6\nB,1403-01-07,7\n",
     "day or month": HEAD + "A,03/04/2024,5\nA,05/04/2024,6\nB,07/04/2024,7\n",
-    "date and time": HEAD + "A,2024-01-01 10:30:00,5\nA,2024-02-01 09:00:00,6\nB,2024-01-03 08:00:00,7\n",
+    "date and time": HEAD
+    + "A,2024-01-01 10:30:00,5\nA,2024-02-01 09:00:00,6\nB,2024-01-03 08:00:00,7\n",
     "no such day": HEAD + "A,2024-02-30,5\nB,2024-01-03,7\n",
     "empty id": HEAD + "A,2024-01-01,5\n,2024-01-02,6\nB,2024-01-03,7\n",
     "empty date": HEAD + "A,2024-01-01,5\nA,,6\nB,2024-01-03,7\n",
@@ -47,7 +48,8 @@ CASES = {
     "sep line": "sep=,\n" + HEAD + "A,2024-01-01,5\nB,2024-01-03,7\n",
     "blank lines first": "\n\n" + HEAD + "A,2024-01-01,5\nB,2024-01-03,7\n",
     "channel": "customer_id,date,amount,channel\nA,2024-01-01,5,ads\nB,2024-01-03,7,seo\n",
-    "order lines": "order_id,customer_id,date,amount\n1,A,2024-01-01,5\n1,A,2024-01-01,2\n2,B,2024-01-03,7\n",
+    "order lines": "order_id,customer_id,date,amount\n"
+    "1,A,2024-01-01,5\n1,A,2024-01-01,2\n2,B,2024-01-03,7\n",
     "persian header": "مشتری,تاریخ,مبلغ\nA,2024-01-01,5\nB,2024-01-03,7\n",
     "header only": HEAD,
     "total row": HEAD + "A,2024-01-01,5\nB,2024-01-03,7\nTotal,,12\n",
@@ -147,8 +149,9 @@ def test_the_same_log_gives_the_same_bytes(clv, tmp_path):
     log = tmp_path / "cdnow.csv"
     frame.to_csv(log, index=False)
     outputs = []
-    for run in range(3):
-        out = tmp_path / f"summary{run}.parquet"
+    out = tmp_path / "summary.parquet"  # the same name: the file's metadata holds it
+    for _ in range(3):
         assert clv("summary", log, "-q", "-o", out).exit_code == 0
         outputs.append(out.read_bytes())
+        out.unlink()
     assert outputs[0] == outputs[1] == outputs[2]
