@@ -44,6 +44,11 @@ _DATE_RULE = "regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {c}
 _AMOUNT_RULE = "regexp_full_match({c}, '-?[0-9]+([.][0-9]{{1,2}}|[.][0-9]{{4,}})?')"
 
 
+# DuckDB's longest line: past its default (2 MB) its parallel reader has been seen to
+# drop a file's last line without a word, so the limit is set past any real line.
+_LONGEST_LINE = 1 << 30
+
+
 @dataclass
 class CsvLog:
     """A CSV log whose first megabyte qualifies; :meth:`typed` reads its rows."""
@@ -106,7 +111,7 @@ class CsvLog:
         return (
             f"read_csv([{listed}], header = true, auto_detect = false, columns = {columns}, "
             "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-            "null_padding = false)"
+            f"null_padding = false, max_line_size = {_LONGEST_LINE})"
         )
 
 

@@ -70,7 +70,8 @@ def test_cdnow_master_by_default(clv, tmp_path):
     result = clv("compute", DATA / "cdnow_master.csv", "--period", "week")
     assert result.exit_code == 0, result.stderr
     [note] = notes(result.stderr)
-    assert "on a 26-week holdout of 11,785 customers" in note
+    # Half the customers: every other one by the reader, one hash bucket of two by DuckDB.
+    assert re.search(r"on a 26-week holdout of 11,[78]\d\d customers", note), note
     assert "bgnbd left out: it gives P(alive) 1.00 to the 12,054 one-time buyers" in note
     table = rows(result.stdout)
     old = [r for r in table if r["frequency"] == "0" and int(r["days_since_last"]) > 365]

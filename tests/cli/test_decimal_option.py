@@ -190,7 +190,8 @@ def test_cdnow_rendered_as_european_spreadsheets_write_it(
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 23_570
     assert round(sum(float(row["total_spend"]) for row in rows), 2) == CDNOW_TOTAL
-    assert result.stdout == clean_summary
+    # The plain log is DuckDB's, which adds in another order: a half cent may round apart.
+    assert_same_csv(result.stdout, clean_summary)
 
 
 def test_cdnow_clean_total(clean_summary):

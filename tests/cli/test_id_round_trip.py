@@ -140,7 +140,7 @@ def test_cdnow_with_spelled_ids_counts_its_customers_once_in_both_engines(clv, t
     duck_clean = clv("summary", DATA / "cdnow_master.csv", "--engine", "duckdb", "-q")
     assert default.exit_code == duck.exit_code == 0, default.stderr + duck.stderr
     assert len(clean.stdout.splitlines()) == 1 + 23_570
-    assert default.stdout == clean.stdout
+    assert_same_csv(default.stdout, clean.stdout)  # the reader's, and DuckDB's
     assert_same_csv(duck.stdout, duck_clean.stdout)
     assert_same_csv(duck.stdout, clean.stdout)
     ids = [line.split(",")[0] for line in clean.stdout.splitlines()]
