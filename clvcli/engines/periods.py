@@ -132,32 +132,33 @@ def opportunities_sql(*, unit: str, step: int, end: int, holdout_end: int | None
     ``holdout_end``, of ``span`` opportunities.
     """
     last = end if holdout_end is None else holdout_end
-    index = _periods("s", "e", unit, step)
     holdout = ""
     if holdout_end is not None:
         holdout = """,
-  greatest(customers.n_after - customers.n, 0) AS span,
-  count(opportunities.k) FILTER (WHERE opportunities.k > customers.n) AS holdout"""
+  greatest(any_value(n_after) - any_value(n), 0) AS span,
+  count(*) FILTER (WHERE k > n) AS holdout"""
+    # Each customer's first purchase day with its calendar row and their n (and
+    # n_after), the calendar rows c and h being the days ``end`` and ``last``; then
+    # their opportunities with a purchase day.
     return f"""WITH {_kept(last, end)},
-opportunities AS (
-  SELECT kept.customer, {index} AS k, min(kept.day) AS day
-  FROM kept JOIN firsts ON kept.customer = firsts.customer
-  JOIN calendar s ON s.day = firsts.first_day
-  JOIN calendar e ON e.day = kept.day
-  GROUP BY ALL
-),
-customers AS (
-  SELECT firsts.customer, {_periods("s", "c", unit, step)} AS n,
+starts AS (
+  SELECT firsts.customer, s.day, s.month, s.mday, {_periods("s", "c", unit, step)} AS n,
     {_periods("s", "h", unit, step)} AS n_after
   FROM firsts JOIN calendar s ON s.day = firsts.first_day
   JOIN calendar c ON c.day = {end} JOIN calendar h ON h.day = {last}
+),
+opportunities AS (
+  SELECT kept.customer, {_periods("s", "e", unit, step)} AS k, min(kept.day) AS day,
+    any_value(s.n) AS n, any_value(s.n_after) AS n_after
+  FROM kept JOIN starts s ON kept.customer = s.customer
+  JOIN calendar e ON e.day = kept.day
+  GROUP BY kept.customer, k
 )
-SELECT customers.customer, customers.n,
-  count(opportunities.k) FILTER (WHERE opportunities.k >= 1 AND opportunities.day <= {end}) AS x,
-  coalesce(max(opportunities.k) FILTER (WHERE opportunities.k >= 1
-    AND opportunities.day <= {end}), 0) AS t_x{holdout}
-FROM customers LEFT JOIN opportunities ON opportunities.customer = customers.customer
-GROUP BY ALL
+SELECT customer, any_value(n) AS n,
+  count(*) FILTER (WHERE k >= 1 AND day <= {end}) AS x,
+  coalesce(max(k) FILTER (WHERE k >= 1 AND day <= {end}), 0) AS t_x{holdout}
+FROM opportunities
+GROUP BY customer
 """
 
 
