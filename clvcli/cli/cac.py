@@ -119,7 +119,7 @@ def cac_cmd(
     if costs is not None:
         spend, calendar = read_costs(costs, decimal_mark(opts))
     else:
-        calendar = opts.calendar or "gregorian"
+        calendar = "jalali" if opts.calendar == "jalali" else "gregorian"
     transactions = None
     if summary_path is not None:
         table = load_summary(summary_path, opts, reporter, note=False)

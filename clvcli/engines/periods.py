@@ -9,7 +9,9 @@ first purchase). Each is one query here, in DuckDB's dialect, over two relations
 - ``calendar`` (day, month, mday, last): every day of the log's span with its month,
   day of the month and whether it ends its month, built by the caller
   (:func:`clvcli.core.periods.calendar_days`), so that the queries count Gregorian
-  and Jalali months alike without knowing either calendar.
+  and Jalali months alike without knowing either calendar;
+- for payback, ``members`` (customer, grp, acquired): the customers compared, each
+  with their group and acquisition month.
 
 A purchase day is clv's: a customer's day whose net amount is above zero, or is
 zero with no refund (see :mod:`clvcli.core.occasions`). The reader's typed arrays
@@ -169,8 +171,7 @@ def aggregate(
     the calendar and any other ``relations`` (columns by name)."""
     from clvcli.engines.duckdb import _session
 
-    log = {"customer": transactions.customer, "day": transactions.day}
-    log["amount"] = transactions.amount
+    log = {name: getattr(transactions, name) for name in ("customer", "day", "amount")}
     tables = {"transactions": log, "calendar": calendar, **relations}
     with _session(transactions.source) as connection:
         for name, columns in tables.items():
