@@ -68,7 +68,9 @@ def cac_cmd(
     Example: clv cac sales.csv --costs spend.csv --by channel --margin 0.3
     """
     from clvcli.cli.reading import start_reading
+    from clvcli.engines import refuse_other_engines
 
+    refuse_other_engines(opts.engine, "clv cac")  # its aggregates run on DuckDB
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import (
         compute_settings,
@@ -117,7 +119,7 @@ def cac_cmd(
     if costs is not None:
         spend, calendar = read_costs(costs, decimal_mark(opts))
     else:
-        calendar = opts.calendar or "gregorian"
+        calendar = "jalali" if opts.calendar == "jalali" else "gregorian"
     transactions = None
     if summary_path is not None:
         table = load_summary(summary_path, opts, reporter, note=False)

@@ -34,7 +34,9 @@ def cohorts_cmd(
     Example: clv cohorts sales.csv --metric revenue --cohort quarter
     """
     from clvcli.cli.reading import start_reading
+    from clvcli.engines import refuse_other_engines
 
+    refuse_other_engines(opts.engine, "clv cohorts")  # its aggregates run on DuckDB
     source = start_reading(input_path, opts)  # the log is read while the rest imports
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format

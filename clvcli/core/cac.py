@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from clvcli.core.cohorts import period_label
+from clvcli.core.periods import calendar_days
+from clvcli.engines.periods import aggregate, payback_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
@@ -178,6 +180,7 @@ def cac_table(
     keys = _keys(settings.by)
     if "channel" in keys and (spend["channel"] == ALL).all():
         raise UsageError("--by channel needs a channel column in the costs file")
+    frame["group"] = frame.groupby(keys, sort=True).ngroup()
     margin_by_month = (
         None if transactions is None else _margin_by_month(frame, transactions, settings, as_of)
     )
@@ -241,20 +244,16 @@ def _monthly_predicted(customers: pd.DataFrame, settings: CacSettings) -> np.nda
 def _margin_by_month(
     frame: pd.DataFrame, transactions: Transactions, settings: CacSettings, as_of: int
 ) -> pd.DataFrame:
-    """Each customer's net margin by month since acquisition (1 = the acquisition month)."""
+    """Each group's net margin by month since acquisition (1 = the acquisition month)."""
     ids = np.asarray(transactions.customer_ids, dtype=object)
-    codes = np.searchsorted(ids, frame["customer_id"].to_numpy(dtype=object))
-    position = np.full(len(transactions.customer_ids), -1)
-    position[codes] = np.arange(len(frame))
-    keep = (position[transactions.customer] >= 0) & (transactions.day <= as_of)
-    who = position[transactions.customer[keep]]
-    month = month_index(transactions.day[keep], settings.calendar)
-    offset = month - frame["acquired_month"].to_numpy()[who] + 1
-    # A refund booked before the first purchase counts in the acquisition month.
-    offset = np.maximum(offset, 1)
-    return pd.DataFrame(
-        {"who": who, "offset": offset, "margin": transactions.amount[keep] * settings.margin}
-    )
+    members = {
+        "customer": np.searchsorted(ids, frame["customer_id"].to_numpy(dtype=object)),
+        "grp": frame["group"].to_numpy(np.int64),
+        "acquired": frame["acquired_month"].to_numpy(np.int64),
+    }
+    days = calendar_days(min(int(transactions.day.min()), as_of), as_of, settings.calendar)
+    sql = payback_sql(as_of=as_of, margin=settings.margin)
+    return pd.DataFrame(aggregate(sql, transactions, days, members=members))
 
 
 def _row(
@@ -297,11 +296,13 @@ def _payback(
         return ""
     if cac <= 0:
         return "1"
-    mine = margin_by_month[members[margin_by_month["who"].to_numpy()]]
+    groups = np.zeros(int(frame["group"].max()) + 1, dtype=bool)
+    groups[frame["group"].to_numpy()[members]] = True
+    mine = margin_by_month[groups[margin_by_month["grp"].to_numpy()]]
     # Months the oldest member has been observed, not only those with margin: a cohort
     # that has bought nothing for months has not paid back in those months either.
     span = max(int(frame["elapsed"].to_numpy()[members].max()), 1)
-    per_month = np.bincount(mine["offset"].to_numpy(), weights=mine["margin"], minlength=span + 1)
+    per_month = np.bincount(mine["offset_"].to_numpy(), weights=mine["margin"], minlength=span + 1)
     cumulative = np.cumsum(per_month[1:]) / customers
     reached = np.flatnonzero(cumulative >= cac - 1e-9)
     if len(reached):

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clvcli.core.keys import distinct, small_range_codes
-from clvcli.core.occasions import purchase_occasions
+from clvcli.core.periods import calendar_days
 from clvcli.core.summary import resolve_as_of
+from clvcli.engines.periods import aggregate, cohort_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
@@ -60,36 +60,22 @@ def cohort_table(
             "name the amount column with --amount-col, or use --metric retention",
         )
     transactions, as_of, warnings = resolve_as_of(transactions, as_of)
-    occasions = purchase_occasions(transactions)
-    if len(occasions.day) == 0:
-        raise InputError(f"{transactions.source}: no purchases", None)
     size = 3 if grain == "quarter" else 1
-    n = len(transactions.customer_ids)
-    first_day = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first_day, occasions.customer, occasions.day)
-    buyers = first_day < np.iinfo(np.int64).max
-    start = np.zeros(n, dtype=np.int64)
-    start[buyers] = month_index(first_day[buyers], calendar) // size
+    days = calendar_days(min(int(transactions.day.min()), as_of), as_of, calendar)
+    found = aggregate(cohort_sql(metric=metric, size=size, as_of=as_of), transactions, days)
+    cohort, offset, value = found["cohort"], found["offset_"], found["value"]
+    sizes = offset < 0
+    if not sizes.any():
+        raise InputError(f"{transactions.source}: no purchases", None)
+    order = np.argsort(cohort[sizes])
+    cohorts, acquired = cohort[sizes][order], value[sizes][order]
     end = int(month_index(np.array([as_of]), calendar)[0]) // size
-    cohorts, cohort_of = small_range_codes(start[buyers])
-    code = np.full(n, -1)
-    code[np.flatnonzero(buyers)] = cohort_of
-    acquired = np.bincount(cohort_of, minlength=len(cohorts)).astype(np.float64)
-    width = end - int(cohorts.min()) + 1
+    width = end - int(cohorts[0]) + 1
+    cells = np.zeros((len(cohorts), width))
+    cells[np.searchsorted(cohorts, cohort[~sizes]), offset[~sizes]] = value[~sizes]
     if metric == "retention":
-        offset = month_index(occasions.day, calendar) // size - start[occasions.customer]
-        keys = distinct(occasions.customer * width + offset)
-        who, when = keys // width, keys % width
-        cells = np.zeros((len(cohorts), width))
-        np.add.at(cells, (code[who], when), 1.0)
         values = cells / acquired[:, None]
     else:
-        rows = buyers[transactions.customer]
-        customer = transactions.customer[rows]
-        offset = month_index(transactions.day[rows], calendar) // size - start[customer]
-        keep = offset >= 0
-        cells = np.zeros((len(cohorts), width))
-        np.add.at(cells, (code[customer[keep]], offset[keep]), transactions.amount[rows][keep])
         scale = margin if metric == "margin" else 1.0
         values = np.cumsum(cells, axis=1) * scale / acquired[:, None]
     reached = (end - cohorts)[:, None] >= np.arange(width)[None, :]

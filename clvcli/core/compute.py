@@ -35,8 +35,7 @@ from clvcli.core.choice import (
     scores_of_rows,
     scores_of_transactions,
 )
-from clvcli.core.occasions import purchase_occasions
-from clvcli.core.opportunities import opportunity_rows
+from clvcli.core.opportunities import opportunities
 from clvcli.core.summary import customer_table, litt_of
 from clvcli.core.value import (
     RowValues,
@@ -466,13 +465,9 @@ def model_history(
         )
     if transactions is None or table.codes is None:
         raise UsageError("--model bgbb needs the transaction log, not a summary")
-    codes = table.codes
-    first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
-    first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    occasions = purchase_occasions(transactions).before_or_on(table.as_of)
-    calendar = transactions.calendar
-    x, t_x, n = opportunity_rows(occasions, first_day, table.as_of, table.period, calendar)
-    return x[codes].astype(np.float64), t_x[codes].astype(np.float64), n[codes].astype(np.float64)
+    found = opportunities(transactions, table.as_of, table.period, transactions.calendar)
+    x, t_x, n = (values[table.codes].astype(np.float64) for values in (found.x, found.t_x, found.n))
+    return x, t_x, n
 
 
 def load_models(saved: dict[str, Any]) -> tuple[Fitter, GammaGammaFitter | None]:

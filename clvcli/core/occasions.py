@@ -25,10 +25,6 @@ class Occasions:
     # Where each customer's days begin, when known without looking (see purchase_occasions).
     starts: np.ndarray | None = None
 
-    def before_or_on(self, last_day: int) -> Occasions:
-        keep = self.day <= last_day
-        return Occasions(self.customer[keep], self.day[keep], self.value[keep])
-
     def after(self, first_excluded: int) -> Occasions:
         keep = self.day > first_excluded
         return Occasions(self.customer[keep], self.day[keep], self.value[keep])

@@ -6,65 +6,70 @@ opportunity 0; opportunity k starts on the k-th anniversary of the first purchas
 (day), as :func:`clvcli.core.periods.periods_between` counts them, so that a gift on
 1996-01-01 and one on 1997-01-01 fall in consecutive years. Opportunities 1..n follow
 up to the as-of date; ``x`` counts those with at least one purchase and ``t_x`` is the
-last of them (0 without repeats).
+last of them (0 without repeats). The engine seam counts them
+(:func:`clvcli.engines.periods.opportunities_sql`) on a calendar of the log's span.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from clvcli.contract import DAYS_PER_PERIOD
-from clvcli.core.keys import distinct
-from clvcli.core.occasions import Occasions
-from clvcli.core.periods import periods_between
+from clvcli.core.periods import CALENDAR_MONTHS, FIXED_DAYS, calendar_days
+from clvcli.engines.periods import aggregate, opportunities_sql
+from clvcli.io.readers import Transactions
 
 
-def opportunity_rows(
-    occasions: Occasions,
-    first_day: np.ndarray,
+@dataclass(frozen=True)
+class Opportunities:
+    """Per customer code (zeros for a customer with no purchase day up to the end):
+    ``x``, ``t_x`` and ``n``; with a holdout, the opportunities after the end with a
+    purchase (``holdout``) and how many there were (``span``)."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    n: np.ndarray
+    holdout: np.ndarray | None = None
+    span: np.ndarray | None = None
+
+
+def opportunities(
+    transactions: Transactions,
     end_day: int,
     period: str | float,
     calendar: str = "gregorian",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, t_x, n) per customer code, for purchases on or before ``end_day``.
+    *,
+    holdout_end: int | None = None,
+) -> Opportunities:
+    """BG/BB's (x, t_x, n) per customer code, for purchases on or before ``end_day``.
 
-    ``first_day`` holds each customer's first purchase day (by code); ``period`` is
-    the model's time unit (``day``, ``week``, ``month``, ``year``), its months and
-    years those of ``calendar`` (``gregorian`` or ``jalali``).
-    """
-    period = _period_name(period)
-    n_customers = len(first_day)
-    keep = occasions.day <= end_day
-    customer = occasions.customer[keep]
-    index = periods_between(first_day[customer], occasions.day[keep], period, calendar)
-    x, t_x = _distinct_opportunities(customer, index, n_customers, lower=1)
-    n = periods_between(first_day, end_day, period, calendar)
-    return x, t_x, np.maximum(n, 0)
-
-
-def holdout_opportunities(
-    occasions: Occasions,
-    first_day: np.ndarray,
-    calibration_end: int,
-    end_day: int,
-    period: str | float,
-    calendar: str = "gregorian",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Opportunities with a purchase after calibration, and how many there were.
-
-    The holdout's opportunities are those that start after the calibration end, up
-    to ``end_day``; a purchase after the calibration end in an opportunity that began
+    ``period`` is the model's time unit (``day``, ``week``, ``month``, ``year``), its
+    months and years those of ``calendar`` (``gregorian`` or ``jalali``). With
+    ``holdout_end``: the holdout's opportunities, those that start after ``end_day``,
+    up to ``holdout_end``; a purchase after ``end_day`` in an opportunity that began
     before it counts in neither (calibration saw that opportunity already).
     """
     period = _period_name(period)
-    n_before = periods_between(first_day, calibration_end, period, calendar)
-    n_after = periods_between(first_day, end_day, period, calendar)
-    keep = (occasions.day > calibration_end) & (occasions.day <= end_day)
-    customer = occasions.customer[keep]
-    index = periods_between(first_day[customer], occasions.day[keep], period, calendar)
-    above = index > n_before[customer]
-    count, _ = _distinct_opportunities(customer[above], index[above], len(first_day), lower=1)
-    return count, np.maximum(n_after - n_before, 0)
+    if period in FIXED_DAYS:
+        unit, step = "days", FIXED_DAYS[period]
+    else:
+        unit, step = "months", CALENDAR_MONTHS[period]
+    last = end_day if holdout_end is None else max(end_day, holdout_end)
+    days = calendar_days(int(transactions.day.min(initial=end_day)), last, calendar)
+    sql = opportunities_sql(unit=unit, step=step, end=end_day, holdout_end=holdout_end)
+    found = aggregate(sql, transactions, days)
+    size = len(transactions.customer_ids)
+
+    def per_customer(name: str) -> np.ndarray:
+        values = np.zeros(size, dtype=np.int64)
+        values[found["customer"]] = found[name]
+        return values
+
+    if holdout_end is None:
+        return Opportunities(per_customer("x"), per_customer("t_x"), per_customer("n"))
+    return Opportunities(*(per_customer(name) for name in ("x", "t_x", "n", "holdout", "span")))
 
 
 def _period_name(period: str | float) -> str:
@@ -78,22 +83,3 @@ def _period_name(period: str | float) -> str:
         if days == period:
             return name
     raise ValueError(f"{period} days is not the length of a period")
-
-
-def _distinct_opportunities(
-    customer: np.ndarray, index: np.ndarray, n_customers: int, *, lower: int
-) -> tuple[np.ndarray, np.ndarray]:
-    valid = index >= lower
-    customer, index = customer[valid], index[valid]
-    if len(customer) == 0:
-        zeros = np.zeros(n_customers, dtype=np.int64)
-        return zeros, zeros.copy()
-    width = int(index.max()) + 1
-    keys = distinct(customer * width + index)  # sorted as the occasions are: one pass
-    owners = keys // width
-    count = np.bincount(owners, minlength=n_customers)
-    # Keys are sorted, so each owner's last key holds its latest opportunity.
-    ends = np.flatnonzero(np.r_[owners[1:] != owners[:-1], True])
-    last = np.zeros(n_customers, dtype=np.int64)
-    last[owners[ends]] = keys[ends] % width
-    return count, last

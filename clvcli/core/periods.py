@@ -120,3 +120,15 @@ def periods_between(
     # when the end comes before that day and is not its month's last day.
     ahead = ((start & 62) > (end & 62)) & ((end & 1) == 0)
     return np.floor_divide((end >> 6) - (start >> 6) - ahead, step)
+
+
+def calendar_days(first: int, last: int, calendar: str = "gregorian") -> dict[str, np.ndarray]:
+    """Every day from ``first`` to ``last`` with its month (months since year 0, as
+    :func:`clvcli.io.dates.month_index` counts them), day of the month (0-based) and
+    whether it is the month's last day: the small relation the engines join the
+    transactions to, so that their queries count calendar months, Jalali ones alike,
+    without knowing a calendar."""
+    day = np.arange(first, last + 1, dtype=np.int64)
+    code = _civil_code(day, calendar)
+    month = (code >> 6) + (1970 * 12 if calendar == "gregorian" else 0)
+    return {"day": day, "month": month, "mday": (code >> 1) & 31, "last": (code & 1).astype(bool)}

@@ -25,7 +25,7 @@ import pandas as pd
 from clvcli.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, CustomerTable, days_per
 from clvcli.core.choice import AUTO, CANDIDATES, same_to_digits
 from clvcli.core.occasions import Occasions, purchase_occasions
-from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
+from clvcli.core.opportunities import opportunities
 from clvcli.core.periods import add_months, month_end, periods_between
 from clvcli.core.summary import calibration_table, litt_of, resolve_as_of
 from clvcli.core.value import fit_purchase_model
@@ -290,16 +290,12 @@ def _holdout_inputs(name, transactions, table, calibration_end):
         actual = frame["frequency_holdout"].to_numpy(np.float64)
         return history, actual, float(frame["duration_holdout"].iloc[0])
     period, calendar = table.period, transactions.calendar
-    codes = table.codes
-    first_day = np.zeros(len(transactions.customer_ids), dtype=np.int64)
-    first_day[codes] = frame["first_purchase"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    occasions = purchase_occasions(transactions)
-    x, t_x, n = opportunity_rows(occasions, first_day, calibration_end, period, calendar)
-    count, span = holdout_opportunities(
-        occasions, first_day, calibration_end, table.as_of, period, calendar
+    found = opportunities(transactions, calibration_end, period, calendar, holdout_end=table.as_of)
+    x, t_x, n, count, span = (
+        values[table.codes].astype(float)
+        for values in (found.x, found.t_x, found.n, found.holdout, found.span)
     )
-    history = (x[codes].astype(float), t_x[codes].astype(float), n[codes].astype(float))
-    return history, count[codes].astype(float), span[codes].astype(float)
+    return (x, t_x, n), count, span
 
 
 def holdout_metrics(

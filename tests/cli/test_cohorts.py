@@ -86,6 +86,13 @@ def test_bad_options(clv, log):
     assert clv("cohorts", log, "--cohort", "week").exit_code == 2
 
 
+def test_the_default_engine_by_name_and_spark_refused_in_one_line(clv, log):
+    assert table(clv, log, "--engine", "duckdb") == table(clv, log)
+    result = clv("cohorts", log, "--engine", "spark")
+    assert result.exit_code == 2
+    assert "clv cohorts on the default engine only" in result.stderr.splitlines()[0]
+
+
 def test_a_month_that_ends_on_the_as_of_date_is_not_partial(clv, log):
     rows = table(clv, log, "--as-of", "2024-04-30")
     assert rows[0][-1] == "partial" and {row[-1] for row in rows[1:]} == {"false"}

@@ -13,11 +13,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from clvcli.core.occasions import Occasions
-from clvcli.core.opportunities import holdout_opportunities, opportunity_rows
+from clvcli.core.opportunities import opportunities
 from clvcli.core.periods import add_months, add_periods, month_end, periods_between
 from clvcli.core.validation import holdout_length
 from clvcli.io import jalali
+from clvcli.io.readers import Transactions
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -153,19 +153,32 @@ def test_the_lookup_of_repeated_days_gives_what_each_day_gives():
     assert periods_between(first, days, "month").tolist() == alone.tolist()
 
 
-def occasions_of(customer: list[int], days: list[str]) -> Occasions:
-    return Occasions(np.array(customer), np.array([day(d) for d in days]), np.ones(len(days)))
+def log_of(customer: list[int], days: list[str]) -> Transactions:
+    """One purchase of 1 per customer and day."""
+    return Transactions(
+        source="log",
+        customer_ids=np.array([f"C{c}" for c in range(max(customer) + 1)], dtype=object),
+        customer=np.array(customer),
+        day=np.array([day(d) for d in days]),
+        amount=np.ones(len(days)),
+        channel=None,
+        rows_read=len(days),
+    )
+
+
+def opportunity_rows(log: Transactions, end: int, period: str | float) -> tuple:
+    found = opportunities(log, end, period)
+    return found.x, found.t_x, found.n
 
 
 def test_a_gift_on_each_anniversary_is_one_a_year():
     # Donor 0 gives every 1 January from 1995 (a leap year between: 366 days apart once);
     # donor 1 gives on 1 March 1996 and 28 February 1997, in one and the same year.
-    occasions = occasions_of(
+    log = log_of(
         [0, 0, 0, 0, 1, 1],
         ["1995-01-01", "1996-01-01", "1997-01-01", "1998-01-01", "1996-03-01", "1997-02-28"],
     )
-    first = np.array([day("1995-01-01"), day("1996-03-01")])
-    x, t_x, n = opportunity_rows(occasions, first, day("1998-01-01"), "year")
+    x, t_x, n = opportunity_rows(log, day("1998-01-01"), "year")
     assert x.tolist() == [3, 0]
     assert t_x.tolist() == [3, 0]
     assert n.tolist() == [3, 1]
@@ -173,31 +186,27 @@ def test_a_gift_on_each_anniversary_is_one_a_year():
 
 def test_monthly_gifts_from_the_31st_are_one_a_month():
     days = ["1995-01-31", "1995-02-28", "1995-03-31", "1995-04-30", "1995-05-31"]
-    occasions = occasions_of([0] * len(days), days)
-    x, t_x, n = opportunity_rows(occasions, np.array([day(days[0])]), day("1995-06-29"), "month")
+    x, t_x, n = opportunity_rows(log_of([0] * len(days), days), day("1995-06-29"), "month")
     assert (x.tolist(), t_x.tolist(), n.tolist()) == ([4], [4], [4])
 
 
 def test_a_length_in_days_names_its_period():
     """Callers that pass days_per(period) get the calendar too, never 365.25 days."""
-    occasions = occasions_of([0, 0], ["1995-01-01", "1996-01-01"])
-    first = np.array([day("1995-01-01")])
-    assert opportunity_rows(occasions, first, day("1996-01-01"), 365.25)[0].tolist() == [1]
+    log = log_of([0, 0], ["1995-01-01", "1996-01-01"])
+    assert opportunity_rows(log, day("1996-01-01"), 365.25)[0].tolist() == [1]
     with pytest.raises(ValueError, match="not the length of a period"):
-        opportunity_rows(occasions, first, day("1996-01-01"), 30.0)
+        opportunity_rows(log, day("1996-01-01"), 30.0)
 
 
 def test_holdout_opportunities_follow_the_calendar():
     # First gift 1995-01-01, calibration to 2001-01-01 (6 years), holdout to 2003-01-01.
-    occasions = occasions_of(
+    log = log_of(
         [0, 0, 0, 1, 1], ["1995-01-01", "2002-01-01", "2003-01-01", "1995-01-01", "2001-06-01"]
     )
-    first = np.array([day("1995-01-01"), day("1995-01-01")])
-    count, span = holdout_opportunities(
-        occasions, first, day("2001-01-01"), day("2003-01-01"), "year"
-    )
-    assert count.tolist() == [2, 0]  # 2001-06-01 is in the calibration's sixth year
-    assert span.tolist() == [2, 2]
+    found = opportunities(log, day("2001-01-01"), "year", holdout_end=day("2003-01-01"))
+    assert found.holdout.tolist() == [2, 0]  # 2001-06-01 is in the calibration's sixth year
+    assert found.span.tolist() == [2, 2]
+    assert (found.x.tolist(), found.n.tolist()) == ([0, 0], [6, 6])
 
 
 @pytest.mark.parametrize(

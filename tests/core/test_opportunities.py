@@ -11,19 +11,43 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clvcli.core.occasions import Occasions
-from clvcli.core.opportunities import opportunity_rows
+from clvcli.core.opportunities import opportunities
+from clvcli.io.readers import Transactions
 
 CUSTOMER = np.array([0, 0, 0, 0, 0, 1, 2, 2])
 DAY = np.array([0, 3, 8, 9, 20, 5, 1, 30])
-FIRST = np.array([0, 5, 1])
 
 
 @pytest.mark.parametrize("shuffled", [False, True])
 def test_opportunities_count_weeks_with_a_purchase(shuffled):
     order = np.random.default_rng(3).permutation(len(DAY)) if shuffled else np.arange(len(DAY))
-    occasions = Occasions(CUSTOMER[order], DAY[order], np.ones(len(DAY)))
-    x, t_x, n = opportunity_rows(occasions, FIRST, 35, "week")
-    assert x.tolist() == [2, 0, 1]
-    assert t_x.tolist() == [2, 0, 4]
-    assert n.tolist() == [5, 4, 4]
+    log = Transactions(
+        source="log",
+        customer_ids=np.array(["A", "B", "C"], dtype=object),
+        customer=CUSTOMER[order],
+        day=DAY[order],
+        amount=np.ones(len(DAY)),
+        channel=None,
+        rows_read=len(DAY),
+    )
+    found = opportunities(log, 35, "week")
+    assert found.x.tolist() == [2, 0, 1]
+    assert found.t_x.tolist() == [2, 0, 4]
+    assert found.n.tolist() == [5, 4, 4]
+
+
+def test_a_refunded_day_is_no_opportunity():
+    """A day whose refund nets it to zero is no purchase: it neither starts a customer's
+    opportunities nor counts as one; a day netting above zero still does."""
+    log = Transactions(
+        source="log",
+        customer_ids=np.array(["A", "B"], dtype=object),
+        customer=np.array([0, 0, 0, 1, 1, 1, 1]),
+        day=np.array([0, 0, 8, 0, 8, 8, 15]),
+        amount=np.array([5.0, -5.0, 3.0, 2.0, 4.0, -1.0, 1.0]),
+        channel=None,
+        rows_read=7,
+    )
+    found = opportunities(log, 21, "week")
+    assert found.x.tolist() == [0, 2]  # A starts on day 8; B buys in weeks 1 and 2
+    assert found.n.tolist() == [1, 3]
