@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from clvcli.engines import NotClean
 from clvcli.engines.duckdb import (
     ParquetLog,
-    _file,
-    _session,
-    _text,
-    _utf8,
+    duckdb_session,
     plain_reading,
+    sql_file,
+    sql_text,
     three_columns,
+    utf8_name,
 )
 from clvcli.errors import InputError
 from clvcli.io.source import input_files, is_many, plain_csv_header
@@ -87,10 +87,10 @@ class CsvLog:
         )
         query = f"SELECT\n  {selected}\nFROM {self._reader()}"
         try:
-            with _session(self.path) as connection:
+            with duckdb_session(self.path) as connection:
                 try:
                     rows = connection.execute(
-                        f"COPY ({query}) TO {_text(file)} (FORMAT parquet, COMPRESSION snappy)"
+                        f"COPY ({query}) TO {sql_text(file)} (FORMAT parquet, COMPRESSION snappy)"
                     ).fetchall()[0][0]
                 except duckdb.Error:
                     raise NotClean(self.path) from None
@@ -106,7 +106,7 @@ class CsvLog:
     def _reader(self) -> str:
         """DuckDB's reading of the files: every column as text, by position, quoted
         as the reader quotes, a ragged row an error."""
-        listed = ", ".join(_file(f) for f in self.files)
+        listed = ", ".join(sql_file(f) for f in self.files)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(self.width)) + "}"
         return (
             f"read_csv([{listed}], header = true, auto_detect = false, columns = {columns}, "
@@ -128,7 +128,7 @@ def csv_log(path: str, read: object) -> CsvLog | None:
     except InputError:
         return None
     if not files or not all(
-        os.path.isfile(f) and f.lower().endswith(".csv") and _utf8(f) for f in files
+        os.path.isfile(f) and f.lower().endswith(".csv") and utf8_name(f) for f in files
     ):
         return None
     header = plain_csv_header(files[0])

@@ -84,7 +84,7 @@ class SummaryPieces:
         table: the models then sum the same terms in the same order and fit the same
         parameters, to the last digit.
         """
-        with _session(self.source) as connection:
+        with duckdb_session(self.source) as connection:
             if self.table is not None:
                 numbered = self.table.append_column(
                     "file_row_number", pa.array(np.arange(self.table.num_rows))
@@ -92,7 +92,7 @@ class SummaryPieces:
                 connection.register("clv_summary", numbered)
                 written = "clv_summary"
             else:
-                written = f"read_parquet({_text(str(self.file))}, file_row_number = true)"
+                written = f"read_parquet({sql_text(str(self.file))}, file_row_number = true)"
             result = connection.execute(
                 f"SELECT {columns}, count(*) AS customers{sums} FROM {written} WHERE {where} "
                 "GROUP BY ALL ORDER BY min(file_row_number)"
@@ -146,8 +146,8 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
     try:
         file = os.path.join(folder.name, "summary.parquet")
-        with _session(path) as connection:
-            listed = ", ".join(_file(f) for f in files)
+        with duckdb_session(path) as connection:
+            listed = ", ".join(sql_file(f) for f in files)
             reader = f"read_parquet([{listed}], filename = true, file_row_number = true)"
             _check_summary_rows(connection, reader, names, files)
             kept = [n for n in names if n in _SUMMARY_KEPT]
@@ -156,10 +156,10 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
                 for n in kept
             )
             connection.execute(
-                f"COPY (SELECT {selected} FROM {reader} ORDER BY 1) TO {_text(file)} "
+                f"COPY (SELECT {selected} FROM {reader} ORDER BY 1) TO {sql_text(file)} "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
             )
-            written = f"read_parquet({_text(file)})"
+            written = f"read_parquet({sql_text(file)})"
             twice = connection.execute(
                 f"SELECT customer_id FROM {written} GROUP BY 1 HAVING count(*) > 1 "
                 "ORDER BY 1 LIMIT 1"
@@ -268,7 +268,7 @@ def _name(column: str) -> str:
 
 
 @contextmanager
-def _session(path: str) -> Iterator[Any]:
+def duckdb_session(path: str) -> Iterator[Any]:
     """A DuckDB connection with bounded memory; its errors become clear input errors."""
     try:
         import duckdb
@@ -298,12 +298,12 @@ def _session(path: str) -> Iterator[Any]:
         ) from None
 
 
-def _text(value: str) -> str:
+def sql_text(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 
-def _file(path: str) -> str:
+def sql_file(path: str) -> str:
     """A SQL literal DuckDB reads as exactly this one file.
 
     DuckDB expands glob characters in every path it is given, so ``sales[1].csv``
@@ -316,7 +316,7 @@ def _file(path: str) -> str:
             f"{shown(path)}: --engine duckdb cannot open a file whose name is not UTF-8",
             "rename the file, or use the default engine (--engine arrow)",
         )
-    return _text(_GLOB_CHARACTERS.sub(r"[\g<0>]", path))
+    return sql_text(_GLOB_CHARACTERS.sub(r"[\g<0>]", path))
 
 
 _GLOB_CHARACTERS = re.compile(r"[\[\]*?]")
@@ -329,7 +329,7 @@ def _configure(connection: Any, spill: str) -> None:
     # spill folder is a fresh temporary one, so spilling works from any working
     # folder (DuckDB's default is .tmp in it, which may be read-only).
     connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-    connection.execute(f"SET temp_directory = {_text(spill)}")
+    connection.execute(f"SET temp_directory = {sql_text(spill)}")
     connection.execute("SET preserve_insertion_order = false")
 
 
@@ -349,7 +349,7 @@ class ParquetLog:
     checked_ids: bool = False
 
     def reader(self) -> str:
-        return "read_parquet([" + ", ".join(_file(f) for f in self.files) + "])"
+        return "read_parquet([" + ", ".join(sql_file(f) for f in self.files) + "])"
 
 
 # The earliest first day taken as it is: a DATE column of years 1300 to 1499 may be a
@@ -367,17 +367,17 @@ def _write_summary(connection: Any, query: str, file: str, period: str) -> tuple
     pieces are read by; its customer count and its as-of day (first purchase + T)."""
     body = query.strip().removesuffix(";")
     connection.execute(
-        f"COPY ({body}\n) TO {_text(file)} "
+        f"COPY ({body}\n) TO {sql_text(file)} "
         f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
     )
     return connection.execute(
         f"SELECT count(*), max(CAST(first_purchase AS DATE) + "
         f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) '
-        f"FROM read_parquet({_text(file)})"
+        f"FROM read_parquet({sql_text(file)})"
     ).fetchone()
 
 
-def _utf8(path: str) -> bool:
+def utf8_name(path: str) -> bool:
     """Whether DuckDB can be given ``path``: it takes file names as UTF-8, and a name
     of other bytes (``caf\\xe9.parquet``) is the reader's to open."""
     try:
@@ -404,7 +404,7 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     except InputError:
         return None
     if not files or not all(
-        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) and _utf8(f)
+        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) and utf8_name(f)
         for f in files
     ):
         return None
@@ -527,12 +527,12 @@ def log_pieces(
     their purchase days more)."""
     from clvcli.engines import NotClean
 
-    with _session(log.path) as connection:
+    with duckdb_session(log.path) as connection:
         if not _checked_ids(connection, log):
             raise NotClean(log.path)
     # Asked with no DuckDB session open: its threads would contend with the fits.
     litt = wants_litt is not None and wants_litt()
-    with _session(log.path) as connection:
+    with duckdb_session(log.path) as connection:
         # The last day from the footers: the query then reads its daily sums once,
         # not a second time for their latest day.
         last = log_span(log)[1] if as_of is None else as_of
@@ -600,7 +600,7 @@ def sample_table(
     customer, day = _name(log.customer), _name(log.date)
     amount = f"CAST({_name(log.amount)} AS DOUBLE)"
     end, cut = (f"DATE '{np.datetime64(d, 'D')}'" for d in (as_of, calibration_end))
-    with _session(log.path) as connection:
+    with duckdb_session(log.path) as connection:
         step = _sample_step(connection, log, per_sample)
         chosen = f"WHERE hash({customer}) % {step} = 0" if step > 1 else ""
         query = f"""

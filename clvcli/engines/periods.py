@@ -169,11 +169,11 @@ def aggregate(
 ) -> dict[str, np.ndarray]:
     """The query's result as numpy columns, run by DuckDB over the transactions,
     the calendar and any other ``relations`` (columns by name)."""
-    from clvcli.engines.duckdb import _session
+    from clvcli.engines.duckdb import duckdb_session
 
     log = {name: getattr(transactions, name) for name in ("customer", "day", "amount")}
     tables = {"transactions": log, "calendar": calendar, **relations}
-    with _session(transactions.source) as connection:
+    with duckdb_session(transactions.source) as connection:
         for name, columns in tables.items():
             connection.register(name, pa.table({k: np.asarray(v) for k, v in columns.items()}))
         found = connection.execute(sql).fetchnumpy()

@@ -171,7 +171,7 @@ def test_a_read_only_working_folder_is_fine(tmp_path, monkeypatch):
 
 
 def test_every_duckdb_session_is_bounded_and_spills_to_a_fresh_folder(tmp_path):
-    with engine._session(str(tmp_path)) as connection:
+    with engine.duckdb_session(str(tmp_path)) as connection:
         limit, folder = connection.execute(
             "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchone()
