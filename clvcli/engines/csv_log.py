@@ -4,7 +4,7 @@ Most logs arrive as CSV, and the reader's pass over one (parsing, then summarisi
 in numpy) costs several times DuckDB's. A CSV log goes to DuckDB when the reader
 would read it the same way, which is decided in two steps:
 
-- from the first megabyte: UTF-8 without a byte-order mark, commas, the header on
+- from the first 64 KB: UTF-8 without a byte-order mark, commas, the header on
   the first line, and only the customer, date and amount columns used (no channel,
   order number or quantity), with no option that changes how a log is read;
 - on every row, while DuckDB reads the file once into a typed temporary Parquet
@@ -51,7 +51,7 @@ _LONGEST_LINE = 1 << 30
 
 @dataclass
 class CsvLog:
-    """A CSV log whose first megabyte qualifies; :meth:`typed` reads its rows."""
+    """A CSV log whose first 64 KB qualify; :meth:`typed` reads its rows."""
 
     path: str
     files: tuple[str, ...]
@@ -117,7 +117,7 @@ class CsvLog:
 
 def csv_log(path: str, read: object) -> CsvLog | None:
     """The CSV log at ``path`` (a file, or a folder or glob of parts with one header)
-    if its first megabyte says DuckDB may read it as it is; None sends it to the
+    if its first 64 KB say DuckDB may read it as it is; None sends it to the
     reader. Reads no row: those are checked when :meth:`CsvLog.typed` reads them."""
     if not plain_reading(path, read):
         return None
