@@ -383,7 +383,9 @@ class GammaGompertzNBDFitter(Fitter):
         if limit is None:
             return None
         at = self._vector(limit.params)
-        if not self.weighted_log_likelihood(at, data)[1][2] > 0:
+        # The objective's gradient in log b is minus the likelihood's slope (scaled);
+        # :meth:`_pareto_limit` has just evaluated it at this point.
+        if not self._objective(np.log(at), data)[1][2] < 0:
             return None
         off = at.copy()
         off[2] = _B_NEAR_LIMIT / _mean_t(data)
@@ -408,7 +410,7 @@ class GammaGompertzNBDFitter(Fitter):
         if len(data.weight) < 2 * _PROBE_ROWS:
             return starts
         probe = data.every(len(data.weight) // _PROBE_ROWS)
-        probe_limit = self._pareto_limit(probe)
+        probe_limit = self._pareto_limit(probe, fitted_here=False)
         known = [np.log(self._vector(e.params)) for e in found if self._beats(e, None)]
         chosen = []
         for estimate in self._free_fits(probe, starts):
@@ -423,12 +425,14 @@ class GammaGompertzNBDFitter(Fitter):
                 known.append(at)
         return chosen
 
-    def _pareto_limit(self, data: DistinctRows) -> _Estimate | None:
+    def _pareto_limit(self, data: DistinctRows, fitted_here: bool = True) -> _Estimate | None:
         """The fit with b held at the lower edge of the box, from the Pareto/NBD.
 
-        There the model is the Pareto/NBD with its beta = beta / b, so the fitted
-        Pareto/NBD is already at the optimum: Newton steps with the Hessian the
-        standard errors need confirm it, and the optimiser runs only when they do not.
+        There the model is the Pareto/NBD with its beta = beta / b, so the Pareto/NBD
+        fitted on these rows is already at the optimum: Newton steps with the Hessian
+        the standard errors need confirm it, and the optimiser runs only when they do
+        not. On other rows (``fitted_here`` false: a sample of those it was fitted
+        on) they do not, and the optimiser runs at once.
         """
         assert self._pareto is not None
         p = self._pareto
@@ -437,7 +441,7 @@ class GammaGompertzNBDFitter(Fitter):
         coordinates = Coordinates(self.param_names, pinned={2: -_LOG_BOUND})
         z = coordinates.start(start)
         bounds = np.array(coordinates.bounds(_LOG_BOUND))
-        if np.all((z > bounds[:, 0] + 1e-6) & (z < bounds[:, 1] - 1e-6)):
+        if fitted_here and np.all((z > bounds[:, 0] + 1e-6) & (z < bounds[:, 1] - 1e-6)):
             estimate = self._estimate(z, data, coordinates)
             if estimate is not None:
                 log_params = np.log(self._vector(estimate.params))
