@@ -357,6 +357,8 @@ class ParquetLog:
 _EARLIEST_DAY = np.datetime64("1600-01-01")
 
 
+# Logs of at least this many transactions go to DuckDB as they are (see direct_rows).
+DIRECT_ROWS = 0
 # A log of up to this many transactions keeps its summary in memory (at most as many
 # customers, 80 bytes each); a larger one writes it to a temporary file.
 IN_MEMORY_ROWS = 20_000_000
@@ -385,6 +387,17 @@ def utf8_name(path: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def direct_rows() -> int:
+    """The fewest transactions DuckDB takes as they are (``CLV_DIRECT_ROWS``)."""
+    value = os.environ.get("CLV_DIRECT_ROWS", "")
+    try:
+        return max(int(value), 0) if value else DIRECT_ROWS
+    except ValueError:
+        raise UsageError(
+            f"CLV_DIRECT_ROWS must be a whole number of transactions, not '{value}'", None
+        ) from None
 
 
 def parquet_log(path: str, read: Any) -> ParquetLog | None:
@@ -670,7 +683,8 @@ class DuckDBEngine:
             # The reader says what --as-of leaves out (transactions after it, a date
             # before the first), which the summary's query would drop without a word.
             return None
-        return parquet_log(request.path, request.read) or csv_log(request.path, request.read)
+        log = parquet_log(request.path, request.read) or csv_log(request.path, request.read)
+        return log if log is not None and log.rows >= direct_rows() else None
 
     def summary_pieces(self, handle: Any, request: Any) -> SummaryPieces:
         return log_pieces(

@@ -180,3 +180,30 @@ def test_duckdb_keeps_a_large_logs_summary_on_disk(clv, tmp_path, monkeypatch):
     assert_same_csv(on_disk.stdout, in_memory.stdout)
     assert not list(spill.iterdir())
 
+
+
+def test_clv_direct_rows_sends_smaller_logs_to_the_reader(clv, tmp_path, monkeypatch):
+    """CLV_DIRECT_ROWS: below it a clean log is the reader's, from it on DuckDB's
+    (a CSV log's rows estimated from its size); a value that is no number is refused."""
+    frame = _cdnow()  # 69,659 transactions
+    parquet = _parquet(tmp_path, frame)
+    for limit, taken_by_duckdb in (("69660", False), ("69659", True)):
+        monkeypatch.setenv("CLV_DIRECT_ROWS", limit)
+        taken = _taken(monkeypatch)
+        result = clv("summary", parquet, "-q")
+        assert result.exit_code == 0, result.stderr
+        assert taken == ([str(parquet)] if taken_by_duckdb else [])
+    monkeypatch.setenv("CLV_DIRECT_ROWS", "many")
+    result = clv("summary", parquet, "-q")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("clv: error: CLV_DIRECT_ROWS must be a whole number")
+
+
+def test_a_csv_logs_rows_are_estimated_from_its_size(tmp_path):
+    from clvcli.engines.csv_log import csv_log
+    from clvcli.io.readers import ReadSettings
+
+    log = tmp_path / "log.csv"
+    _cdnow().to_csv(log, index=False)
+    found = csv_log(str(log), ReadSettings())
+    assert found is not None and found.rows == pytest.approx(69_659, rel=0.05)
