@@ -20,7 +20,6 @@ from clvcli.io.params import read_params, require_covariance
 from clvcli.io.readers import Transactions, read_transactions
 from clvcli.io.source import STDIN, load_input
 from clvcli.lifecycle import StageRules
-from clvcli.memory import hand_back_free_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,7 +258,6 @@ def load_transactions(
             transactions = pending.result()
         else:
             transactions = read_transactions(source, read_settings(opts))
-    hand_back_free_memory()  # the parse's temporaries
     reporter.warn(transactions.notes, kind="note")
     if _keeps_metadata(opts):
         digest_in_background(source)  # for the output's metadata, while the run goes on

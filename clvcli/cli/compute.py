@@ -75,7 +75,6 @@ def compute_cmd(
     Example: clv compute sales.csv --margin 0.3 -o customers.parquet
     """
     from clvcli.cli.reading import start_reading, uses_spark
-    from clvcli.memory import hand_back_free_memory
 
     if uses_spark(opts):
         _compute_with_spark(input_path, summary_path, opts)
@@ -133,7 +132,6 @@ def compute_cmd(
             table = transactions_table(transactions, settings, consume=not keep)
             if not keep:
                 transactions = None
-            hand_back_free_memory()
     if fmt != "table" and listed is None:
         # Written as it is made, a million customers at a time: the model columns of
         # everyone are never held at once, and each piece is written while the next
@@ -150,7 +148,6 @@ def compute_cmd(
     with reporter.progress("computing customer values"):
         result = compute_from_table(table, settings, transactions)
     del transactions, table
-    hand_back_free_memory()
     reporter.warn(result.warnings)
     record_values(opts, result)
     emit_customers(join_customer_list(result.frame, listed), opts, reporter)

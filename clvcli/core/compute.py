@@ -50,7 +50,6 @@ from clvcli.errors import InputError, ModelError, TooLittleDataError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.io.writers import CHUNK_ROWS
 from clvcli.lifecycle import StageRules, assign_stages
-from clvcli.memory import hand_back_free_memory
 from clvcli.models import PURCHASE_MODELS, DistinctRows, Fitter, GammaGammaFitter
 from clvcli.models.gamma_gamma import spend_rows_and_correlation
 from clvcli.parallel import row_blocks
@@ -248,7 +247,6 @@ class TableValues:
             del scores
         if last:
             self.rows = None
-            hand_back_free_memory()  # the distinct rows' values
         predicted = values["predicted_clv"]
         # Whole days in place (the end of a run holds every column: no spare copies).
         days_since_first = frame["first_purchase"].to_numpy(dtype="datetime64[s]").view(np.int64)
@@ -303,7 +301,6 @@ def table_values(
         rows = _predict(
             transactions, table, model, settings, value_settings, result, models, grouped
         )
-        hand_back_free_memory()  # the scores' temporaries
     return TableValues(table, settings, rows, result)
 
 
@@ -508,7 +505,6 @@ def _predict(
     def history_rows() -> DistinctRows:
         # Grouped once, for the fit and the scores; history's float copies go with it.
         if not grouped:
-            hand_back_free_memory()  # the spend fit's temporaries, before the grouping
             rows = DistinctRows.of(*model_history(model, transactions, table))
             grouped.append(rows.with_litt(litt_of(frame)))
         return grouped[0]
@@ -526,7 +522,6 @@ def _predict(
             lead=result.choice.lead() if result.choice is not None else None,
         )
         result.warnings.extend(models.warnings)
-        hand_back_free_memory()  # the fits' temporaries
     result.purchase_model = models.purchases
     result.spend_model = models.spend
     if models.purchases is None:

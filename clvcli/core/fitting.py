@@ -24,7 +24,6 @@ from clvcli.core.value import (
 )
 from clvcli.errors import InputError, ModelError, UsageError
 from clvcli.io.readers import Transactions
-from clvcli.memory import hand_back_free_memory
 from clvcli.models import PURCHASE_MODELS, Fitter, GammaGammaFitter
 
 SPEND_MODEL = "gamma-gamma"
@@ -52,8 +51,6 @@ def fit_report(
     reading_warnings = list(transactions.warnings)
     table = customer_table(transactions, as_of=as_of, period=period, consume=not keep)
     table.warnings = reading_warnings + table.warnings
-    if not keep:
-        hand_back_free_memory()  # the rows, before the models group the customers
     return fit_report_from_table(table, model, transactions if keep else None)
 
 

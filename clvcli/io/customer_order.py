@@ -24,7 +24,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import in_parallel, row_blocks
 
 # Below this many rows, hashing in one thread costs less than cutting and sorting.
@@ -156,18 +155,11 @@ def sort_by_customer(
         parts = _sorted_by_numbers(ids, shared, days, width, numbering)
         del ids
         _let_go(handed)
-        # The sorts' temporaries leave holes in the heap too small for the joined
-        # order's columns: handed back, they do not add to the peak beside them.
-        hand_back_free_memory()
         return _joined(parts)
     try:
         import duckdb
     except ImportError:
         return None
-    # DuckDB sorts in memory of its own: the heap glibc keeps after the read (several
-    # hundred MB of long ids' decoding) would only add to the peak beside it, as
-    # would each range's copies of its ids and sorted rows after it.
-    hand_back_free_memory()
     sorted_parts = []
     try:
         with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
@@ -187,14 +179,12 @@ def sort_by_customer(
                     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
                     sorted_parts.append(_grouped(fetch()))
                     del relation
-                    hand_back_free_memory()  # the range's copies, before the next
             finally:
                 connection.close()
     except duckdb.Error:
         return None
     del ids
     _let_go(handed)
-    hand_back_free_memory()
     return _joined(sorted_parts)
 
 

@@ -11,8 +11,6 @@ On Linux a file name is bytes, and Python hands names that are not UTF-8 over wi
 surrogate escapes (``caf\\udce9.csv``); such a string cannot be written as UTF-8.
 :func:`shown` gives the name every message, note and output file prints instead:
 the undecodable bytes as ``\\xe9``, control characters escaped.
-
-Its own module with nothing heavy to import (see clvcli.cli.launch).
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""Which files of a folder make up a partitioned export.
-
-Its own module, with nothing heavy to import: `clv` looks at the files before it
-imports pyarrow, to know whether the log is large (see clvcli.cli.launch).
-"""
+"""Which files of a folder make up a partitioned export."""
 
 from __future__ import annotations
 

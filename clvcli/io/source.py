@@ -33,7 +33,6 @@ from clvcli.io.amountless import check_amountless, columns_to_inspect
 from clvcli.io.columns import ColumnChoice, choose_columns
 from clvcli.io.lines import line_breaks, line_number, split_lines
 from clvcli.io.names import is_pattern, named_files, shown
-from clvcli.memory import hand_back_free_memory
 from clvcli.parallel import cores, in_parallel
 
 STDIN = "-"
@@ -917,12 +916,9 @@ def _read_parquet(data: bytes, name: str, given: dict[str, str | None]) -> RawCo
         del cells
         columns = {}
         for role in roles:
-            # One column at a time, joined as soon as it is read: its chunks sit
-            # together in the heap, and the hole they leave takes the next column's.
+            # One column at a time, joined as soon as it is read: one column's chunks
+            # at most are held beside the joined columns.
             chunks = _column_on_every_core(data, parquet, header[getattr(choice, role)])
-            # Decoding leaves free heap behind (long ids, several hundred MB); handed
-            # back, it is not held while the column is joined.
-            hand_back_free_memory()
             columns[role] = chunks.combine_chunks()
             del chunks
     except (pa.ArrowException, OSError) as exc:

@@ -1,4 +1,5 @@
-"""The CLI gives Arrow the system allocator, which hands freed memory back."""
+"""The CLI gives Arrow the system allocator, which hands freed memory back, and has
+every thread allocate from one malloc arena."""
 
 from __future__ import annotations
 
@@ -40,10 +41,14 @@ ctypes.CDLL("libc.so.6").malloc_stats()
 """
 
 
-def _arenas(*argv: str) -> int:
+def _arenas(kind: str, **extra: str) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
     done = subprocess.run(
-        [sys.executable, "-c", ARENAS, *argv], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", ARENAS, kind],
+        capture_output=True,
+        text=True,
+        env={**env, **extra},
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stderr.count("Arena ")
@@ -51,44 +56,11 @@ def _arenas(*argv: str) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
 def test_threads_share_one_malloc_arena_under_the_cli():
-    assert _arenas("plain") == 2  # the main thread's and the reader's, without clv
+    assert _arenas("plain") == 2  # the main thread's and the other thread's, without clv
     assert _arenas("cli") == 1
 
 
-# A 64 MB block, over glibc's largest mmap threshold, allocated and freed; then glibc
-# prints the most it ever held in blocks mapped on their own (start-up maps a few
-# small ones before clv is imported).
-MAPPED = """
-import ctypes, sys
-if sys.argv[1] == "cli":
-    import clvcli.cli
-block = bytearray(64 << 20)
-del block
-ctypes.CDLL("libc.so.6").malloc_stats()
-"""
-
-
-def _mapped_the_block(kind: str, **extra: str) -> bool:
-    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_MMAP_MAX_", "GLIBC_TUNABLES")}
-    done = subprocess.run(
-        [sys.executable, "-c", MAPPED, kind],
-        capture_output=True,
-        text=True,
-        env={**env, **extra},
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    line = next(line for line in done.stderr.splitlines() if "max mmap bytes" in line)
-    return int(line.split("=")[1]) >= 64 << 20
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mmap threshold")
-def test_large_blocks_come_from_the_heap_under_the_cli():
-    assert _mapped_the_block("plain")
-    assert not _mapped_the_block("cli")
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mmap threshold")
-def test_a_user_choice_of_mmap_max_wins():
-    assert _mapped_the_block("cli", MALLOC_MMAP_MAX_="65536")
-    assert _mapped_the_block("cli", GLIBC_TUNABLES="glibc.malloc.mmap_max=65536")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
+def test_a_user_choice_of_arenas_wins():
+    assert _arenas("cli", MALLOC_ARENA_MAX="4") == 2
+    assert _arenas("cli", GLIBC_TUNABLES="glibc.malloc.arena_max=4") == 2
