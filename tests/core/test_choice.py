@@ -204,3 +204,17 @@ def test_the_chosen_models_fit_on_the_sample_leads_its_fit_on_everyone():
     assert pick(scores, 0, 365).lead() == {"r": 5.0, "s": 7.0}
     failed = Scores(HOLDOUT_RULE, (CandidateScore("ggomnbd", None),), 1000, 182.0)
     assert pick(failed, 0, 365).lead() is None
+
+
+def test_a_model_extending_another_must_beat_it_by_more_than_noise():
+    """GGompertz near its Pareto/NBD limit, MBG/CNBD-k near k = 1: a hair's better
+    holdout MAE does not choose the costlier model; a clear gain does."""
+    near = holdout(pnbd=(0.7350, 0.2), ggomnbd=(0.7349, 0.2), mbgnbd=(0.74, 0.3))
+    assert pick(near, old_buyers=0, churn_days=365).model == "pnbd"
+    clear = holdout(pnbd=(0.7350, 0.2), ggomnbd=(0.7300, 0.2))
+    assert pick(clear, old_buyers=0, churn_days=365).model == "ggomnbd"
+    grocery = holdout(mbgnbd=(0.681, 0.3), mbgcnbd=(0.644, 0.3))
+    assert pick(grocery, old_buyers=0, churn_days=365).model == "mbgcnbd"
+    # Left out as too alive, the simpler model sets no bar.
+    alone = holdout(bgnbd=(0.70, 1.0), bgcnbd=(0.6999, 0.2))
+    assert pick(alone, old_buyers=5, churn_days=365).model == "bgcnbd"
