@@ -89,6 +89,14 @@ def _text_stream(data: bytes = b"") -> _Stream:
     return _Stream(io.BytesIO(data), encoding="utf-8", newline="")
 
 
+@pytest.fixture(autouse=True)
+def duckdb_takes_small_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB takes a clean log as it is from 25 million transactions on; the suite's
+    logs are small, so it takes them from one on, and every test that reads one runs
+    DuckDB's path (tests/cli/test_engine_rules.py checks the limit)."""
+    monkeypatch.setenv("CLV_DIRECT_ROWS", "1")
+
+
 @pytest.fixture
 def clv(monkeypatch: pytest.MonkeyPatch):
     """Run clv in process: ``clv("compute", path, input=b"...")`` -> Result."""

@@ -187,8 +187,11 @@ def test_clv_direct_rows_sends_smaller_logs_to_the_reader(clv, tmp_path, monkeyp
     (a CSV log's rows estimated from its size); a value that is no number is refused."""
     frame = _cdnow()  # 69,659 transactions
     parquet = _parquet(tmp_path, frame)
-    for limit, taken_by_duckdb in (("69660", False), ("69659", True)):
-        monkeypatch.setenv("CLV_DIRECT_ROWS", limit)
+    for limit, taken_by_duckdb in ((None, False), ("69660", False), ("69659", True)):
+        if limit is None:  # the default: 25 million
+            monkeypatch.delenv("CLV_DIRECT_ROWS")
+        else:
+            monkeypatch.setenv("CLV_DIRECT_ROWS", limit)
         taken = _taken(monkeypatch)
         result = clv("summary", parquet, "-q")
         assert result.exit_code == 0, result.stderr
