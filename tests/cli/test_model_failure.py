@@ -28,7 +28,7 @@ WARNING = (
 def failing_fit(monkeypatch):
     """Every purchase fit fails as a fit that does not converge does."""
 
-    def fail(name, rows):
+    def fail(name, rows, lead=None):
         raise ModelError(f"{name}: the fit did not converge (made to fail)", "try another model")
 
     monkeypatch.setattr(compute_module, "fit_purchase_rows", fail)
