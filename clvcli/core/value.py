@@ -125,7 +125,7 @@ def fit_purchase_rows(
         )
     model = PURCHASE_MODELS[name]()
     if lead is not None:
-        model.lead = np.array([float(lead[param]) for param in model.param_names])
+        model.lead = np.array([float(lead[name]) for name in model.param_names])
     return model.fit_rows(rows)
 
 
