@@ -230,8 +230,6 @@ class _CNBDFitter(Fitter):
     """Shared by BG/CNBD-k and MBG/CNBD-k: parameters r, alpha, a, b and k."""
 
     at_zero: ClassVar[bool] = False
-    # The model at k = 1.
-    at_one: ClassVar[type[Fitter]] = BGNBDFitter
     param_names = ("r", "alpha", "a", "b", "k")
     estimated_names = ("r", "alpha", "a", "b")
     needs_purchase_days = True
@@ -294,9 +292,6 @@ class _CNBDFitter(Fitter):
             if previous is not None:
                 r, alpha, a, b = (previous[name] for name in model.param_names)
                 model.lead = np.array([r, alpha * (k - 1) / k, a, b])
-            elif (at_one := data._levels.get(("fitted", self.at_one))) is not None:
-                # k = 1 is that model, fitted on these rows already (--model auto).
-                model.lead = np.array([at_one[name] for name in model.param_names])
             try:
                 fitted = model.fit_rows(data)
             except ModelError as exc:
@@ -552,4 +547,3 @@ class MBGCNBDFitter(_CNBDFitter):
 
     name = "mbgcnbd"
     at_zero = True
-    at_one = mbgnbd.MBGNBDFitter

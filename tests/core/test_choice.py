@@ -190,22 +190,6 @@ def test_a_summary_is_scored_by_bic_on_a_sample_of_its_histories(monkeypatch):
     assert {c.model for c in scores.candidates} == summary_candidates
 
 
-def test_the_chosen_models_fit_on_the_sample_leads_its_fit_on_everyone():
-    scores = Scores(
-        HOLDOUT_RULE,
-        (
-            CandidateScore("bgnbd", 0.8, 1.0, params={"r": 1.0, "a": 3.0}),
-            CandidateScore("pnbd", 0.7, 0.5, params={"r": 5.0, "s": 7.0}),
-            CandidateScore("ggomnbd", None, failure="the fit did not converge"),
-        ),
-        1000,
-        182.0,
-    )
-    assert pick(scores, 0, 365).lead() == {"r": 5.0, "s": 7.0}
-    failed = Scores(HOLDOUT_RULE, (CandidateScore("ggomnbd", None),), 1000, 182.0)
-    assert pick(failed, 0, 365).lead() is None
-
-
 def test_a_model_extending_another_must_beat_it_by_more_than_noise():
     """GGompertz near its Pareto/NBD limit, MBG/CNBD-k near k = 1: a hair's better
     holdout MAE does not choose the costlier model; a clear gain does."""

@@ -58,19 +58,3 @@ def test_the_gradient_at_a_fit_is_flat_to_far_below_the_optimisers_own_check(
     log_params = np.log(np.array(list(fitted.fitted().values())))
     _, gradient = fitted._objective(log_params, cdnow_rows)
     assert np.max(np.abs(gradient)) < 1e-9
-
-
-@pytest.mark.parametrize("cls", [BGNBDFitter, ParetoNBDFitter])
-def test_a_fit_led_by_a_samples_fit_ends_at_the_same_optimum(
-    cls: type[Fitter], cdnow_rows: DistinctRows
-) -> None:
-    """--model auto fits the chosen model on everyone from its fit on the choice's
-    sample: the same optimum, in no more of the optimiser's iterations."""
-    cold = cls().fit_rows(DistinctRows(cdnow_rows.columns, cdnow_rows.weight, cdnow_rows.inverse))
-    sample = cls().fit_rows(cdnow_rows.every(3))
-    led = cls()
-    led.lead = np.array([sample.params_[name] for name in cls.param_names])
-    led.fit_rows(DistinctRows(cdnow_rows.columns, cdnow_rows.weight, cdnow_rows.inverse))
-    assert led.params_ == pytest.approx(cold.params_, rel=SAME_OPTIMUM)
-    assert led.std_errors_ == pytest.approx(cold.std_errors_, rel=1e-5)
-    assert led.iterations_ <= cold.iterations_
