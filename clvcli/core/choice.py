@@ -81,8 +81,6 @@ class CandidateScore:
     score: float | None
     alive_past_cutoff: float | None = None
     failure: str | None = None
-    # The fitted parameters: where the chosen model's fit on everyone starts.
-    params: dict[str, float] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,12 +102,6 @@ class ModelChoice:
     scores: Scores
     left_out: dict[str, str] = field(default_factory=dict)
     warning: str | None = None
-
-    def lead(self) -> dict[str, float] | None:
-        """The chosen model's parameters on the sample it was chosen on (None when it
-        was not fitted there): its fit on every customer starts from them."""
-        found = (c.params for c in self.scores.candidates if c.model == self.model)
-        return next(found, None)
 
     def note(self) -> str:
         """One line for stderr: the model, the rule, the runners-up."""
@@ -290,8 +282,7 @@ def _bic(rows: DistinctRows, period: str, churn_days: float) -> tuple[CandidateS
         if model is None:
             found.append(CandidateScore(name, None, failure=failure))
             continue
-        alive = alive_past_cutoff(model, churn_days, period)
-        found.append(CandidateScore(name, model.bic_, alive, params=dict(model.fitted())))
+        found.append(CandidateScore(name, model.bic_, alive_past_cutoff(model, churn_days, period)))
     return tuple(found)
 
 
@@ -354,8 +345,7 @@ def _holdout_scored(
         if not np.isfinite(error):
             found.append(CandidateScore(name, None, failure="its predictions are not finite"))
             continue
-        alive = alive_past_cutoff(model, churn_days, period)
-        found.append(CandidateScore(name, error, alive, params=dict(model.fitted())))
+        found.append(CandidateScore(name, error, alive_past_cutoff(model, churn_days, period)))
     if all(c.score is None for c in found):
         return None
     return Scores(HOLDOUT_RULE, tuple(found), rows.customers, holdout_days)

@@ -392,15 +392,12 @@ def fitted_models(
     spend_rows: Callable[[], tuple[DistinctRows, float]],
     *,
     with_spend: bool = True,
-    lead: dict[str, float] | None = None,
 ) -> Models:
     """The models from saved parameters, or fitted on distinct rows of the customers.
 
     ``history_rows`` gives the purchase model's (x, t_x, T) rows; ``spend_rows`` the
     repeat buyers' (frequency, spend) rows with the correlation of the two. Without
     ``with_spend`` (a log with no amounts) there is no spend model, saved or fitted.
-    ``lead``: the purchase model's parameters on the sample --model auto chose it on,
-    where its fit starts.
     """
     if settings.saved is not None:
         purchases, spend = load_models(settings.saved)
@@ -428,7 +425,7 @@ def fitted_models(
     except (TooLittleDataError, ModelError) as exc:
         spend_failure = exc.message
     try:
-        purchases = fit_purchase_rows(model, history_rows(), lead)
+        purchases = fit_purchase_rows(model, history_rows())
     except ModelError as exc:
         # Too little data, no convergence, parameters the data cannot pin down: the
         # rest of the table (historical columns, day-rule stages) is still right.
@@ -519,7 +516,6 @@ def _predict(
             history_rows,
             lambda: spend_rows_and_correlation(frequency, monetary),
             with_spend=table.has_amount,
-            lead=result.choice.lead() if result.choice is not None else None,
         )
         result.warnings.extend(models.warnings)
     result.purchase_model = models.purchases
@@ -614,13 +610,7 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
         model = choice.model
         settings = replace(settings, model=model)
     if model != "none":
-        models = fitted_models(
-            model,
-            settings,
-            history,
-            lambda: grouped_spend(summary),
-            lead=choice.lead() if choice is not None else None,
-        )
+        models = fitted_models(model, settings, history, lambda: grouped_spend(summary))
         if models.purchases is not None and models.purchases.scales_over_cohort:
             # Scaled over the whole summary's customers, not each piece's.
             models.purchases.scale_over(history())

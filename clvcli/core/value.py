@@ -109,11 +109,8 @@ def fit_purchase_model(
     return fit_purchase_rows(name, rows.with_litt(litt))
 
 
-def fit_purchase_rows(
-    name: str, rows: DistinctRows, lead: dict[str, float] | None = None
-) -> Fitter:
-    """:func:`fit_purchase_model` on customers already grouped into distinct rows;
-    ``lead``, the model's parameters on a sample of them, is where the search starts."""
+def fit_purchase_rows(name: str, rows: DistinctRows) -> Fitter:
+    """:func:`fit_purchase_model` on customers already grouped into distinct rows."""
     customers = rows.customers
     repeaters = int(rows.weight[rows.columns[0] > 0].sum())
     if customers < MIN_CUSTOMERS or repeaters < MIN_REPEAT_BUYERS:
@@ -123,10 +120,7 @@ def fit_purchase_rows(
             f"the model needs at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_BUYERS} repeat "
             "buyers; a longer history or --model none helps",
         )
-    model = PURCHASE_MODELS[name]()
-    if lead is not None:
-        model.lead = np.array([float(lead[name]) for name in model.param_names])
-    return model.fit_rows(rows)
+    return PURCHASE_MODELS[name]().fit_rows(rows)
 
 
 def fit_spend_model(

@@ -392,12 +392,6 @@ class Fitter:
     # Whether the predictions are scaled over the customers scored together (see
     # :meth:`scale_over`).
     scales_over_cohort: ClassVar[bool] = False
-    # Parameters near the optimum, when known (the model's fit on a sample of the
-    # customers, or at another k): the search (:meth:`_search`) starts there before
-    # the model's own starting points, and from near the optimum it takes a fraction
-    # of the steps. Models that search their own way (over k, from the Pareto/NBD)
-    # go without.
-    lead: np.ndarray | None = None
 
     def __init__(self) -> None:
         self.params_: dict[str, float] | None = None
@@ -780,10 +774,7 @@ class Fitter:
         best: optimize.OptimizeResult | None = None
         iterations = 0
         bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self.param_names)
-        starts = self.initial_params(data)
-        if self.lead is not None:
-            starts = [np.asarray(self.lead, dtype=np.float64), *starts]
-        for start in starts:
+        for start in self.initial_params(data):
             result = optimize.minimize(
                 self._objective,
                 np.log(start),

@@ -192,11 +192,14 @@ class _AtK(Fitter):
         ("b", 1): _NO_DROPOUT,
     }
 
+    # The optimum at k - 1, when known: the fit at k starts there (alpha rescaled).
+    lead: np.ndarray | None = None
+
     def initial_params(self, data: DistinctRows) -> list[np.ndarray]:
-        # k stages of rate lambda per purchase: alpha is about a k-th of BG/NBD's. The
-        # optimum at k - 1, when known, is the lead (alpha rescaled).
+        # k stages of rate lambda per purchase: alpha is about a k-th of BG/NBD's.
         scale = np.array([1.0, 1.0 / self.k, 1.0, 1.0])
-        return [start * scale for start in BGNBDFitter().initial_params(data)]
+        starts = [start * scale for start in BGNBDFitter().initial_params(data)]
+        return ([self.lead] if self.lead is not None else []) + starts
 
     def log_likelihood_terms(
         self, params: np.ndarray, data: DistinctRows
