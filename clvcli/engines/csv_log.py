@@ -28,14 +28,14 @@ from clvcli.engines import NotClean
 from clvcli.engines.duckdb import (
     ParquetLog,
     duckdb_session,
+    log_files,
     plain_reading,
     sql_file,
     sql_text,
     three_columns,
-    utf8_name,
 )
 from clvcli.errors import InputError
-from clvcli.io.source import input_files, is_many, plain_csv_header
+from clvcli.io.source import plain_csv_header
 
 # The rules each cell must meet, as DuckDB conditions on its text; a cell that fails
 # raises, and the log goes to the reader.
@@ -125,13 +125,8 @@ def csv_log(path: str, read: object) -> CsvLog | None:
         return None
     if read.encoding is not None or read.delimiter not in (None, ",") or read.decimal == ",":
         return None
-    try:
-        files = input_files(path) if is_many(path) else [path]
-    except InputError:
-        return None
-    if not files or not all(
-        os.path.isfile(f) and f.lower().endswith(".csv") and utf8_name(f) for f in files
-    ):
+    files = log_files(path, (".csv",))
+    if files is None:
         return None
     header = plain_csv_header(files[0])
     if header is None or any(plain_csv_header(f) != header for f in files[1:]):

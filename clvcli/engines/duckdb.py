@@ -421,14 +421,8 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     """
     if not plain_reading(path, read):
         return None
-    try:
-        files = input_files(path) if is_many(path) else [path]
-    except InputError:
-        return None
-    if not files or not all(
-        os.path.isfile(f) and f.lower().endswith((".parquet", ".pq")) and utf8_name(f)
-        for f in files
-    ):
+    files = log_files(path, (".parquet", ".pq"))
+    if files is None:
         return None
     try:
         schemas = [pq.read_schema(f) for f in files]
@@ -451,6 +445,20 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
         return None
     integer_ids = pa.types.is_integer(schemas[0].field(names[0]).type)
     return ParquetLog(path, tuple(files), *names, integer_ids, rows)
+
+
+def log_files(path: str, suffixes: tuple[str, ...]) -> list[str] | None:
+    """The files of a log (one file, or a folder or glob of parts) when every one is
+    a regular file named with one of ``suffixes`` and in UTF-8; None otherwise."""
+    try:
+        files = input_files(path) if is_many(path) else [path]
+    except InputError:
+        return None
+    if not files or not all(
+        os.path.isfile(f) and f.lower().endswith(suffixes) and utf8_name(f) for f in files
+    ):
+        return None
+    return files
 
 
 def plain_reading(path: str, read: Any) -> bool:
