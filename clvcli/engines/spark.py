@@ -378,7 +378,10 @@ class SparkSummary:
         from pyspark.sql import functions as F
 
         frame = self.frame if where is None else self.frame.where(where)
-        sums = [F.sum(LITT_COLUMN).alias(LITT_COLUMN)] if litt else []
+        # Exact sums, as the summary's (see clvcli.engines.sql.EXACT_SUM): the same
+        # bits whatever order the executors add the rows in.
+        exact = F.sum(F.col(LITT_COLUMN).cast("decimal(38,9)")).cast("double")
+        sums = [exact.alias(LITT_COLUMN)] if litt else []
         grouped = frame.groupBy(*columns).agg(
             F.count(F.lit(1)).alias("customers"), *sums, F.min("customer_id").alias("first")
         )

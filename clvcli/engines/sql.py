@@ -16,8 +16,10 @@ it out: it is no column of `clv summary`, and `--summary FILE` does not read it.
 
 The DuckDB engine runs the text as it is (no transpiler to import on the default
 path); `clv summary --emit-sql` hands it to sqlglot, which writes it in each
-warehouse's dialect. Money is DOUBLE: exact decimals cost DuckDB four times the time
-for digits the models never see.
+warehouse's dialect. Money is DOUBLE, but its sums must not depend on the order
+in which an engine's threads add a group's rows, or the same log gives other last
+digits run to run (and a cent on the CSV can flip): DuckDB adds with ``FSUM``, its
+compensated sum, and every other dialect adds exact decimals (:data:`EXACT_SUM`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ WHITESPACE_RE2 = "\\t-\\r\\x{1c}-\\x{1f} \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{20
 # Printable ASCII, spelt without escapes so that every dialect's regular
 # expressions read it alike: such an id's normal form is its trim.
 _PRINTABLE_ASCII = "^[ -~]*$"
+# The sum of a group's doubles whatever the order they come in: each rounded to
+# DECIMAL(38, 9) (BigQuery's widest NUMERIC; money has fewer decimals, a log of a
+# gap gains an error of 5e-10 at most), added exactly, and the total made a DOUBLE.
+EXACT_SUM = "EXACT"
+# How each dialect adds money and logs (see summary_sql's ``total``).
+TOTALS = {"duckdb": "FSUM"}
 # How much of the id normal form each dialect writes (see _normal_id); "trim" else.
 ID_FORMS = {"duckdb": "whole", "spark": "blanks"}
 
@@ -124,9 +132,9 @@ def summary_sql(
     ASCII without blanks at the ends); they become text only in the result.
     ``id_form`` says how much of the id normal form the dialect can write (see
     :func:`_normal_id`). ``with_litt`` adds the column ``litt`` (see the module's
-    docstring). ``total`` is the function that adds up money and logs: DuckDB's
-    threads add a group's doubles in an order that varies run to run, so its engine
-    asks for ``FSUM``, whose compensated sum gives the same bits whatever the order.
+    docstring). ``total`` is the function that adds up money and logs: ``SUM``;
+    ``FSUM``, DuckDB's compensated sum, which gives the same bits whatever the order
+    its threads add a group's doubles in; or :data:`EXACT_SUM` for any dialect.
     """
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
@@ -145,11 +153,13 @@ def summary_sql(
     litt_ctes = litt_column = litt_join = ""
     if with_litt:
         litt_ctes, litt_column, litt_join = _litt_parts(unit, total)
+    net = _sum(total, amount)
+    occasion_total = _sum(total, "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END")
     return f"""WITH daily AS (
   SELECT
     {customer_id} AS customer_id,
     CAST({day} AS DATE) AS day,
-    {total}({amount}) AS net,
+    {net} AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
   FROM {source}
   WHERE {customer} IS NOT NULL AND {day} IS NOT NULL AND {amount} IS NOT NULL
@@ -174,9 +184,9 @@ customers AS (
     MIN({purchase_day}) AS first_purchase,
     MAX({purchase_day}) AS last_purchase,
     SUM(is_purchase) AS orders,
-    {total}(CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END) AS occasion_total,
+    {occasion_total} AS occasion_total,
     ARG_MIN({purchase_value}, {purchase_day}) AS first_value,
-    {total}(net) AS total_spend
+    {_sum(total, "net")} AS total_spend
   FROM days
   GROUP BY days.customer_id
   HAVING SUM(is_purchase) > 0
@@ -199,6 +209,13 @@ ORDER BY customers.customer_id
 """
 
 
+def _sum(total: str, value: str) -> str:
+    """``value`` added up over a group by ``total`` (see :func:`summary_sql`)."""
+    if total == EXACT_SUM:
+        return f"CAST(SUM(CAST({value} AS DECIMAL(38, 9))) AS DOUBLE)"
+    return f"{total}({value})"
+
+
 def _litt_parts(unit: str, total: str = "SUM") -> tuple[str, str, str]:
     """The query's parts that give ``litt``: the common table expressions, the column
     and the join. A purchase day's gap is the days since the customer's previous one
@@ -216,7 +233,7 @@ gaps AS (
 litts AS (
   SELECT
     CAST(customer_id AS VARCHAR) AS customer_id,
-    {total}(LN(gaps.gap / {unit})) AS litt
+    {_sum(total, f"LN(gaps.gap / {unit})")} AS litt
   FROM gaps
   WHERE gaps.gap IS NOT NULL
   GROUP BY gaps.customer_id
@@ -250,6 +267,7 @@ def emitted_sql(
         as_of=as_of,
         id_form=ID_FORMS.get(dialect, "trim"),
         with_litt=with_litt,
+        total=TOTALS.get(dialect, EXACT_SUM),
     )
     import sqlglot
 

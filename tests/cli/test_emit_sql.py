@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
-from clvcli.engines.sql import DIALECTS
+from clvcli.engines.sql import DIALECTS, EXACT_SUM, summary_sql
 from tests.conftest import DATA, SAMPLE
 
 COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "orders", "total_spend"]
@@ -100,8 +101,34 @@ def test_integer_ids_keep_their_type_until_the_result(clv):
 def test_every_dialect_is_written_by_the_transpiler_and_reads_back(clv, dialect):
     sql = emitted(clv, "--dialect", dialect)
     assert sql.startswith("-- RFM summary as clv computes it")
-    assert "DECIMAL" not in sql.upper() and "NUMERIC" not in sql.upper()
     sqlglot.parse_one(sql, read=dialect)  # sqlglot reads back what it wrote
+    # Money stays DOUBLE; its three sums are exact, so that threads add in any order
+    # (the other two SUMs count purchase days).
+    text = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(sql.upper().split())))
+    plain = len(re.findall(r"(?<!F)SUM\(", text))
+    if dialect == "duckdb":
+        assert "DECIMAL" not in text and text.count("FSUM(") == 3 and plain == 2
+    else:
+        exact = len(re.findall(r"SUM\(CAST\(.*?AS (DECIMAL\(38, 9\)|NUMERIC)\)\) AS", text))
+        assert "FSUM" not in text and exact == 3 and plain == 5
+
+
+@pytest.mark.parametrize(("log", "options"), CASES)
+def test_exact_sums_give_clvs_summary(clv, log, options):
+    """The exact decimal sums of the warehouse dialects, run on DuckDB."""
+    period = dict(zip(options[::2], options[1::2], strict=True))
+    text = summary_sql(
+        table="sales",
+        date_col=LOGS[log][1],
+        period=period.get("--period", "day"),
+        as_of=period.get("--as-of"),
+        total=EXACT_SUM,
+    )
+    assert "FSUM" not in text
+    connection = duckdb.connect()
+    connection.register("log", log_frame(log))
+    connection.execute("create table sales as select * from log")
+    assert_same(clv_summary(clv, *options, log=log), connection.execute(text).df())
 
 
 def test_an_unknown_dialect_is_a_usage_error(clv):
