@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -362,21 +363,11 @@ DIRECT_ROWS = 25_000_000
 # A log of up to this many transactions keeps its summary in memory (at most as many
 # customers, 80 bytes each); a larger one writes it to a temporary file.
 IN_MEMORY_ROWS = 20_000_000
-
-
-def _write_summary(connection: Any, query: str, file: str, period: str) -> tuple[int, int]:
-    """Run the summary ``query`` into the Parquet ``file``, in the row groups the
-    pieces are read by; its customer count and its as-of day (first purchase + T)."""
-    body = query.strip().removesuffix(";")
-    connection.execute(
-        f"COPY ({body}\n) TO {sql_text(file)} "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {CHUNK_ROWS})"
-    )
-    return connection.execute(
-        f"SELECT count(*), max(CAST(first_purchase AS DATE) + "
-        f'CAST(round("T" * {days_per(period)!r}) AS INTEGER)) '
-        f"FROM read_parquet({sql_text(file)})"
-    ).fetchone()
+# Transactions per range of customer ids whose summary DuckDB computes at a time (see
+# _summary_by_ranges): its aggregates do not spill enough for more within 1 GB.
+RANGE_ROWS = 20_000_000
+# Ids the ranges' bounds are read from: those whose hash falls in one bucket of this many.
+_BOUND_BUCKETS = 1000
 
 
 def utf8_name(path: str) -> bool:
@@ -528,7 +519,10 @@ def _checked_ids(connection: Any, log: ParquetLog) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _log_query(log: ParquetLog, *, period: str, as_of: int | None, litt: bool = False) -> str:
+def _log_query(
+    log: ParquetLog, *, period: str, as_of: int | None, litt: bool = False, source: str = ""
+) -> str:
+    """The summary query of ``log`` (or of ``source``, a FROM expression over it)."""
     return summary_sql(
         table="source",
         customer_col=log.customer,
@@ -536,7 +530,7 @@ def _log_query(log: ParquetLog, *, period: str, as_of: int | None, litt: bool = 
         amount_col=log.amount,
         period=period,
         as_of=None if as_of is None else str(np.datetime64(as_of, "D")),
-        source=log.reader(),
+        source=source or log.reader(),
         normalise_ids=False,
         with_litt=litt,
         total="FSUM",
@@ -566,29 +560,74 @@ def log_pieces(
         # The last day from the footers: the query then reads its daily sums once,
         # not a second time for their latest day.
         last = log_span(log)[1] if as_of is None else as_of
-        query = _log_query(log, period=period, as_of=last, litt=litt)
         if log.rows > IN_MEMORY_ROWS:
-            return _summary_on_disk(connection, query, log.path, period, last, litt)
+            return _summary_by_ranges(connection, log, period, last, litt)
+        query = _log_query(log, period=period, as_of=last, litt=litt)
         table = connection.sql(query).to_arrow_table()
     if not table.num_rows:
         raise _no_purchases(log.path)
     return SummaryPieces(log.path, period, last, table.num_rows, litt=litt, table=table)
 
 
-def _summary_on_disk(
-    connection: Any, query: str, path: str, period: str, as_of: int, litt: bool
+def _summary_by_ranges(
+    connection: Any, log: ParquetLog, period: str, as_of: int, litt: bool
 ) -> SummaryPieces:
-    """The summary ``query`` run into a temporary Parquet file, read in pieces."""
+    """The summary of a large log in a temporary Parquet file, read in pieces.
+
+    DuckDB 2.0 runs out of memory aggregating 100M transactions (38M customers) at
+    once, within 1 GB and within 2.5 GB alike: its per-day and per-customer
+    aggregates do not spill enough. So the customers are cut into ranges of ids of
+    about :data:`RANGE_ROWS` transactions each (bounds from an even sample of the
+    ids), and each range's summary, sorted, is appended to the file in turn: the
+    file is in customer id order, as one query would write it, whatever the bounds.
+    Each range costs a read of the log (whose filter on the ids is cheap).
+    """
+    parts = -(-log.rows // RANGE_ROWS)
+    bounds = _id_bounds(connection, log, parts) if parts > 1 else []
+    customer = _name(log.customer)
+    literal = str if log.integer_ids else sql_text
+    edges = [None, *(literal(b) for b in bounds), None]
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
     try:
         file = os.path.join(folder.name, "summary.parquet")
-        customers, _ = _write_summary(connection, query, file, period)
+        writer = None
+        try:
+            for low, high in pairwise(edges):
+                kept = [f"{customer} >= {low}"] * (low is not None)
+                kept += [f"{customer} < {high}"] * (high is not None)
+                where = f" WHERE {' AND '.join(kept)}" if kept else ""
+                source = f"(SELECT * FROM {log.reader()}{where})"
+                query = _log_query(log, period=period, as_of=as_of, litt=litt, source=source)
+                batches = connection.execute(query).to_arrow_reader(CHUNK_ROWS)
+                if writer is None:
+                    writer = pq.ParquetWriter(file, batches.schema, compression="zstd")
+                for batch in batches:
+                    writer.write_batch(batch, row_group_size=CHUNK_ROWS)
+        finally:
+            if writer is not None:
+                writer.close()
+        customers = pq.ParquetFile(file).metadata.num_rows
         if not customers:
-            raise _no_purchases(path)
+            raise _no_purchases(log.path)
     except BaseException:
         folder.cleanup()
         raise
-    return SummaryPieces(path, period, as_of, int(customers), file, folder, litt=litt)
+    return SummaryPieces(log.path, period, as_of, int(customers), file, folder, litt=litt)
+
+
+def _id_bounds(connection: Any, log: ParquetLog, parts: int) -> list[Any]:
+    """Ids that cut the log's customers into ``parts`` ranges of about equal numbers of
+    transactions, in DuckDB's order of the ids: the quantiles of the ids of an even
+    sample of the customers (those whose hash falls in one bucket), each id counted
+    once per transaction."""
+    customer = _name(log.customer)
+    shares = ", ".join(f"{i / parts!r}" for i in range(1, parts))
+    found = connection.execute(
+        f"SELECT quantile_disc({customer}, [{shares}]) FROM {log.reader()} "
+        f"WHERE hash({customer}) % {_BOUND_BUCKETS} = 0"
+    ).fetchone()
+    bounds = [] if found is None or found[0] is None else found[0]
+    return sorted(set(b for b in bounds if b is not None))
 
 
 def _no_purchases(path: str) -> InputError:

@@ -159,27 +159,40 @@ def test_a_parquet_log_duckdb_cannot_take_as_it_is_goes_to_the_reader(
         assert read.exit_code == 3 and ": row 3," in read.stderr
 
 
-def test_duckdb_keeps_a_large_logs_summary_on_disk(clv, tmp_path, monkeypatch):
-    """Past IN_MEMORY_ROWS transactions the summary goes to a temporary file, read in
-    pieces: the same table as in memory, and the file gone after the run."""
+@pytest.mark.parametrize(
+    ("ids", "model"), [("text", "pnbd"), ("integer", "pnbd"), ("text", "bgcnbd")]
+)
+def test_duckdb_summarises_a_large_log_range_by_range_on_disk(
+    clv, tmp_path, monkeypatch, ids, model
+):
+    """Past IN_MEMORY_ROWS transactions the summary is computed one range of ids at a
+    time into a temporary file, read in pieces: the same table as in memory (the
+    litt of the CNBD-k models too), and the file gone after the run."""
     frame = _cdnow()  # 69,659 transactions
+    if ids == "integer":
+        frame["customer_id"] = frame["customer_id"].astype("int64")
     parquet = _parquet(tmp_path, frame)
-    in_memory = clv("compute", parquet, "-q", "--model", "pnbd")
+    options = ("-q", "--model", model)
+    in_memory = clv("compute", parquet, *options)
+    summary_in_memory = clv("summary", parquet, "-q")
     monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 69_658)
+    monkeypatch.setattr(engine, "RANGE_ROWS", 10_000)
     spill = tmp_path / "spill"
     spill.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill))
-    written = []
-    original = engine._summary_on_disk
-    monkeypatch.setattr(
-        engine, "_summary_on_disk", lambda *a: written.append(a[2]) or original(*a)
+    bounds = []
+    original = engine._id_bounds
+    monkeypatch.setattr(engine, "_id_bounds", lambda *a: bounds.append(original(*a)) or bounds[-1])
+    on_disk = clv("compute", parquet, *options)
+    summary_on_disk = clv("summary", parquet, "-q")
+    assert in_memory.exit_code == on_disk.exit_code == summary_on_disk.exit_code == 0, (
+        on_disk.stderr
     )
-    on_disk = clv("compute", parquet, "-q", "--model", "pnbd")
-    assert in_memory.exit_code == on_disk.exit_code == 0, on_disk.stderr
-    assert written == [str(parquet)]
+    assert len(bounds) == 2 and 4 <= len(bounds[0]) <= 6  # up to seven ranges
+    assert all(type(b) is (int if ids == "integer" else str) for b in bounds[0])
+    assert summary_on_disk.stdout == summary_in_memory.stdout
     assert_same_csv(on_disk.stdout, in_memory.stdout)
     assert not list(spill.iterdir())
-
 
 
 def test_clv_direct_rows_sends_smaller_logs_to_the_reader(clv, tmp_path, monkeypatch):
