@@ -15,10 +15,7 @@ each candidate and picks one by this rule:
    (MAE) wins. A model that extends another (:data:`EXTENDS`) must beat it by
    :data:`EXTENSION_GAIN` (0.2 %) to win: near the simpler model's case it only wins
    by noise. That is the question a user asks of a model: how far off is it for a
-   customer. Where the extension's likelihood does not rise off the simpler model's
-   case, it is scored at that case instead of fitted
-   (:meth:`~clvcli.models.base.Fitter.at_simpler_case`: Gamma-Gompertz/NBD's fit
-   costs more than the other candidates' together, to end where Pareto/NBD is).
+   customer.
 3. Otherwise (a shorter log, or a per-customer summary, which holds no holdout) the
    lowest BIC of a fit on the whole period wins.
 
@@ -293,18 +290,13 @@ def _fitted_candidates(rows: DistinctRows) -> Iterator[tuple[str, Fitter | None,
     """Each candidate fitted on ``rows``: the model, or None and why it failed. The
     models that choose a regularity k by the purchase days are no candidates where
     the rows do not have them (a per-customer summary)."""
-    fitted: dict[str, Fitter] = {}
     for name in CANDIDATES:
         if rows.litt is None and PURCHASE_MODELS[name].needs_purchase_days:
             continue
-        simpler = fitted.get(EXTENDS.get(name, ""))
-        model = None if simpler is None else PURCHASE_MODELS[name].at_simpler_case(simpler, rows)
         try:
-            fitted[name] = model or fit_purchase_rows(name, rows)
+            yield name, fit_purchase_rows(name, rows), None
         except ModelError as exc:
             yield name, None, exc.message
-            continue
-        yield name, fitted[name], None
 
 
 def _holdout_scores(

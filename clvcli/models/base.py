@@ -420,14 +420,6 @@ class Fitter:
         terms, gradient = self.log_likelihood_terms(params, data)
         return weighted_sums(data.weight, terms, gradient)
 
-    @classmethod
-    def at_simpler_case(cls, simpler: Fitter, data: DistinctRows) -> Fitter | None:
-        """For a model that extends ``simpler`` (fitted on ``data``): the model at the
-        case where it is ``simpler``, when its likelihood does not rise off that case
-        there, so that a fit would most likely end at it; None when only a fit can
-        tell (here, always). ``--model auto`` asks, to skip fits that cannot win."""
-        return None
-
     def expected_purchases_of_rows(
         self, t: float, rows: DistinctRows, p_alive: np.ndarray
     ) -> np.ndarray:

@@ -301,32 +301,6 @@ class GammaGompertzNBDFitter(Fitter):
             np.array([1.0, scale, 0.1 / scale, 0.5, 0.1]),
         ]
 
-    @classmethod
-    def at_simpler_case(cls, simpler: Fitter, data: DistinctRows) -> Fitter | None:
-        """The model at its Pareto/NBD limit (b at the lower edge of the box, beta
-        scaled by it), with the Pareto/NBD's likelihood and BIC, when the likelihood's
-        slope in b there is not positive; None when it rises off the limit.
-
-        Where it falls, the fit ends at the limit unless an optimum lies far from it
-        (which :meth:`_probed_starts` hunts for, at the cost of most of the fit);
-        ``--model auto`` takes the limit then, as its scores could not tell the two
-        apart by more than :data:`clvcli.core.choice.EXTENSION_GAIN` anyway.
-        """
-        if not isinstance(simpler, ParetoNBDFitter) or simpler.params_ is None:
-            return None
-        p = simpler.fitted()
-        b = float(np.exp(-_LOG_BOUND))
-        at = np.array([p["r"], p["alpha"], b, p["s"], b * p["beta"]])
-        model = cls()
-        with np.errstate(all="ignore"):
-            value, gradient = model._objective(np.log(at), data)
-        if not (np.isfinite(value) and np.all(np.isfinite(gradient))) or gradient[2] < 0:
-            return None
-        model.set_params(dict(zip(cls.param_names, at.tolist(), strict=True)))
-        for name in ("log_likelihood_", "aic_", "bic_", "n_customers_"):
-            setattr(model, name, getattr(simpler, name, None))
-        return model
-
     def _fit_rows(self, data: DistinctRows) -> Fitter:
         """The Pareto/NBD first, then the model at its Pareto/NBD limit (b held at the
         lower edge of the box, the other four fitted from the Pareto/NBD's values),
