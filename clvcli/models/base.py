@@ -666,6 +666,10 @@ class Fitter:
                 for i in coordinates.free
                 if abs(log_start[i]) > _LOG_BOUND - 0.5
             }
+            if not edge and np.isfinite(result.fun):
+                # None so near it: those along which the likelihood still rises to the
+                # edge, where the optimiser stopped short on the slope.
+                edge = self._rising_to_edge(data, log_start, coordinates)
             if not edge or not np.isfinite(result.fun):
                 return None
             # With one of a distribution's parameters at the edge, the other no longer
@@ -681,6 +685,46 @@ class Fitter:
                 self.param_names, coordinates.fixed, {**coordinates.pinned, **edge}, held
             )
         return None
+
+    def _rising_to_edge(
+        self, data: DistinctRows, log_params: np.ndarray, coordinates: Coordinates
+    ) -> dict[int, float]:
+        """The free parameters along which the likelihood rises all the way to the edge
+        from ``log_params``, each with the edge's log value.
+
+        A likelihood whose supremum lies at the edge rises ever more slowly on its way
+        there: fourteen identical customers, none of whom dropped out, want a/(a+b) at
+        0, and at a = 1e-5, b = 7e4 the log-likelihood gains 4e-10 per unit of log a.
+        That is below what the optimiser tells from a stop (its gradient tolerance),
+        and below the rounding of the log-likelihood itself (betaln of b = 7e4 is a
+        difference of log-gammas near 7e5, each good to 1e-10). So the optimiser stops
+        on the slope, a few units short of the edge, where its path and the CPU's
+        rounding leave it: the point looks flat but is no maximum (it has no standard
+        errors) and, far from the edge, was not held there; the fit failed on one
+        machine and held a at its edge on another. The gradient is accurate there (a
+        difference of digammas), so the test uses it: a parameter runs to the edge its
+        gradient points to when, moved there alone, the gradient still points there
+        and the fit is as likely as here (within _SAME_POINT). The parameters are
+        tried in their order, and one whose partner in a mixing distribution already
+        runs to the edge is left to be held where it is (see :meth:`_fit_at`): here a
+        runs to 0 and b is held. b's own gradient could not tell: at b = 7e4 it is a
+        difference of digammas times b, rounding to a few 1e-9."""
+        value, gradient = self._objective(log_params, data)
+        tolerance = _SAME_POINT / max(data.customers, 1)
+        partners = {}
+        for spread in self.spreads:
+            i, j = self.param_names.index(spread.shape), self.param_names.index(spread.partner)
+            partners[i], partners[j] = j, i
+        edge: dict[int, float] = {}
+        for i in coordinates.free:
+            if partners.get(i) in edge or gradient[i] == 0 or not np.isfinite(gradient[i]):
+                continue
+            moved = log_params.copy()
+            moved[i] = -np.sign(gradient[i]) * _LOG_BOUND
+            moved_value, moved_gradient = self._objective(moved, data)
+            if moved_value <= value + tolerance and moved_gradient[i] * gradient[i] > 0:
+                edge[i] = float(moved[i])
+        return edge
 
     def _estimate(
         self, z: np.ndarray, data: DistinctRows, coordinates: Coordinates
