@@ -519,6 +519,13 @@ def _checked_ids(connection: Any, log: ParquetLog) -> bool:
     return bool(rows and rows[0][0])
 
 
+def _id_text(log: ParquetLog) -> str:
+    """The log's ids as the summary orders them: as text (integer ids too, so that
+    10 comes before 9, as in every other summary)."""
+    customer = _name(log.customer)
+    return f"CAST({customer} AS VARCHAR)" if log.integer_ids else customer
+
+
 def _log_query(
     log: ParquetLog, *, period: str, as_of: int | None, litt: bool = False, source: str = ""
 ) -> str:
@@ -584,9 +591,8 @@ def _summary_by_ranges(
     """
     parts = -(-log.rows // RANGE_ROWS)
     bounds = _id_bounds(connection, log, parts) if parts > 1 else []
-    customer = _name(log.customer)
-    literal = str if log.integer_ids else sql_text
-    edges = [None, *(literal(b) for b in bounds), None]
+    customer = _id_text(log)
+    edges = [None, *(sql_text(b) for b in bounds), None]
     folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
     try:
         file = os.path.join(folder.name, "summary.parquet")
@@ -598,7 +604,7 @@ def _summary_by_ranges(
                 where = f" WHERE {' AND '.join(kept)}" if kept else ""
                 source = f"(SELECT * FROM {log.reader()}{where})"
                 query = _log_query(log, period=period, as_of=as_of, litt=litt, source=source)
-                batches = connection.execute(query).to_arrow_reader(CHUNK_ROWS)
+                batches = connection.sql(query).to_arrow_reader(CHUNK_ROWS)
                 if writer is None:
                     writer = pq.ParquetWriter(file, batches.schema, compression="zstd")
                 for batch in batches:
@@ -616,17 +622,16 @@ def _summary_by_ranges(
 
 
 def _id_bounds(connection: Any, log: ParquetLog, parts: int) -> list[Any]:
-    """Ids that cut the log's customers into ``parts`` ranges of about equal numbers of
-    transactions, in DuckDB's order of the ids: the quantiles of the ids of an even
-    sample of the customers (those whose hash falls in one bucket), each id counted
-    once per transaction."""
-    customer = _name(log.customer)
+    """Ids (as text) that cut the log's customers into ``parts`` ranges of about equal
+    numbers of transactions, in the summary's order of the ids: the quantiles of the
+    ids of an even sample of the customers (those whose hash falls in one bucket),
+    each id counted once per transaction."""
     shares = ", ".join(f"{i / parts!r}" for i in range(1, parts))
     found = connection.execute(
-        f"SELECT quantile_disc({customer}, [{shares}]) FROM {log.reader()} "
-        f"WHERE hash({customer}) % {_BOUND_BUCKETS} = 0"
-    ).fetchone()
-    bounds = [] if found is None or found[0] is None else found[0]
+        f"SELECT quantile_disc({_id_text(log)}, [{shares}]) FROM {log.reader()} "
+        f"WHERE hash({_name(log.customer)}) % {_BOUND_BUCKETS} = 0"
+    ).fetchall()[0]
+    bounds = found[0] or []
     return sorted(set(b for b in bounds if b is not None))
 
 

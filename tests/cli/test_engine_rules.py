@@ -189,10 +189,29 @@ def test_duckdb_summarises_a_large_log_range_by_range_on_disk(
         on_disk.stderr
     )
     assert len(bounds) == 2 and 4 <= len(bounds[0]) <= 6  # up to seven ranges
-    assert all(type(b) is (int if ids == "integer" else str) for b in bounds[0])
+    assert all(type(b) is str for b in bounds[0])  # integer ids are ordered as text
     assert summary_on_disk.stdout == summary_in_memory.stdout
     assert_same_csv(on_disk.stdout, in_memory.stdout)
     assert not list(spill.iterdir())
+
+
+@pytest.mark.parametrize("ids", ["text", "integer"])
+def test_the_ranges_summary_file_is_in_the_order_of_the_ids_as_text(tmp_path, monkeypatch, ids):
+    """The ranges are cut in the summary's order of the ids, text (10 before 9, integer
+    ids too), so their summaries appended one after another are the whole summary in
+    that order, each customer once."""
+    from clvcli.io.readers import ReadSettings
+
+    frame = _cdnow()
+    if ids == "integer":
+        frame["customer_id"] = frame["customer_id"].astype("int64")
+    log = engine.parquet_log(str(_parquet(tmp_path, frame)), ReadSettings())
+    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 10)
+    monkeypatch.setattr(engine, "RANGE_ROWS", 10_000)
+    with engine.log_pieces(log, period="day", as_of=None) as pieces:
+        written = pq.read_table(pieces.file).column("customer_id").to_pylist()
+    expected = sorted({str(i) for i in frame["customer_id"]})
+    assert written == expected
 
 
 def test_clv_direct_rows_sends_smaller_logs_to_the_reader(clv, tmp_path, monkeypatch):
