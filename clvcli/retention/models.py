@@ -319,13 +319,16 @@ class RetentionModel:
                 best = result
         assert best is not None
         log_theta, value = self._newton(np.asarray(best.x, dtype=np.float64), data, bounds)
+        ridge = self._up_the_ridge(log_theta, value, data, bounds)
+        if ridge is not None:
+            log_theta, value = ridge
         gradient = self._objective(log_theta, data)[1]
         hessian = self._hessian(log_theta, data)
         theta = np.exp(log_theta)
         self.params = {n: float(v) for n, v in zip(self.param_names, theta, strict=True)}
         self.log_likelihood = -float(value)
         self.subscribers = data.subscribers
-        edges = self._edge_warnings(log_theta, bounds)
+        edges = self._edge_warnings(log_theta, bounds, ridge is not None)
         self.warnings.extend(edges)
         errors = np.full(len(theta), np.nan)
         positive = False
@@ -405,14 +408,44 @@ class RetentionModel:
                 hint="use the sBG model, which has two",
             )
 
-    def _edge_warnings(self, log_theta: np.ndarray, bounds: list[tuple[float, float]]) -> list[str]:
+    def _up_the_ridge(
+        self,
+        log_theta: np.ndarray,
+        value: float,
+        data: Lifetimes,
+        bounds: list[tuple[float, float]],
+    ) -> tuple[np.ndarray, float] | None:
+        """The fit moved up to the edge along alpha and beta together, when one of them
+        has run near the edge and the likelihood is no lower there; else None.
+
+        Subscribers who all churn alike want alpha and beta infinite at their ratio:
+        the likelihood rises ever more slowly along that ridge, and the optimiser stops
+        on it wherever its path and the CPU's rounding leave it, the smaller of the two
+        often far from the edge (by |log(alpha / beta)|, 0.85 at 30 % churn). Carried
+        to the edge, the fit is the same limit on every machine, and is named as one.
+        """
+        i, j = self.param_names.index("alpha"), self.param_names.index("beta")
+        high = min(bounds[i][1], bounds[j][1])
+        top = max(log_theta[i], log_theta[j])
+        if top < high - _NEAR_EDGE:
+            return None
+        moved = log_theta.copy()
+        moved[[i, j]] += high - top
+        there = float(self._objective(moved, data)[0])
+        if not there <= value + 1e-12 * max(1.0, abs(value)):
+            return None
+        return moved, there
+
+    def _edge_warnings(
+        self, log_theta: np.ndarray, bounds: list[tuple[float, float]], ridge: bool = False
+    ) -> list[str]:
         near = {
             name: (value <= low + _NEAR_EDGE, value >= high - _NEAR_EDGE)
             for name, value, (low, high) in zip(self.param_names, log_theta, bounds, strict=True)
         }
         if not any(down or up for down, up in near.values()):
             return []
-        if near["alpha"][1] and near["beta"][1]:
+        if ridge or (near["alpha"][1] and near["beta"][1]):
             theta = self.params["alpha"] / (self.params["alpha"] + self.params["beta"])
             return [
                 f"{self.label}: subscribers hardly differ in their churn probability "
