@@ -31,6 +31,16 @@ def watch() -> None:
         return
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupt)
+        sys.unraisablehook = _unraisable
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Python's report of an exception it could not raise, less a KeyboardInterrupt
+    lost that way: the run ends as interrupted anyway (:func:`seen`), with its one
+    line, where Python printed "Exception ignored" and a traceback first."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _seen.is_set():
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def seen() -> bool:

@@ -158,6 +158,33 @@ def test_ctrl_c_that_python_loses_still_ends_the_run_as_interrupted():
     assert result.stderr == "clv: error: interrupted\n"
 
 
+def test_ctrl_c_lost_in_a_callback_prints_no_traceback():
+    # A KeyboardInterrupt raised inside a callback Python runs for itself (a weakref's,
+    # as the import system's lock clean-up is) is reported as "Exception ignored", with
+    # a traceback: on a slow machine, a Ctrl-C while clv imported printed one.
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys, weakref
+        from clvcli.cli import interrupt
+        from clvcli.cli.main import main
+        interrupt.watch()
+
+        class Lock:
+            pass
+
+        lock = Lock()
+        ref = weakref.ref(lock, lambda _: os.kill(os.getpid(), signal.SIGINT))
+        del lock  # the callback runs, and the interrupt is lost in it
+        sys.exit(main(["compute", {str(SAMPLE / "shop.csv")!r}, "-q"]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 130
+    assert result.stderr == "clv: error: interrupted\n"
+
+
 def test_an_interrupt_that_escaped_generated_code_still_exits_130(tmp_path):
     # CPython kills itself with SIGINT at exit when KeyboardInterrupt escaped code it
     # compiled from a string, even if caught later; an interrupted run returns 130.
