@@ -45,6 +45,12 @@ _LOG_BOUND = 14.0
 # c = exp(-4)..exp(3) (0.018..20): t^c stays finite for any tenure in periods.
 _LOG_C_BOUNDS = (-4.0, 3.0)
 _NEAR_EDGE = 1.0
+# How much less likely (relative) the same-for-all limit may be than the fit found and
+# still be taken: the rounding of a log-likelihood (see _up_the_ridge).
+_SAME_LIKELIHOOD = 1e-12
+# Up to this many periods the likelihood sums each period's log-retention (see
+# _running_log_survival).
+_RUNNING_PERIODS = 100_000
 _NEWTON_STEPS = 8
 # DERL's sum runs in chunks from _DIRECT_TERMS terms, doubling, until its tail is
 # negligible; past _MAX_DIRECT_TERMS terms (tiny discounts) the tail is integrated.
@@ -142,6 +148,23 @@ def _log_survival(
     return value, gradient
 
 
+def _running_log_survival(
+    alpha: float, beta: float, c: float, periods: np.ndarray
+) -> np.ndarray | None:
+    """ln S(t) for t = 0 .. the longest of ``periods``, as running sums of the accurate
+    ln r(t) (:func:`_log_step`); None past :data:`_RUNNING_PERIODS` periods.
+
+    :func:`_log_survival` takes ln S(t) as a difference of two log-beta functions,
+    which near alpha + beta = 1e6 (subscribers who all churn alike) are near 1e6
+    themselves: the log-likelihood then carries errors of 1e-4 and more, enough to
+    make the fit look more likely than the same-for-all limit it approaches."""
+    top = int(np.max(periods, initial=0))
+    if top > _RUNNING_PERIODS:
+        return None
+    steps = _log_step(alpha, beta, c, np.arange(1, top + 1, dtype=np.float64))
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
 def _log_step(alpha: float, beta: float, c: float, t: np.ndarray) -> np.ndarray:
     """ln r(t) = ln S(t) - ln S(t - 1) for t >= 1, without subtracting two log-survivals.
 
@@ -177,6 +200,25 @@ def _log_step(alpha: float, beta: float, c: float, t: np.ndarray) -> np.ndarray:
         + ((k(bb + dd) - k(bb)) - (k(aa + dd) - k(aa)))
     )
     return out
+
+
+def _same_for_all(logit_theta: float, c: float, data: Lifetimes) -> float:
+    """The log-likelihood of ``data`` when every subscriber has the same churn
+    probability theta (and shape c): the limit of the sBG and BdW as alpha and beta
+    grow at a fixed ratio, where S(t) = (1 - theta)^(t^c). Exact, as the mixed models'
+    likelihood out there is not."""
+    log_stay = -float(np.logaddexp(0.0, logit_theta))  # ln(1 - theta)
+    t = data.periods.astype(np.float64)
+    weight = data.count.astype(np.float64)
+    churned = data.churned
+    with np.errstate(divide="ignore", invalid="ignore"):
+        now = np.where(t > 0, t**c, 0.0)
+        before = np.where(t > 1, (t - 1.0) ** c, 0.0)
+        # ln P(T = t) = ln S(t - 1) + ln(1 - S(t) / S(t - 1)).
+        left = before * log_stay + np.log(-np.expm1((now - before) * log_stay))
+    terms = np.where(churned, left, now * log_stay)
+    total = float(weight @ terms)
+    return total if np.isfinite(total) else -np.inf
 
 
 class RetentionModel:
@@ -249,12 +291,17 @@ class RetentionModel:
         weight = data.count.astype(np.float64)
         churned = data.churned
         ls, g = _log_survival(alpha, beta, c, t)
+        running = _running_log_survival(alpha, beta, c, data.periods)
+        if running is not None:
+            ls = running[data.periods]
         total = float(weight[~churned] @ ls[~churned])
         grad = weight[~churned] @ g[~churned]
         if np.any(churned):
             t1 = t[churned]
             g_now = g[churned]
             ls_before, g_before = _log_survival(alpha, beta, c, t1 - 1.0)
+            if running is not None:
+                ls_before = running[data.periods[churned] - 1]
             # ln(S(t-1) - S(t)) = ln S(t-1) + ln(1 - r(t)), with r(t) itself accurate.
             step = _log_step(alpha, beta, c, t1)
             term = ls_before + np.log(-np.expm1(step))
@@ -415,26 +462,50 @@ class RetentionModel:
         data: Lifetimes,
         bounds: list[tuple[float, float]],
     ) -> tuple[np.ndarray, float] | None:
-        """The fit moved up to the edge along alpha and beta together, when one of them
-        has run near the edge and the likelihood is no lower there; else None.
+        """The limit where alpha and beta run off together, placed at the edge of the
+        box, when it is as likely as the fit found; else None.
 
         Subscribers who all churn alike want alpha and beta infinite at their ratio:
         the likelihood rises ever more slowly along that ridge, and the optimiser stops
-        on it wherever its path and the CPU's rounding leave it, the smaller of the two
-        often far from the edge (by |log(alpha / beta)|, 0.85 at 30 % churn). Carried
-        to the edge, the fit is the same limit on every machine, and is named as one.
+        on it wherever its path and the CPU's rounding leave it (on exact 30 % churn:
+        short of the edge with a flat Hessian; at 80 %: alpha at the edge, beta not).
+        Out there the likelihood itself is a difference of log-beta functions near 1e7,
+        good to 1e-3 at best, so the limit is not approached but evaluated: every
+        subscriber with the same churn probability theta (and the same c), its
+        likelihood exact (:func:`_same_for_all`) and fitted. When it is no less likely
+        than the fit (to :data:`_SAME_LIKELIHOOD`), the answer is the limit, the same on
+        every machine, and named as one; data with a true maximum far out on the ridge
+        keep it, as there the limit is less likely.
         """
+        from scipy import optimize
+
         i, j = self.param_names.index("alpha"), self.param_names.index("beta")
-        high = min(bounds[i][1], bounds[j][1])
-        top = max(log_theta[i], log_theta[j])
-        if top < high - _NEAR_EDGE:
+        scale = min(bounds[i][1], bounds[j][1])
+        others = [k for k in range(len(log_theta)) if k not in (i, j)]
+        low = [bounds[k][0] for k in others]
+        high = [bounds[k][1] for k in others]
+
+        def limit(z: np.ndarray) -> float:
+            # z[0] is the logit of theta; z[1:] the other log parameters (c).
+            c = float(np.exp(np.clip(z[1], low[0], high[0]))) if others else 1.0
+            return -_same_for_all(float(z[0]), c, data)
+
+        found = optimize.minimize(
+            limit,
+            np.concatenate([[log_theta[i] - log_theta[j]], log_theta[others]]),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        )
+        there = float(found.fun)
+        if not there <= value + _SAME_LIKELIHOOD * max(1.0, abs(value)):
             return None
-        moved = log_theta.copy()
-        moved[[i, j]] += high - top
-        there = float(self._objective(moved, data)[0])
-        if not there <= value + 1e-12 * max(1.0, abs(value)):
-            return None
-        return moved, there
+        z = np.asarray(found.x, dtype=np.float64)
+        point = log_theta.copy()
+        # alpha + beta = e^scale: a Beta of theta as narrow as the box allows.
+        point[i] = scale - np.logaddexp(0.0, -z[0])
+        point[j] = scale - np.logaddexp(0.0, z[0])
+        point[others] = np.clip(z[1:], low, high)
+        return point, there
 
     def _edge_warnings(
         self, log_theta: np.ndarray, bounds: list[tuple[float, float]], ridge: bool = False
@@ -445,7 +516,7 @@ class RetentionModel:
         }
         if not any(down or up for down, up in near.values()):
             return []
-        if ridge or (near["alpha"][1] and near["beta"][1]):
+        if ridge:
             theta = self.params["alpha"] / (self.params["alpha"] + self.params["beta"])
             return [
                 f"{self.label}: subscribers hardly differ in their churn probability "
@@ -654,7 +725,7 @@ class BetaDiscreteWeibull(RetentionModel):
         return [(-_LOG_BOUND, _LOG_BOUND), (-_LOG_BOUND, _LOG_BOUND), _LOG_C_BOUNDS]
 
     def _limit_words(self, theta: float) -> str:
-        c = self.params["c"]
+        c = float(f"{self.params['c']:.3g}")  # as shown: c = 1 is flat, not falling
         return (
             f"discrete-Weibull limit (one churn parameter {theta:.3g} for all, with "
             f"retention {'rising' if c < 1 else 'falling' if c > 1 else 'flat'} over each "

@@ -23,7 +23,13 @@ from clvcli.retention import (
     RetentionModel,
     ShiftedBetaGeometric,
 )
-from clvcli.retention.models import _betaln, _log_step, _log_survival, sbg_derl_closed_form
+from clvcli.retention.models import (
+    _betaln,
+    _log_step,
+    _log_survival,
+    _same_for_all,
+    sbg_derl_closed_form,
+)
 
 from .conftest import survivors
 
@@ -483,6 +489,58 @@ def test_subscribers_who_all_churn_alike_are_fitted_at_the_constant_churn_limit(
     assert all(math.isnan(e) for e in model.standard_errors.values())
     assert model.retention_rate(np.arange(1, 20)) == pytest.approx(0.699, abs=1e-3)
     assert model.summary()["standard_errors"] == {"alpha": None, "beta": None}
+
+
+def _constant_churn_table(churn: float) -> Lifetimes:
+    return Lifetimes.from_survivors([round(100_000 * (1 - churn) ** year) for year in range(8)])
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "expected"),
+    [
+        # ln L of the 30 % table at theta = 0.3 and alpha + beta = e^8, e^12, e^14, in
+        # 40-digit arithmetic (mpmath: ln B(alpha, beta + t) - ln B(alpha, beta) per group).
+        (894.2873961125184, 2086.6705909292095, -186852.77792623214),
+        (48826.43742570117, 113928.35399330274, -186852.73339682355),
+        (360781.285249433, 841822.9989153437, -186852.7333635359),
+    ],
+)
+def test_sbg_likelihood_is_exact_far_out_on_the_ridge(alpha, beta, expected):
+    # As a difference of two log-beta functions near 1e6 it was off by up to 5e-4,
+    # enough to rank a point short of the constant-churn limit above the limit itself.
+    model = ShiftedBetaGeometric()
+    found = -model._objective(np.log([alpha, beta]), _constant_churn_table(0.3))[0]
+    assert found == pytest.approx(expected, abs=1e-7)
+
+
+@pytest.mark.parametrize("model_class", [ShiftedBetaGeometric, BetaDiscreteWeibull])
+@pytest.mark.parametrize("churn", [0.3, 0.8])
+def test_a_constant_churn_table_whose_top_is_the_limit_is_named_so(model_class, churn):
+    # Rounded to whole subscribers, these tables are most likely at the limit itself
+    # (checked in 40-digit arithmetic for 30 %); the optimiser stopped short of it, and
+    # at 80 % reported alpha alone at the edge of the box, unnamed.
+    model = model_class().fit(_constant_churn_table(churn))
+    assert len(model.warnings) == 1
+    assert "alpha and beta run off to infinity" in model.warnings[0]
+    if model_class is ShiftedBetaGeometric:
+        assert f"constant-churn limit ({churn:.1%} leave" in model.warnings[0]
+    else:
+        assert "retention flat over each subscriber's tenure, c = 1)" in model.warnings[0]
+    assert model.retention_rate(np.arange(1, 8)) == pytest.approx(1 - churn, abs=1e-4)
+    assert not model.converged
+
+
+@pytest.mark.parametrize("model_class", [ShiftedBetaGeometric, BetaDiscreteWeibull])
+@pytest.mark.parametrize("churn", [0.05, 0.1, 0.3, 0.6, 0.8])
+def test_no_fit_is_less_likely_than_the_same_for_all_limit(model_class, churn):
+    data = _constant_churn_table(churn)
+    best_limit = max(
+        _same_for_all(np.log(theta / (1 - theta)), 1.0, data)
+        for theta in np.linspace(churn - 1e-4, churn + 1e-4, 201)
+    )
+    model = model_class().fit(data)
+    assert model.log_likelihood >= best_limit - 1e-9 * abs(best_limit)
+    assert model.retention_rate(np.arange(1, 8)) == pytest.approx(1 - churn, abs=1e-3)
 
 
 def test_a_poorly_determined_spread_is_named():
