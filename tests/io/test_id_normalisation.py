@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from clvcli.io import customer_order
+from clvcli.io import customer_order, readers
 from clvcli.io.customers import read_customer_list
 from clvcli.io.readers import channel_labels, read_transactions
 from clvcli.io.text import INVISIBLE_MARKS, normalise_id, normalise_ids
@@ -194,3 +194,22 @@ def test_a_costs_file_names_channels_as_the_log_does(tmp_path):
     )
     frame, _ = read_costs(str(costs))
     assert frame["channel"].tolist() == ["تبلیغات", "تبلیغات", "ads"]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([10, 9, None, -3, 10, 0, 9, 123, -30], pa.int64()),
+        pa.array([2**64 - 1, 7, 2**63, 7], pa.uint64()),
+        pa.array([-128, 127, 0, None, 5], pa.int8()),
+        pa.array([None, None], pa.int32()),
+        pa.array([], pa.int16()),
+    ],
+)
+def test_integer_ids_are_coded_as_their_text_is(column):
+    # Integer ids are hashed as integers and made text only once distinct: the ids and
+    # each row's code (-1 where empty) are those of the same ids read as text.
+    ids, codes = readers._customer_codes(column)
+    text_ids, text_codes = readers._customer_codes(column.cast(pa.string()))
+    assert ids.to_pylist() == text_ids.to_pylist()
+    assert codes.tolist() == text_codes.tolist()
