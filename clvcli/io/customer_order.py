@@ -49,8 +49,14 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
 
     Trimming is the whole normal form of an ASCII id (no invisible mark, accent,
     Persian digit or Arabic letter is ASCII: see :func:`clvcli.io.text.normalise_id`),
-    so these ids are those the hashing path would give.
+    so these ids are those the hashing path would give. Integer ids (as warehouses
+    export them) are plain ids once written as text, which is done here, a slice at a
+    time on every core: sorted, they group their rows by customer as text ids do,
+    which the summary needs (hashing them left the rows in file order, and grouping
+    those cost more than the cast).
     """
+    if pa.types.is_integer(column.type):
+        return _as_text(column)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
     # Slices of every chunk: a Parquet column comes joined into one.
@@ -65,6 +71,18 @@ def plain_ids(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray 
         return None
     # Most logs have nothing to trim: then keep the column itself, not a copy of it.
     return pc.utf8_trim_whitespace(column) if any(edges) else column
+
+
+def _as_text(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """Integer ids as text, slice by slice on every core."""
+    pieces = [piece for piece, _ in _slices(column)]
+    texts: list[pa.Array | None] = [None] * len(pieces)
+
+    def cast(index: int) -> None:
+        texts[index] = pieces[index].cast(pa.string())
+
+    in_parallel(cast, range(len(pieces)))
+    return pa.chunked_array(texts, type=pa.string())
 
 
 def _slices(column: pa.Array | pa.ChunkedArray) -> list[tuple[pa.Array, int]]:

@@ -241,7 +241,19 @@ def test_plain_ids_look_at_every_chunk_and_only_inside_a_slice():
     # The slice leaves the padded and the Persian ids out: its own cells are plain.
     sliced = pa.array([" x", "۱", "a", "b", "y "]).slice(2, 2)
     assert customer_order.plain_ids(sliced) is sliced
-    assert customer_order.plain_ids(pa.array([1, 2])) is None
+    assert customer_order.plain_ids(pa.array([1.0, 2.0])) is None
+
+
+def test_integer_ids_are_plain_as_their_text():
+    # Integer ids are cast to text slice by slice (across chunks), nulls kept, so that
+    # they are sorted into customer order as text ids are: 10 before 9.
+    column = pa.chunked_array([pa.array([10, None], pa.int64()), pa.array([9, -3], pa.int64())])
+    got = customer_order.plain_ids(column)
+    assert got.type == pa.string()
+    assert got.to_pylist() == ["10", None, "9", "-3"]
+    assert customer_order.empty_ids(got).tolist() == [False, True, False, False]
+    order = customer_order.sort_by_customer([customer_order.contiguous(got)], np.zeros(4, np.int64))
+    assert order is not None and order.ids.to_pylist() == ["-3", "10", "9"]
 
 
 def test_plain_ids_read_past_bytes_held_by_a_null():
