@@ -469,10 +469,9 @@ class RetentionModel:
         the likelihood rises ever more slowly along that ridge, and the optimiser stops
         on it wherever its path and the CPU's rounding leave it (on exact 30 % churn:
         short of the edge with a flat Hessian; at 80 %: alpha at the edge, beta not).
-        Out there the likelihood itself is a difference of log-beta functions near 1e7,
-        good to 1e-3 at best, so the limit is not approached but evaluated: every
+        The limit lies at infinity, so it is not approached but evaluated: every
         subscriber with the same churn probability theta (and the same c), its
-        likelihood exact (:func:`_same_for_all`) and fitted. When it is no less likely
+        likelihood in closed form (:func:`_same_for_all`) and fitted. When it is no less likely
         than the fit (to :data:`_SAME_LIKELIHOOD`), the answer is the limit, the same on
         every machine, and named as one; data with a true maximum far out on the ridge
         keep it, as there the limit is less likely.
