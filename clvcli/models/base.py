@@ -484,11 +484,11 @@ class Fitter:
         started = time.perf_counter()
         if data.customers == 0:
             raise ModelError(f"{self.name}: no customers to fit", None)
-        best, iterations = None, 0
+        best, iterations, hard = None, 0, False
         if len(data.weight) >= SAMPLED_START_ROWS:
             best, iterations = self._fit_from_sample(data)
         if best is None:
-            best, searched = self._search(data)
+            best, searched, hard = self._search(data)
             iterations += searched
         converged = bool(np.isfinite(best.fun) and self._is_optimum(best, data))
         if not converged and np.isfinite(best.fun):
@@ -501,7 +501,7 @@ class Fitter:
                 converged = self._is_optimum(best, data)
         full = self._estimate(best.x, data, Coordinates(self.param_names)) if converged else None
         at = dict(zip(self.param_names, np.exp(best.x).tolist(), strict=True))
-        limit, messages = self._limit(data, at, full, -best.fun * data.customers)
+        limit, messages = self._limit(data, at, full, -best.fun * data.customers, hard)
         if limit is not None and not self._predicts_at(limit, data):
             # The limit's parameters lie where a prediction fails: not an answer.
             limit, messages = None, []
@@ -585,18 +585,22 @@ class Fitter:
         at: dict[str, float],
         full: _Estimate | None,
         reached: float,
+        hard: bool = False,
     ) -> tuple[_Estimate | None, list[str]]:
         """The fit at the limit of the spreads that run off, when it is the answer; and
         what to tell the user about them.
 
         A spread whose shape is large is fitted at its limit (all such spreads at once,
         then each alone); when the fit failed, every spread is (the optimiser gives up
-        on the long flat ridge to a limit, at shapes of a few). The limit is reported
+        on the long flat ridge to a limit, at shapes of a few), and so when the search
+        was ``hard`` (no start ended at an optimum: a likelihood with several tops, where
+        the second optimiser may end at a lower one, a shape of 1.8 on one CPU where
+        the limit, 0.5 more likely, was found on another). The limit is reported
         when it is as likely as the fit (the fit only stopped on the way there), or the
         fit failed and the limit is as likely as the point it ``reached``; a fit that
         is better than its limit, but not significantly, is kept with a warning.
         """
-        cut = RUN_OFF_SIZE if full is not None else 0.0
+        cut = RUN_OFF_SIZE if full is not None and not hard else 0.0
         spreads = self.spreads if self.fits_limits else ()
         if self.limit_shapes is not None:
             spreads = tuple(spread for spread in spreads if spread.shape in self.limit_shapes)
@@ -809,9 +813,10 @@ class Fitter:
                 break
         return z, hessian
 
-    def _search(self, data: DistinctRows) -> tuple[optimize.OptimizeResult, int]:
+    def _search(self, data: DistinctRows) -> tuple[optimize.OptimizeResult, int, bool]:
         """The best optimum from the model's starting points, polished by a second
-        optimiser when none is one; and the iterations that took."""
+        optimiser when none is one; the iterations that took, and whether it was
+        needed (the search was hard)."""
         # Imported here: its 0.3 s of imports would slow every command that only reads.
         from scipy import optimize
 
@@ -834,7 +839,8 @@ class Fitter:
             if result.success and self._is_optimum(result, data):
                 break
         assert best is not None
-        if not (best.success and self._is_optimum(best, data)):
+        hard = not (best.success and self._is_optimum(best, data))
+        if hard:
             polished = optimize.minimize(
                 self._objective,
                 best.x,
@@ -847,7 +853,7 @@ class Fitter:
             iterations += int(polished.nit)
             if polished.fun <= best.fun:
                 best = polished
-        return best, iterations
+        return best, iterations, hard
 
     def _fit_from_sample(self, data: DistinctRows) -> tuple[optimize.OptimizeResult | None, int]:
         """The optimum on all rows, found from a fit on an even sample of them; None
@@ -865,7 +871,7 @@ class Fitter:
         from scipy import optimize
 
         sample = data.every(len(data.weight) // max(SAMPLE_ROWS, 1))
-        lead, spent = self._search(sample)
+        lead, spent, _ = self._search(sample)
         if not (np.isfinite(lead.fun) and self._is_optimum(lead, sample)):
             return None, spent
         start = np.asarray(lead.x, dtype=np.float64)

@@ -139,10 +139,15 @@ class Coordinates:
 def run_off_warning(model: str, spread: Spread, params: dict[str, float], fitted: float) -> str:
     """The warning for a fit reported at a spread's limit, in words."""
     kept, value = spread.kept(params)
+    # A small shape did not run off: the limit was found more likely than where the
+    # optimiser stopped (see Fitter._limit).
+    at = f"{spread.shape} = {fitted:.3g}"
+    if fitted < RUN_OFF_SIZE:
+        at = f"more likely there than where the optimiser stopped, at {at}"
     return (
-        f"{model}: {spread.shape} and {spread.partner} run off together "
-        f"({spread.shape} = {fitted:.3g}): {spread.meaning}; the fit is {spread.limit} "
-        f"({spread.shape} held at {LIMIT_SIZE:.0e}, {kept} = {value:.6g})"
+        f"{model}: {spread.shape} and {spread.partner} run off together ({at}): "
+        f"{spread.meaning}; the fit is "
+        f"{spread.limit} ({spread.shape} held at {LIMIT_SIZE:.0e}, {kept} = {value:.6g})"
     )
 
 

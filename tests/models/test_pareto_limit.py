@@ -220,3 +220,26 @@ def test_cdnow_keeps_the_published_fit_and_no_warning(cdnow_rows: DistinctRows) 
 
 def _a(*values: float) -> np.ndarray:
     return np.array(values, dtype=np.float64)
+
+
+def test_a_hard_search_stopped_at_a_lower_top_gives_way_to_a_more_likely_limit(extreme):
+    """On the extreme customers no starting point ends at an optimum, and the second
+    optimiser ended, on one CPU, at a true but lower top (s = 1.77) which was reported
+    as converged; the homogeneous-dropout limit is 0.53 more likely. After a hard
+    search every spread's limit is tried, whatever its size at the fit."""
+    from clvcli.core.summary import customer_table
+    from clvcli.io.readers import ReadSettings, read_transactions
+
+    frame = customer_table(read_transactions(str(extreme), ReadSettings()), period="week").frame
+    rows = DistinctRows.of(*(frame[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")))
+    model = ParetoNBDFitter()
+    at = {"r": 0.0977754, "alpha": 0.0281738, "s": 1.76689, "beta": 726.352}
+    start = np.log([at[name] for name in model.param_names])
+    lower = model._estimate(start, rows, Coordinates(model.param_names))
+    assert lower is not None  # a top with standard errors: a converged fit
+    reached = lower.log_likelihood
+    assert model._limit(rows, at, lower, reached) == (None, [])  # s is small: not tried
+    limit, [warning] = model._limit(rows, at, lower, reached, hard=True)
+    assert limit is not None and limit.params["s"] == pytest.approx(LIMIT_SIZE)
+    assert limit.log_likelihood > reached + 0.5
+    assert "more likely there than where the optimiser stopped, at s = 1.77" in warning
