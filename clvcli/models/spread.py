@@ -154,8 +154,14 @@ def run_off_warning(model: str, spread: Spread, params: dict[str, float], fitted
 def near_limit_warning(model: str, spread: Spread, params: dict[str, float]) -> str:
     """The warning for a fit whose spread the data cannot tell from none."""
     name = spread.shape if spread.kind != "beta" else f"{spread.shape}+{spread.partner}"
+    size = spread.size(params)
+    if size < RUN_OFF_SIZE:  # the limit was tried after a hard search (Fitter._limit)
+        return (
+            f"{model}: {spread.limit} fits as well as {name} = {size:.3g}: "
+            f"{spread.meaning}, as far as these data can tell"
+        )
     return (
-        f"{model}: {name} is large ({name} = {spread.size(params):.3g}) and "
+        f"{model}: {name} is large ({name} = {size:.3g}) and "
         f"{spread.limit} fits as well: {spread.meaning}, as far as these data can tell"
     )
 

@@ -159,3 +159,15 @@ def test_a_fit_that_cannot_be_rescued_is_still_refused() -> None:
     with pytest.raises(ModelError) as caught:
         ParetoNBDFitter().fit_rows(rows)
     assert caught.value.exit_code == 4
+
+
+def test_a_near_limit_warning_calls_a_shape_large_only_when_it_is():
+    # After a hard search the limits are tried whatever the shapes' sizes, and a limit
+    # that fits about as well as a small shape is said so without calling it large.
+    from clvcli.models.spread import PURCHASE_RATES, near_limit_warning
+
+    small = near_limit_warning("pnbd", PURCHASE_RATES, {"r": 1.5, "alpha": 3.0})
+    large = near_limit_warning("pnbd", PURCHASE_RATES, {"r": 1500.0, "alpha": 3.0})
+    assert small.startswith("pnbd: the common-rate limit") and "fits as well as r = 1.5:" in small
+    assert large.startswith("pnbd: r is large (r = 1.5e+03) and the common-rate limit")
+    assert "fits as well" in small and "fits as well" in large  # Gamma-Gamma keeps these
