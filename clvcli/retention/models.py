@@ -500,11 +500,18 @@ class RetentionModel:
             return None
         z = np.asarray(found.x, dtype=np.float64)
         point = log_theta.copy()
-        # alpha + beta = e^scale: a Beta of theta as narrow as the box allows.
-        point[i] = scale - np.logaddexp(0.0, -z[0])
-        point[j] = scale - np.logaddexp(0.0, z[0])
+        # The larger of alpha and beta at the edge: a Beta of theta as narrow as the box
+        # allows.
+        point[i] = scale + min(0.0, z[0])
+        point[j] = scale - max(0.0, z[0])
         point[others] = np.clip(z[1:], low, high)
-        return point, there
+        # The predictions come from that point: it must be the limit, as likely as the
+        # fit. It is not when theta is so small (or large) that the box leaves alpha (or
+        # beta) below 1, a Beta spread over orders of magnitude.
+        at_point = float(self._objective(point, data)[0])
+        if not at_point <= value + _SAME_LIKELIHOOD * max(1.0, abs(value)):
+            return None
+        return point, at_point
 
     def _edge_warnings(
         self, log_theta: np.ndarray, bounds: list[tuple[float, float]], ridge: bool = False
@@ -513,22 +520,25 @@ class RetentionModel:
             name: (value <= low + _NEAR_EDGE, value >= high - _NEAR_EDGE)
             for name, value, (low, high) in zip(self.param_names, log_theta, bounds, strict=True)
         }
-        if not any(down or up for down, up in near.values()):
-            return []
+        found = []
         if ridge:
             theta = self.params["alpha"] / (self.params["alpha"] + self.params["beta"])
-            return [
+            found.append(
                 f"{self.label}: subscribers hardly differ in their churn probability "
                 f"(alpha and beta run off to infinity), so the fit is the "
                 f"{self._limit_words(theta)} and has no standard errors"
-            ]
+            )
+            # Said already: alpha and beta at the edge. A shape there too (BdW's c) is not.
+            near = {n: edges for n, edges in near.items() if n not in ("alpha", "beta")}
         names = ", ".join(
             f"{name} {'up' if up else 'down'}" for name, (down, up) in near.items() if down or up
         )
-        return [
-            f"{self.label}: the fit runs to the edge of the parameter range ({names}): its "
-            "estimates are a limit, not a maximum, and have no standard errors"
-        ]
+        if names:
+            found.append(
+                f"{self.label}: the fit runs to the edge of the parameter range ({names}): "
+                "its estimates are a limit, not a maximum, and have no standard errors"
+            )
+        return found
 
     def _limit_words(self, theta: float) -> str:
         """The model where every subscriber has the same theta, in words."""

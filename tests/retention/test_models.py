@@ -543,6 +543,31 @@ def test_no_fit_is_less_likely_than_the_same_for_all_limit(model_class, churn):
     assert model.retention_rate(np.arange(1, 8)) == pytest.approx(1 - churn, abs=1e-3)
 
 
+def test_a_limit_the_box_cannot_hold_keeps_the_fit_and_its_predictions():
+    # Nobody leaves for two periods, then half. The same-for-all limit is most likely
+    # (theta 2e-10, c 20), but within the box it would be a Beta with alpha 2e-4, spread
+    # over orders of magnitude, whose survival at period 3 is 0.998: the fit that ran to
+    # the edge is kept, and its predictions follow the data.
+    model = BetaDiscreteWeibull().fit(Lifetimes.from_survivors([100, 100, 100, 50]))
+    assert model.survival(np.arange(4)) == pytest.approx([1, 1, 1, 0.5], abs=0.01)
+    assert model.warnings == [
+        "BdW: the fit runs to the edge of the parameter range (beta up, c up): its "
+        "estimates are a limit, not a maximum, and have no standard errors"
+    ]
+
+
+def test_a_shape_at_its_edge_is_named_beside_the_same_for_all_limit():
+    # At the limit alpha and beta are at the edge, which its own warning says; c at the
+    # edge of its range as well is said in a second one, not swallowed by the first.
+    model = BetaDiscreteWeibull.from_params(alpha=9.6e5, beta=2.4e5, c=20.0)
+    log_theta = np.log([9.6e5, 2.4e5, 20.0])
+    warnings = model._edge_warnings(log_theta, model._log_bounds(), ridge=True)
+    assert len(warnings) == 2
+    assert "discrete-Weibull limit (one churn parameter 0.8 for all" in warnings[0]
+    assert "the parameter range (c up)" in warnings[1]
+    assert model._edge_warnings(np.log([9.6e5, 2.4e5, 1.0]), model._log_bounds(), True)[1:] == []
+
+
 def test_a_poorly_determined_spread_is_named():
     # 30% leave at every renewal, rounded to whole subscribers: a maximum far out on
     # the ridge towards the constant-churn limit, with errors larger than the estimates.
