@@ -486,7 +486,7 @@ class Fitter:
             raise ModelError(f"{self.name}: no customers to fit", None)
         best, iterations, hard = None, 0, False
         if len(data.weight) >= SAMPLED_START_ROWS:
-            best, iterations = self._fit_from_sample(data)
+            best, iterations, hard = self._fit_from_sample(data)
         if best is None:
             best, searched, hard = self._search(data)
             iterations += searched
@@ -855,10 +855,14 @@ class Fitter:
                 best = polished
         return best, iterations, hard
 
-    def _fit_from_sample(self, data: DistinctRows) -> tuple[optimize.OptimizeResult | None, int]:
+    def _fit_from_sample(
+        self, data: DistinctRows
+    ) -> tuple[optimize.OptimizeResult | None, int, bool]:
         """The optimum on all rows, found from a fit on an even sample of them; None
         when the sample's fit fails or its lead does not end at an optimum of all rows
-        (the caller then searches as usual). Also the iterations spent.
+        (the caller then searches as usual). Also the iterations spent, and whether the
+        sample's search was hard (see :meth:`_limit`): its likelihood may have several
+        tops, and so may that of all rows.
 
         From the usual starting points the optimiser spends about twenty evaluations of
         the likelihood learning its curvature, each a pass over every row (1.7 million
@@ -871,16 +875,16 @@ class Fitter:
         from scipy import optimize
 
         sample = data.every(len(data.weight) // max(SAMPLE_ROWS, 1))
-        lead, spent, _ = self._search(sample)
+        lead, spent, hard = self._search(sample)
         if not (np.isfinite(lead.fun) and self._is_optimum(lead, sample)):
-            return None, spent
+            return None, spent, hard
         start = np.asarray(lead.x, dtype=np.float64)
         try:
             lower = np.linalg.cholesky(
                 self._hessian(start, lambda point: self._objective(point, sample))
             )
         except np.linalg.LinAlgError:  # not a strict maximum: nothing to lead with
-            return None, spent
+            return None, spent, hard
         to_log_params = np.linalg.inv(lower).T  # log parameters = start + this @ z
 
         def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -893,8 +897,8 @@ class Fitter:
         result.x = start + to_log_params @ result.x
         spent += int(result.nit)
         if not (result.success and np.isfinite(result.fun) and self._is_optimum(result, data)):
-            return None, spent
-        return result, spent
+            return None, spent, hard
+        return result, spent, hard
 
     def _is_optimum(self, result: optimize.OptimizeResult, data: DistinctRows) -> bool:
         """Inside the box, and the gradient (per customer) is flat."""

@@ -243,3 +243,36 @@ def test_a_hard_search_stopped_at_a_lower_top_gives_way_to_a_more_likely_limit(e
     assert limit is not None and limit.params["s"] == pytest.approx(LIMIT_SIZE)
     assert limit.log_likelihood > reached + 0.5
     assert "more likely there than where the optimiser stopped, at s = 1.77" in warning
+
+
+def test_a_hard_search_on_the_sample_a_large_fit_starts_from_counts_too(monkeypatch):
+    """A fit on many rows starts where a fit on a sample of them ends; when that
+    sample's search was hard, the fit on all rows tries every spread's limit as well."""
+    from clvcli.models import base
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    rate, death = rng.gamma(0.6, 1 / 5.0, n), rng.gamma(0.8, 1 / 12.0, n)
+    T = rng.uniform(26, 78, n)
+    alive = np.minimum(rng.exponential(1 / death), T)
+    x = rng.poisson(rate * alive)
+    # The last of x purchases spread evenly over the time alive: the largest of x uniforms.
+    t_x = np.where(x > 0, alive * rng.uniform(size=n) ** (1 / np.maximum(x, 1)), 0.0)
+    rows = DistinctRows.of(x.astype(np.float64), np.round(t_x, 1), np.round(T, 1))
+    monkeypatch.setattr(base, "SAMPLED_START_ROWS", 1)  # every fit starts from a sample
+    monkeypatch.setattr(base, "SAMPLE_ROWS", 1000)  # of every other row
+    model = ParetoNBDFitter()
+    searched, asked = [], []
+    search, limit = model._search, model._limit
+
+    def hard_search(data):  # as if no starting point had ended at an optimum
+        best, iterations, _ = search(data)
+        searched.append(len(data.weight))
+        return best, iterations, True
+
+    monkeypatch.setattr(model, "_search", hard_search)
+    monkeypatch.setattr(model, "_limit", lambda *a: asked.append(a[-1]) or limit(*a))
+    model.fit_rows(rows)
+    assert searched == [len(rows.every(len(rows.weight) // base.SAMPLE_ROWS).weight)]
+    assert asked == [True]  # the sample's hard search reached the fit on all rows
+    assert model.fitted()["s"] == pytest.approx(0.8, rel=0.5)  # the limits are less likely
