@@ -815,13 +815,13 @@ class Fitter:
 
     def _search(self, data: DistinctRows) -> tuple[optimize.OptimizeResult, int, bool]:
         """The best optimum from the model's starting points, polished by a second
-        optimiser when none is one; the iterations that took, and whether it was
-        needed (the search was hard)."""
+        optimiser when none is one; the iterations that took, and whether the search
+        was hard: no starting point ended at an optimum."""
         # Imported here: its 0.3 s of imports would slow every command that only reads.
         from scipy import optimize
 
         best: optimize.OptimizeResult | None = None
-        iterations = 0
+        iterations, hard = 0, True
         bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self.param_names)
         for start in self.initial_params(data):
             result = optimize.minimize(
@@ -834,13 +834,15 @@ class Fitter:
                 options=_LBFGSB_OPTIONS,
             )
             iterations += int(result.nit)
+            at_optimum = self._is_optimum(result, data)
+            # An abnormal stop (a line search that could not go on) may be at the top.
+            hard = hard and not at_optimum
             if best is None or result.fun < best.fun:
                 best = result
-            if result.success and self._is_optimum(result, data):
+            if result.success and at_optimum:
                 break
         assert best is not None
-        hard = not (best.success and self._is_optimum(best, data))
-        if hard:
+        if not (best.success and self._is_optimum(best, data)):
             polished = optimize.minimize(
                 self._objective,
                 best.x,
