@@ -48,8 +48,8 @@ _NEAR_EDGE = 1.0
 # How much less likely (relative) the same-for-all limit may be than the fit found and
 # still be taken: the rounding of a log-likelihood (see _up_the_ridge).
 _SAME_LIKELIHOOD = 1e-12
-# Up to this many periods the likelihood sums each period's log-retention (see
-# _running_log_survival).
+# Up to this many periods ln S(t) is a sum of each period's log-retention (see
+# _log_survival).
 _RUNNING_PERIODS = 100_000
 _NEWTON_STEPS = 8
 # DERL's sum runs in chunks from _DIRECT_TERMS terms, doubling, until its tail is
@@ -129,11 +129,18 @@ def _log_survival(
     alpha: float, beta: float, c: float, t: np.ndarray, with_gradient: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """ln S(t) = ln B(alpha, beta + t^c) - ln B(alpha, beta), and its gradient in
-    (alpha, beta, c) as an (n, 3) array (None when not asked for)."""
+    (alpha, beta, c) as an (n, 3) array (None when not asked for).
+
+    For whole periods (up to :data:`_RUNNING_PERIODS`) ln S(t) is the running sum of
+    the accurate ln r(t) of :func:`_log_step`: as a difference of two log-beta
+    functions it is off by 1e-4 and more near alpha + beta = 1e6 (subscribers who all
+    churn alike), enough to rank a fit above the same-for-all limit it approaches."""
     t = np.asarray(t, dtype=np.float64)
     with np.errstate(over="ignore"):
         x = np.where(t > 0, t**c, 0.0)
-    value = _betaln(alpha, beta + x) - betaln(alpha, beta)
+    value = _running_log_survival(alpha, beta, c, t)
+    if value is None:
+        value = _betaln(alpha, beta + x) - betaln(alpha, beta)
     if not with_gradient:
         return value, None
     gradient = np.empty((*t.shape, 3))
@@ -148,21 +155,14 @@ def _log_survival(
     return value, gradient
 
 
-def _running_log_survival(
-    alpha: float, beta: float, c: float, periods: np.ndarray
-) -> np.ndarray | None:
-    """ln S(t) for t = 0 .. the longest of ``periods``, as running sums of the accurate
-    ln r(t) (:func:`_log_step`); None past :data:`_RUNNING_PERIODS` periods.
-
-    :func:`_log_survival` takes ln S(t) as a difference of two log-beta functions,
-    which near alpha + beta = 1e6 (subscribers who all churn alike) are near 1e6
-    themselves: the log-likelihood then carries errors of 1e-4 and more, enough to
-    make the fit look more likely than the same-for-all limit it approaches."""
-    top = int(np.max(periods, initial=0))
-    if top > _RUNNING_PERIODS:
+def _running_log_survival(alpha: float, beta: float, c: float, t: np.ndarray) -> np.ndarray | None:
+    """ln S at ``t``, whole periods, as running sums of ln r (see :func:`_log_survival`);
+    None when some t is not a whole number of periods from 0 to _RUNNING_PERIODS."""
+    top = float(np.max(t, initial=0.0))
+    if not (top <= _RUNNING_PERIODS and np.all((t >= 0) & (t == np.floor(t)))):
         return None
-    steps = _log_step(alpha, beta, c, np.arange(1, top + 1, dtype=np.float64))
-    return np.concatenate([[0.0], np.cumsum(steps)])
+    steps = _log_step(alpha, beta, c, np.arange(1.0, top + 1.0))
+    return np.concatenate([[0.0], np.cumsum(steps)])[t.astype(np.int64)]
 
 
 def _log_step(alpha: float, beta: float, c: float, t: np.ndarray) -> np.ndarray:
@@ -291,17 +291,12 @@ class RetentionModel:
         weight = data.count.astype(np.float64)
         churned = data.churned
         ls, g = _log_survival(alpha, beta, c, t)
-        running = _running_log_survival(alpha, beta, c, data.periods)
-        if running is not None:
-            ls = running[data.periods]
         total = float(weight[~churned] @ ls[~churned])
         grad = weight[~churned] @ g[~churned]
         if np.any(churned):
             t1 = t[churned]
             g_now = g[churned]
             ls_before, g_before = _log_survival(alpha, beta, c, t1 - 1.0)
-            if running is not None:
-                ls_before = running[data.periods[churned] - 1]
             # ln(S(t-1) - S(t)) = ln S(t-1) + ln(1 - r(t)), with r(t) itself accurate.
             step = _log_step(alpha, beta, c, t1)
             term = ls_before + np.log(-np.expm1(step))
