@@ -370,8 +370,6 @@ def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     'C۰۰۴۲' and 'C0042', or 'علي' and 'علی'), and sort only the distinct values, all
     in Arrow kernels.
     """
-    if pa.types.is_integer(column.type):
-        return _integer_codes(column)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())
     encoded = pc.dictionary_encode(column)
@@ -397,27 +395,6 @@ def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
     codes = raw_to_code[indices] if len(raw_to_code) else np.zeros(len(indices), dtype=np.int64)
     codes = np.where(null_rows, -1, codes)
     return ids, codes.astype(np.int64)
-
-
-def _integer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """:func:`_customer_codes` of integer ids (as warehouses export them): hashed as
-    integers and turned into text only once distinct, in text order as every id is
-    (10 before 9). Their text needs no normalising: digits and a sign. Large logs
-    take the sorted path instead (see :func:`customer_order.plain_ids`); this one
-    serves small logs and a sort that fails, at a third of the cost of casting every
-    row to text and hashing that."""
-    import pandas as pd
-
-    valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-    values = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
-    found, distinct = pd.factorize(values[valid] if not valid.all() else values)
-    text = pa.array(distinct).cast(pa.string())
-    order = pc.sort_indices(text).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = np.full(len(values), -1, dtype=np.int64)
-    codes[valid] = rank[found] if len(rank) else found
-    return text.take(pa.array(order)), codes
 
 
 def id_column(ids: pa.Array | np.ndarray) -> pd.Series | np.ndarray:

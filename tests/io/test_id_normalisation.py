@@ -207,8 +207,9 @@ def test_a_costs_file_names_channels_as_the_log_does(tmp_path):
     ],
 )
 def test_integer_ids_are_coded_as_their_text_is(column):
-    # Integer ids are hashed as integers and made text only once distinct: the ids and
-    # each row's code (-1 where empty) are those of the same ids read as text.
+    # A small log's integer ids are coded as their text is: the ids and each row's code
+    # (-1 where empty) are those of the same ids read as text (a large log's are cast to
+    # text and sorted: see test_customer_order.py).
     ids, codes = readers._customer_codes(column)
     text_ids, text_codes = readers._customer_codes(column.cast(pa.string()))
     assert ids.to_pylist() == text_ids.to_pylist()
