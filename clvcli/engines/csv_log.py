@@ -21,7 +21,6 @@ names the row. The typed file is then a Parquet log like any other.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 from clvcli.engines import NotClean
@@ -35,6 +34,7 @@ from clvcli.engines.duckdb import (
     three_columns,
 )
 from clvcli.errors import InputError
+from clvcli.io.scratch import ScratchFolder
 from clvcli.io.source import plain_csv_header
 
 # The rules each cell must meet, as DuckDB conditions on its text; a cell that fails
@@ -60,7 +60,7 @@ class CsvLog:
     # Transactions, estimated from the files' sizes and their first lines.
     rows: int = 0
     _typed: ParquetLog | None = field(default=None, repr=False)
-    _folder: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    _folder: ScratchFolder | None = field(default=None, repr=False)
 
     def typed(self) -> ParquetLog:
         """The log as a typed Parquet file DuckDB wrote, every rule checked on the
@@ -73,7 +73,7 @@ class CsvLog:
     def _convert(self) -> ParquetLog:
         import duckdb
 
-        folder = tempfile.TemporaryDirectory(prefix="clv-log-")
+        folder = ScratchFolder("log")
         file = os.path.join(folder.name, "log.parquet")
         names = ("customer_id", "date", "amount")
         casts = (

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from clvcli.io.results import (
     summary_columns,
     summary_table,
 )
+from clvcli.io.scratch import ScratchFolder
 from clvcli.io.source import STDIN, input_files, is_many
 from clvcli.io.writers import CHUNK_ROWS
 from clvcli.shown import quote_value
@@ -63,7 +63,7 @@ class SummaryPieces:
     as_of: int
     customers: int
     file: str | None = None
-    folder: tempfile.TemporaryDirectory[str] | None = None
+    folder: ScratchFolder | None = None
     piece_rows: int = CHUNK_ROWS
     litt: bool = False
     table: pa.Table | None = None
@@ -144,7 +144,7 @@ def summary_file_pieces(path: str, *, period: str, as_of: int | None) -> Summary
             "give the summary as Parquet, or leave out --engine duckdb",
         )
     names = _same_columns(files, path)
-    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
+    folder = ScratchFolder("summary")
     try:
         file = os.path.join(folder.name, "summary.parquet")
         with duckdb_session(path) as connection:
@@ -279,7 +279,7 @@ def duckdb_session(path: str) -> Iterator[Any]:
             "pip install duckdb, or use the default engine",
         ) from None
     try:
-        with tempfile.TemporaryDirectory(prefix="clv-duckdb-") as spill:
+        with ScratchFolder("duckdb") as spill:
             connection = duckdb.connect()
             try:
                 _configure(connection, spill)
@@ -593,7 +593,7 @@ def _summary_by_ranges(
     bounds = _id_bounds(connection, log, parts) if parts > 1 else []
     customer = _id_text(log)
     edges = [None, *(sql_text(b) for b in bounds), None]
-    folder = tempfile.TemporaryDirectory(prefix="clv-summary-")
+    folder = ScratchFolder("summary")
     try:
         file = os.path.join(folder.name, "summary.parquet")
         writer = None

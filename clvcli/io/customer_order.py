@@ -16,7 +16,6 @@ digits or marks are hashed and normalised per distinct value by the reader.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clvcli.io.scratch import ScratchFolder
 from clvcli.parallel import in_parallel, row_blocks
 
 # Below this many rows, hashing in one thread costs less than cutting and sorting.
@@ -180,7 +180,7 @@ def sort_by_customer(
         return None
     sorted_parts = []
     try:
-        with tempfile.TemporaryDirectory(prefix="clv-sort-") as spill:
+        with ScratchFolder("sort") as spill:
             connection = duckdb.connect()
             try:
                 connection.execute("SET enable_progress_bar = false")
