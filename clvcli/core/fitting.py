@@ -260,9 +260,7 @@ def correlation_frames(report: dict[str, Any]) -> list[tuple[str, pd.DataFrame]]
         frames.append(
             (
                 part["model"],
-                pd.DataFrame(
-                    [{"parameter": a, **{b: matrix[a][b] for b in names}} for a in names]
-                ),
+                pd.DataFrame([{"parameter": a, **{b: matrix[a][b] for b in names}} for a in names]),
             )
         )
     return frames

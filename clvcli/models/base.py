@@ -1029,9 +1029,7 @@ class Fitter:
 
 
 def _by_name(names: tuple[str, ...], matrix: np.ndarray) -> dict[str, dict[str, float]]:
-    return {
-        a: {b: float(matrix[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)
-    }
+    return {a: {b: float(matrix[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
 
 
 def _symmetric(matrix: np.ndarray) -> np.ndarray:

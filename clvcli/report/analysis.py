@@ -88,8 +88,7 @@ class ReportSettings:
         if self.holdout_days is not None and self.model_name == "none":
             raise UsageError(
                 "--holdout checks a model, and --model none fits none",
-                "choose a model: --model bgnbd, mbgnbd, pnbd, ggomnbd, bgbb, bgcnbd or "
-                "mbgcnbd",
+                "choose a model: --model bgnbd, mbgnbd, pnbd, ggomnbd, bgbb, bgcnbd or mbgcnbd",
             )
         return self
 
