@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -138,6 +139,52 @@ def engine_pieces(
     opts.record.setdefault("inputs", []).append(source.path)
     return pieces, settings
 
+
+
+def log_customers(
+    input_path: str,
+    opts: RunOptions,
+    reporter: Reporter,
+    settings: ComputeSettings,
+    keep: Callable[[pd.DataFrame], pd.DataFrame],
+    what: str,
+) -> pd.DataFrame:
+    """The compute table of the log at ``input_path`` with only what ``keep`` leaves
+    of it (rows and columns), for commands that want some customers or a few columns.
+
+    When the engine takes the log as it is, the table is computed a million
+    customers at a time and each piece is cut down as it comes, so a large log's
+    run holds the customers asked for, not all of them; otherwise the reader reads
+    the log and ``keep`` cuts the whole table. Spark (``what`` the command) is
+    refused: its runs score customers on the cluster, for compute alone."""
+    import pandas as pd
+
+    from clvcli.cli.reading import start_reading, uses_spark
+    from clvcli.core.compute import compute_clv, compute_in_pieces
+    from clvcli.engines import refuse_other_engines
+
+    if uses_spark(opts):
+        refuse_other_engines(opts.engine, what)
+
+    # BG/BB (or saved parameters, maybe BG/BB's) counts purchase periods, which only
+    # the transactions hold.
+    periods = settings.model == "bgbb" or settings.saved is not None
+    source = start_reading(input_path, opts, engine_may_read=not periods)
+    pieces, settings = engine_pieces(source, opts, reporter, settings)
+    if pieces is None:
+        transactions = load_transactions(source, opts, reporter)
+        with reporter.progress("computing customer values"):
+            result = compute_clv(transactions, settings)
+        del transactions
+        reporter.warn(result.warnings)
+        record_values(opts, result)
+        return keep(result.frame)
+    with pieces as summary, reporter.progress("computing customer values"):
+        values = compute_in_pieces(summary, settings)
+        kept = [keep(piece) for piece in values.pieces]
+    reporter.warn(values.warnings)
+    record_values(opts, values)
+    return pd.concat(kept, ignore_index=True)
 
 def log_pieces(
     input_path: str | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,12 @@ from clvcli.cli.console import Reporter
 from clvcli.cli.options import STDIN, RunOptions, shared_options
 from clvcli.errors import UsageError
 from clvcli.lifecycle import parse_stages
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The columns `--summary` reads of the table (see clvcli.core.segments.stage_summary).
+_SUMMARY_READS = ("stage", "total_spend", "historical_clv", "total_clv", "channel")
 
 
 @shared_options("input", "customers", "model", "stages", "output")
@@ -74,6 +80,7 @@ def segment_cmd(
         customer_list,
         join_customer_list,
         load_transactions,
+        log_customers,
         record_values,
     )
     from clvcli.cli.output import emit, resolve_format
@@ -87,50 +94,67 @@ def segment_cmd(
         read_summary,
         read_summary_files,
     )
-    from clvcli.io.source import input_files, is_many, load_input, peek_header
+    from clvcli.io.source import input_files, is_many, load_input, peek_header, plain_header
 
-    refuse_other_engines(opts.engine, "clv segment")
     reporter = Reporter(opts.quiet)
     settings = compute_settings(opts)
     resolve_format(opts)
     listed = customer_list(opts)
-    if is_many(input_path):
-        # A folder or glob of parts: a summary's parts, or a partitioned log.
-        first = load_input(input_files(input_path)[0])
-        loaded, header = input_path, peek_header(first, encoding=opts.encoding)
-        del first
-        if is_customer_values(header):
-            header = []  # compute's own output comes as one file
-    else:
-        loaded = load_input(input_path)
-        header = peek_header(loaded, encoding=opts.encoding)
-    if is_customer_values(header):
-        frame = read_customer_values(loaded)
-    elif is_summary(header):
-        opts.record.setdefault("inputs", []).append(input_path)
-        table = (
-            read_summary_files(input_path, period=opts.period, as_of=settings.as_of)
-            if is_many(input_path)
-            else read_summary(loaded, period=opts.period, as_of=settings.as_of)
-        )
-        result = compute_from_table(table, settings)
-        reporter.warn(result.warnings)
-        record_values(opts, result)
-        frame = result.frame
-    else:
-        transactions = load_transactions(loaded, opts, reporter)
-        result = compute_clv(transactions, settings)
-        reporter.warn(result.warnings)
-        record_values(opts, result)
-        frame = result.frame
-    frame = join_customer_list(frame, listed)
-    if stages is not None:
-        frame = filter_stages(frame, stages)
     if channel is not None:  # typed as the log's labels are read: ك is ک
         from clvcli.io.text import normalise_id
 
         channel = normalise_id(channel)
-    frame = select_customers(frame, min_clv=min_clv, channel=channel, top=top, sort=sort)
+
+    def chosen(frame: pd.DataFrame) -> pd.DataFrame:
+        """The customers asked for, in id order (--top and --sort come last), and with
+        --summary only the columns it reads."""
+        if stages is not None:
+            frame = filter_stages(frame, stages)
+        frame = select_customers(frame, min_clv=min_clv, channel=channel)
+        if summary:
+            wanted = (*_SUMMARY_READS, by, sort)
+            frame = frame[[c for c in frame.columns if c in wanted]]
+        return frame
+
+    header = plain_header(input_path)
+    if header is not None and not is_customer_values(header) and not is_summary(header):
+        # A log as it is: its engine computes the table piece by piece, each cut to
+        # the customers asked for (all of them with a customer list, joined first).
+        keep = chosen if listed is None else (lambda frame: frame)
+        frame = log_customers(input_path, opts, reporter, settings, keep, "clv segment")
+    else:
+        refuse_other_engines(opts.engine, "clv segment")
+        if is_many(input_path):
+            # A folder or glob of parts: a summary's parts, or a partitioned log.
+            first = load_input(input_files(input_path)[0])
+            loaded, header = input_path, peek_header(first, encoding=opts.encoding)
+            del first
+            if is_customer_values(header):
+                header = []  # compute's own output comes as one file
+        else:
+            loaded = load_input(input_path)
+            header = peek_header(loaded, encoding=opts.encoding)
+        if is_customer_values(header):
+            frame = read_customer_values(loaded)
+        elif is_summary(header):
+            opts.record.setdefault("inputs", []).append(input_path)
+            table = (
+                read_summary_files(input_path, period=opts.period, as_of=settings.as_of)
+                if is_many(input_path)
+                else read_summary(loaded, period=opts.period, as_of=settings.as_of)
+            )
+            result = compute_from_table(table, settings)
+            reporter.warn(result.warnings)
+            record_values(opts, result)
+            frame = result.frame
+        else:
+            transactions = load_transactions(loaded, opts, reporter)
+            result = compute_clv(transactions, settings)
+            reporter.warn(result.warnings)
+            record_values(opts, result)
+            frame = result.frame
+    frame = chosen(join_customer_list(frame, listed))
+    frame = select_customers(frame, top=top, sort=sort)
     if summary:
         if by is not None and "channel" not in frame:
             raise UsageError("--by channel needs a channel column", "name it with --channel-col")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clvcli.cli.console import Reporter
 from clvcli.cli.options import INPUT_HELP, RunOptions, shared_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @shared_options("input", "customers", "model", "stages", "output")
@@ -35,18 +38,21 @@ def stages_cmd(
 
     from clvcli.cli.reading import start_reading
 
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # The funnel alone runs on the log's engine; the movements need the reader's
+    # transactions at two dates, read once.
+    source = None if compare_to is None else start_reading(input_path, opts)
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
         join_customer_list,
         load_transactions,
+        log_customers,
         parse_option_date,
         record_values,
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv
-    from clvcli.core.funnel import funnel, transitions
+    from clvcli.core.funnel import FUNNEL_READS, funnel, transitions
     from clvcli.errors import UsageError
 
     if by not in (None, "channel"):
@@ -56,14 +62,15 @@ def stages_cmd(
     earlier_day = parse_option_date(compare_to, "--compare-to", opts)
     resolve_format(opts)
     listed = customer_list(opts)
-    transactions = load_transactions(source, opts, reporter)
-    with reporter.progress("computing stages"):
-        now = compute_clv(transactions, settings)
-    reporter.warn(now.warnings)
-    record_values(opts, now)
-    now_frame = join_customer_list(now.frame, listed)
     if earlier_day is None:
-        frame = now_frame
+        wanted = (*FUNNEL_READS, by)
+
+        def columns(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[[c for c in frame.columns if c in wanted]]
+
+        keep = columns if listed is None else (lambda frame: frame)
+        frame = log_customers(input_path, opts, reporter, settings, keep, "clv stages")
+        frame = join_customer_list(frame, listed)
         if by is not None and by not in frame:
             raise UsageError("--by channel needs a channel column", "name it with --channel-col")
         emit(
@@ -76,6 +83,12 @@ def stages_cmd(
             what="stages",
         )
         return
+    transactions = load_transactions(source, opts, reporter)
+    with reporter.progress("computing stages"):
+        now = compute_clv(transactions, settings)
+    reporter.warn(now.warnings)
+    record_values(opts, now)
+    now_frame = join_customer_list(now.frame, listed)
     if earlier_day >= now.as_of:
         raise UsageError("--compare-to must be before the as-of date")
     with reporter.progress("computing stages at the earlier date"):

@@ -12,6 +12,9 @@ POTENTIAL = "potential"
 
 ARRIVED = "not_yet_customer"
 
+# The columns of the compute table :func:`funnel` reads (with the one it splits by).
+FUNNEL_READS = ("stage", "total_spend", "total_clv")
+
 
 def funnel(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Customers, share, revenue to date and CLV per stage, in lifecycle order.

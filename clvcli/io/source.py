@@ -528,6 +528,25 @@ def plain_csv_header(path: str) -> list[str] | None:
     return header if delimiter == "," and skip == 1 else None
 
 
+def plain_header(path: str) -> list[str] | None:
+    """The column names of a plain log file (typed Parquet, or a CSV as
+    :func:`plain_csv_header` takes it), or of the first of the files a folder or glob
+    names, from its footer or first line; None when only reading it would tell (stdin,
+    a spreadsheet, a compressed or other text)."""
+    if path == STDIN:
+        return None
+    try:
+        first = input_files(path)[0] if is_many(path) else path
+    except InputError:
+        return None
+    if first.lower().endswith((".parquet", ".pq")):
+        try:
+            return list(pq.read_schema(first).names)
+        except (pa.ArrowException, OSError):
+            return None
+    return plain_csv_header(first) if first.lower().endswith(".csv") else None
+
+
 def _count_outside_quotes(line: str, delimiter: str) -> int:
     count, quoted = 0, False
     for char in line:

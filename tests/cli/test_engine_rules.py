@@ -112,6 +112,42 @@ def test_a_clean_parquet_log_gives_what_the_reader_gives(clv, tmp_path, monkeypa
     assert taken == [str(parquet)] * 2
 
 
+
+# Commands that want some customers of the table, or a few of its columns.
+CUT_DOWN = (
+    ("segment", "--stage", "loyal,repeat"),
+    ("segment", "--summary"),
+    ("segment", "--top", "7", "--sort", "orders"),
+    ("segment", "--min-clv", "150", "--stage", "at_risk,churned", "--sort", "customer_id"),
+    ("stages",),
+)
+
+
+def test_segment_and_stages_run_on_the_engine_a_piece_at_a_time(clv, tmp_path, monkeypatch):
+    """Their table is computed in pieces (here of 997 customers, so that customers
+    asked for fall in every piece) and cut down piece by piece, and gives the
+    reader's answer."""
+    taken = _taken(monkeypatch)
+    cut = engine.log_pieces
+
+    def small_pieces(log, **kwargs):
+        pieces = cut(log, **kwargs)
+        pieces.piece_rows = 997
+        return pieces
+
+    monkeypatch.setattr(engine, "log_pieces", small_pieces)
+    frame = _cdnow()
+    parquet = _parquet(tmp_path, frame)
+    text = tmp_path / "log.csv"
+    frame.to_csv(text, index=False)
+    for command, *options in CUT_DOWN:
+        direct = clv(command, parquet, *options, "-q")
+        read = clv(command, text, *options, "-q")
+        assert direct.exit_code == read.exit_code == 0, direct.stderr + read.stderr
+        assert direct.stdout.count("\n") > 2
+        assert_same_csv(direct.stdout, read.stdout)
+    assert taken == [str(parquet)] * len(CUT_DOWN)
+
 def test_integer_ids_are_grouped_as_integers_and_shown_as_text(clv, tmp_path, monkeypatch):
     taken = _taken(monkeypatch)
     frame = _cdnow().assign(customer_id=lambda f: f["customer_id"].astype("int64"))
