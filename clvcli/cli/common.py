@@ -140,7 +140,6 @@ def engine_pieces(
     return pieces, settings
 
 
-
 def log_customers(
     input_path: str,
     opts: RunOptions,
@@ -185,6 +184,7 @@ def log_customers(
     reporter.warn(values.warnings)
     record_values(opts, values)
     return pd.concat(kept, ignore_index=True)
+
 
 def log_pieces(
     input_path: str | None,

@@ -112,7 +112,6 @@ def test_a_clean_parquet_log_gives_what_the_reader_gives(clv, tmp_path, monkeypa
     assert taken == [str(parquet)] * 2
 
 
-
 # Commands that want some customers of the table, or a few of its columns.
 CUT_DOWN = (
     ("segment", "--stage", "loyal,repeat"),
@@ -147,6 +146,7 @@ def test_segment_and_stages_run_on_the_engine_a_piece_at_a_time(clv, tmp_path, m
         assert direct.stdout.count("\n") > 2
         assert_same_csv(direct.stdout, read.stdout)
     assert taken == [str(parquet)] * len(CUT_DOWN)
+
 
 def test_integer_ids_are_grouped_as_integers_and_shown_as_text(clv, tmp_path, monkeypatch):
     taken = _taken(monkeypatch)
