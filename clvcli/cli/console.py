@@ -34,7 +34,39 @@ def _json_logs() -> bool:
 
 
 def _color() -> bool:
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    return _on_terminal() and "NO_COLOR" not in os.environ
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # closed
+        return False
+
+
+def _say(*lines: str) -> None:
+    """Lines on stderr. A stderr that cannot take them (closed, ``2>/dev/full``, a full
+    log disk) changes nothing of the run: its data and exit code never depend on
+    messages, so what stderr cannot take goes to /dev/null from then on."""
+    stream = sys.stderr
+    if stream is None:  # print(file=None) would write to stdout
+        return
+    try:
+        for line in lines:
+            print(line, file=stream)
+        stream.flush()
+    except (OSError, ValueError):
+        _to_null(stream)
+
+
+def _to_null(stream: Any) -> None:
+    """Point a failing stream's file at /dev/null, so that its next flush (Python's
+    own at exit, whose failure makes the exit code 120) has somewhere to go."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+        stream.flush()
 
 
 def log_event(event: str, level: str = "info", **fields: Any) -> None:
@@ -42,8 +74,7 @@ def log_event(event: str, level: str = "info", **fields: Any) -> None:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     record = {"time": now, "level": level, "event": event, **fields}
     line = json.dumps(record, ensure_ascii=False, default=str)
-    print(without_surrogates(line), file=sys.stderr)
-    sys.stderr.flush()
+    _say(without_surrogates(line))
 
 
 def error(message: str, hint: str | None = None, exit_code: int | None = None) -> None:
@@ -53,10 +84,7 @@ def error(message: str, hint: str | None = None, exit_code: int | None = None) -
         log_event("error", "error", **fields, exit_code=exit_code)
         return
     label = "\033[1;31merror:\033[0m" if _color() else "error:"
-    print(f"clv: {label} {_one_line(message)}", file=sys.stderr)
-    if hint:
-        print(f"hint: {_one_line(hint)}", file=sys.stderr)
-    sys.stderr.flush()
+    _say(f"clv: {label} {_one_line(message)}", *([f"hint: {_one_line(hint)}"] if hint else []))
 
 
 def _one_line(text: str) -> str:
@@ -80,9 +108,7 @@ class Reporter:
                 log_event(kind, "warning" if kind == "warning" else "info", message=message)
             return
         label = f"\033[33m{kind}:\033[0m" if _color() else f"{kind}:"
-        for message in messages:
-            print(f"clv: {label} {_one_line(message)}", file=sys.stderr)
-        sys.stderr.flush()
+        _say(*(f"clv: {label} {_one_line(message)}" for message in messages))
 
     def event(self, event: str, **fields: Any) -> None:
         """A log event for collectors: shown with --log-format json only."""
@@ -99,7 +125,7 @@ class Reporter:
             log_event("step", message=what)
             yield
             return
-        if not sys.stderr.isatty():
+        if not _on_terminal():
             yield
             return
         from rich.console import Console  # only for a spinner on a terminal

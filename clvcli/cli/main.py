@@ -87,6 +87,7 @@ app.add_typer(formula_app, name="formula")
 def main(argv: list[str] | None = None) -> int:
     """Run clv with ``argv`` (default: sys.argv) and return the exit code."""
     interrupt.watch()
+    _standard_streams()
     code = _settle_stdout(_run(sys.argv[1:] if argv is None else list(argv)))
     if interrupt.seen() and code != interrupt.INTERRUPTED:
         # Ctrl-C came where Python lost the exception (see clvcli.cli.interrupt): the
@@ -133,6 +134,9 @@ def _run(args: list[str]) -> int:
         if _reader_left(exc):
             return 0
         raise exc from None
+    except StdoutClosed:
+        error("cannot write to stdout: it is closed", "give -o FILE, or leave stdout open", 5)
+        return 5
     except OSError as exc:
         if exc.errno in _FULL:  # stdout (help, a table) on a full disk or /dev/full
             _silence_stdout()
@@ -141,6 +145,46 @@ def _run(args: list[str]) -> int:
         return _internal_error(exc)
     except Exception as exc:  # a bug: one line, the traceback only on request
         return _internal_error(exc)
+
+
+class StdoutClosed(OSError):
+    """Data written to a stdout the run was started without (``>&-``)."""
+
+
+class _ClosedStdout:
+    """sys.stdout when fd 1 was closed: not a terminal, nothing to flush, and data
+    written to it an error (exit 5) rather than lost in silence."""
+
+    buffer = property(lambda self: self)
+
+    def write(self, data: object) -> int:
+        raise StdoutClosed(errno.EBADF, "it is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
+
+
+def _standard_streams() -> None:
+    """A closed stdin, stdout or stderr gets /dev/null on its descriptor, so that no
+    file the run opens takes descriptor 0, 1 or 2 (where a library's stray write
+    would land in the user's output); Python's own stdin and stderr stay None (read
+    as closed, said nowhere), and stdout refuses data (see :class:`_ClosedStdout`)."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()  # type: ignore[assignment]
 
 
 # What a write that cannot go on says: no space, quota, file too large, I/O error.

@@ -9,6 +9,7 @@ and by resolved path where they do not yet. Nothing is read or created before th
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import stat
@@ -65,11 +66,17 @@ def check_targets(
     """
     read: list[tuple[Named, tuple[int, int] | str]] = []
     folders: list[str] = []
+    patterns: list[Named] = []
     for source in sources:
         if source.path == STDIN:
+            piped = _stdin_file()
+            if piped is not None:  # `clv compute - -o sales.csv < sales.csv`
+                read.append((Named(source.role, "- (the file on stdin)"), piped))
             continue
         if os.path.isdir(source.path):
             folders.append(os.path.realpath(source.path))
+        elif not os.path.lexists(source.path) and glob.has_magic(source.path):
+            patterns.append(source)
         for name in source_files(source.path):
             read.append((source, identity(name)))
     written = [(output, identity(output.path)) for output in outputs if output.path]
@@ -87,6 +94,13 @@ def check_targets(
                 f"{output.role} {output.path} would become a part of the input folder {into}",
                 "write the output outside the folder, or name it with a leading _ or .",
             )
+        for pattern in patterns:
+            if _matches(output.path, pattern.path):
+                raise UsageError(
+                    f"{output.role} {output.path} matches {pattern.role} {pattern.path}: the "
+                    "next run would read it as one of its files",
+                    "write the output to a name the pattern does not match",
+                )
     if lock:
         mine = identity(lock)
         for other, ident in [*read, *written]:
@@ -95,6 +109,34 @@ def check_targets(
                     f"--lock {lock} is {other.role} {other.path}",
                     "give the lock a file of its own, such as /tmp/clv-nightly.lock",
                 )
+
+
+def _stdin_file() -> tuple[int, int] | None:
+    """(device, inode) of the regular file on stdin (``< sales.csv``), if it is one."""
+    try:
+        found = os.fstat(0)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
+
+
+def _matches(output: str, pattern: str) -> bool:
+    """Whether the file ``output`` would be one of the files the glob ``pattern``
+    names once it exists: its name matches the pattern's last part, in a folder the
+    rest of the pattern names (a dot file only where the pattern starts with one)."""
+    folder, last = os.path.split(pattern)
+    name = os.path.basename(output)
+    if name.startswith(".") and not last.startswith("."):
+        return False
+    if not fnmatch.fnmatchcase(name, last):
+        return False
+    home = os.path.realpath(os.path.dirname(os.path.abspath(output)))
+    if not glob.has_magic(folder):
+        return home == os.path.realpath(folder or ".")
+    folders = glob.glob(folder, recursive=True)
+    if os.path.basename(folder) == "**":  # also the folder the ** stands under
+        folders.append(os.path.dirname(folder) or ".")
+    return any(home == os.path.realpath(f) for f in folders)
 
 
 def _same_hint(output: str, source: str) -> str:
@@ -155,12 +197,27 @@ def run_files(values: Mapping[str, object], arguments: Mapping[str, object]) -> 
         ("input_path", "INPUT"),
         ("summary_path", "--summary"),
         ("costs", "--costs"),
+        ("subscriptions", "--subscriptions"),
     )
     found = [Named(role, str(arguments[key])) for key, role in roles if arguments.get(key)]
     for key, role in (("customers", "--customers"), ("params", "--params"), ("config", "--config")):
         if values.get(key):
             found.append(Named(role, str(values[key])))
     return found
+
+
+# Names of stdout itself: -o with one of them writes to stdout, never a file renamed
+# over the one the shell redirected stdout to (``>> log.txt`` would lose the log).
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def output_path(path: str | None) -> str | None:
+    """-o's file; None for stdout (no -o, or a name of stdout)."""
+    if path is None or path in STDOUT_NAMES:
+        return None
+    if not path.strip():
+        raise UsageError("-o needs a file name", "give -o FILE, or -o - for stdout")
+    return path
 
 
 def run_outputs(values: Mapping[str, object]) -> list[Named]:

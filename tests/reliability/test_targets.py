@@ -114,6 +114,62 @@ def test_output_onto_a_costs_customers_or_params_file_is_refused(
     assert other.read_text(encoding="utf-8") == content
 
 
+def test_output_or_lock_onto_the_subscriptions_file_is_refused(clv, log, tmp_path):
+    subscriptions = tmp_path / "subs.csv"
+    subscriptions.write_bytes((SAMPLE / "subscriptions.csv").read_bytes())
+    before = subscriptions.read_bytes()
+    for option in ("-o", "--lock"):
+        target = ["-o", subscriptions] if option == "-o" else ["--lock", subscriptions]
+        if option == "--lock":
+            target += ["-o", tmp_path / "report.html"]
+        line = refused(clv("report", log, "--subscriptions", subscriptions, *target))
+        assert line == f"clv: error: {option} {subscriptions} is --subscriptions {subscriptions}"
+    assert subscriptions.read_bytes() == before
+
+
+def test_output_onto_the_file_on_stdin_is_refused(log, tmp_path):
+    """`clv compute - -o sales.csv < sales.csv`, and segment reading stdin by default."""
+    out = tmp_path / "out.csv"
+    assert sh(f"{CLV} compute {log} --model none -q -o {out}").returncode == 0
+    for command, target in (
+        (f"compute - --model none -o {log}", log),
+        (f"segment --stage new -o {out}", out),
+    ):
+        before = target.read_bytes()
+        with open(target, "rb") as stdin:
+            done = sh(f"{CLV} {command}", stdin=stdin)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"clv: error: -o {target} is INPUT - (the file on stdin)")
+        assert target.read_bytes() == before
+    with open(log, "rb") as stdin:  # another output is fine
+        assert (
+            sh(f"{CLV} compute - --model none -o {tmp_path / 'x.csv'}", stdin=stdin).returncode == 0
+        )
+
+
+def test_a_new_output_a_glob_input_would_read_next_time_is_refused(clv, tmp_path):
+    folder = tmp_path / "parts"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "2024" / "a.csv").write_text(LOG, encoding="utf-8")
+    for pattern, output in (
+        (folder / "2024" / "*.csv", folder / "2024" / "all.csv"),
+        (folder / "*" / "*.csv", folder / "2024" / "all.csv"),
+        (folder / "**" / "*.csv", folder / "all.csv"),
+        (folder / "**" / "*.csv", folder / "2024" / "all.csv"),
+    ):
+        line = refused(compute(clv, str(pattern), "-o", output))
+        assert line.endswith(
+            f"matches INPUT {pattern}: the next run would read it as one of its files"
+        )
+        assert not output.exists()
+    for output in (
+        folder / "2024" / "all.json",
+        folder / "2024" / ".all.csv",
+        tmp_path / "all.csv",
+    ):
+        assert compute(clv, str(folder / "2024" / "*.csv"), "-o", output).exit_code == 0
+
+
 def test_output_onto_a_summary_file_is_refused(clv, log, tmp_path):
     summary = tmp_path / "summary.csv"
     assert clv("summary", log, "-o", summary).exit_code == 0
@@ -431,6 +487,58 @@ def test_a_full_stdout_is_an_output_error(log, args):
     lines = done.stderr.splitlines()
     assert lines[0].startswith("clv: error: cannot write ") and "No space left" in lines[0]
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "-"])
+def test_output_named_stdout_writes_to_stdout_and_keeps_the_file_behind_it(log, tmp_path, name):
+    """`-o /dev/stdout >> run.log` appends, as any output to stdout: no new file is
+    renamed over run.log."""
+    kept = tmp_path / "run.log"
+    kept.write_text("earlier line\n", encoding="utf-8")
+    done = sh(
+        f"{{ echo before; {CLV} summary {log} -q -o {name} --format csv; echo after; }} >> {kept}"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = kept.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == [
+        "earlier line",
+        "before",
+        "customer_id,frequency,recency,T,monetary_value,first_purchase,last_purchase,orders,total_spend",
+    ]
+    assert lines[-1] == "after" and len(lines) == 7
+    piped = sh(f"{CLV} summary {log} -q -o {name} | wc -l")
+    assert piped.stdout.strip() == "4", piped.stderr
+
+
+def test_an_empty_output_name_is_a_usage_error(clv, log):
+    line = refused(compute(clv, log, "-o", ""))
+    assert line == "clv: error: -o needs a file name"
+
+
+@pytest.mark.parametrize("stderr", ["2>/dev/full", "2>&-"])
+def test_a_stderr_that_cannot_be_written_changes_nothing_of_the_run(log, tmp_path, stderr):
+    """Warnings and errors that stderr cannot take (a full log disk, closed) are
+    lost; the data and the exit code are what they would be."""
+    out = tmp_path / "out.csv"
+    warned = tmp_path / "warned.csv"
+    warned.write_text(LOG + "D,2024-03-05,-4\n", encoding="utf-8")  # a refund with no purchase
+    done = sh(f"{CLV} compute {warned} --model none -o {out} {stderr}")
+    assert done.returncode == 0 and out.read_text(encoding="utf-8").startswith("customer_id,")
+    piped = sh(f"{CLV} compute {warned} --model none {stderr} | wc -l; exit ${{PIPESTATUS[0]}}")
+    assert piped.returncode == 0 and piped.stdout.strip() == "4"
+    assert sh(f"{CLV} compute {tmp_path / 'missing.csv'} {stderr}").returncode == 3
+
+
+def test_a_closed_stdout_is_an_output_error_unless_the_data_goes_to_a_file(log, tmp_path):
+    done = sh(f"{CLV} compute {log} --model none >&-")
+    assert done.returncode == 5
+    assert done.stderr.splitlines()[0] == "clv: error: cannot write to stdout: it is closed"
+    assert "Traceback" not in done.stderr
+    out = tmp_path / "out.csv"
+    done = sh(f"{CLV} compute {log} --model none -o {out} >&-")
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith("customer_id,")
+    assert sh(f"{CLV} --version >&-").returncode == 5
 
 
 @pytest.mark.parametrize("pipe", ["{clv} --help | head -c 10", "{clv} compute --help | head -1"])
