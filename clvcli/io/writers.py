@@ -642,7 +642,7 @@ class _Staged:
         self.descriptor = _unnamed_file(self.directory)
         if self.descriptor is None:
             self.descriptor, name = tempfile.mkstemp(
-                dir=self.directory, prefix=f".{self.target.name}."
+                dir=self.directory, prefix=f".{_short(self.target.name)}."
             )
             self.temporary = Path(name)
 
@@ -657,7 +657,9 @@ class _Staged:
     def name(self) -> None:
         if self.temporary is None:
             assert self.descriptor is not None
-            name = self.directory / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(4)}"
+            name = (
+                self.directory / f".{_short(self.target.name)}.{os.getpid()}.{secrets.token_hex(4)}"
+            )
             _name_unnamed_file(self.descriptor, name)
             self.temporary = name
         if self.descriptor is not None:
@@ -677,6 +679,18 @@ class _Staged:
         if self.temporary is not None:
             self.temporary.unlink(missing_ok=True)
             self.temporary = None
+
+
+# Bytes of the target's name a temporary name keeps: with its dot, pid and random
+# tail it stays under the 255 bytes a file name may have, whatever the target's.
+_NAME_KEPT = 200
+
+
+def _short(name: str) -> str:
+    """The target's name, cut to :data:`_NAME_KEPT` bytes for a temporary name beside
+    it (a cut inside a character leaves bytes that are still a valid file name)."""
+    encoded = os.fsencode(name)
+    return name if len(encoded) <= _NAME_KEPT else os.fsdecode(encoded[:_NAME_KEPT])
 
 
 def _mode_for(target: Path) -> int:

@@ -510,6 +510,25 @@ def test_output_named_stdout_writes_to_stdout_and_keeps_the_file_behind_it(log, 
     assert piped.stdout.strip() == "4", piped.stderr
 
 
+@pytest.mark.parametrize("unnamed", [True, False])
+def test_an_output_whose_name_is_as_long_as_names_go_is_written(
+    clv, log, tmp_path, monkeypatch, unnamed
+):
+    """Its temporary name beside it is cut to fit (255 bytes), with or without
+    unnamed temporary files (O_TMPFILE)."""
+    if not unnamed:
+        monkeypatch.setattr(writers, "_unnamed_file", lambda directory: None)
+    for name in ("b" * 251 + ".csv", "\u0628" * 123 + ".parquet"):
+        out = tmp_path / name
+        assert len(os.fsencode(name)) <= 255
+        result = compute(clv, log, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        assert out.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["in.csv", "b" * 251 + ".csv", "\u0628" * 123 + ".parquet"]
+    )
+
+
 def test_an_empty_output_name_is_a_usage_error(clv, log):
     line = refused(compute(clv, log, "-o", ""))
     assert line == "clv: error: -o needs a file name"
