@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from clvcli.engines import NotClean
 from clvcli.engines.duckdb import (
+    ID_RULE,
     ParquetLog,
     duckdb_session,
     log_files,
@@ -39,7 +40,6 @@ from clvcli.io.source import plain_csv_header
 
 # The rules each cell must meet, as DuckDB conditions on its text; a cell that fails
 # raises, and the log goes to the reader.
-_ID_RULE = "strlen({c}) = length({c}) AND ascii({c}) > 32 AND ascii(right({c}, 1)) > 32"
 _DATE_RULE = "regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {c} >= '1600'"
 _AMOUNT_RULE = "regexp_full_match({c}, '-?[0-9]+([.][0-9]{{1,2}}|[.][0-9]{{4,}})?')"
 
@@ -81,7 +81,7 @@ class CsvLog:
             f"CAST(c{self.positions[1]} AS DATE)",
             f"CAST(c{self.positions[2]} AS DOUBLE)",
         )
-        rules = (_ID_RULE, _DATE_RULE, _AMOUNT_RULE)
+        rules = (ID_RULE, _DATE_RULE, _AMOUNT_RULE)
         selected = ",\n  ".join(
             f"CASE WHEN {rule.format(c=f'c{index}')} THEN {cast} "
             f"ELSE error('clv: not clean') END AS {name}"

@@ -348,6 +348,9 @@ class ParquetLog:
     rows: int = 0
     # Ids checked in normal form already (a CSV log's, while DuckDB typed it).
     checked_ids: bool = False
+    # Amounts of a floating type, which may hold NaN or infinities the footers do
+    # not count (the reader refuses them).
+    float_amounts: bool = False
 
     def reader(self) -> str:
         return "read_parquet([" + ", ".join(sql_file(f) for f in self.files) + "])"
@@ -357,6 +360,14 @@ class ParquetLog:
 # Jalali log stored as Gregorian dates, which the reader tells apart.
 _EARLIEST_DAY = np.datetime64("1600-01-01")
 
+
+# The text ids DuckDB groups as they are, as a condition on {c}: in normal form
+# (ASCII, no blank at either end, so nothing to normalise) and not a whole number
+# written as a float, which the reader reads as the number (17850.0 is 17850).
+ID_RULE = (
+    "strlen({c}) = length({c}) AND ascii({c}) > 32 AND ascii(right({c}, 1)) > 32 "
+    "AND NOT contains({c}, '.0')"
+)
 
 # Logs of at least this many transactions go to DuckDB as they are (see direct_rows).
 DIRECT_ROWS = 25_000_000
@@ -408,7 +419,7 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     dates, numeric amounts, no empty cell in any of the three (the footers count
     them), no option that changes how a log is read, and no column the reader would
     use beyond the three (a channel, an order number, a quantity). Whether the text
-    ids are in normal form is checked on the rows, later (see :func:`_checked_ids`).
+    ids are in normal form is checked on the rows, later (see :func:`_checked_rows`).
     """
     if not plain_reading(path, read):
         return None
@@ -426,6 +437,12 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     names = (header[positions[0]], header[positions[1]], header[positions[2]])
     if any(schema.names != header for schema in schemas[1:]):
         return None
+    # Parts that type a column differently (integer amounts in one, doubles in the
+    # next; integer ids beside text ids) are the reader's: DuckDB would read every
+    # part with the first one's types.
+    types = [tuple(schema.field(n).type for n in names) for schema in schemas]
+    if any(typed != types[0] for typed in types[1:]):
+        return None
     if not all(_typed(schema, names) for schema in schemas):
         return None
     try:
@@ -435,7 +452,8 @@ def parquet_log(path: str, read: Any) -> ParquetLog | None:
     except (pa.ArrowException, OSError):
         return None
     integer_ids = pa.types.is_integer(schemas[0].field(names[0]).type)
-    return ParquetLog(path, tuple(files), *names, integer_ids, rows)
+    float_amounts = pa.types.is_floating(schemas[0].field(names[2]).type)
+    return ParquetLog(path, tuple(files), *names, integer_ids, rows, float_amounts=float_amounts)
 
 
 def log_files(path: str, suffixes: tuple[str, ...]) -> list[str] | None:
@@ -506,15 +524,20 @@ def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
     return True
 
 
-def _checked_ids(connection: Any, log: ParquetLog) -> bool:
-    """Whether every text id is in normal form and none is empty: then the ids
-    group as they are (integers always do). Otherwise the reader normalises them."""
-    if log.integer_ids or log.checked_ids:
+def _checked_rows(connection: Any, log: ParquetLog) -> bool:
+    """Whether the rows need nothing of the reader: every text id in normal form,
+    none empty and none a whole number written as a float (``17850.0``, which the
+    reader reads as 17850), and every floating amount a finite number. Integer ids
+    group as they are."""
+    checks = []
+    if not (log.integer_ids or log.checked_ids):
+        checks.append(f"{ID_RULE.format(c=_name(log.customer))}")
+    if log.float_amounts:
+        checks.append(f"isfinite({_name(log.amount)})")
+    if not checks:
         return True
-    column = _name(log.customer)
     rows = connection.execute(
-        f"SELECT bool_and(strlen(c) = length(c) AND ascii(c) > 32 AND ascii(right(c, 1)) > 32) "
-        f"FROM (SELECT {column} AS c FROM {log.reader()})"
+        f"SELECT bool_and({' AND '.join(checks)}) FROM {log.reader()}"
     ).fetchall()
     return bool(rows and rows[0][0])
 
@@ -559,7 +582,7 @@ def log_pieces(
     from clvcli.engines import NotClean
 
     with duckdb_session(log.path) as connection:
-        if not _checked_ids(connection, log):
+        if not _checked_rows(connection, log):
             raise NotClean(log.path)
     # Asked with no DuckDB session open: its threads would contend with the fits.
     litt = wants_litt is not None and wants_litt()

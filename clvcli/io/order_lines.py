@@ -33,9 +33,6 @@ from clvcli.io.source import RawColumns
 
 _WHOLE_NUMBER = r"^(0|[1-9][0-9]*)(\.0+)?$"
 _FLOAT_ZERO = r"\.0+$"
-# Ids looked at before deciding whether a column may be float-rendered at all, so
-# that a log of ordinary ids pays for nothing more.
-_LOOK_AT = 1000
 
 
 def prepare(raw: RawColumns) -> tuple[RawColumns, list[str]]:
@@ -96,15 +93,17 @@ def whole_number_ids(column: pa.Array) -> tuple[pa.Array, str | None]:
     an example of such an id (None when the column is left as it is)."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return column, None
-    head = [v for v in column.slice(0, _LOOK_AT).to_pylist() if v]
-    example = next((v.strip() for v in head if v.strip().endswith(".0")), None)
-    if example is None:
+    # Every id is looked at, wherever the first float-rendered one is: the same rows
+    # in another order are the same customers. Ids without ".0" cost one search.
+    if not pc.any(pc.fill_null(pc.match_substring(column, ".0"), False)).as_py():
         return column, None
     trimmed = pc.utf8_trim_whitespace(column)
     whole = pc.match_substring_regex(trimmed, _WHOLE_NUMBER)
     empty = pc.equal(trimmed, "")
     if not pc.all(pc.fill_null(pc.or_(whole, empty), True)).as_py():
         return column, None
+    rendered = pc.fill_null(pc.match_substring_regex(trimmed, _FLOAT_ZERO), False)
+    example = trimmed[pc.index(rendered, True).as_py()].as_py()
     return pc.replace_substring_regex(trimmed, _FLOAT_ZERO, ""), example
 
 

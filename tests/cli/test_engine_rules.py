@@ -148,6 +148,114 @@ def test_segment_and_stages_run_on_the_engine_a_piece_at_a_time(clv, tmp_path, m
     assert taken == [str(parquet)] * len(CUT_DOWN)
 
 
+def _float_ids(folder):
+    path = folder / "log.csv"
+    path.write_text(
+        "customer_id,date,amount\n17850.0,2024-01-01,10.5\n17850.0,2024-02-01,20\n"
+        "17851.0,2024-01-15,5\n17850,2024-01-20,1\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _float_id_parquet(folder):
+    frame = pd.read_csv(_float_ids(folder), dtype=str)
+    frame = frame.assign(
+        date=pd.to_datetime(frame["date"]).dt.date, amount=frame["amount"].astype(float)
+    )
+    return _parquet(folder, frame)
+
+
+def _amounts(*values):
+    def make(folder):
+        frame = pd.DataFrame(
+            {
+                "customer_id": ["A", "A", "B", "C"],
+                "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-05", "2024-01-06"]),
+                "amount": [10.0, 12.0, *values],
+            }
+        )
+        return _parquet(folder, frame.assign(date=frame["date"].dt.date))
+
+    return make
+
+
+def _parts(first: dict, second: dict):
+    def make(folder):
+        parts = folder / "parts"
+        parts.mkdir()
+        for name, columns in (("a.parquet", first), ("b.parquet", second)):
+            table = pa.table(
+                {
+                    "customer_id": columns["customer_id"],
+                    "date": pa.array(pd.to_datetime(columns["date"]).date, pa.date32()),
+                    "amount": columns["amount"],
+                }
+            )
+            pq.write_table(table, parts / name)
+        return parts
+
+    return make
+
+
+ONLY_THE_READER = {
+    # Ids written as floats are whole numbers to the reader (17850.0 is 17850).
+    "float ids in csv": (_float_ids, 0),
+    "float ids in parquet": (_float_id_parquet, 0),
+    # The footers count empty cells, not NaN or infinities: the reader refuses them.
+    "nan amount": (_amounts(float("nan"), 5.0), 3),
+    "infinite amount": (_amounts(5.0, float("-inf")), 3),
+    # Parts that type a column differently: DuckDB would read all with the first's types.
+    "parts of integer and decimal amounts": (
+        _parts(
+            {"customer_id": ["A", "B"], "date": ["2024-01-01", "2024-01-15"], "amount": [10, 4]},
+            {
+                "customer_id": ["A", "B"],
+                "date": ["2024-03-01", "2024-03-02"],
+                "amount": [10.75, 3.4],
+            },
+        ),
+        0,
+    ),
+    "parts of integer and text ids": (
+        _parts(
+            {"customer_id": [7, 8], "date": ["2024-01-01", "2024-01-15"], "amount": [10, 4]},
+            {"customer_id": ["007", "8"], "date": ["2024-03-01", "2024-03-02"], "amount": [1, 4]},
+        ),
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ONLY_THE_READER)
+def test_what_only_the_reader_reads_right_goes_to_it(clv, tmp_path, monkeypatch, case):
+    """Each of these logs once gave another table, or no error, on DuckDB's path than
+    the reader's: merged or split customers, amounts rounded, NaN taken for money."""
+    make, code = ONLY_THE_READER[case]
+    log = make(tmp_path)
+    for command in ("compute", "summary"):
+        monkeypatch.setenv("CLV_DIRECT_ROWS", "1")
+        direct = clv(command, log, "--model", "none", "-q")
+        monkeypatch.setenv("CLV_DIRECT_ROWS", str(10**12))
+        read = clv(command, log, "--model", "none", "-q")
+        assert (direct.exit_code, direct.stderr, direct.stdout) == (
+            read.exit_code,
+            read.stderr,
+            read.stdout,
+        )
+        assert read.exit_code == code, read.stderr
+    if case.startswith("float ids"):
+        assert [row.split(",")[0] for row in read.stdout.splitlines()] == [
+            "customer_id",
+            "17850",
+            "17851",
+        ]
+    if case == "parts of integer and decimal amounts":
+        assert "20.75" in read.stdout and "7.40" in read.stdout
+    if case == "parts of integer and text ids":
+        assert read.stdout.splitlines()[1].startswith("007,")
+
+
 def test_integer_ids_are_grouped_as_integers_and_shown_as_text(clv, tmp_path, monkeypatch):
     taken = _taken(monkeypatch)
     frame = _cdnow().assign(customer_id=lambda f: f["customer_id"].astype("int64"))
