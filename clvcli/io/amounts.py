@@ -22,6 +22,20 @@ DECIMAL_MARKS = (",", ".")
 
 # Currency words or signs around the number.
 _CURRENCY = r"(?i:تومان|ريال|ریال|tomans?|rials?|irr|irt|usd|eur|gbp|chf|brl|r\$|\$|€|£|¥|₹|₺)"
+# The currency each word or sign names (lower case): a column that names two is
+# refused, since adding 100 toman to 1000 rial (100 toman too) as 1100 is 5.5 times off.
+_UNITS = {
+    **dict.fromkeys(("تومان", "toman", "tomans", "irt"), "toman"),
+    **dict.fromkeys(("ريال", "ریال", "rial", "rials", "irr"), "rial"),
+    **dict.fromkeys(("usd", "$"), "US dollars"),
+    **dict.fromkeys(("eur", "€"), "euros"),
+    **dict.fromkeys(("gbp", "£"), "pounds"),
+    **dict.fromkeys(("brl", "r$"), "reais"),
+    "chf": "Swiss francs",
+    "¥": "yen",
+    "₹": "rupees",
+    "₺": "lira",
+}
 # Separators that are never a decimal mark: spaces (plain, no-break, narrow
 # no-break), apostrophes (Swiss), the Arabic thousands separator and Arabic comma.
 _GROUP_ONLY = r"[\s\x{00a0}\x{202f}'’٬،]"
@@ -144,6 +158,22 @@ def _number(mark: str) -> str:
     return rf"^(?:{whole}(?:[\{mark}٫][0-9]*)?|[\{mark}٫][0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
+def _one_currency(values: pa.Array) -> None:
+    """:class:`AmountProblem` when the values name more than one currency (values
+    that name none are taken to be in the one the others name)."""
+    named = pc.struct_field(pc.extract_regex(values, f"(?P<unit>{_CURRENCY})"), [0])
+    words = [w for w in pc.unique(named).to_pylist() if w is not None]
+    units = {_UNITS.get(w.lower(), w.lower()): w for w in words}
+    if len(units) > 1:
+        iranian = {"toman", "rial"} <= units.keys()
+        first, second = ("rial", "toman") if iranian else sorted(units)[:2]
+        raise AmountProblem(
+            f"amounts in more than one currency ({units[first]!r} and {units[second]!r}), "
+            "which clv would add up as they are",
+            "convert them to one currency first" + (" (a toman is ten rials)" if iranian else ""),
+        )
+
+
 def _clean(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Each value's sign (True for minus) and body, currency words and signs removed.
 
@@ -152,6 +182,7 @@ def _clean(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """
     cleaned = normalise_cells(values)
     if _any(pc.match_substring_regex(cleaned, _CURRENCY)):
+        _one_currency(cleaned)
         cleaned = pc.replace_substring_regex(cleaned, _CURRENCY, "")
         cleaned = pc.utf8_trim_whitespace(cleaned)
     if _any(pc.invert(pc.string_is_ascii(cleaned))):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
 from dataclasses import dataclass
 
 import jdatetime
@@ -287,7 +288,11 @@ def _date_cell(draw, day: dt.date, style: DateStyle, form: str | None = None) ->
     return _digits(draw, text)
 
 
-def _amount_cell(draw, value: int) -> str:
+# A whole number of one thousands group, which a comma could also split as decimals.
+_ONE_GROUP = r"[1-9][0-9]{0,2},[0-9]{3}"
+
+
+def _amount_cell(draw, value: int, currency: str) -> str:
     whole, part = divmod(abs(value), 100)
     digits = str(whole)
     group = draw(st.sampled_from(("", ",", "٬", "،")))
@@ -301,7 +306,9 @@ def _amount_cell(draw, value: int) -> str:
         if fraction.endswith("0") and draw(st.booleans()):
             fraction = fraction[0]
         digits += point + fraction
-    elif draw(st.integers(0, 3)) == 0:
+    elif draw(st.integers(0, 3)) == 0 or (group == "," and re.fullmatch(_ONE_GROUP, digits)):
+        # "1,000" alone could be 1.000 as well: a column of only such values is
+        # refused as ambiguous, so the value shows its decimal mark.
         digits += point + draw(st.sampled_from(("0", "00")))
     if value < 0:
         digits = draw(
@@ -310,7 +317,8 @@ def _amount_cell(draw, value: int) -> str:
     elif draw(st.integers(0, 5)) == 0:
         digits = "+" + digits
     digits = _digits(draw, digits)
-    currency = draw(st.sampled_from(("", "", "", " تومان", "تومان", " ریال", "$", " IRR")))
+    # The log's one currency, written on some cells (a log in two is refused).
+    currency = currency if draw(st.integers(0, 2)) else ""
     if currency == "$":
         digits = "$" + digits if value >= 0 else digits
     else:
@@ -356,6 +364,7 @@ def messy_csv(draw, data: Dataset) -> Rendering:
     # With a year-last order, one date that only that order reads (day > 12) settles it.
     settles = next((row for row in data.rows if row.day.day > 12), None) if order else None
     lines = [delimiter.join(_quoted(draw, header[role], delimiter, quote_mode) for role in roles)]
+    currency = draw(st.sampled_from(("", " تومان", "تومان", " ریال", "$", " IRR")))
     for row in data.rows:
         cells = []
         for role in roles:
@@ -365,7 +374,7 @@ def messy_csv(draw, data: Dataset) -> Rendering:
                 form = "year_last" if row is settles and not forced else None
                 cell = _padded(draw, _date_cell(draw, row.day, style, form), marks=False)
             elif role == "amount":
-                cell = _amount_cell(draw, row.cents)
+                cell = _amount_cell(draw, row.cents, currency)
             elif role == "channel":
                 cell = _padded(draw, row.channel, marks=False)
             else:

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from clvcli.io.amounts import parse_amounts
+from clvcli.io.amounts import AmountProblem, parse_amounts
 
 
 def parse(values: list[str | None]) -> tuple[list[float], list[bool]]:
@@ -190,3 +190,26 @@ def test_plain_numbers_read_as_the_distinct_values_do():
     assert values[:3].tolist() == [12.5, 1250.0, 12.0]
     assert bad.tolist() == [False, False, False, True, True, False]
     assert amounts._plain_numbers(pa.array(["1", "inf"])) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        (["100 تومان", "1000 ریال", "50 تومان"], ("'ریال' and 'تومان'", "a toman is ten rials")),
+        (["100 toman", "۱۲۰ IRR"], ("'IRR' and 'toman'", "a toman is ten rials")),
+        (["$100", "100 EUR"], ("'$' and 'EUR'", "one currency first")),
+        (["$100", "R$ 12"], ("'$' and 'R$'", "one currency first")),
+    ],
+)
+def test_a_column_in_two_currencies_is_refused(values, named):
+    """Added as they are, 100 toman and 1000 rial make 1100, where both are 100 toman."""
+    with pytest.raises(AmountProblem) as refused:
+        parse_amounts(pa.array(values))
+    assert named[0] in str(refused.value) and named[1] in refused.value.hint
+
+
+def test_one_currency_under_its_names_and_signs_is_read():
+    values, bad = parse_amounts(pa.array(["100 تومان", "20 toman", "3 IRT", "4", "۵ تومان"]))
+    assert values.tolist() == [100, 20, 3, 4, 5] and not bad.any()
+    values, _ = parse_amounts(pa.array(["$1.50", "USD 2", "3 usd"]))
+    assert values.tolist() == [1.5, 2, 3]
