@@ -239,6 +239,7 @@ def record_values(opts: RunOptions, values: CustomerValues | ValuesInPieces) -> 
     """The as-of date and fitted models of a run, for its output's metadata; and, when
     --model auto chose the purchase model, one note saying which and why."""
     opts.record["as_of"] = str(np.datetime64(values.as_of, "D"))
+    warn_of_a_future_as_of(opts, values.as_of)
     models = {}
     for role, model in (("purchases", values.purchase_model), ("spend", values.spend_model)):
         if model is not None:
@@ -248,6 +249,25 @@ def record_values(opts: RunOptions, values: CustomerValues | ValuesInPieces) -> 
         models.setdefault("purchases", {"model": choice.model})["chosen_by"] = choice.record()
         Reporter(opts.quiet).warn([choice.note()], kind="note")
     opts.record["models"] = models
+
+
+def warn_of_a_future_as_of(opts: RunOptions, as_of: int) -> None:
+    """One warning when the as-of date the log implied (its last day) is after today:
+    one mistyped year (2099 for 2024) would measure every customer at it, all of them
+    churned, and nothing else would say why."""
+    import datetime as dt
+
+    if opts.values.get("as_of") is not None:
+        return
+    tomorrow = (dt.datetime.now(dt.UTC).date() - dt.date(1970, 1, 1)).days + 1
+    if as_of > tomorrow:
+        Reporter(opts.quiet).warn(
+            [
+                f"the log's last day, {np.datetime64(as_of, 'D')}, is after today, and "
+                "every customer is measured at it: is a date mistyped? (--as-of DATE "
+                "measures at that date instead)"
+            ]
+        )
 
 
 def customer_list(opts: RunOptions) -> CustomerList | None:

@@ -86,7 +86,12 @@ def fit_cmd(
 
 def _record_fit(opts: RunOptions, report: dict[str, Any]) -> None:
     """The as-of date and the fitted models, for --sidecar, as compute records them."""
+    import numpy as np
+
+    from clvcli.cli.common import warn_of_a_future_as_of
+
     opts.record["as_of"] = report["as_of"]
+    warn_of_a_future_as_of(opts, int(np.datetime64(report["as_of"], "D").astype("int64")))
     if "models" in report:
         opts.record["models"] = {
             name: {"model": name, "params": part["params"]}

@@ -154,3 +154,26 @@ def test_an_id_longer_than_an_excel_cell_is_refused_not_cut(clv, write, tmp_path
     ]
     assert not out.exists()
     assert clv("compute", path, "--model", "none", "-o", tmp_path / "out.csv").exit_code == 0
+
+
+FUTURE = "customer_id,date,amount\nA,2024-01-01,10\nA,2099-01-01,10\nB,2024-01-05,5\n"
+
+
+@pytest.mark.parametrize("command", ["compute", "segment", "stages"])
+def test_a_last_day_after_today_is_warned_of(clv, write, command):
+    """One mistyped year makes the as-of date 2099 and every customer churned: said
+    once, and not when --as-of is given or the last day is not in the future."""
+    path = write("tx.csv", FUTURE)
+    extra = ["--stage", "churned"] if command == "segment" else []
+    result = clv(command, path, "--model", "none", *extra)
+    assert result.exit_code == 0, result.stderr
+    warned = [line for line in result.stderr_lines if "is after today" in line]
+    assert warned == [
+        "clv: warning: the log's last day, 2099-01-01, is after today, and every customer is "
+        "measured at it: is a date mistyped? (--as-of DATE measures at that date instead)"
+    ]
+    given = clv(command, path, "--model", "none", "--as-of", "2024-06-01", *extra)
+    assert given.exit_code == 0 and "after today" not in given.stderr
+    past_log = write("past.csv", FUTURE.replace("2099", "2024"))
+    past = clv(command, past_log, "--model", "none", *extra)
+    assert past.exit_code == 0 and "after today" not in past.stderr
