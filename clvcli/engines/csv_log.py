@@ -9,7 +9,7 @@ would read it the same way, which is decided in two steps:
   order number or quantity), with no option that changes how a log is read;
 - on every row, while DuckDB reads the file once into a typed temporary Parquet
   file: ids in normal form (printable ASCII, no blank at either end), ISO dates from
-  1600 on (earlier years may be a Jalali log), amounts that are plain numbers with a
+  1700 on (earlier years may be a Jalali log), amounts that are plain numbers with a
   decimal point, and no empty cell or ragged row.
 
 A number with exactly three decimals (``1.234``) may be a thousands group; the reader
@@ -40,7 +40,7 @@ from clvcli.io.source import plain_csv_header
 
 # The rules each cell must meet, as DuckDB conditions on its text; a cell that fails
 # raises, and the log goes to the reader.
-_DATE_RULE = "regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {c} >= '1600'"
+_DATE_RULE = "regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {c} >= '1700'"
 _AMOUNT_RULE = "regexp_full_match({c}, '-?[0-9]+([.][0-9]{{1,2}}|[.][0-9]{{4,}})?')"
 
 

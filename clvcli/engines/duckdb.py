@@ -356,9 +356,9 @@ class ParquetLog:
         return "read_parquet([" + ", ".join(sql_file(f) for f in self.files) + "])"
 
 
-# The earliest first day taken as it is: a DATE column of years 1300 to 1499 may be a
-# Jalali log stored as Gregorian dates, which the reader tells apart.
-_EARLIEST_DAY = np.datetime64("1600-01-01")
+# The earliest first day taken as it is: a DATE column of years before 1700 is a
+# Jalali log stored as Gregorian dates, which the reader reads as Jalali.
+_EARLIEST_DAY = np.datetime64("1700-01-01")
 
 
 # The text ids DuckDB groups as they are, as a condition on {c}: in normal form
@@ -505,7 +505,7 @@ def _typed(schema: pa.Schema, names: tuple[str, str, str]) -> bool:
 
 def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
     """Whether every row group's statistics say the three columns have no empty
-    cell and no date before 1600 (a group without statistics says nothing)."""
+    cell and no date before 1700 (a group without statistics says nothing)."""
     metadata = pq.ParquetFile(file).metadata
     index = {metadata.schema.column(i).name: i for i in range(metadata.num_columns)}
     for group in range(metadata.num_row_groups):

@@ -222,9 +222,9 @@ def parse_dates(
         out = out.astype(np.int64)
         if missing is not None:
             out[missing] = NOT_A_DATE
-        return out
+        return _jalali_written_as_gregorian(out, settings)
     if pa.types.is_timestamp(column.type):
-        return _typed_timestamps(column, settings)
+        return _jalali_written_as_gregorian(_typed_timestamps(column, settings), settings)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = column.cast(pa.string())
     runs = _runs_of_equal_cells(column)
@@ -279,6 +279,33 @@ def parse_date_value(text: str, settings: DateSettings = DateSettings()) -> int:
 def days_to_iso(days: np.ndarray) -> np.ndarray:
     """ISO ``YYYY-MM-DD`` strings for days since 1970-01-01."""
     return np.asarray(days, dtype="datetime64[D]").astype(str).astype(object)
+
+
+# Days since 1970 of the first day of the first year that is never Jalali.
+_GREGORIAN_FROM = int(np.datetime64(f"{_JALALI_BELOW}-01-01", "D").astype(np.int64))
+
+
+def _jalali_written_as_gregorian(days: np.ndarray, settings: DateSettings) -> np.ndarray:
+    """Typed dates whose year is below :data:`_JALALI_BELOW` read as the Jalali dates
+    they spell, as the same dates written as text are: a Jalali log stored in a DATE
+    column (1403-01-05, which no shop's purchase was in the Gregorian calendar) is
+    1403-01-05 in the Jalali calendar, 2024-03-24. Left as they are with --calendar
+    gregorian; later years are Gregorian whatever the calendar (a typed 2024 is not
+    the Jalali 2024, 2645 CE). A day the Jalali calendar does not have (1403-12-31)
+    becomes a bad date."""
+    if settings.calendar == "gregorian":
+        return days
+    early = (days < _GREGORIAN_FROM) & (days != NOT_A_DATE)
+    if not early.any():
+        return days
+    written = days[early].astype("datetime64[D]")
+    months = written.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (written - months).astype(np.int64) + 1
+    out = days.copy()
+    out[early] = jalali.to_days(year, month, day)
+    return out
 
 
 def _typed_timestamps(column: pa.Array, settings: DateSettings) -> np.ndarray:

@@ -140,11 +140,12 @@ def test_integer_column_of_compact_dates_and_epoch_seconds():
 
 
 def test_typed_date_column():
+    # 1403-07-19 is a Jalali date stored as a DATE: the Jalali 1403-07-19, 2024-10-10.
     column = pa.array([dt.date(2024, 3, 15), None, dt.date(1403, 7, 19)], type=pa.date32())
     assert parse_dates(column).tolist() == [
         day_number("2024-03-15"),
         NOT_A_DATE,
-        day_number("1403-07-19"),
+        day_number("2024-10-10"),
     ]
 
 
@@ -529,3 +530,24 @@ def test_runs_raise_what_hashing_raises(monkeypatch):
     monkeypatch.setattr(dates, "_RUNS_MIN_ROWS", 0)
     with pytest.raises(DateProblem, match="day-first or month-first"):
         parse_dates(column)
+
+
+def test_a_jalali_log_stored_as_typed_dates_reads_as_its_text_does():
+    """1403-01-05 in a DATE column (a Jalali log a system wrote as Gregorian dates)
+    is the Jalali 1403-01-05, 2024-03-24, as the text 1403-01-05 is; a day Jalali
+    does not have is a bad date; --calendar gregorian and modern years keep theirs."""
+    written = ["1403-01-05", "1402-12-30", "2024-03-24", None]
+    dates = [None if d is None else dt.date.fromisoformat(d) for d in written]
+    typed = pa.array(dates, pa.date32())
+    stamps = pa.array(
+        [None if d is None else dt.datetime(d.year, d.month, d.day, 10, 30) for d in dates],
+        pa.timestamp("s"),
+    )
+    expected = [day_number("2024-03-24"), NOT_A_DATE, day_number("2024-03-24"), NOT_A_DATE]
+    for column in (typed, stamps):
+        assert parse_dates(column).tolist() == expected
+        assert parse_dates(column, DateSettings(calendar="jalali")).tolist() == expected
+        kept = parse_dates(column, DateSettings(calendar="gregorian")).tolist()
+        assert kept[:3] == [day_number(d) for d in written[:3]]
+    text = parse_dates(pa.array(["1403-01-05", "2024-03-24"]))
+    assert text.tolist() == [day_number("2024-03-24")] * 2
