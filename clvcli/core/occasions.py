@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clvcli.core.money import sums_of_runs
 from clvcli.io.readers import Transactions
 
 
@@ -65,7 +66,7 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
         key = key[starts]
         customer, day = key // width, key % width + first_day
         del key
-    net = np.add.reduceat(amount, starts)
+    net = sums_of_runs(amount, starts)
     refunded = np.logical_or.reduceat(amount < 0, starts)
     return _kept(customer, day, net, refunded)
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clvcli.contract import LITT_COLUMN, CustomerTable, as_seconds, days_per
+from clvcli.core.money import sums_by_group
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions, id_column
@@ -81,8 +82,7 @@ def customer_table(
     if refund_only:
         warnings.append(f"{source}: left out {refund_only} customers with refunds but no purchase")
     has_amount = transactions.has_amount
-    # Summed with bincount, row by row in order, as every other path sums them.
-    spend = np.bincount(transactions.customer, weights=transactions.amount, minlength=n)
+    spend = sums_by_group(transactions.customer, transactions.amount, n)
     spend = spend if everyone else spend[buyers]
     if not has_amount:
         spend[:] = np.nan  # counted purchases, unknown money
@@ -97,7 +97,7 @@ def customer_table(
     frequency = orders - 1
     litt = log_inter_purchase_times(occasions, n, unit)
     litt = litt if everyone else litt[buyers]
-    repeat_total = np.bincount(occasions.customer, weights=occasions.value, minlength=n)
+    repeat_total = sums_by_group(occasions.customer, occasions.value, n)
     repeat_total = repeat_total if everyone else repeat_total[buyers]
     repeat_total -= occasions.value[starts]
     del occasions, starts

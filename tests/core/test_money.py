@@ -1,0 +1,38 @@
+"""Sums of money: the same bits whatever the order of the rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from clvcli.core.money import sums_by_group, sums_of_runs
+
+
+def test_sums_of_cents_are_exact_in_every_order():
+    rng = np.random.default_rng(7)
+    cents = rng.integers(-50_000, 200_000, 20_000)
+    amounts = cents / 100.0
+    groups = rng.integers(0, 500, len(amounts))
+    first = sums_by_group(groups, amounts, 500)
+    for _ in range(5):
+        order = rng.permutation(len(amounts))
+        assert sums_by_group(groups[order], amounts[order], 500).tobytes() == first.tobytes()
+    exact = [sum(Decimal(int(c)) for c in cents[groups == g]) / 100 for g in range(500)]
+    assert first.tolist() == [float(e) for e in exact]
+
+
+def test_the_three_amounts_whose_order_once_moved_a_cent():
+    amounts = np.array([251.53, -102.99, 198.79])
+    for order in ([0, 1, 2], [1, 2, 0], [2, 0, 1]):
+        total = sums_by_group(np.zeros(3, dtype=np.int64), amounts[order], 1)[0]
+        assert total == 347.33 and round(total / 2, 2) == 173.66
+    runs = sums_of_runs(np.array([251.53, -102.99, 198.79, 1.0, 2.5]), np.array([0, 3]))
+    assert runs.tolist() == [347.33, 3.5]
+
+
+def test_amounts_finer_than_cents_are_summed_as_floats():
+    amounts = np.array([0.001, 0.002, 1.0055])
+    assert sums_by_group(np.zeros(3, dtype=np.int64), amounts, 1)[0] == np.sum(amounts)
+    huge = np.array([4e13, 5e13, 1.0])  # past 2**53 cents: float sums, no overflow of cents
+    assert sums_by_group(np.zeros(3, dtype=np.int64), huge, 1)[0] == 9e13 + 1.0
