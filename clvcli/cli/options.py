@@ -727,13 +727,19 @@ def unattended(
 def check_files(opts: RunOptions, arguments: dict[str, Any]) -> None:
     """Refuse, before anything is read or the lock taken, a run whose output or lock
     is one of the files it reads (see :mod:`clvcli.io.targets`)."""
-    from clvcli.io.targets import check_targets, output_path, run_files, run_outputs
+    from clvcli.io.targets import (
+        check_targets,
+        input_state,
+        output_path,
+        run_files,
+        run_outputs,
+    )
 
     if "output" in opts.values:
         opts.values["output"] = output_path(opts.values["output"])
-    check_targets(
-        run_files(opts.values, arguments), run_outputs(opts.values), opts.values.get("lock")
-    )
+    sources = run_files(opts.values, arguments)
+    check_targets(sources, run_outputs(opts.values), opts.values.get("lock"))
+    opts.record["input_state"] = input_state(sources)
 
 
 def shared_options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -18,6 +18,7 @@ from clvcli import __version__
 from clvcli.errors import InputError
 from clvcli.io.names import without_surrogates
 from clvcli.io.source import STDIN, LoadedInput, input_files, is_many
+from clvcli.io.targets import changed_since
 
 METADATA_KEY = b"clv"
 _CHUNK = 1 << 20
@@ -25,7 +26,8 @@ _CHUNK = 1 << 20
 
 def run_metadata(record: dict[str, Any]) -> dict[str, Any]:
     """The metadata of a run from what its command recorded along the way."""
-    inputs = [_describe(source) for source in record.get("inputs", [])]
+    state = record.get("input_state", {})
+    inputs = [_describe(source, state) for source in record.get("inputs", [])]
     return _writable(
         {
             "clv_version": __version__,
@@ -116,18 +118,30 @@ def _files_of(source: str | LoadedInput) -> list[str]:
     return [source] if os.path.isfile(source) else []
 
 
-def _describe(source: str | LoadedInput) -> list[dict[str, Any]]:
+def _describe(source: str | LoadedInput, state: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(source, LoadedInput):
         if source.name != STDIN and os.path.isfile(source.path_hint):
-            return [_file(source.path_hint)]
+            return [_file(source.path_hint, state)]
         return [{"path": source.name, "sha256": hashlib.sha256(source.data).hexdigest()}]
     if source == STDIN:
         return [{"path": STDIN, "sha256": None}]
     if is_many(source):
-        return [_file(path) for path in input_files(source)]
-    return [_file(source)] if os.path.isfile(source) else [{"path": source, "sha256": None}]
+        return [_file(path, state) for path in input_files(source)]
+    if not os.path.isfile(source):
+        return [{"path": source, "sha256": None}]
+    return [_file(source, state)]
 
 
-def _file(path: str) -> dict[str, Any]:
+def _file(path: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The file's digest, refused when the file is not the one the run set out to
+    read (written to, or replaced, meanwhile): the output would claim a digest of
+    bytes it was not computed from."""
     started = _started.pop(path, None)
-    return {"path": path, "sha256": file_sha256(path) if started is None else started.result()}
+    digest = file_sha256(path) if started is None else started.result()
+    if changed_since(path, state):
+        raise InputError(
+            f"{path}: changed while clv read it, so the output cannot say which version "
+            "it was computed from",
+            "run again once the file is complete (is an export still being written?)",
+        )
+    return {"path": path, "sha256": digest}

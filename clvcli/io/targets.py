@@ -139,6 +139,38 @@ def _matches(output: str, pattern: str) -> bool:
     return any(home == os.path.realpath(f) for f in folders)
 
 
+def input_state(sources: Iterable[Named]) -> dict[str, tuple[int, ...]]:
+    """Each input file's identity, size and modification time before the run reads
+    it, by resolved path: :func:`clvcli.io.metadata.run_metadata` compares them with
+    the file it digests, so that an output never records the digest of a file other
+    than the one the run read."""
+    state = {}
+    for source in sources:
+        for name in source_files(source.path):
+            try:
+                found = os.stat(name)
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISREG(found.st_mode):
+                state[os.path.realpath(name)] = _state(found)
+    return state
+
+
+def _state(found: os.stat_result) -> tuple[int, ...]:
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def changed_since(path: str, state: Mapping[str, tuple[int, ...]]) -> bool:
+    """Whether the file at ``path`` is not the one :func:`input_state` saw."""
+    seen = state.get(os.path.realpath(path))
+    if seen is None:
+        return False
+    try:
+        return _state(os.stat(path)) != seen
+    except OSError:
+        return True
+
+
 def _same_hint(output: str, source: str) -> str:
     if os.path.abspath(output) == os.path.abspath(source):
         return ""

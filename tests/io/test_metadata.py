@@ -82,3 +82,43 @@ def test_only_outputs_that_record_digests_start_one(clv, monkeypatch, tmp_path, 
     result = clv("compute", SAMPLE / "shop.csv", "--model", "none", "-q", *options)
     assert result.exit_code == 0, result.stderr
     assert bool(started) is digested
+
+
+def test_a_file_that_changed_while_the_run_read_it_gets_no_digest(tmp_path):
+    """An export still being written: the digest would be of bytes the output was
+    not computed from. Appended to, or replaced, it is refused; kept, it is digested."""
+    from clvcli.errors import InputError
+    from clvcli.io.targets import Named, input_state
+
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,date,amount\nA,2024-01-01,5\n")
+    state = input_state([Named("INPUT", str(log))])
+    assert metadata.run_metadata({"inputs": [str(log)], "input_state": state})["inputs"]
+    with log.open("a") as more:
+        more.write("B,2024-01-02,7\n")
+    with pytest.raises(InputError, match="changed while clv read it"):
+        metadata.run_metadata({"inputs": [str(log)], "input_state": state})
+    state = input_state([Named("INPUT", str(log))])
+    replaced = tmp_path / "new.csv"
+    replaced.write_text(log.read_text())
+    replaced.replace(log)  # the same bytes, another file: not the one the run read
+    with pytest.raises(InputError, match="changed while clv read it"):
+        metadata.run_metadata({"inputs": [str(log)], "input_state": state})
+
+
+def test_a_run_whose_input_grows_meanwhile_writes_no_output(clv, tmp_path, monkeypatch):
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,date,amount\nA,2024-01-01,5\nA,2024-02-01,6\nB,2024-01-03,7\n")
+    hashed = metadata.file_sha256
+
+    def grown_first(path):  # the exporter appends while clv digests
+        with open(path, "a") as more:
+            more.write("C,2024-03-01,9\n")
+        return hashed(path)
+
+    monkeypatch.setattr(metadata, "file_sha256", grown_first)
+    out = tmp_path / "out.csv"
+    result = clv("compute", log, "--model", "none", "-o", out, "--sidecar")
+    assert result.exit_code == 3
+    assert "changed while clv read it" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
