@@ -116,9 +116,30 @@ class SheetTable:
             column = self.table.column(index)
             if keep is not None:
                 column = column.filter(keep)
+            if role == "customer":
+                self._check_ids(column, np.flatnonzero(~blank) + self.first_row)
             columns[role] = _cells(column, role)
         rows = np.flatnonzero(~blank) + self.first_row
         return columns, rows
+
+    def _check_ids(self, column: pa.Array, rows: np.ndarray) -> None:
+        """Ids stored as numbers past 2**53 have lost their last digits in the sheet
+        itself (a number cell holds a double): 12345678901234567 and ...568 are one
+        number there, and would be one customer."""
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if not pa.types.is_floating(column.type):
+            return
+        values = column.to_numpy(zero_copy_only=False)
+        past = np.flatnonzero(np.abs(np.nan_to_num(values)) >= 2**53)
+        if len(past):
+            raise InputError(
+                f"{self.label}: row {int(rows[past[0]])}: the customer id "
+                f"{values[past[0]]:.0f} is a number past 2**53, whose last digits the "
+                f"sheet no longer holds ({len(past)} such ids); customers may be merged",
+                "store the ids as text in the sheet (format the column as Text, or export "
+                "them from the source system again)",
+            )
 
     def locator(self, rows: np.ndarray) -> Callable[[int], str]:
         return lambda row: f"row {int(rows[row])}"

@@ -319,3 +319,20 @@ def test_a_workbook_as_a_table_of_text(tmp_path):
     loaded = load_input(path)
     assert peek_header(loaded) == ["month", "spend"]
     assert read_table(loaded).to_pydict() == {"month": ["2024-01"], "spend": ["1500"]}
+
+
+def test_numeric_ids_past_2_to_the_53_are_refused(tmp_path):
+    """A number cell holds a double: three 17-digit ids are one number in the sheet,
+    and would be one customer. Refused, naming the first row; text ids are fine."""
+    ids = [12345678901234567, 12345678901234568, 12345678901234569]
+    cells = [(1 + i, [c, dt.datetime(2024, 1, 1 + i), 10]) for i, c in enumerate(ids)]
+    path = workbook(tmp_path / "big.xlsx", {"s": [(0, HEADER), *cells]})
+    with pytest.raises(InputError, match=r"sheet 's': row 2: the customer id .* past 2\*\*53"):
+        read(path)
+    text = [(row, [str(c), day, amount]) for row, (c, day, amount) in cells]
+    path = workbook(tmp_path / "text.xlsx", {"s": [(0, HEADER), *text]})
+    assert [r[0] for r in rows(read(path))] == [str(c) for c in ids]
+    small = workbook(
+        tmp_path / "small.xlsx", {"s": [(0, HEADER), (1, [2**53 - 1, "2024-01-01", 1])]}
+    )
+    assert rows(read(small))[0][0] == str(2**53 - 1)
