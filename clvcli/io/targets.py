@@ -243,12 +243,21 @@ def run_files(values: Mapping[str, object], arguments: Mapping[str, object]) -> 
 STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 
+# Names of compressed files, which an output written as plain bytes must not take.
+_COMPRESSED = (".gz", ".gzip", ".zip", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".7z")
+
+
 def output_path(path: str | None) -> str | None:
     """-o's file; None for stdout (no -o, or a name of stdout)."""
     if path is None or path in STDOUT_NAMES:
         return None
     if not path.strip():
         raise UsageError("-o needs a file name", "give -o FILE, or -o - for stdout")
+    if path.lower().endswith(_COMPRESSED):
+        raise UsageError(
+            f"-o {path}: clv writes files uncompressed, and this name says compressed",
+            "name it without the compression suffix, and compress it afterwards if needed",
+        )
     return path
 
 

@@ -529,6 +529,19 @@ def test_an_output_whose_name_is_as_long_as_names_go_is_written(
     )
 
 
+@pytest.mark.parametrize("name", ["out.csv.gz", "out.parquet.ZIP", "report.html.xz"])
+def test_an_output_named_as_compressed_is_a_usage_error(clv, log, tmp_path, name):
+    """Written as plain bytes under a .gz name, it fooled zcat and every tool after."""
+    command = "report" if name.startswith("report") else "compute"
+    line = refused(
+        clv(command, log, "--model", "none", "--format", "csv", "-o", tmp_path / name)
+        if command == "compute"
+        else clv(command, log, "-o", tmp_path / name)
+    )
+    assert line.startswith(f"clv: error: -o {tmp_path / name}: clv writes files uncompressed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
 def test_an_empty_output_name_is_a_usage_error(clv, log):
     line = refused(compute(clv, log, "-o", ""))
     assert line == "clv: error: -o needs a file name"
