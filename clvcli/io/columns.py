@@ -321,7 +321,7 @@ def choose_columns(header: list[str], source: str, given: dict[str, str | None])
         if chosen[role] is None:
             raise InputError(
                 f"{source}: no {role} column found; columns are: {_list(header)}",
-                f"name it with --{role}-col",
+                _one_column_hint(header) or f"name it with --{role}-col",
             )
     if len(set(taken)) != len(taken):
         raise InputError(
@@ -398,6 +398,21 @@ def _named_column(header: list[str], keys: list[str], name: str, role: str, sour
     raise UsageError(
         f"{source}: --{role}-col '{name}' is not a column; columns are: {_list(header)}"
     )
+
+
+def _one_column_hint(header: list[str]) -> str | None:
+    """For a header read as one column whose name holds several words apart (a file
+    whose delimiter could not be told, say spaces with a ragged row): which
+    delimiter to give."""
+    if len(header) != 1:
+        return None
+    for delimiter, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'"), (" ", "' '")):
+        if len(header[0].strip().split(delimiter)) > 1:
+            return (
+                f"the header was read as one column: if {name} separates the fields, say "
+                f"so with --delimiter {delimiter!r} (a row with more fields is then named)"
+            )
+    return None
 
 
 @dataclass(frozen=True)

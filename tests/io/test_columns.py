@@ -438,3 +438,18 @@ def test_a_persian_invoice_of_lines():
     assert (choice.order, choice.customer, choice.date, choice.quantity, choice.amount) == (
         0, 1, 2, 4, 5
     )  # fmt: skip
+
+
+def test_a_header_read_as_one_column_hints_at_its_delimiter():
+    """Space-aligned text with one ragged row is read as one column: the error says
+    which --delimiter would split it, not only that the date column is missing."""
+    with pytest.raises(InputError) as caught:
+        choose(["customer date amount"])
+    assert "no date column found" in str(caught.value) or "no customer column" in str(caught.value)
+    assert "--delimiter ' '" in caught.value.hint
+    with pytest.raises(InputError) as caught:
+        choose(["customer;date;amount"])
+    assert "--delimiter ';'" in caught.value.hint
+    with pytest.raises(InputError) as caught:
+        choose(["customer_id", "day"])
+    assert caught.value.hint.startswith("name it with --")
