@@ -154,6 +154,7 @@ def parse_transactions(raw: RawColumns, settings: ReadSettings = ReadSettings())
     log's raw cells and its parsed rows are not all held at once.
     """
     rows_read = raw.num_rows + raw.ragged_skipped + raw.unclosed_skipped
+    _check_float_ids(raw)
     raw, facts = order_lines.prepare(raw)
     plain = None
     if raw.num_rows >= customer_order.SORT_MIN_ROWS:
@@ -361,6 +362,34 @@ def _line_breaks(raw: RawColumns, rows: np.ndarray) -> int:
             breaks = pc.count_substring_regex(column.take(index), LINE_END)
             total += int(pc.sum(breaks).as_py() or 0)
     return total
+
+
+def _check_float_ids(raw: RawColumns) -> None:
+    """Ids stored as floating-point numbers: past 2**53 they have lost digits in the
+    file itself (1e16 and 1e16 + 1 are one double) and are refused, rather than
+    customers merged or shown as 1.0000000000000002e+16; whole ones below are read
+    as the integers they are."""
+    column = raw.columns["customer"]
+    if not pa.types.is_floating(column.type):
+        return
+    values = (
+        column.to_numpy(zero_copy_only=False)
+        if isinstance(column, pa.Array)
+        else (column.combine_chunks().to_numpy(zero_copy_only=False))
+    )
+    past = np.flatnonzero(np.abs(np.nan_to_num(values)) >= 2**53)
+    if len(past):
+        raise InputError(
+            f"{raw.source}: {raw.locate(int(past[0]))}, column '{raw.column_name('customer')}': "
+            f"the id {values[past[0]]:.0f} is a floating-point number past 2**53, whose last "
+            f"digits the file no longer holds ({len(past)} such ids); customers may be merged",
+            "export the ids as text or as integers",
+        )
+    # Whole numbers are integer ids written as floats: read as the integers (Arrow
+    # writes 9007199254740991.0 as '9.007199254740991e+15').
+    known = values[~np.isnan(values)]
+    if not pc.any(pc.is_nan(column)).as_py() and np.array_equal(known, np.floor(known)):
+        raw.columns["customer"] = column.cast(pa.int64())
 
 
 def _customer_codes(column: pa.Array) -> tuple[pa.Array, np.ndarray]:

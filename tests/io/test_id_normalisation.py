@@ -214,3 +214,34 @@ def test_integer_ids_are_coded_as_their_text_is(column):
     text_ids, text_codes = readers._customer_codes(column.cast(pa.string()))
     assert ids.to_pylist() == text_ids.to_pylist()
     assert codes.tolist() == text_codes.tolist()
+
+
+def test_float_ids_past_2_to_the_53_are_refused(tmp_path):
+    """1e16 and 1e16 + 1 are one double: a file of such ids has lost digits already."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from clvcli.errors import InputError
+    from clvcli.io.readers import ReadSettings, read_transactions
+
+    days = [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 1, 15)]
+    path = tmp_path / "ids.parquet"
+    pq.write_table(
+        pa.table({"customer_id": [17850.0, 1e16, 1e16 + 2], "date": days, "amount": [1.0] * 3}),
+        path,
+    )
+    with pytest.raises(InputError, match=r"row 2, column 'customer_id': the id 10000000000000000"):
+        read_transactions(str(path), ReadSettings())
+    pq.write_table(
+        pa.table(
+            {"customer_id": [17850.0, 17851.0, 2.0**53 - 1], "date": days, "amount": [1.0] * 3}
+        ),
+        path,
+    )
+    assert sorted(read_transactions(str(path), ReadSettings()).customer_ids.to_pylist()) == [
+        "17850",
+        "17851",
+        str(2**53 - 1),
+    ]
