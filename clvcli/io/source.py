@@ -539,6 +539,8 @@ def plain_header(path: str) -> list[str] | None:
         first = input_files(path)[0] if is_many(path) else path
     except InputError:
         return None
+    if not os.path.isfile(first):  # a FIFO's bytes are read once, by the reader
+        return None
     if first.lower().endswith((".parquet", ".pq")):
         try:
             return list(pq.read_schema(first).names)

@@ -74,3 +74,23 @@ def test_compute_output_with_intervals_keeps_them(clv, tmp_path):
         assert row["predicted_clv_lower"] == written[row["customer_id"]]["predicted_clv_lower"]
         lower, upper = float(row["predicted_clv_lower"]), float(row["predicted_clv_upper"])
         assert lower <= float(row["predicted_clv"]) <= upper
+
+
+def test_a_log_that_is_a_fifo_named_csv_is_read_once(clv, tmp_path):
+    """Its first bytes are not taken to look at its header before the reader reads it."""
+    import os
+    import threading
+
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w", encoding="utf-8") as out:
+            out.write(LOG)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert ids(clv("segment", fifo, "--stage", "repeat", "--model", "none")) == ["A"]
+    finally:
+        writer.join(timeout=10)
