@@ -508,7 +508,8 @@ def check_writable(path: str) -> None:
             "clv writes regular files only: choose another file name",
         )
     if not directory.is_dir():
-        raise OutputError(f"cannot write {path}: directory '{directory}' does not exist")
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise OutputError(f"cannot write {path}: '{directory}' {what}")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: permission denied in '{directory}'")
 

@@ -152,4 +152,9 @@ def test_a_failed_write_is_an_output_error_and_leaves_nothing(clv, log, tmp_path
     assert not os.path.exists("/proc/clv-out.csv")
     not_a_dir = log.parent / "tx.csv" / "out.csv"
     result = clv("compute", log, "-o", not_a_dir)
-    assert result.exit_code == 5 and "does not exist" in result.stderr
+    assert (
+        result.exit_code == 5 and f"'{log.parent / 'tx.csv'}' is not a directory" in result.stderr
+    )
+    missing = log.parent / "nowhere" / "out.csv"
+    result = clv("compute", log, "-o", missing)
+    assert result.exit_code == 5 and f"'{log.parent / 'nowhere'}' does not exist" in result.stderr
