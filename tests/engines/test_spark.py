@@ -236,9 +236,10 @@ def test_without_java_one_line_says_so(clv, monkeypatch):
 
 
 def test_commands_that_do_not_run_on_spark_refuse_it(clv):
-    result = clv("stages", SAMPLE / "shop.csv", "--engine", "spark")
-    assert result.exit_code == 2
-    assert result.stderr.startswith("clv: error: --engine spark: clv runs this command")
+    for command, *options in (("stages",), ("segment", "--stage", "new")):
+        result = clv(command, SAMPLE / "shop.csv", "--engine", "spark", *options)
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"clv: error: --engine spark: clv runs clv {command} on")
     assert clv("compute", SAMPLE / "shop.csv", "--engine", "nope").exit_code == 2
     assert clv("compute", "-", "--engine", "spark", input="a").exit_code == 2
     bgbb = clv("compute", SAMPLE / "shop.csv", "--engine", "spark", "--model", "bgbb")
