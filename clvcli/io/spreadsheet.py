@@ -116,30 +116,9 @@ class SheetTable:
             column = self.table.column(index)
             if keep is not None:
                 column = column.filter(keep)
-            if role == "customer":
-                self._check_ids(column, np.flatnonzero(~blank) + self.first_row)
             columns[role] = _cells(column, role)
         rows = np.flatnonzero(~blank) + self.first_row
         return columns, rows
-
-    def _check_ids(self, column: pa.Array, rows: np.ndarray) -> None:
-        """Ids stored as numbers past 2**53 have lost their last digits in the sheet
-        itself (a number cell holds a double): 12345678901234567 and ...568 are one
-        number there, and would be one customer."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        if not pa.types.is_floating(column.type):
-            return
-        values = column.to_numpy(zero_copy_only=False)
-        past = np.flatnonzero(np.abs(np.nan_to_num(values)) >= 2**53)
-        if len(past):
-            raise InputError(
-                f"{self.label}: row {int(rows[past[0]])}: the customer id "
-                f"{values[past[0]]:.0f} is a number past 2**53, whose last digits the "
-                f"sheet no longer holds ({len(past)} such ids); customers may be merged",
-                "store the ids as text in the sheet (format the column as Text, or export "
-                "them from the source system again)",
-            )
 
     def locator(self, rows: np.ndarray) -> Callable[[int], str]:
         return lambda row: f"row {int(rows[row])}"
@@ -233,7 +212,8 @@ def _blank_rows(table: Any) -> np.ndarray:
 def _cells(column: pa.Array, role: str) -> pa.Array:
     """A column as the parsers take it.
 
-    Ids and channels are text (a number cell ``42.0`` is the id ``42``); dates stay
+    Ids and channels are text (a number cell ``42.0`` is the id ``42``; a column of
+    number ids stays numbers, for the reader's check of ids past 2**53); dates stay
     typed dates, or become text for the date parser (numbers are Excel serials);
     amounts stay numbers, or text for the amount parser.
     """
@@ -248,6 +228,8 @@ def _cells(column: pa.Array, role: str) -> pa.Array:
         return column if not column.null_count else pc.fill_null(column.cast(pa.string()), "")
     if role == "amount" and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
         return column
+    if role == "customer" and pa.types.is_floating(kind):
+        return column  # number ids: the reader checks them and reads whole ones as integers
     if pa.types.is_floating(kind):
         return _numbers_as_text(column)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):

@@ -327,7 +327,9 @@ def test_numeric_ids_past_2_to_the_53_are_refused(tmp_path):
     ids = [12345678901234567, 12345678901234568, 12345678901234569]
     cells = [(1 + i, [c, dt.datetime(2024, 1, 1 + i), 10]) for i, c in enumerate(ids)]
     path = workbook(tmp_path / "big.xlsx", {"s": [(0, HEADER), *cells]})
-    with pytest.raises(InputError, match=r"sheet 's': row 2: the customer id .* past 2\*\*53"):
+    with pytest.raises(
+        InputError, match=r"sheet 's': row 2, column 'customer_id': the id .* 2\*\*53"
+    ):
         read(path)
     text = [(row, [str(c), day, amount]) for row, (c, day, amount) in cells]
     path = workbook(tmp_path / "text.xlsx", {"s": [(0, HEADER), *text]})
@@ -336,3 +338,13 @@ def test_numeric_ids_past_2_to_the_53_are_refused(tmp_path):
         tmp_path / "small.xlsx", {"s": [(0, HEADER), (1, [2**53 - 1, "2024-01-01", 1])]}
     )
     assert rows(read(small))[0][0] == str(2**53 - 1)
+    gap = [
+        (0, HEADER),
+        (1, [42, "2024-01-01", 1]),
+        (2, [None, "2024-01-02", 2]),
+        (3, [7.5, "2024-01-03", 3]),
+    ]
+    with pytest.raises(InputError, match="sheet 's': row 3, column 'customer_id'"):
+        read(workbook(tmp_path / "gap.xlsx", {"s": gap}))
+    mixed = workbook(tmp_path / "mixed.xlsx", {"s": [gap[0], gap[1], gap[3]]})
+    assert [r[0] for r in rows(read(mixed))] == ["42", "7.5"]
