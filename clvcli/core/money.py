@@ -24,10 +24,10 @@ def _cents(amounts: np.ndarray) -> np.ndarray | None:
     size = np.abs(scaled)
     if size.sum() >= _EXACT_CENTS:
         return None
-    # A decimal amount of cents times 100 is a few units of the last bit off a whole
-    # number; anything further is a fraction of a cent.
-    size *= 1e-9
-    size += 1e-6
+    # A decimal amount of cents times 100 is a few units of its last bit off a whole
+    # number (a relative 1e-16 each); anything further is a fraction of a cent, even
+    # one as small as 1e-9.
+    size *= 1e-14
     scaled -= cents
     np.abs(scaled, out=scaled)
     return None if (scaled > size).any() else cents

@@ -36,3 +36,11 @@ def test_amounts_finer_than_cents_are_summed_as_floats():
     assert sums_by_group(np.zeros(3, dtype=np.int64), amounts, 1)[0] == np.sum(amounts)
     huge = np.array([4e13, 5e13, 1.0])  # past 2**53 cents: float sums, no overflow of cents
     assert sums_by_group(np.zeros(3, dtype=np.int64), huge, 1)[0] == 9e13 + 1.0
+
+
+def test_a_fraction_of_a_cent_however_small_is_not_taken_for_cents():
+    """1e-9 (a free order's rounding) and 12345678901.2345 stay as they are: only
+    amounts within a few last bits of whole cents are added as cents."""
+    for amounts in ([5.0, 1e-9], [12345678901.2345, 0.01]):
+        values = np.array(amounts)
+        assert sums_by_group(np.array([0, 1]), values, 2).tolist() == amounts
