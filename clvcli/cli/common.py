@@ -149,41 +149,59 @@ def log_customers(
     what: str,
 ) -> pd.DataFrame:
     """The compute table of the log at ``input_path`` with only what ``keep`` leaves
-    of it (rows and columns), for commands that want some customers or a few columns.
+    of it (rows and columns), its warnings said and its models recorded: see
+    :func:`customers_of`."""
+    source = log_source(input_path, opts, settings, what)
+    frame, values = customers_of(source, opts, reporter, settings, keep)
+    reporter.warn(values.warnings)
+    record_values(opts, values)
+    return frame
 
-    When the engine takes the log as it is, the table is computed a million
-    customers at a time and each piece is cut down as it comes, so a large log's
-    run holds the customers asked for, not all of them; otherwise the reader reads
-    the log and ``keep`` cuts the whole table. Spark (``what`` the command) is
-    refused: its runs score customers on the cluster, for compute alone."""
-    import pandas as pd
 
+def log_source(input_path: str, opts: RunOptions, settings: ComputeSettings, what: str) -> Any:
+    """INPUT as :func:`customers_of` takes it: the log as its engine holds it, or being
+    read by the reader. Spark (``what`` the command) is refused: its runs score
+    customers on the cluster, for compute alone."""
     from clvcli.cli.reading import start_reading, uses_spark
-    from clvcli.core.compute import compute_clv, compute_in_pieces
     from clvcli.engines import refuse_other_engines
 
     if uses_spark(opts):
         refuse_other_engines(opts.engine, what)
-
     # BG/BB (or saved parameters, maybe BG/BB's) counts purchase periods, which only
     # the transactions hold.
     periods = settings.model == "bgbb" or settings.saved is not None
-    source = start_reading(input_path, opts, engine_may_read=not periods)
+    return start_reading(input_path, opts, engine_may_read=not periods)
+
+
+def customers_of(
+    source: Any,
+    opts: RunOptions,
+    reporter: Reporter,
+    settings: ComputeSettings,
+    keep: Callable[[pd.DataFrame], pd.DataFrame],
+) -> tuple[pd.DataFrame, CustomerValues | ValuesInPieces]:
+    """The compute table of a log (:func:`log_source`'s), cut down by ``keep``, and
+    the run's values (warnings, models, as-of date) for the caller to say and record.
+
+    When the engine takes the log as it is, the table is computed a million
+    customers at a time and each piece is cut down as it comes, so a large log's
+    run holds the customers asked for, not all of them; otherwise the reader reads
+    the log and ``keep`` cuts the whole table."""
+    import pandas as pd
+
+    from clvcli.core.compute import compute_clv, compute_in_pieces
+
     pieces, settings = engine_pieces(source, opts, reporter, settings)
     if pieces is None:
         transactions = load_transactions(source, opts, reporter)
         with reporter.progress("computing customer values"):
             result = compute_clv(transactions, settings)
         del transactions
-        reporter.warn(result.warnings)
-        record_values(opts, result)
-        return keep(result.frame)
+        return keep(result.frame), result
     with pieces as summary, reporter.progress("computing customer values"):
         values = compute_in_pieces(summary, settings)
         kept = [keep(piece) for piece in values.pieces]
-    reporter.warn(values.warnings)
-    record_values(opts, values)
-    return pd.concat(kept, ignore_index=True)
+    return pd.concat(kept, ignore_index=True), values
 
 
 def log_pieces(

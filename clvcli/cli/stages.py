@@ -36,23 +36,21 @@ def stages_cmd(
     """
     from dataclasses import replace
 
-    from clvcli.cli.reading import start_reading
-
-    # The funnel alone runs on the log's engine; the movements need the reader's
-    # transactions at two dates, read once.
-    source = None if compare_to is None else start_reading(input_path, opts)
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
+        customers_of,
         join_customer_list,
         load_transactions,
         log_customers,
+        log_source,
         parse_option_date,
         record_values,
     )
     from clvcli.cli.output import emit, resolve_format
     from clvcli.core.compute import compute_clv
     from clvcli.core.funnel import FUNNEL_READS, funnel, transitions
+    from clvcli.core.log import EngineLog
     from clvcli.errors import UsageError
 
     if by not in (None, "channel"):
@@ -83,22 +81,43 @@ def stages_cmd(
             what="stages",
         )
         return
-    transactions = load_transactions(source, opts, reporter)
-    with reporter.progress("computing stages"):
-        now = compute_clv(transactions, settings)
-    reporter.warn(now.warnings)
-    record_values(opts, now)
-    now_frame = join_customer_list(now.frame, listed)
-    if earlier_day >= now.as_of:
-        raise UsageError("--compare-to must be before the as-of date")
-    with reporter.progress("computing stages at the earlier date"):
-        then = compute_clv(transactions, replace(settings, as_of=earlier_day))
+    source = log_source(input_path, opts, settings, "clv stages")
+    if isinstance(source, EngineLog):
+        # The engine summarises the log as of each date: of each piece, the ids and
+        # stages alone are kept (the whole table with a customer list, joined after).
+        keep = _ids_and_stages if listed is None else (lambda frame: frame)
+        now_frame, now = customers_of(source, opts, reporter, settings, keep)
+        reporter.warn(now.warnings)
+        record_values(opts, now)
+        if earlier_day >= now.as_of:
+            raise UsageError("--compare-to must be before the as-of date")
+        inputs = list(opts.record.get("inputs", []))  # the same log, recorded once
+        then_settings = replace(settings, as_of=earlier_day)
+        then_frame, then = customers_of(source.at(earlier_day), opts, reporter, then_settings, keep)
+        opts.record["inputs"] = inputs
+    else:
+        transactions = load_transactions(source, opts, reporter)
+        with reporter.progress("computing stages"):
+            now = compute_clv(transactions, settings)
+        reporter.warn(now.warnings)
+        record_values(opts, now)
+        now_frame = now.frame
+        if earlier_day >= now.as_of:
+            raise UsageError("--compare-to must be before the as-of date")
+        with reporter.progress("computing stages at the earlier date"):
+            then = compute_clv(transactions, replace(settings, as_of=earlier_day))
+        then_frame = then.frame
     if then.choice is not None:  # chosen as clv stages --as-of DATE would choose
         reporter.warn([f"at {compare_to}, {then.choice.note()}"], kind="note")
     emit(
-        transitions(join_customer_list(then.frame, listed), now_frame),
+        transitions(join_customer_list(then_frame, listed), join_customer_list(now_frame, listed)),
         opts,
         reporter,
         title=f"Stage movements from {compare_to} to the as-of date",
         what="stages",
     )
+
+
+def _ids_and_stages(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the movements between two dates read of a compute table."""
+    return frame[["customer_id", "stage"]]

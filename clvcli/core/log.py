@@ -35,6 +35,10 @@ class EngineLog:
     def path(self) -> str:
         return self.request.path
 
+    def at(self, as_of: int) -> EngineLog:
+        """The same log summarised as of another day (days since 1970-01-01)."""
+        return replace(self, request=replace(self.request, as_of=as_of))
+
     def summary_pieces(self, wants_litt: Callable[[], bool] | None = None) -> SummaryPieces | None:
         """The per-customer summary on disk (with litt when ``wants_litt()`` says so,
         see :class:`LogRequest`); None when the reader is needed."""

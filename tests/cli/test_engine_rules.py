@@ -120,6 +120,7 @@ CUT_DOWN = (
     ("segment", "--top", "7", "--sort", "orders"),
     ("segment", "--min-clv", "150", "--stage", "at_risk,churned", "--sort", "customer_id"),
     ("stages",),
+    ("stages", "--compare-to", "1997-09-30"),
 )
 
 
@@ -146,7 +147,8 @@ def test_segment_and_stages_run_on_the_engine_a_piece_at_a_time(clv, tmp_path, m
         assert direct.exit_code == read.exit_code == 0, direct.stderr + read.stderr
         assert direct.stdout.count("\n") > 2
         assert_same_csv(direct.stdout, read.stdout)
-    assert taken == [str(parquet)] * len(CUT_DOWN)
+    # --compare-to summarises the log as of each of its two dates.
+    assert taken == [str(parquet)] * (len(CUT_DOWN) + 1)
 
 
 def _float_ids(folder):
