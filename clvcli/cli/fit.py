@@ -136,7 +136,9 @@ def _emit_report(report: dict[str, Any], fmt: str, opts: RunOptions, reporter: R
         f"{report['model']} fitted on {report['n_customers']:,} customers, "
         f"{report['period']}s, as of {report['as_of']}"
     )
-    emit(parameter_frame(report), opts, reporter, title=title, what="parameters")
+    # On a narrow terminal the estimates stay, their errors and intervals go first.
+    keep = ("parameter", "estimate")
+    emit(parameter_frame(report), opts, reporter, title=title, what="parameters", keep=keep)
     if fmt == "table":
         for model, frame in correlation_frames(report):
             emit(frame, opts, reporter, title=f"{model}: correlation")

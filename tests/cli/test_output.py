@@ -191,3 +191,35 @@ def test_a_write_that_fails_stops_the_pieces(tmp_path, monkeypatch):
         write_frames(counted(), _options(str(target)), Reporter(True))
     assert len(made) <= 4  # the pieces stop within one of the failed write
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_narrow_terminal_keeps_a_fits_estimates():
+    """At 30 columns the parameters' table showed the model and parameter names and
+    no estimate; the errors and intervals go first now."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    main, child = os.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 30, 0, 0))  # 30 columns
+    env = {**os.environ, "COLUMNS": "30", "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "clvcli", "fit", str(SAMPLE / "shop.csv"), "--model", "pnbd"]
+    process = subprocess.Popen(command, stdout=child, stderr=subprocess.DEVNULL, env=env)
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert process.wait(timeout=120) == 0
+    lines = shown.decode("utf-8", "replace").splitlines()
+    row = next(line for line in lines if " alpha " in line)
+    assert "72." in row  # alpha's estimate, 72.29 on the sample shop
