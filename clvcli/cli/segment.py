@@ -117,10 +117,13 @@ def segment_cmd(
         return frame
 
     header = plain_header(input_path)
+    # Whether the pieces were cut down as they came (then not again below).
+    cut = False
     if header is not None and not is_customer_values(header) and not is_summary(header):
         # A log as it is: its engine computes the table piece by piece, each cut to
         # the customers asked for (all of them with a customer list, joined first).
-        keep = chosen if listed is None else (lambda frame: frame)
+        cut = listed is None
+        keep = chosen if cut else (lambda frame: frame)
         frame = log_customers(input_path, opts, reporter, settings, keep, "clv segment")
     else:
         refuse_other_engines(opts.engine, "clv segment")
@@ -153,7 +156,8 @@ def segment_cmd(
             reporter.warn(result.warnings)
             record_values(opts, result)
             frame = result.frame
-    frame = chosen(join_customer_list(frame, listed))
+    if not cut:
+        frame = chosen(join_customer_list(frame, listed))
     frame = select_customers(frame, top=top, sort=sort)
     if summary:
         if by is not None and "channel" not in frame:
