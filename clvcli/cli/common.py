@@ -129,6 +129,7 @@ def engine_pieces(
     summary carries the customers' litt when the model fitted (``model``, or
     ``settings``' model) needs it."""
     from clvcli.core.log import EngineLog
+    from clvcli.core.summary import refund_only_warnings
 
     if not isinstance(source, EngineLog):
         return None, settings
@@ -137,6 +138,7 @@ def engine_pieces(
     if pieces is None:
         return None, settings
     opts.record.setdefault("inputs", []).append(source.path)
+    reporter.warn(refund_only_warnings(source.path, pieces.refund_only))
     return pieces, settings
 
 

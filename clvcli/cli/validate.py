@@ -53,16 +53,27 @@ def validate_cmd(
 
     Example: clv validate sales.csv --holdout 39w --period week --model all
     """
-    from clvcli.cli.reading import start_reading
+    from clvcli.cli.reading import start_reading, uses_spark
 
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    if uses_spark(opts):
+        from clvcli.engines import refuse_other_engines
+
+        refuse_other_engines(opts.engine, "clv validate")
+    # The log is read while the rest imports, or left to its engine when it takes it
+    # as it is; BG/BB (bgbb, all) counts purchase periods, which only the transactions hold.
+    periods = opts.model in ("bgbb", "all")
+    engine_may_read = summary_path is None and not periods
+    source = start_reading(input_path, opts, engine_may_read=engine_may_read)
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import resolve_format
+    from clvcli.core.log import EngineLog
     from clvcli.core.validation import (
         holdout_length,
         holdout_start,
+        holdout_start_before,
         models_named,
         validate_models,
+        validate_table,
     )
     from clvcli.errors import UsageError
 
@@ -71,7 +82,6 @@ def validate_cmd(
     models = models_named(model)
     if summary_path is not None:
         from clvcli.cli.common import load_summary, one_source
-        from clvcli.core.validation import validate_table
 
         one_source(input_path, summary_path)
         fmt = resolve_format(opts)
@@ -89,6 +99,20 @@ def validate_cmd(
     end = parse_option_date(calibration_end, "--calibration-end", opts)
     span = holdout_length(holdout) if holdout is not None else None
     fmt = resolve_format(opts)
+    if isinstance(source, EngineLog):
+        given = end
+        with reporter.progress("summarising customers"):
+            found = source.holdout_table(
+                lambda last: given if given is not None else holdout_start_before(last, span)
+            )
+        if found is not None:
+            table, end = found
+            opts.record.setdefault("inputs", []).append(source.path)
+            with reporter.progress("fitting and predicting the holdout"):
+                report, warnings = validate_table(table, models, end)
+            reporter.warn(warnings)
+            _show(report, fmt, opts, reporter, by_frequency)
+            return
     transactions = load_transactions(source, opts, reporter)
     if end is None:
         end = holdout_start(transactions, span, as_of)

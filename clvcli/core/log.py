@@ -18,6 +18,7 @@ from clvcli.engines import Engine, LogRequest, NotClean, engine_named
 from clvcli.errors import ClvError
 
 if TYPE_CHECKING:
+    from clvcli.contract import CustomerTable
     from clvcli.core.compute import ComputeSettings
     from clvcli.engines.duckdb import SummaryPieces
     from clvcli.io.readers import ReadSettings
@@ -47,6 +48,36 @@ class EngineLog:
             return self.engine.summary_pieces(self.handle, request)
         except NotClean:
             return None
+
+    def span(self) -> tuple[int, int]:
+        """The log's first and last day (days since 1970-01-01); :class:`NotClean`
+        when a CSV log's rows need the reader."""
+        return self.engine.span(self.handle)
+
+    def holdout_table(
+        self, calibration_end: Callable[[int], int]
+    ) -> tuple[CustomerTable, int] | None:
+        """The calibration summary with holdout columns up to the log's last day, of
+        every customer who bought by the calibration end (``calibration_end(last
+        day)``), as the reader's :func:`clvcli.core.summary.calibration_table` gives
+        it, and that end; None when the reader is needed."""
+        from clvcli.core.summary import check_calibration_end
+        from clvcli.core.validation import engine_holdout_table
+
+        period = self.request.period
+        try:
+            first, last = self.span()
+            end = calibration_end(last)
+            check_calibration_end(first, end, last)
+            columns = self.engine.holdout_table(
+                self.handle, calibration_end=end, as_of=last, period=period
+            )
+        except NotClean:
+            return None
+        table = engine_holdout_table(
+            columns, source=self.path, calibration_end=end, as_of=last, period=period
+        )
+        return table, end
 
     def fitting_pieces(
         self, model: str | None, settings: ComputeSettings | None
@@ -85,7 +116,7 @@ class EngineLog:
 
         if settings.model != AUTO or settings.saved is not None or settings.auto_scores:
             return settings
-        first, last = self.engine.span(self.handle)
+        first, last = self.span()
 
         def sample(per_sample: int, calibration_end: int, as_of: int) -> Any:
             return self.engine.sample_table(

@@ -79,8 +79,7 @@ def customer_table(
     buyers = occasions.customer[starts]  # sorted codes of the customers who bought
     everyone = len(buyers) == n  # then the buyers' codes are 0..n-1: no gathering
     refund_only = _customers_with_rows(transactions, n) - len(buyers)
-    if refund_only:
-        warnings.append(f"{source}: left out {refund_only} customers with refunds but no purchase")
+    warnings += refund_only_warnings(source, refund_only)
     has_amount = transactions.has_amount
     spend = sums_by_group(transactions.customer, transactions.amount, n)
     spend = spend if everyone else spend[buyers]
@@ -190,13 +189,7 @@ def calibration_table(
     length in model time units. Only customers seen in calibration are listed.
     """
     transactions, as_of, warnings = resolve_as_of(transactions, as_of)
-    first_day = int(transactions.day.min())
-    if not first_day <= calibration_end < as_of:
-        raise UsageError(
-            f"--calibration-end {_iso(calibration_end)} must fall on or after the first "
-            f"transaction ({_iso(first_day)}) and before the as-of date ({_iso(as_of)})",
-            None,
-        )
+    check_calibration_end(int(transactions.day.min()), calibration_end, as_of)
     calibration = customer_table(
         transactions.select(transactions.day <= calibration_end),
         as_of=calibration_end,
@@ -218,6 +211,25 @@ def calibration_table(
     return CustomerTable(
         frame, as_of, period, warnings + calibration.warnings, codes, transactions.has_amount
     )
+
+
+def refund_only_warnings(source: str, customers: int) -> list[str]:
+    """The warning for customers whose rows net to refunds only, left out of the
+    summary (none when there are none)."""
+    if not customers:
+        return []
+    return [f"{source}: left out {customers} customers with refunds but no purchase"]
+
+
+def check_calibration_end(first_day: int, calibration_end: int, as_of: int) -> None:
+    """A usage error unless calibration ends on or after the log's first day and
+    before the as-of date: a holdout needs both periods."""
+    if not first_day <= calibration_end < as_of:
+        raise UsageError(
+            f"--calibration-end {_iso(calibration_end)} must fall on or after the first "
+            f"transaction ({_iso(first_day)}) and before the as-of date ({_iso(as_of)})",
+            None,
+        )
 
 
 def _first_channel(transactions: Transactions, n: int) -> np.ndarray:

@@ -22,16 +22,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clvcli.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, CustomerTable, days_per
+from clvcli.contract import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    LITT_COLUMN,
+    CustomerTable,
+    days_per,
+)
 from clvcli.core.choice import AUTO, CANDIDATES, same_to_digits
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.core.opportunities import opportunities
 from clvcli.core.periods import add_months, month_end, periods_between
-from clvcli.core.summary import calibration_table, litt_of, resolve_as_of
+from clvcli.core.summary import (
+    calibration_table,
+    litt_of,
+    refund_only_warnings,
+    resolve_as_of,
+)
 from clvcli.core.value import fit_purchase_model
-from clvcli.errors import ModelError, UsageError
+from clvcli.errors import InputError, ModelError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.models import PURCHASE_MODELS
+from clvcli.models.base import DistinctRows, Fitter
 
 TOP_FREQUENCY = 7
 HOLDOUT_METRICS = (
@@ -117,8 +129,16 @@ def holdout_start(
     """The calibration end that leaves ``span`` (days, or a length) of holdout before the
     as-of date."""
     last = as_of if as_of is not None else int(transactions.day.max())
+    return holdout_start_before(last, span, transactions.calendar)
+
+
+def holdout_start_before(
+    last: int, span: float | HoldoutLength, calendar: str = "gregorian"
+) -> int:
+    """The calibration end that leaves ``span`` (days, or a length) of holdout up to
+    ``last`` (days since 1970-01-01)."""
     if isinstance(span, HoldoutLength):
-        return span.calibration_end(last, transactions.calendar)
+        return span.calibration_end(last, calendar)
     return int(last - round(span))
 
 
@@ -136,6 +156,37 @@ def validate_models(
     )
     table.warnings = transactions.warnings + table.warnings
     return validate_table(table, models, calibration_end, transactions)
+
+
+def engine_holdout_table(
+    columns: dict[str, np.ndarray],
+    *,
+    source: str,
+    calibration_end: int,
+    as_of: int,
+    period: str,
+) -> CustomerTable:
+    """The calibration summary with holdout columns that :func:`calibration_table`
+    gives, from an engine's columns for every customer (see
+    :meth:`clvcli.engines.Engine.holdout_table`), with the reader's warnings."""
+    refund_only = int(columns["refund_only"][0])
+    if not len(columns["frequency"]):
+        raise InputError(
+            f"{source}: no purchases (every day's net amount is zero or negative)",
+            "amounts of purchases must be positive; negative amounts are refunds",
+        )
+    frame = pd.DataFrame(
+        {
+            "frequency": columns["frequency"].astype(np.int64),
+            "recency": columns["recency"],
+            "T": columns["T"],
+            LITT_COLUMN: columns["litt"],
+            "frequency_holdout": columns["frequency_holdout"].astype(np.int64),
+            "duration_holdout": (as_of - calibration_end) / days_per(period),
+        },
+        copy=False,  # tens of millions of customers: no second copy in pandas' blocks
+    )
+    return CustomerTable(frame, as_of, period, refund_only_warnings(source, refund_only))
 
 
 def validate_table(
@@ -175,11 +226,18 @@ def validate_table(
         "models": {},
     }
     frequency = frame["frequency"].to_numpy(np.int64)
+    grouped: list[DistinctRows] = []
     for name in models:
         try:
-            history, actual, span = _holdout_inputs(name, transactions, table, calibration_end)
-            model = fit_purchase_model(name, *history, litt=litt_of(table.frame))
-            predicted = np.asarray(model.expected_purchases(span, *history), dtype=np.float64)
+            if name in PERIOD_MODELS:
+                history, actual, span = _opportunities(transactions, table, calibration_end)
+                model = fit_purchase_model(name, *history)
+                predicted = np.asarray(model.expected_purchases(span, *history), dtype=np.float64)
+            else:
+                if not grouped:  # once for every model: millions of customers, a few rows
+                    grouped.append(_calibration_rows(table))
+                actual = frame["frequency_holdout"].to_numpy(np.float64)
+                model, predicted = _predicted(name, grouped[0], _holdout_span(table))
         except ModelError as exc:
             if len(models) == 1:
                 raise
@@ -279,16 +337,33 @@ def _repeat_days(
     return np.sort(day)
 
 
-def _holdout_inputs(name, transactions, table, calibration_end):
+def _calibration_rows(table: CustomerTable) -> DistinctRows:
+    """The calibration customers' distinct (frequency, recency, T) rows, with litt."""
     frame = table.frame
-    if name != "bgbb":
-        history = (
-            frame["frequency"].to_numpy(np.float64),
-            frame["recency"].to_numpy(np.float64),
-            frame["T"].to_numpy(np.float64),
-        )
-        actual = frame["frequency_holdout"].to_numpy(np.float64)
-        return history, actual, float(frame["duration_holdout"].iloc[0])
+    rows = DistinctRows.of(
+        frame["frequency"].to_numpy(np.float64),
+        frame["recency"].to_numpy(np.float64),
+        frame["T"].to_numpy(np.float64),
+    )
+    return rows.with_litt(litt_of(frame))
+
+
+def _holdout_span(table: CustomerTable) -> float:
+    return float(table.frame["duration_holdout"].iloc[0])
+
+
+def _predicted(name: str, rows: DistinctRows, span: float) -> tuple[Fitter, np.ndarray]:
+    """The model fitted on the calibration rows and each customer's predicted holdout
+    purchases, computed once per distinct row."""
+    model = fit_purchase_model(name, *rows.columns, rows=rows)
+    with np.errstate(all="ignore"):
+        alive = np.asarray(model.p_alive(*rows.columns), np.float64)
+        per_row = np.asarray(model.expected_purchases_of_rows(span, rows, alive), np.float64)
+    return model, per_row[rows.inverse]
+
+
+def _opportunities(transactions, table, calibration_end):
+    """BG/BB's calibration history, holdout count and span, in purchase periods."""
     period, calendar = table.period, transactions.calendar
     found = opportunities(transactions, calibration_end, period, calendar, holdout_end=table.as_of)
     x, t_x, n, count, span = (

@@ -1,10 +1,11 @@
 """The engines that run the one pass over the transactions that grows with the log.
 
 Every command asks this seam for what it needs of the log (the per-customer summary,
-its holdout columns for ``--model auto``, a summary file too large to hold), whichever
-engine runs it: DuckDB on this machine by default, Spark on a cluster. An engine is
-one entry of :data:`ENGINES`; ``--engine`` offers their names, and ``arrow``, which
-scripts may name from older releases, is the default's other name.
+its holdout columns for ``--model auto`` and ``clv validate``, a summary file too
+large to hold), whichever engine runs it: DuckDB on this machine by default, Spark
+on a cluster. An engine is one entry of :data:`ENGINES`; ``--engine`` offers their
+names, and ``arrow``, which scripts may name from older releases, is the default's
+other name.
 
 The reader (clvcli.io) keeps what only it can do: sniffing messy text, Jalali dates,
 Persian digits, decimal marks, refusing bad rows by their row numbers, normalising
@@ -83,6 +84,14 @@ class Engine(Protocol):
         purchase days after it up to ``as_of`` (frequency_holdout), and the litt of
         their purchase days up to ``calibration_end`` (litt): the holdout ``--model
         auto`` scores its candidates on."""
+        ...
+
+    def holdout_table(
+        self, handle: Any, *, calibration_end: int, as_of: int, period: str
+    ) -> dict[str, Any]:
+        """:meth:`sample_table`'s columns for every customer who bought by
+        ``calibration_end``, in id order, and ``refund_only``: how many customers
+        had only refunds by then (``clv validate``)."""
         ...
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:

@@ -67,6 +67,8 @@ class SummaryPieces:
     piece_rows: int = CHUNK_ROWS
     litt: bool = False
     table: pa.Table | None = None
+    # Customers whose rows net to refunds only, left out of the summary.
+    refund_only: int = 0
 
     def history(self) -> tuple[np.ndarray, ...]:
         """Distinct (frequency, recency, T) rows and how many customers share each;
@@ -590,13 +592,18 @@ def log_pieces(
         # The last day from the footers: the query then reads its daily sums once,
         # not a second time for their latest day.
         last = log_span(log)[1] if as_of is None else as_of
+        refund_only = _refund_only(connection, log, last)
         if log.rows > IN_MEMORY_ROWS:
-            return _summary_by_ranges(connection, log, period, last, litt)
+            pieces = _summary_by_ranges(connection, log, period, last, litt)
+            pieces.refund_only = refund_only
+            return pieces
         query = _log_query(log, period=period, as_of=last, litt=litt)
         table = connection.sql(query).to_arrow_table()
     if not table.num_rows:
         raise _no_purchases(log.path)
-    return SummaryPieces(log.path, period, last, table.num_rows, litt=litt, table=table)
+    return SummaryPieces(
+        log.path, period, last, table.num_rows, litt=litt, table=table, refund_only=refund_only
+    )
 
 
 def _summary_by_ranges(
@@ -612,20 +619,12 @@ def _summary_by_ranges(
     file is in customer id order, as one query would write it, whatever the bounds.
     Each range costs a read of the log (whose filter on the ids is cheap).
     """
-    parts = -(-log.rows // RANGE_ROWS)
-    bounds = _id_bounds(connection, log, parts) if parts > 1 else []
-    customer = _id_text(log)
-    edges = [None, *(sql_text(b) for b in bounds), None]
     folder = ScratchFolder("summary")
     try:
         file = os.path.join(folder.name, "summary.parquet")
         writer = None
         try:
-            for low, high in pairwise(edges):
-                kept = [f"{customer} >= {low}"] * (low is not None)
-                kept += [f"{customer} < {high}"] * (high is not None)
-                where = f" WHERE {' AND '.join(kept)}" if kept else ""
-                source = f"(SELECT * FROM {log.reader()}{where})"
+            for source in _range_sources(connection, log):
                 query = _log_query(log, period=period, as_of=as_of, litt=litt, source=source)
                 batches = connection.sql(query).to_arrow_reader(CHUNK_ROWS)
                 if writer is None:
@@ -693,18 +692,60 @@ def sample_table(
     buckets, k the customers over ``per_sample``: the sample is then picked while the
     rows are read, with no sort of every id (which cost 3 to 5 s at 10M rows).
     """
+    with duckdb_session(log.path) as connection:
+        step = _sample_step(connection, log, per_sample)
+        chosen = f" WHERE hash({_name(log.customer)}) % {step} = 0" if step > 1 else ""
+        source = f"(SELECT * FROM {log.reader()}{chosen})"
+        query = _holdout_query(log, source, calibration_end, as_of, period)
+        found = connection.execute(query).fetchnumpy()
+    return {name: np.asarray(values, dtype=np.float64) for name, values in found.items()}
+
+
+def holdout_table(
+    log: ParquetLog, *, calibration_end: int, as_of: int, period: str
+) -> dict[str, np.ndarray]:
+    """:func:`sample_table`'s columns for every customer who bought by
+    ``calibration_end`` (``clv validate``), in customer id order, and under
+    ``refund_only`` how many customers had only refunds by then (the reader's
+    warning); :class:`NotClean` when the rows need the reader.
+
+    A log past :data:`IN_MEMORY_ROWS` is summarised a range of ids at a time, as
+    :func:`_summary_by_ranges` does; the columns come back as numbers, eight bytes
+    a customer each."""
+    from clvcli.engines import NotClean
+
+    with duckdb_session(log.path) as connection:
+        if not _checked_rows(connection, log):
+            raise NotClean(log.path)
+        pieces = [
+            connection.execute(
+                _holdout_query(log, source, calibration_end, as_of, period)
+            ).fetchnumpy()
+            for source in _range_sources(connection, log)
+        ]
+        refund_only = _refund_only(connection, log, calibration_end)
+    found = {}
+    for name in list(pieces[0]):  # a column at a time, each range's let go once joined
+        found[name] = np.concatenate([np.asarray(p.pop(name), dtype=np.float64) for p in pieces])
+    found["refund_only"] = np.array([refund_only])
+    return found
+
+
+def _holdout_query(
+    log: ParquetLog, source: str, calibration_end: int, as_of: int, period: str
+) -> str:
+    """Each customer of ``source`` (a FROM expression over the log) who bought by
+    ``calibration_end``: frequency, recency and T then, the purchase days after it up
+    to ``as_of`` and the litt of those before, in id order."""
     unit = float(days_per(period))
     customer, day = _name(log.customer), _name(log.date)
     amount = f"CAST({_name(log.amount)} AS DOUBLE)"
     end, cut = (f"DATE '{np.datetime64(d, 'D')}'" for d in (as_of, calibration_end))
-    with duckdb_session(log.path) as connection:
-        step = _sample_step(connection, log, per_sample)
-        chosen = f"WHERE hash({customer}) % {step} = 0" if step > 1 else ""
-        query = f"""
+    return f"""
 WITH daily AS (
   SELECT {customer} AS customer_id, CAST({day} AS DATE) AS day, FSUM({amount}) AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
-  FROM {log.reader()} {chosen} GROUP BY 1, 2
+  FROM {source} GROUP BY 1, 2
 ),
 purchases AS (
   SELECT customer_id, day FROM daily
@@ -733,8 +774,60 @@ SELECT CAST(orders - 1 AS DOUBLE) AS frequency,
   litt
 FROM customers ORDER BY CAST(customer_id AS VARCHAR)
 """
-        found = connection.execute(query).fetchnumpy()
-    return {name: np.asarray(values, dtype=np.float64) for name, values in found.items()}
+
+
+def _range_sources(connection: Any, log: ParquetLog) -> Iterator[str]:
+    """FROM expressions that cut the log into ranges of customer ids of about
+    :data:`RANGE_ROWS` transactions each, in id order (the whole log when it is no
+    larger than :data:`IN_MEMORY_ROWS`)."""
+    if log.rows <= IN_MEMORY_ROWS:
+        yield log.reader()
+        return
+    parts = -(-log.rows // RANGE_ROWS)
+    bounds = _id_bounds(connection, log, parts) if parts > 1 else []
+    customer = _id_text(log)
+    edges = [None, *(sql_text(b) for b in bounds), None]
+    for low, high in pairwise(edges):
+        kept = [f"{customer} >= {low}"] * (low is not None)
+        kept += [f"{customer} < {high}"] * (high is not None)
+        where = f" WHERE {' AND '.join(kept)}" if kept else ""
+        yield f"(SELECT * FROM {log.reader()}{where})"
+
+
+def _refund_only(connection: Any, log: ParquetLog, up_to: int) -> int:
+    """How many customers have rows by ``up_to`` but no purchase day: none unless the
+    footers show a negative amount, which a log without refunds costs no pass."""
+    if not _may_refund(log):
+        return 0
+    customer, day = _name(log.customer), _name(log.date)
+    amount = f"CAST({_name(log.amount)} AS DOUBLE)"
+    cut = f"DATE '{np.datetime64(up_to, 'D')}'"
+    return int(
+        connection.execute(
+            f"""
+SELECT count(*) FROM (
+  SELECT customer_id FROM (
+    SELECT {customer} AS customer_id, FSUM({amount}) AS net,
+      MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
+    FROM {log.reader()} WHERE CAST({day} AS DATE) <= {cut} GROUP BY {customer}, CAST({day} AS DATE)
+  ) GROUP BY customer_id
+  HAVING NOT bool_or(net > 0.000001 OR (refunded = 0 AND net > -0.000001))
+)"""
+        ).fetchall()[0][0]
+    )
+
+
+def _may_refund(log: ParquetLog) -> bool:
+    """Whether a row group's statistics allow a negative amount (or say nothing)."""
+    for file in log.files:
+        metadata = pq.ParquetFile(file).metadata
+        names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+        column = names.index(log.amount)
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(column).statistics
+            if stats is None or not stats.has_min_max or stats.min < 0:
+                return True
+    return False
 
 
 def _sample_step(connection: Any, log: ParquetLog, per_sample: int) -> int:
@@ -790,6 +883,13 @@ class DuckDBEngine:
             calibration_end=calibration_end,
             as_of=as_of,
             period=period,
+        )
+
+    def holdout_table(
+        self, handle: Any, *, calibration_end: int, as_of: int, period: str
+    ) -> dict[str, np.ndarray]:
+        return holdout_table(
+            _parquet(handle), calibration_end=calibration_end, as_of=as_of, period=period
         )
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:

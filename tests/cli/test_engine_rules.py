@@ -113,6 +113,40 @@ def test_a_clean_parquet_log_gives_what_the_reader_gives(clv, tmp_path, monkeypa
     assert taken == [str(parquet)] * 2
 
 
+def test_customers_with_only_refunds_are_left_out_with_the_readers_warning(
+    clv, tmp_path, monkeypatch
+):
+    """DuckDB's summary drops them as the reader does; it must say so as the reader
+    does, on every command that summarises the log."""
+    taken = _taken(monkeypatch)
+    refunds = pd.DataFrame(
+        {
+            "customer_id": ["R1", "R2", "R2"],
+            "date": pd.to_datetime(["1997-02-01", "1998-05-01", "1998-05-01"]).date,
+            "amount": [-5.0, 10.0, -10.0],
+        }
+    )
+    frame = pd.concat([_cdnow(), refunds], ignore_index=True)
+    parquet = _parquet(tmp_path, frame)
+    text = tmp_path / "log.csv"
+    frame.to_csv(text, index=False)
+    runs = (
+        ("summary",),
+        ("compute", "--model", "pnbd"),
+        ("fit", "--model", "bgnbd"),
+        ("segment", "--summary", "--model", "pnbd"),
+        ("stages", "--model", "pnbd"),
+    )
+    for command, *options in runs:
+        direct = clv(command, parquet, *options)
+        read = clv(command, text, *options)
+        assert direct.exit_code == read.exit_code == 0, direct.stderr + read.stderr
+        warning = f"clv: warning: {parquet}: left out 2 customers with refunds but no purchase"
+        assert warning in direct.stderr_lines, (command, direct.stderr)
+        assert direct.stderr == read.stderr.replace("log.csv", "log.parquet"), command
+    assert taken == [str(parquet)] * len(runs)
+
+
 # Commands that want some customers of the table, or a few of its columns.
 CUT_DOWN = (
     ("segment", "--stage", "loyal,repeat"),
