@@ -44,3 +44,17 @@ def test_a_fraction_of_a_cent_however_small_is_not_taken_for_cents():
     for amounts in ([5.0, 1e-9], [12345678901.2345, 0.01]):
         values = np.array(amounts)
         assert sums_by_group(np.array([0, 1]), values, 2).tolist() == amounts
+
+
+def test_every_block_of_a_long_column_is_checked():
+    """The amounts are checked a block at a time: a fraction of a cent in a later
+    block, or a total past 2**53 cents that no one block reaches, still makes the
+    sums floats."""
+    groups = np.zeros(300_000, dtype=np.int64)
+    amounts = np.full(300_000, 1.25)
+    amounts[250_001] = 0.001
+    assert sums_by_group(groups, amounts, 1)[0] == np.bincount(groups, weights=amounts)[0]
+    cents = np.full(300_000, 1.25)
+    assert sums_by_group(groups, cents, 1)[0] == 375_000.0
+    large = np.full(300_000, 1e9 + 0.01)  # 3e16 cents in all, 6.6e15 per block
+    assert sums_by_group(groups, large, 1)[0] == np.bincount(groups, weights=large)[0]
