@@ -61,3 +61,14 @@ def sums_of_runs(amounts: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if cents is None:
         return np.add.reduceat(amounts, starts)
     return np.add.reduceat(cents, starts) / 100.0
+
+
+def in_cents(amounts: np.ndarray) -> np.ndarray:
+    """``amounts`` as the sums of this module give them: whole cents over 100 (so
+    59.970000000000006, a price times a quantity, is 59.97), or as they are when
+    they are not whole cents."""
+    cents = _cents(amounts)
+    if cents is None:
+        return amounts
+    cents /= 100.0
+    return cents

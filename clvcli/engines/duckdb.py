@@ -379,6 +379,8 @@ IN_MEMORY_ROWS = 20_000_000
 # Transactions per range of customer ids whose summary DuckDB computes at a time (see
 # _summary_by_ranges): its aggregates do not spill enough for more within 1 GB.
 RANGE_ROWS = 20_000_000
+# Past this many cents in all, float64 stops holding every whole number.
+_EXACT_CENTS = float(2**53)
 # Ids the ranges' bounds are read from: those whose hash falls in one bucket of this many.
 _BOUND_BUCKETS = 1000
 
@@ -526,22 +528,36 @@ def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
     return True
 
 
-def _checked_rows(connection: Any, log: ParquetLog) -> bool:
+def _checked_rows(connection: Any, log: ParquetLog, *, cents: bool = True) -> bool | None:
     """Whether the rows need nothing of the reader: every text id in normal form,
     none empty and none a whole number written as a float (``17850.0``, which the
-    reader reads as 17850), and every floating amount a finite number. Integer ids
-    group as they are."""
+    reader reads as 17850), and every floating amount a finite number; None when
+    they need it. Integer ids group as they are.
+
+    True also says the amounts are whole cents, which the summary then adds as whole
+    numbers, as the reader does (:func:`clvcli.core.money.sums_by_group`: within a
+    relative 1e-14 of a whole number of cents, and under 2**53 cents in all); False
+    that they are not, or that ``cents`` did not ask. Both are learnt in one pass over
+    the rows.
+    """
     checks = []
     if not (log.integer_ids or log.checked_ids):
         checks.append(f"{ID_RULE.format(c=_name(log.customer))}")
     if log.float_amounts:
         checks.append(f"isfinite({_name(log.amount)})")
-    if not checks:
-        return True
-    rows = connection.execute(
-        f"SELECT bool_and({' AND '.join(checks)}) FROM {log.reader()}"
-    ).fetchall()
-    return bool(rows and rows[0][0])
+    if not (checks or cents):
+        return False
+    clean = f"bool_and({' AND '.join(checks)})" if checks else "true"
+    scaled = f"(CAST({_name(log.amount)} AS DOUBLE) * 100)"
+    whole = f"bool_and(abs({scaled} - round({scaled})) <= abs({scaled}) * 1e-14)"
+    asked = f", {whole}, sum(abs({scaled}))" if cents else ""
+    rows = connection.execute(f"SELECT {clean}{asked} FROM {log.reader()}").fetchall()
+    if not (rows and rows[0][0]):
+        return None
+    if not cents:
+        return False
+    _, whole_cents, total = rows[0]
+    return bool(whole_cents) and total is not None and total < _EXACT_CENTS
 
 
 def _id_text(log: ParquetLog) -> str:
@@ -552,9 +568,16 @@ def _id_text(log: ParquetLog) -> str:
 
 
 def _log_query(
-    log: ParquetLog, *, period: str, as_of: int | None, litt: bool = False, source: str = ""
+    log: ParquetLog,
+    *,
+    period: str,
+    as_of: int | None,
+    litt: bool = False,
+    source: str = "",
+    cents: bool = False,
 ) -> str:
-    """The summary query of ``log`` (or of ``source``, a FROM expression over it)."""
+    """The summary query of ``log`` (or of ``source``, a FROM expression over it);
+    ``cents``: its amounts are whole cents (see :func:`_checked_rows`)."""
     return summary_sql(
         table="source",
         customer_col=log.customer,
@@ -566,6 +589,7 @@ def _log_query(
         normalise_ids=False,
         with_litt=litt,
         total="FSUM",
+        cents=cents,
     )
 
 
@@ -584,7 +608,8 @@ def log_pieces(
     from clvcli.engines import NotClean
 
     with duckdb_session(log.path) as connection:
-        if not _checked_rows(connection, log):
+        cents = _checked_rows(connection, log)
+        if cents is None:
             raise NotClean(log.path)
     # Asked with no DuckDB session open: its threads would contend with the fits.
     litt = wants_litt is not None and wants_litt()
@@ -594,10 +619,10 @@ def log_pieces(
         last = log_span(log)[1] if as_of is None else as_of
         refund_only = _refund_only(connection, log, last)
         if log.rows > IN_MEMORY_ROWS:
-            pieces = _summary_by_ranges(connection, log, period, last, litt)
+            pieces = _summary_by_ranges(connection, log, period, last, litt, cents)
             pieces.refund_only = refund_only
             return pieces
-        query = _log_query(log, period=period, as_of=last, litt=litt)
+        query = _log_query(log, period=period, as_of=last, litt=litt, cents=cents)
         table = connection.sql(query).to_arrow_table()
     if not table.num_rows:
         raise _no_purchases(log.path)
@@ -607,7 +632,7 @@ def log_pieces(
 
 
 def _summary_by_ranges(
-    connection: Any, log: ParquetLog, period: str, as_of: int, litt: bool
+    connection: Any, log: ParquetLog, period: str, as_of: int, litt: bool, cents: bool
 ) -> SummaryPieces:
     """The summary of a large log in a temporary Parquet file, read in pieces.
 
@@ -625,7 +650,9 @@ def _summary_by_ranges(
         writer = None
         try:
             for source in _range_sources(connection, log):
-                query = _log_query(log, period=period, as_of=as_of, litt=litt, source=source)
+                query = _log_query(
+                    log, period=period, as_of=as_of, litt=litt, source=source, cents=cents
+                )
                 batches = connection.sql(query).to_arrow_reader(CHUNK_ROWS)
                 if writer is None:
                     writer = pq.ParquetWriter(file, batches.schema, compression="zstd")
@@ -715,7 +742,7 @@ def holdout_table(
     from clvcli.engines import NotClean
 
     with duckdb_session(log.path) as connection:
-        if not _checked_rows(connection, log):
+        if _checked_rows(connection, log, cents=False) is None:
             raise NotClean(log.path)
         pieces = [
             connection.execute(
