@@ -37,26 +37,38 @@ def cohorts_cmd(
     from clvcli.engines import refuse_other_engines
 
     refuse_other_engines(opts.engine, "clv cohorts")  # its aggregates run on DuckDB
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # The log is read while the rest imports, or left to the engine that takes it.
+    source = start_reading(input_path, opts, engine_may_read=True)
     from clvcli.cli.common import check_model_options, load_transactions, parse_option_date
     from clvcli.cli.output import emit, resolve_format
-    from clvcli.core.cohorts import cohort_table, partial_cells, period_columns
+    from clvcli.core.cohorts import cohort_table, log_cohort_table, partial_cells, period_columns
+    from clvcli.core.log import EngineLog
 
     reporter = Reporter(opts.quiet)
     check_model_options(opts)
     as_of = parse_option_date(opts.as_of, "--as-of", opts)
     resolve_format(opts)
-    transactions = load_transactions(source, opts, reporter)
-    with reporter.progress("building cohorts"):
-        frame, warnings = cohort_table(
-            transactions,
-            metric=metric,
-            grain=cohort,
-            calendar="jalali" if opts.calendar == "jalali" else "gregorian",
-            margin=opts.margin,
-            as_of=as_of,
-        )
-    reporter.warn(transactions.warnings + warnings)
+    calendar = "jalali" if opts.calendar == "jalali" else "gregorian"
+    frame = None
+    if isinstance(source, EngineLog):
+        with reporter.progress("building cohorts"):
+            frame = log_cohort_table(
+                source, metric=metric, grain=cohort, calendar=calendar, margin=opts.margin
+            )
+        if frame is not None:
+            opts.record.setdefault("inputs", []).append(source.path)
+    if frame is None:
+        transactions = load_transactions(source, opts, reporter)
+        with reporter.progress("building cohorts"):
+            frame, warnings = cohort_table(
+                transactions,
+                metric=metric,
+                grain=cohort,
+                calendar=calendar,
+                margin=opts.margin,
+                as_of=as_of,
+            )
+        reporter.warn(transactions.warnings + warnings)
     periods = period_columns(frame)
     marks = partial_cells(frame)
     table = resolve_format(opts) == "table"

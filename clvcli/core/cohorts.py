@@ -15,15 +15,22 @@ column, ``partial`` (true when each row's last filled cell is such a period), an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from clvcli.core.periods import calendar_days
 from clvcli.core.summary import resolve_as_of
+from clvcli.engines import NotClean
 from clvcli.engines.periods import aggregate, cohort_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
+
+if TYPE_CHECKING:
+    from clvcli.core.log import EngineLog
 
 METRICS = ("retention", "revenue", "margin")
 GRAINS = ("month", "quarter")
@@ -49,30 +56,90 @@ def cohort_table(
     as_of: int | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per cohort: its label, customers acquired, and a column per period since."""
+    _check(metric, grain, transactions.has_amount, transactions.source)
+    transactions, as_of, warnings = resolve_as_of(transactions, as_of)
+    frame = cohort_frame(
+        lambda sql, days: aggregate(sql, transactions, days),
+        source=transactions.source,
+        first=min(int(transactions.day.min()), as_of),
+        as_of=as_of,
+        metric=metric,
+        grain=grain,
+        calendar=calendar,
+        margin=margin,
+    )
+    return frame, warnings
+
+
+def log_cohort_table(
+    log: EngineLog,
+    *,
+    metric: str = "retention",
+    grain: str = "month",
+    calendar: str = "gregorian",
+    margin: float = 1.0,
+) -> pd.DataFrame | None:
+    """:func:`cohort_table` of a log its engine reads as it is, up to its last day,
+    the cells computed by the engine over the log's files; None when the reader is
+    needed."""
+    _check(metric, grain, True, log.path)
+    try:
+        first, last = log.span()
+        return cohort_frame(
+            log.aggregate,
+            source=log.path,
+            first=first,
+            as_of=last,
+            metric=metric,
+            grain=grain,
+            calendar=calendar,
+            margin=margin,
+        )
+    except NotClean:
+        return None
+
+
+def _check(metric: str, grain: str, has_amount: bool, source: str) -> None:
     if metric not in METRICS:
         raise UsageError(f"--metric {metric} is not one of: {', '.join(METRICS)}")
     if grain not in GRAINS:
         raise UsageError(f"--cohort {grain} is not one of: {', '.join(GRAINS)}")
-    if metric != "retention" and not transactions.has_amount:
+    if metric != "retention" and not has_amount:
         raise InputError(
-            f"{transactions.source}: --metric {metric} needs amounts, and the log has no "
-            "amount column",
+            f"{source}: --metric {metric} needs amounts, and the log has no amount column",
             "name the amount column with --amount-col, or use --metric retention",
         )
-    transactions, as_of, warnings = resolve_as_of(transactions, as_of)
+
+
+def cohort_frame(
+    run: Callable[[str, dict[str, np.ndarray]], dict[str, np.ndarray]],
+    *,
+    source: str,
+    first: int,
+    as_of: int,
+    metric: str,
+    grain: str,
+    calendar: str,
+    margin: float,
+) -> pd.DataFrame:
+    """The cohort table from the cells ``run(query, calendar)`` gives (the query of
+    :func:`clvcli.engines.periods.cohort_sql` over the transactions and the calendar
+    from ``first`` to ``as_of``)."""
     size = 3 if grain == "quarter" else 1
-    days = calendar_days(min(int(transactions.day.min()), as_of), as_of, calendar)
-    found = aggregate(cohort_sql(metric=metric, size=size, as_of=as_of), transactions, days)
+    days = calendar_days(first, as_of, calendar)
+    found = run(cohort_sql(metric=metric, size=size, as_of=as_of), days)
     cohort, offset, value = found["cohort"], found["offset_"], found["value"]
     sizes = offset < 0
     if not sizes.any():
-        raise InputError(f"{transactions.source}: no purchases", None)
-    order = np.argsort(cohort[sizes])
-    cohorts, acquired = cohort[sizes][order], value[sizes][order]
+        raise InputError(f"{source}: no purchases", None)
+    # A cell may come in parts (an engine counts a large log a range of customers at
+    # a time): each cohort's size and each cell are the sums of their parts.
+    cohorts, part_of = np.unique(cohort[sizes], return_inverse=True)
+    acquired = np.bincount(part_of, weights=value[sizes], minlength=len(cohorts))
     end = int(month_index(np.array([as_of]), calendar)[0]) // size
     width = end - int(cohorts[0]) + 1
     cells = np.zeros((len(cohorts), width))
-    cells[np.searchsorted(cohorts, cohort[~sizes]), offset[~sizes]] = value[~sizes]
+    np.add.at(cells, (np.searchsorted(cohorts, cohort[~sizes]), offset[~sizes]), value[~sizes])
     if metric == "retention":
         values = cells / acquired[:, None]
     else:
@@ -84,7 +151,7 @@ def cohort_table(
     frame.insert(0, "customers", acquired.astype(np.int64))
     frame.insert(0, "cohort", period_label(cohorts * size, grain))
     frame["partial"] = is_partial(as_of, calendar=calendar, grain=grain)
-    return frame, warnings
+    return frame
 
 
 def is_partial(as_of: int, *, calendar: str = "gregorian", grain: str = "month") -> bool:

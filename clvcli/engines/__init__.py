@@ -1,11 +1,11 @@
 """The engines that run the one pass over the transactions that grows with the log.
 
 Every command asks this seam for what it needs of the log (the per-customer summary,
-its holdout columns for ``--model auto`` and ``clv validate``, a summary file too
-large to hold), whichever engine runs it: DuckDB on this machine by default, Spark
-on a cluster. An engine is one entry of :data:`ENGINES`; ``--engine`` offers their
-names, and ``arrow``, which scripts may name from older releases, is the default's
-other name.
+its holdout columns for ``--model auto`` and ``clv validate``, the monthly cells of
+cohorts, a summary file too large to hold), whichever engine runs it: DuckDB on this
+machine by default, Spark on a cluster. An engine is one entry of :data:`ENGINES`;
+``--engine`` offers their names, and ``arrow``, which scripts may name from older
+releases, is the default's other name.
 
 The reader (clvcli.io) keeps what only it can do: sniffing messy text, Jalali dates,
 Persian digits, decimal marks, refusing bad rows by their row numbers, normalising
@@ -92,6 +92,12 @@ class Engine(Protocol):
         """:meth:`sample_table`'s columns for every customer who bought by
         ``calibration_end``, in id order, and ``refund_only``: how many customers
         had only refunds by then (``clv validate``)."""
+        ...
+
+    def aggregate(self, handle: Any, sql: str, relations: dict[str, Any]) -> dict[str, Any]:
+        """A query of :mod:`clvcli.engines.periods` over the log as the relation
+        ``transactions`` (customer, day as days since 1970-01-01, amount) and the
+        ``relations`` given (columns by name), as numpy columns."""
         ...
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:

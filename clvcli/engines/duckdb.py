@@ -758,6 +758,38 @@ def holdout_table(
     return found
 
 
+def aggregate_log(
+    log: ParquetLog, sql: str, relations: dict[str, dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """A query of :mod:`clvcli.engines.periods` run over the log's files as the
+    relation ``transactions`` (customer, day, amount), as the reader's arrays would
+    be (:func:`clvcli.engines.periods.aggregate`), with ``relations`` (columns by
+    name); :class:`NotClean` when the rows need the reader.
+
+    Past :data:`IN_MEMORY_ROWS` the query runs once per range of customer ids (its
+    per-customer aggregates run out of memory on 100M transactions at once) and the
+    rows of every range come back one after the other: a caller whose rows are sums
+    over customers adds up those that share their keys.
+    """
+    from clvcli.engines import NotClean
+
+    customer, day = _name(log.customer), _name(log.date)
+    found: list[dict[str, np.ndarray]] = []
+    with duckdb_session(log.path) as connection:
+        if _checked_rows(connection, log, cents=False) is None:
+            raise NotClean(log.path)
+        for name, columns in relations.items():
+            connection.register(name, pa.table({k: np.asarray(v) for k, v in columns.items()}))
+        for source in _range_sources(connection, log):
+            connection.execute(
+                f"CREATE OR REPLACE TEMP VIEW transactions AS SELECT {customer} AS customer, "
+                f"date_diff('day', DATE '1970-01-01', CAST({day} AS DATE)) AS day, "
+                f"CAST({_name(log.amount)} AS DOUBLE) AS amount FROM {source}"
+            )
+            found.append(connection.execute(sql).fetchnumpy())
+    return {name: np.concatenate([np.asarray(f[name]) for f in found]) for name in found[0]}
+
+
 def _holdout_query(
     log: ParquetLog, source: str, calibration_end: int, as_of: int, period: str
 ) -> str:
@@ -918,6 +950,9 @@ class DuckDBEngine:
         return holdout_table(
             _parquet(handle), calibration_end=calibration_end, as_of=as_of, period=period
         )
+
+    def aggregate(self, handle: Any, sql: str, relations: dict[str, Any]) -> dict[str, np.ndarray]:
+        return aggregate_log(_parquet(handle), sql, relations)
 
     def summary_file_pieces(self, path: str, *, period: str, as_of: int | None) -> SummaryPieces:
         return summary_file_pieces(path, period=period, as_of=as_of)

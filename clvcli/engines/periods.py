@@ -13,6 +13,10 @@ first purchase). Each is one query here, in DuckDB's dialect, over two relations
 - for payback, ``members`` (customer, grp, acquired): the customers compared, each
   with their group and acquisition month.
 
+Money is added with DuckDB's compensated ``fsum``: a plain ``sum`` of doubles
+depends on the order its threads add in, and moved a cohort's revenue by a cent
+from one run to the next.
+
 A purchase day is clv's: a customer's day whose net amount is above zero, or is
 zero with no refund (see :mod:`clvcli.core.occasions`). The reader's typed arrays
 are handed to DuckDB as Arrow, without a copy.
@@ -86,7 +90,7 @@ acquired AS (
   SELECT firsts.customer, {period} AS cohort
   FROM firsts JOIN calendar ON calendar.day = firsts.first_day
 )
-SELECT acquired.cohort, {period} - acquired.cohort AS offset_, sum(transactions.amount) AS value
+SELECT acquired.cohort, {period} - acquired.cohort AS offset_, fsum(transactions.amount) AS value
 FROM transactions JOIN acquired ON transactions.customer = acquired.customer
 JOIN calendar ON calendar.day = transactions.day
 WHERE transactions.day <= {as_of} AND {period} >= acquired.cohort
@@ -104,7 +108,7 @@ def payback_sql(*, as_of: int, margin: float) -> str:
     counts in it.
     """
     return f"""SELECT members.grp, greatest(calendar.month - members.acquired + 1, 1) AS offset_,
-  sum(transactions.amount * {float(margin)!r}) AS margin
+  fsum(transactions.amount * {float(margin)!r}) AS margin
 FROM transactions JOIN members ON transactions.customer = members.customer
 JOIN calendar ON calendar.day = transactions.day
 WHERE transactions.day <= {as_of}

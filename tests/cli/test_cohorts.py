@@ -57,6 +57,17 @@ def test_cumulative_revenue_and_margin_per_acquired_customer(clv, log):
     ]
 
 
+def test_revenue_does_not_depend_on_the_order_money_is_added_in(clv, write):
+    """A month's revenue of 1e17 + 0.01 - 1e17 is 0.01 in every order; a plain sum
+    of doubles in the rows' order gives 0, and DuckDB's threads added in an order
+    that changed from run to run."""
+    path = write(
+        "tx.csv",
+        "customer,date,amount\nA,2024-01-10,1e17\nA,2024-01-11,0.01\nA,2024-01-12,-1e17\n",
+    )
+    assert table(clv, path, "--metric", "revenue")[1] == ["2024-01", "1", "0.01", "true"]
+
+
 def test_quarters(clv, log):
     assert table(clv, log, "--cohort", "quarter") == [
         ["cohort", "customers", "0", "1", "partial"],

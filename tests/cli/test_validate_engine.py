@@ -39,9 +39,11 @@ def _twins(tmp_path, frame: pd.DataFrame):
     return parquet, text
 
 
-def _same_run(clv, parquet, text, *options):
-    direct = clv("validate", parquet, *options)
-    read = clv("validate", text, *options)
+def _same_run(clv, parquet, text, command, *options):
+    """``command`` on the Parquet log and on its CSV twin: the same output and exit
+    code, and the same messages but for the file's name."""
+    direct = clv(command, parquet, *options)
+    read = clv(command, text, *options)
     assert direct.exit_code == read.exit_code, direct.stderr + read.stderr
     assert direct.stderr == read.stderr.replace("log.csv", "log.parquet")
     assert direct.stdout == read.stdout
@@ -60,7 +62,7 @@ VALIDATIONS = (
 def test_validate_on_the_engine_gives_the_readers_report(clv, tmp_path, engine_calls):
     parquet, text = _twins(tmp_path, _cdnow())
     for options in VALIDATIONS:
-        result = _same_run(clv, parquet, text, *options)
+        result = _same_run(clv, parquet, text, "validate", *options)
         assert result.exit_code == 0 and result.stdout.count("\n") > 1, result.stderr
     assert engine_calls == [str(parquet)] * len(VALIDATIONS)
 
@@ -83,7 +85,7 @@ def test_a_large_log_is_validated_a_range_of_ids_at_a_time(
 
     monkeypatch.setattr(engine, "_range_sources", listed)
     options = ("--holdout", "39w", "--model", "bgnbd", "--format", "json")
-    assert _same_run(clv, parquet, text, *options).exit_code == 0
+    assert _same_run(clv, parquet, text, "validate", *options).exit_code == 0
     assert engine_calls == [str(parquet)] and ranges[0] >= 3
 
 
@@ -100,7 +102,7 @@ def test_refund_only_customers_are_counted_as_the_reader_counts_them(clv, tmp_pa
     )
     frame = pd.concat([frame, refunds.assign(date=refunds["date"].dt.date)], ignore_index=True)
     parquet, text = _twins(tmp_path, frame)
-    result = _same_run(clv, parquet, text, "--holdout", "39w", "--model", "pnbd")
+    result = _same_run(clv, parquet, text, "validate", "--holdout", "39w", "--model", "pnbd")
     assert result.exit_code == 0
     assert "left out 2 customers with refunds but no purchase" in result.stderr
     assert engine_calls == [str(parquet)]
@@ -111,21 +113,21 @@ def test_ids_the_reader_must_normalise_go_to_the_reader(clv, tmp_path, engine_ca
     frame.loc[frame.index[::50], "customer_id"] += " "  # read as the id without the blank
     parquet, text = _twins(tmp_path, frame)
     options = ("--holdout", "39w", "--model", "pnbd", "--format", "json")
-    assert _same_run(clv, parquet, text, *options).exit_code == 0
+    assert _same_run(clv, parquet, text, "validate", *options).exit_code == 0
     assert engine_calls == []  # the engine found the ids unclean
 
 
 def test_bgbb_counts_purchase_periods_from_the_transactions(clv, tmp_path, engine_calls):
     parquet, text = _twins(tmp_path, _cdnow())
     options = ("--holdout", "26w", "--model", "bgbb", "--period", "month", "--format", "json")
-    assert _same_run(clv, parquet, text, *options).exit_code == 0
+    assert _same_run(clv, parquet, text, "validate", *options).exit_code == 0
     assert engine_calls == []
 
 
 def test_a_calibration_end_outside_the_log_is_refused_before_the_pass(clv, tmp_path, engine_calls):
     parquet, text = _twins(tmp_path, _cdnow())
     for end in ("1996-12-31", "1998-06-30"):
-        result = _same_run(clv, parquet, text, "--calibration-end", end)
+        result = _same_run(clv, parquet, text, "validate", "--calibration-end", end)
         assert result.exit_code == 2 and result.stdout == ""
         assert "--calibration-end" in result.stderr and len(result.stderr.splitlines()) == 1
     assert engine_calls == []
