@@ -106,10 +106,12 @@ class Engine(Protocol):
 
 
 # Each engine by name, as the module and class that define it: imported only when
-# chosen, so that `clv --help` loads none of them.
-_KNOWN = {
+# chosen, so that `clv --help` loads none of them. Spark has no class here: it runs
+# the commands that take it whole, on the cluster (clvcli.cli.spark), and the rest
+# refuse it before they ask this seam.
+_KNOWN: dict[str, tuple[str, str | None]] = {
     "duckdb": ("clvcli.engines.duckdb", "DuckDBEngine"),
-    "spark": ("clvcli.engines.spark", "SparkEngine"),
+    "spark": ("clvcli.engines.spark", None),
 }
 DEFAULT = "duckdb"
 # Other names of engines, kept for the scripts that use them.
@@ -128,6 +130,7 @@ def engine_names() -> tuple[str, ...]:
 ENGINES: dict[str, Callable[[], Engine]] = {
     name: (lambda module=module, cls=cls: getattr(importlib.import_module(module), cls)())
     for name, (module, cls) in _KNOWN.items()
+    if cls is not None
 }
 
 
@@ -141,8 +144,12 @@ def canonical_name(name: str | None) -> str:
 
 
 def engine_named(name: str | None) -> Engine:
-    """The engine ``--engine`` names (None: the default); a usage error else."""
-    return ENGINES[canonical_name(name)]()
+    """The engine ``--engine`` names (None: the default); a usage error else, and for
+    an engine that answers no questions of this seam (Spark)."""
+    chosen = canonical_name(name)
+    if chosen not in ENGINES:
+        refuse_other_engines(chosen, "this command with these options")
+    return ENGINES[chosen]()
 
 
 def refuse_other_engines(name: str | None, what: str) -> None:
