@@ -12,6 +12,8 @@ digits), is refused, since reading it either way could be 1000 times off.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,6 +57,33 @@ class AmountProblem(ValueError):
         self.hint = hint
 
 
+def decimal_floats(column: pa.Array) -> np.ndarray:
+    """Decimal amounts as the nearest float64 (NaN where empty).
+
+    Arrow's own cast misses the nearest float for about a third of them (8.5300 gives
+    8.530000000000001), which moved sums and means by a cent against DuckDB's, which
+    casts exactly. Up to 15 digits the unscaled integer, exact as a float, is divided
+    by the power of ten, one correctly rounded division; wider decimals go through
+    their text, which Arrow parses exactly.
+    """
+    kind = column.type
+    if (
+        pa.types.is_decimal128(kind)
+        and kind.precision <= 15
+        and 0 <= kind.scale <= 22
+        and sys.byteorder == "little"
+    ):
+        words = np.frombuffer(column.buffers()[1], dtype=np.int64)
+        start = 2 * column.offset
+        values = words[start : start + 2 * len(column) : 2] / 10.0**kind.scale
+    else:
+        values = pc.cast(column.cast(pa.string()), pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.asarray(values, dtype=np.float64)
+    if column.null_count:
+        values[pc.is_null(column).to_numpy(zero_copy_only=False)] = np.nan
+    return values
+
+
 def parse_amounts(
     column: pa.Array | pa.ChunkedArray, decimal: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +103,8 @@ def parse_amounts(
             values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
         return values, ~np.isfinite(values)
     if pa.types.is_decimal(column.type):
-        return parse_amounts(column.cast(pa.float64()))
+        values = decimal_floats(column)
+        return values, ~np.isfinite(values)
     column = column.cast(pa.string())
     if decimal != ",":
         plain = _plain_numbers(column, check_groups=decimal is None)
