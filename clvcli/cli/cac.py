@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -71,13 +71,16 @@ def cac_cmd(
     from clvcli.engines import refuse_other_engines
 
     refuse_other_engines(opts.engine, "clv cac")  # its aggregates run on DuckDB
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # The log is read while the rest imports, or left to the engine that takes it as it
+    # is; BG/BB (or saved parameters, maybe BG/BB's) counts purchase periods, which
+    # only the transactions hold.
+    periods = opts.model == "bgbb" or opts.params is not None
+    source = start_reading(input_path, opts, engine_may_read=summary_path is None and not periods)
     from clvcli.cli.common import (
         compute_settings,
         customer_list,
         join_customer_list,
         load_summary,
-        load_transactions,
         one_source,
         record_values,
     )
@@ -92,7 +95,7 @@ def cac_cmd(
         require_amounts,
         spend_per_customer,
     )
-    from clvcli.core.compute import compute_clv, compute_from_table
+    from clvcli.core.compute import compute_from_table
     from clvcli.errors import UsageError
     from clvcli.io.costs import read_costs
 
@@ -120,7 +123,7 @@ def cac_cmd(
         spend, calendar = read_costs(costs, decimal_mark(opts))
     else:
         calendar = "jalali" if opts.calendar == "jalali" else "gregorian"
-    transactions = None
+    transactions = frame = None
     if summary_path is not None:
         table = load_summary(summary_path, opts, reporter, note=False)
         require_amounts(table.has_amount, summary_path)
@@ -128,13 +131,10 @@ def cac_cmd(
             values = compute_from_table(table, settings)
         values.warnings.append("payback months need the transaction log, not a summary")
     else:
-        transactions = load_transactions(source, opts, reporter, note=False)
-        require_amounts(transactions.has_amount, transactions.source)
-        with reporter.progress("computing customer values"):
-            values = compute_clv(transactions, settings)
+        frame, values, transactions = _customer_values(source, opts, reporter, settings)
     reporter.warn(values.warnings)
     record_values(opts, values)
-    customers = join_customer_list(values.frame, listed)
+    customers = join_customer_list(values.frame if frame is None else frame, listed)
     if per_customer:
         spend = spend_per_customer(customers, calendar)
     by, notes = choose_grouping(by, customers, spend)
@@ -169,3 +169,27 @@ def cac_cmd(
         keep=("cac", "clv_cac_ratio", "payback_months", "verdict"),
         drop_order=["mean_historical_clv", "spend", "cohort", "customers", "mean_total_clv"],
     )
+
+
+def _customer_values(source: Any, opts: RunOptions, reporter: Reporter, settings: Any):
+    """The compute table of INPUT, its run's values, and what gives the margins by
+    month: the log as its engine holds it (the table computed a million customers at
+    a time), or the reader's transactions. (The table is None when it is the
+    values' own.)"""
+    from clvcli.cli.common import engine_pieces, load_transactions
+    from clvcli.core.cac import require_amounts
+    from clvcli.core.compute import compute_clv, compute_in_pieces
+
+    pieces, settings = engine_pieces(source, opts, reporter, settings)
+    if pieces is not None:
+        import pandas as pd
+
+        with pieces as summary, reporter.progress("computing customer values"):
+            values = compute_in_pieces(summary, settings)
+            frame = pd.concat(list(values.pieces), ignore_index=True)
+        return frame, values, source
+    transactions = load_transactions(source, opts, reporter, note=False)
+    require_amounts(transactions.has_amount, transactions.source)
+    with reporter.progress("computing customer values"):
+        values = compute_clv(transactions, settings)
+    return None, values, transactions

@@ -12,6 +12,7 @@ never divided by zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from clvcli.engines.periods import aggregate, payback_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io.dates import month_index
 from clvcli.io.readers import Transactions
+
+if TYPE_CHECKING:
+    from clvcli.core.log import EngineLog
 
 CAC_COLUMNS = [
     "channel",
@@ -145,7 +149,7 @@ def spend_per_customer(customers: pd.DataFrame, calendar: str) -> pd.DataFrame:
 
 def cac_table(
     customers: pd.DataFrame,
-    transactions: Transactions | None,
+    transactions: Transactions | EngineLog | None,
     costs: pd.DataFrame,
     settings: CacSettings,
     as_of: int,
@@ -153,7 +157,8 @@ def cac_table(
     """One row per group with the contract's columns, and a total row last.
 
     ``customers`` may hold prospects (no purchase): they are not acquired, so they
-    count in no group. Without ``transactions`` (from a summary) payback is empty.
+    count in no group. Without ``transactions`` (from a summary) payback is empty;
+    a log its engine reads as it is gives the margins by month from its engine.
     """
     if settings.by not in GROUPINGS:
         raise UsageError(f"--by {settings.by} is not one of: {', '.join(GROUPINGS)}")
@@ -242,18 +247,28 @@ def _monthly_predicted(customers: pd.DataFrame, settings: CacSettings) -> np.nda
 
 
 def _margin_by_month(
-    frame: pd.DataFrame, transactions: Transactions, settings: CacSettings, as_of: int
+    frame: pd.DataFrame, log: Transactions | EngineLog, settings: CacSettings, as_of: int
 ) -> pd.DataFrame:
-    """Each group's net margin by month since acquisition (1 = the acquisition month)."""
-    ids = np.asarray(transactions.customer_ids, dtype=object)
+    """Each group's net margin by month since acquisition (1 = the acquisition month).
+
+    The rows may repeat a group and month (an engine adds a large log up a range of
+    customers at a time): their margins add up."""
+    customer = frame["customer_id"].to_numpy(dtype=object)
+    sql = payback_sql(as_of=as_of, margin=settings.margin)
+    if isinstance(log, Transactions):
+        first = int(log.day.min())
+        customer = np.searchsorted(np.asarray(log.customer_ids, dtype=object), customer)
+    else:
+        first = log.span()[0]
     members = {
-        "customer": np.searchsorted(ids, frame["customer_id"].to_numpy(dtype=object)),
+        "customer": customer,
         "grp": frame["group"].to_numpy(np.int64),
         "acquired": frame["acquired_month"].to_numpy(np.int64),
     }
-    days = calendar_days(min(int(transactions.day.min()), as_of), as_of, settings.calendar)
-    sql = payback_sql(as_of=as_of, margin=settings.margin)
-    return pd.DataFrame(aggregate(sql, transactions, days, members=members))
+    days = calendar_days(min(first, as_of), as_of, settings.calendar)
+    if isinstance(log, Transactions):
+        return pd.DataFrame(aggregate(sql, log, days, members=members))
+    return pd.DataFrame(log.aggregate(sql, days, members=members))
 
 
 def _row(

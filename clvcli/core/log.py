@@ -54,10 +54,14 @@ class EngineLog:
         when a CSV log's rows need the reader."""
         return self.engine.span(self.handle)
 
-    def aggregate(self, sql: str, calendar: dict[str, Any]) -> dict[str, Any]:
+    def aggregate(
+        self, sql: str, calendar: dict[str, Any], **relations: dict[str, Any]
+    ) -> dict[str, Any]:
         """A query of :mod:`clvcli.engines.periods` run by the engine over the log's
-        transactions and ``calendar``; :class:`NotClean` when the reader is needed."""
-        return self.engine.aggregate(self.handle, sql, {"calendar": calendar})
+        transactions, ``calendar`` and ``relations`` (a ``customer`` column of theirs
+        holds ids as the summary writes them); :class:`NotClean` when the reader is
+        needed."""
+        return self.engine.aggregate(self.handle, sql, {"calendar": calendar, **relations})
 
     def holdout_table(
         self, calibration_end: Callable[[int], int]

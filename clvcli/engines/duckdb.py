@@ -764,7 +764,8 @@ def aggregate_log(
     """A query of :mod:`clvcli.engines.periods` run over the log's files as the
     relation ``transactions`` (customer, day, amount), as the reader's arrays would
     be (:func:`clvcli.engines.periods.aggregate`), with ``relations`` (columns by
-    name); :class:`NotClean` when the rows need the reader.
+    name; a ``customer`` column of theirs holds ids as the summary writes them, text);
+    :class:`NotClean` when the rows need the reader.
 
     Past :data:`IN_MEMORY_ROWS` the query runs once per range of customer ids (its
     per-customer aggregates run out of memory on 100M transactions at once) and the
@@ -779,7 +780,12 @@ def aggregate_log(
         if _checked_rows(connection, log, cents=False) is None:
             raise NotClean(log.path)
         for name, columns in relations.items():
-            connection.register(name, pa.table({k: np.asarray(v) for k, v in columns.items()}))
+            table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+            if "customer" in columns:  # the summary's text ids, in the log's own type
+                ids = pa.array(np.asarray(columns["customer"], dtype=object), pa.string())
+                ids = ids.cast(pa.int64()) if log.integer_ids else ids
+                table = table.set_column(table.column_names.index("customer"), "customer", ids)
+            connection.register(name, table)
         for source in _range_sources(connection, log):
             connection.execute(
                 f"CREATE OR REPLACE TEMP VIEW transactions AS SELECT {customer} AS customer, "
