@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clvcli.core.money import in_cents, sums_of_runs
+from clvcli.core.money import in_units, sums_of_runs
 from clvcli.io.readers import Transactions
 
 
@@ -49,8 +49,8 @@ def purchase_occasions(transactions: Transactions) -> Occasions:
         if new_day.all():
             # One row per customer and day, as many exports have: the rows are the
             # occasions, and their arrays serve as they are.
-            # Each day's net is its one amount, in cents as a sum of several is.
-            return _kept(customer, day, in_cents(amount), amount < 0, known)
+            # Each day's net is its one amount, in whole units as a sum of several is.
+            return _kept(customer, day, in_units(amount), amount < 0, known)
         starts = np.flatnonzero(new_day)
         del new_day
         customer, day = customer[starts], day[starts]

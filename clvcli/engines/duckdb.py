@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clvcli.contract import LITT_COLUMN, CustomerTable, days_per
+from clvcli.core.money import EXACT_UNITS, SCALES, TOLERANCE
 from clvcli.engines.sql import summary_sql
 from clvcli.errors import InputError, UsageError
 from clvcli.io.columns import choose_columns
@@ -379,8 +380,6 @@ IN_MEMORY_ROWS = 20_000_000
 # Transactions per range of customer ids whose summary DuckDB computes at a time (see
 # _summary_by_ranges): its aggregates do not spill enough for more within 1 GB.
 RANGE_ROWS = 20_000_000
-# Past this many cents in all, float64 stops holding every whole number.
-_EXACT_CENTS = float(2**53)
 # Ids the ranges' bounds are read from: those whose hash falls in one bucket of this many.
 _BOUND_BUCKETS = 1000
 
@@ -528,36 +527,52 @@ def _filled_and_modern(file: str, names: tuple[str, str, str]) -> bool:
     return True
 
 
-def _checked_rows(connection: Any, log: ParquetLog, *, cents: bool = True) -> bool | None:
-    """Whether the rows need nothing of the reader: every text id in normal form,
-    none empty and none a whole number written as a float (``17850.0``, which the
-    reader reads as 17850), and every floating amount a finite number; None when
-    they need it. Integer ids group as they are.
+@dataclass(frozen=True)
+class CheckedRows:
+    """What a pass over a clean log's rows learnt: the units its amounts are whole
+    numbers of (``scale`` per 1 of money, see :mod:`clvcli.core.money`), or None."""
 
-    True also says the amounts are whole cents, which the summary then adds as whole
-    numbers, as the reader does (:func:`clvcli.core.money.sums_by_group`: within a
-    relative 1e-14 of a whole number of cents, and under 2**53 cents in all); False
-    that they are not, or that ``cents`` did not ask. Both are learnt in one pass over
-    the rows.
+    scale: float | None = None
+
+
+def _checked_rows(connection: Any, log: ParquetLog, *, money: bool = True) -> CheckedRows | None:
+    """What the rows say, or None when they need the reader: every text id in
+    normal form, none empty and none a whole number written as a float (``17850.0``,
+    which the reader reads as 17850), and every floating amount a finite number.
+    Integer ids group as they are.
+
+    With ``money``, the same pass learns the coarsest scale of
+    :data:`clvcli.core.money.SCALES` whose units every amount is a whole number of
+    (within the reader's relative tolerance, and under 2**53 units in all): the
+    summary then adds whole units, as the reader does, and the two give the same bits.
     """
     checks = []
     if not (log.integer_ids or log.checked_ids):
         checks.append(f"{ID_RULE.format(c=_name(log.customer))}")
     if log.float_amounts:
         checks.append(f"isfinite({_name(log.amount)})")
-    if not (checks or cents):
-        return False
+    if not (checks or money):
+        return CheckedRows()
     clean = f"bool_and({' AND '.join(checks)})" if checks else "true"
-    scaled = f"(CAST({_name(log.amount)} AS DOUBLE) * 100)"
-    whole = f"bool_and(abs({scaled} - round({scaled})) <= abs({scaled}) * 1e-14)"
-    asked = f", {whole}, sum(abs({scaled}))" if cents else ""
+    amount = f"CAST({_name(log.amount)} AS DOUBLE)"
+    asked = ""
+    if money:
+        whole = [
+            f"bool_and(abs({amount} * {scale!r} - round({amount} * {scale!r})) "
+            f"<= abs({amount} * {scale!r}) * {TOLERANCE!r})"
+            for scale in SCALES
+        ]
+        asked = f", {', '.join(whole)}, sum(abs({amount}))"
     rows = connection.execute(f"SELECT {clean}{asked} FROM {log.reader()}").fetchall()
     if not (rows and rows[0][0]):
         return None
-    if not cents:
-        return False
-    _, whole_cents, total = rows[0]
-    return bool(whole_cents) and total is not None and total < _EXACT_CENTS
+    if not money:
+        return CheckedRows()
+    *holds, total = rows[0][1:]
+    for scale, whole_units in zip(SCALES, holds, strict=True):
+        if whole_units and total is not None and total * scale < EXACT_UNITS:
+            return CheckedRows(scale)
+    return CheckedRows()
 
 
 def _id_text(log: ParquetLog) -> str:
@@ -574,10 +589,10 @@ def _log_query(
     as_of: int | None,
     litt: bool = False,
     source: str = "",
-    cents: bool = False,
+    scale: float | None = None,
 ) -> str:
     """The summary query of ``log`` (or of ``source``, a FROM expression over it);
-    ``cents``: its amounts are whole cents (see :func:`_checked_rows`)."""
+    ``scale``: its amounts are whole units of 1 / scale (see :func:`_checked_rows`)."""
     return summary_sql(
         table="source",
         customer_col=log.customer,
@@ -589,7 +604,7 @@ def _log_query(
         normalise_ids=False,
         with_litt=litt,
         total="FSUM",
-        cents=cents,
+        scale=scale,
     )
 
 
@@ -608,8 +623,8 @@ def log_pieces(
     from clvcli.engines import NotClean
 
     with duckdb_session(log.path) as connection:
-        cents = _checked_rows(connection, log)
-        if cents is None:
+        checked = _checked_rows(connection, log)
+        if checked is None:
             raise NotClean(log.path)
     # Asked with no DuckDB session open: its threads would contend with the fits.
     litt = wants_litt is not None and wants_litt()
@@ -619,10 +634,10 @@ def log_pieces(
         last = log_span(log)[1] if as_of is None else as_of
         refund_only = _refund_only(connection, log, last)
         if log.rows > IN_MEMORY_ROWS:
-            pieces = _summary_by_ranges(connection, log, period, last, litt, cents)
+            pieces = _summary_by_ranges(connection, log, period, last, litt, checked.scale)
             pieces.refund_only = refund_only
             return pieces
-        query = _log_query(log, period=period, as_of=last, litt=litt, cents=cents)
+        query = _log_query(log, period=period, as_of=last, litt=litt, scale=checked.scale)
         table = connection.sql(query).to_arrow_table()
     if not table.num_rows:
         raise _no_purchases(log.path)
@@ -632,7 +647,7 @@ def log_pieces(
 
 
 def _summary_by_ranges(
-    connection: Any, log: ParquetLog, period: str, as_of: int, litt: bool, cents: bool
+    connection: Any, log: ParquetLog, period: str, as_of: int, litt: bool, scale: float | None
 ) -> SummaryPieces:
     """The summary of a large log in a temporary Parquet file, read in pieces.
 
@@ -651,7 +666,7 @@ def _summary_by_ranges(
         try:
             for source in _range_sources(connection, log):
                 query = _log_query(
-                    log, period=period, as_of=as_of, litt=litt, source=source, cents=cents
+                    log, period=period, as_of=as_of, litt=litt, source=source, scale=scale
                 )
                 batches = connection.sql(query).to_arrow_reader(CHUNK_ROWS)
                 if writer is None:
@@ -742,7 +757,7 @@ def holdout_table(
     from clvcli.engines import NotClean
 
     with duckdb_session(log.path) as connection:
-        if _checked_rows(connection, log, cents=False) is None:
+        if _checked_rows(connection, log, money=False) is None:
             raise NotClean(log.path)
         pieces = [
             connection.execute(
@@ -777,7 +792,7 @@ def aggregate_log(
     customer, day = _name(log.customer), _name(log.date)
     found: list[dict[str, np.ndarray]] = []
     with duckdb_session(log.path) as connection:
-        if _checked_rows(connection, log, cents=False) is None:
+        if _checked_rows(connection, log, money=False) is None:
             raise NotClean(log.path)
         for name, columns in relations.items():
             table = pa.table({k: np.asarray(v) for k, v in columns.items()})

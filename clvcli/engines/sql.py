@@ -122,7 +122,7 @@ def summary_sql(
     id_form: str = "whole",
     with_litt: bool = False,
     total: str = "SUM",
-    cents: bool = False,
+    scale: float | None = None,
 ) -> str:
     """The query in DuckDB's dialect; ``as_of`` is an ISO date (default: the last date).
 
@@ -136,10 +136,10 @@ def summary_sql(
     docstring). ``total`` is the function that adds up money and logs: ``SUM``;
     ``FSUM``, DuckDB's compensated sum, which gives the same bits whatever the order
     its threads add a group's doubles in; or :data:`EXACT_SUM` for any dialect.
-    ``cents``, for amounts checked to be whole cents (see
-    :func:`clvcli.core.money.sums_by_group`): money is added as whole numbers of
-    cents, each day's net and each sum then divided by 100, as the reader adds it, so
-    the two give the same bits.
+    ``scale``, for amounts checked to be whole units of 1 / scale (cents: 100; see
+    :mod:`clvcli.core.money`): money is added as whole numbers of units, each day's
+    net and each sum then divided by the scale, as the reader adds it, so the two give
+    the same bits.
     """
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
@@ -161,18 +161,19 @@ def summary_sql(
     net = _sum(total, amount)
     occasion_total = _sum(total, "CASE WHEN is_purchase = 1 THEN GREATEST(net, 0) ELSE 0 END")
     spend = _sum(total, "net")
-    net_cents = ""
-    if cents:
-        whole = f"SUM(CAST(ROUND({amount} * 100) AS BIGINT))"
-        net = f"CAST({whole} AS DOUBLE) / 100"
-        net_cents = f"\n    {whole} AS net_cents,"
-        purchase_cents = "CASE WHEN is_purchase = 1 THEN GREATEST(net_cents, 0) ELSE 0 END"
-        occasion_total = f"CAST(SUM({purchase_cents}) AS DOUBLE) / 100"
-        spend = "CAST(SUM(net_cents) AS DOUBLE) / 100"
+    net_units = ""
+    if scale is not None:
+        units = f"{float(scale)!r}"
+        whole = f"SUM(CAST(ROUND({amount} * {units}) AS BIGINT))"
+        net = f"CAST({whole} AS DOUBLE) / {units}"
+        net_units = f"\n    {whole} AS net_units,"
+        purchase_units = "CASE WHEN is_purchase = 1 THEN GREATEST(net_units, 0) ELSE 0 END"
+        occasion_total = f"CAST(SUM({purchase_units}) AS DOUBLE) / {units}"
+        spend = f"CAST(SUM(net_units) AS DOUBLE) / {units}"
     return f"""WITH daily AS (
   SELECT
     {customer_id} AS customer_id,
-    CAST({day} AS DATE) AS day,{net_cents}
+    CAST({day} AS DATE) AS day,{net_units}
     {net} AS net,
     MAX(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END) AS refunded
   FROM {source}
@@ -186,7 +187,7 @@ days AS (
   SELECT
     daily.customer_id,
     daily.day,
-    daily.net,{" daily.net_cents," if cents else ""}
+    daily.net,{" daily.net_units," if scale is not None else ""}
     CASE WHEN daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001)
       THEN 1 ELSE 0 END AS is_purchase
   FROM daily CROSS JOIN bounds

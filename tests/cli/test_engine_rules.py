@@ -426,8 +426,9 @@ def test_a_csv_logs_rows_are_estimated_from_its_size(tmp_path):
     assert found is not None and found.rows == pytest.approx(69_659, rel=0.05)
 
 
+@pytest.mark.parametrize("decimals", [2, 4])
 def test_money_is_the_same_to_the_bit_on_every_path_and_in_every_row_order(
-    clv, tmp_path, monkeypatch
+    clv, tmp_path, monkeypatch, decimals
 ):
     """The reader added a customer's amounts in the rows' order: the same rows in
     another order moved a total or an average by a cent; and DuckDB's compensated
@@ -435,10 +436,13 @@ def test_money_is_the_same_to_the_bit_on_every_path_and_in_every_row_order(
     half a cent on the other side of it. Amounts in whole cents (a price times a
     quantity too, such as 59.970000000000006) are now added as whole numbers of cents
     on every path: the same bytes in every order and on either path, in CSV and in
-    Parquet's raw doubles."""
+    Parquet's raw doubles. So are amounts with four decimals (whole ten-thousandths),
+    which a compensated sum and a plain one put a cent apart."""
     rng = np.random.default_rng(11)
     rows = 20_000
     price = rng.integers(-20_000, 30_000, rows) / 100
+    if decimals == 4:
+        price = rng.integers(-2_000_000, 3_000_000, rows) / 10_000
     frame = pd.DataFrame(
         {
             "customer_id": [f"C{c:04d}" for c in rng.integers(0, 3000, rows)],

@@ -31,9 +31,19 @@ def test_the_three_amounts_whose_order_once_moved_a_cent():
     assert runs.tolist() == [347.33, 3.5]
 
 
-def test_amounts_finer_than_cents_are_summed_as_floats():
+def test_amounts_finer_than_cents_are_added_in_finer_whole_units():
+    """Prices with three or four decimals (fuel, fractions of a share, a refund of 30 %)
+    are whole ten-thousandths: their sums are exact too, in every order."""
     amounts = np.array([0.001, 0.002, 1.0055])
-    assert sums_by_group(np.zeros(3, dtype=np.int64), amounts, 1)[0] == np.sum(amounts)
+    assert sums_by_group(np.zeros(3, dtype=np.int64), amounts, 1)[0] == 1.0085
+    rng = np.random.default_rng(5)
+    tenths = rng.integers(-2_000_000, 9_000_000, 20_000) / 10_000
+    groups = rng.integers(0, 300, len(tenths))
+    first = sums_by_group(groups, tenths, 300)
+    order = rng.permutation(len(tenths))
+    assert sums_by_group(groups[order], tenths[order], 300).tobytes() == first.tobytes()
+    thirds = np.array([1 / 3, 2 / 3, 1.0])  # no decimal scale: added as floats
+    assert sums_by_group(np.zeros(3, dtype=np.int64), thirds, 1)[0] == np.sum(thirds)
     huge = np.array([4e13, 5e13, 1.0])  # past 2**53 cents: float sums, no overflow of cents
     assert sums_by_group(np.zeros(3, dtype=np.int64), huge, 1)[0] == 9e13 + 1.0
 
