@@ -138,7 +138,8 @@ def engine_pieces(
     if pieces is None:
         return None, settings
     opts.record.setdefault("inputs", []).append(source.path)
-    reporter.warn(refund_only_warnings(source.path, pieces.refund_only))
+    # Said with the run's other warnings, where the reader's table says it.
+    pieces.warnings = refund_only_warnings(source.path, pieces.refund_only)
     return pieces, settings
 
 

@@ -147,7 +147,7 @@ def compute_with_spark(
     with spark_pieces(path, opts, reporter, settings.period, litt=litt) as summary:
         with reporter.progress("fitting the models"):
             result = spark_compute(summary, settings)
-        reporter.warn(summary.warnings + result.values.warnings)
+        reporter.warn(result.values.warnings)  # the summary's first
         record_values(opts, result.values)
         if parts:
             with reporter.progress(f"scoring and writing {result.customers:,} customers on Spark"):

@@ -126,6 +126,7 @@ def _summary_in_pieces(pieces: SummaryPieces, opts: RunOptions, reporter: Report
 
     columns = SUMMARY_COLUMNS + SUMMARY_EXTRA
     money = ("monetary_value", "total_spend")
+    reporter.warn(pieces.warnings)
     with pieces as summary:
         pieces = (table.frame[columns] for table in summary.tables())
         if resolve_format(opts) != "table":

@@ -570,6 +570,8 @@ class SummaryInPieces(Protocol):
     period: str
     as_of: int
     customers: int
+    # What the reader would have said of the log summed up (customers left out, say).
+    warnings: list[str]
 
     def history(self) -> tuple[np.ndarray, ...]: ...
 
@@ -614,8 +616,9 @@ def compute_in_pieces(summary: SummaryInPieces, settings: ComputeSettings) -> Va
         if models.purchases is not None and models.purchases.scales_over_cohort:
             # Scaled over the whole summary's customers, not each piece's.
             models.purchases.scale_over(history())
+    warnings = list(summary.warnings) + list(models.warnings)
     values = ValuesInPieces(
-        iter(()), summary.as_of, list(models.warnings), models.purchases, models.spend, choice
+        iter(()), summary.as_of, warnings, models.purchases, models.spend, choice
     )
     if choice is not None and choice.warning:
         values.warnings.append(choice.warning)

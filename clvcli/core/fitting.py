@@ -58,7 +58,13 @@ def fit_report_from_pieces(
     summary: SummaryInPieces, model: str
 ) -> tuple[dict[str, Any], list[str]]:
     """:func:`fit_report` for a summary too large to hold: the models fit on its distinct
-    rows (grouped where the summary lives), the report is the one the table gives."""
+    rows (grouped where the summary lives), the report is the one the table gives; the
+    summary's own warnings first, as the table's come first."""
+    report, warnings = _report_of_pieces(summary, model)
+    return report, list(summary.warnings) + warnings
+
+
+def _report_of_pieces(summary: SummaryInPieces, model: str) -> tuple[dict[str, Any], list[str]]:
     if model == "bgbb":
         raise UsageError("--model bgbb needs the transaction log, not a summary")
     head = {

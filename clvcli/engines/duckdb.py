@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -70,6 +70,8 @@ class SummaryPieces:
     table: pa.Table | None = None
     # Customers whose rows net to refunds only, left out of the summary.
     refund_only: int = 0
+    # What the reader would have said of the same log, for the run to say with its own.
+    warnings: list[str] = field(default_factory=list)
 
     def history(self) -> tuple[np.ndarray, ...]:
         """Distinct (frequency, recency, T) rows and how many customers share each;

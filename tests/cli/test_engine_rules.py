@@ -147,6 +147,26 @@ def test_customers_with_only_refunds_are_left_out_with_the_readers_warning(
     assert taken == [str(parquet)] * len(runs)
 
 
+def test_a_fit_that_fails_says_what_the_reader_says(clv, tmp_path, monkeypatch):
+    """DuckDB's summary said of the refund-only customers at once, so a fit that then
+    failed printed one line more than the reader, which says it with the fit's own."""
+    _taken(monkeypatch)
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C2", "R1"],
+            "date": pd.to_datetime(["2023-01-02", "2023-02-02", "2023-01-05", "2023-01-10"]).date,
+            "amount": [10.0, 20.0, 5.0, -10.0],
+        }
+    )
+    parquet = _parquet(tmp_path, frame)
+    text = tmp_path / "log.csv"
+    frame.to_csv(text, index=False)
+    direct = clv("fit", parquet, "--model", "bgnbd")
+    read = clv("fit", text, "--model", "bgnbd")
+    assert direct.exit_code == read.exit_code == 4
+    assert direct.stderr == read.stderr.replace("log.csv", "log.parquet")
+
+
 # Commands that want some customers of the table, or a few of its columns.
 CUT_DOWN = (
     ("segment", "--stage", "loyal,repeat"),
