@@ -6,29 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clvcli.engines import duckdb as engine
 from tests.cli.test_engine_rules import _cdnow
-from tests.cli.test_validate_engine import _same_run, _twins
+from tests.cli.test_validate_engine import _same_run, _twins, counted, in_small_ranges
 
 
 @pytest.fixture
 def engine_cells(monkeypatch) -> list[str]:
-    """The logs whose cells DuckDB counted over their files (not those it found the
-    reader must read); CSV logs are left to the reader."""
-    monkeypatch.setattr(engine, "direct_rows", lambda: 1)
-    from clvcli.engines import csv_log as csv_engine
-
-    monkeypatch.setattr(csv_engine, "csv_log", lambda *args: None)
-    calls: list[str] = []
-    original = engine.aggregate_log
-
-    def counted(log, sql, relations):
-        found = original(log, sql, relations)
-        calls.append(log.path)
-        return found
-
-    monkeypatch.setattr(engine, "aggregate_log", counted)
-    return calls
+    """The logs whose cells DuckDB counted over their files."""
+    return counted(monkeypatch, "aggregate_log")
 
 
 COHORTS = (
@@ -80,17 +65,7 @@ def test_a_large_log_is_counted_a_range_of_customers_at_a_time(
     """Past IN_MEMORY_ROWS DuckDB counts each range of customer ids apart (on 100M
     transactions at once it ran out of memory): the cells of the ranges add up to the
     reader's."""
-    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 1_000)
-    monkeypatch.setattr(engine, "RANGE_ROWS", 20_000)
-    ranges = []
-    original = engine._range_sources
-
-    def listed(connection, log):
-        found = list(original(connection, log))
-        ranges.append(len(found))
-        return iter(found)
-
-    monkeypatch.setattr(engine, "_range_sources", listed)
+    ranges = in_small_ranges(monkeypatch)
     parquet, text = _twins(tmp_path, _cdnow())
     for metric in ("retention", "revenue"):
         assert _same_run(clv, parquet, text, "cohorts", "--metric", metric).exit_code == 0

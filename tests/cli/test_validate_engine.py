@@ -15,21 +15,43 @@ from clvcli.engines import duckdb as engine
 from tests.cli.test_engine_rules import _cdnow, _parquet
 
 
-@pytest.fixture
-def engine_calls(monkeypatch) -> list[str]:
-    """The logs whose holdout table the engine computed (not those it found the
-    reader must read), filled as the runs go; CSV logs are left to the reader."""
+def counted(monkeypatch, name: str) -> list[str]:
+    """The logs the DuckDB engine's function ``name`` (taking the log first) ran on to
+    the end, not those it found the reader must read, filled as the runs go; CSV logs
+    are left to the reader."""
     monkeypatch.setattr(csv_engine, "csv_log", lambda *args: None)
     calls: list[str] = []
-    original = engine.holdout_table
+    original = getattr(engine, name)
 
-    def counted(log, **kwargs):
-        found = original(log, **kwargs)
+    def wrapped(log, *args, **kwargs):
+        found = original(log, *args, **kwargs)
         calls.append(log.path)
         return found
 
-    monkeypatch.setattr(engine, "holdout_table", counted)
+    monkeypatch.setattr(engine, name, wrapped)
     return calls
+
+
+def in_small_ranges(monkeypatch) -> list[int]:
+    """Logs past 1,000 rows taken a range of about 20,000 rows of customers at a time,
+    as the engine takes logs past IN_MEMORY_ROWS; how many ranges each run had."""
+    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 1_000)
+    monkeypatch.setattr(engine, "RANGE_ROWS", 20_000)
+    ranges: list[int] = []
+    original = engine._range_sources
+
+    def listed(connection, log):
+        found = list(original(connection, log))
+        ranges.append(len(found))
+        return iter(found)
+
+    monkeypatch.setattr(engine, "_range_sources", listed)
+    return ranges
+
+
+@pytest.fixture
+def engine_calls(monkeypatch) -> list[str]:
+    return counted(monkeypatch, "holdout_table")
 
 
 def _twins(tmp_path, frame: pd.DataFrame):
@@ -72,18 +94,8 @@ def test_a_large_log_is_validated_a_range_of_ids_at_a_time(
 ):
     """Past IN_MEMORY_ROWS the engine reads the log once per range of customer ids
     (here four of CDNOW's 69,659 rows): the same customers in the same order."""
-    monkeypatch.setattr(engine, "IN_MEMORY_ROWS", 1_000)
-    monkeypatch.setattr(engine, "RANGE_ROWS", 20_000)
+    ranges = in_small_ranges(monkeypatch)
     parquet, text = _twins(tmp_path, _cdnow())
-    ranges = []
-    original = engine._range_sources
-
-    def listed(connection, log):
-        found = list(original(connection, log))
-        ranges.append(len(found))
-        return iter(found)
-
-    monkeypatch.setattr(engine, "_range_sources", listed)
     options = ("--holdout", "39w", "--model", "bgnbd", "--format", "json")
     assert _same_run(clv, parquet, text, "validate", *options).exit_code == 0
     assert engine_calls == [str(parquet)] and ranges[0] >= 3
