@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -69,7 +69,12 @@ def report_cmd(
 
     from clvcli.cli.reading import start_reading
 
-    source = start_reading(input_path, opts)  # the log is read while the rest imports
+    # The log is read while the rest imports, or left to the engine that takes it as it
+    # is. The holdout's tracking curve, BG/BB and saved parameters (maybe BG/BB's) need
+    # the transactions themselves.
+    periods = opts.model == "bgbb" or opts.params is not None
+    engine_may_read = holdout is None and not periods
+    source = start_reading(input_path, opts, engine_may_read=engine_may_read)
     from clvcli.cli.common import compute_settings, load_transactions, record_values
     from clvcli.cli.reading import decimal_mark
     from clvcli.core.validation import holdout_length
@@ -100,9 +105,11 @@ def report_cmd(
     held = None
     if subscriptions is not None:
         held = read_subscriptions(subscriptions, opts)
-    # With costs, a log with no amounts is refused (CAC needs money): no note first.
-    transactions = load_transactions(source, opts, reporter, note=costs is None)
-    data = build_report(transactions, settings, step=reporter.progress)
+    data = _engine_report(source, settings, opts, reporter)
+    if data is None:
+        # With costs, a log with no amounts is refused (CAC needs money): no note first.
+        transactions = load_transactions(source, opts, reporter, note=costs is None)
+        data = build_report(transactions, settings, step=reporter.progress)
     if held is not None:
         with reporter.progress("fitting retention"):
             add_retention(data, held)
@@ -125,6 +132,31 @@ def report_cmd(
             sidecar = metadata_json(run_metadata(opts.record)).encode("utf-8")
             group.write(opts.output + ".meta.json", sidecar)
     reporter.event("written", format=fmt, path=opts.output)
+
+
+def _engine_report(source: Any, settings: Any, opts: RunOptions, reporter: Reporter) -> Any:
+    """The report of a log its engine reads as it is: the compute table from the
+    engine's summary, a million customers at a time, and the cohorts and CAC margins
+    from the engine; None when the reader reads the log."""
+    from clvcli.cli.common import engine_pieces
+    from clvcli.core.compute import CustomerValues, compute_in_pieces
+    from clvcli.core.log import EngineLog
+    from clvcli.report.analysis import build_log_report, report_compute
+
+    if not isinstance(source, EngineLog):
+        return None
+    pieces, compute = engine_pieces(source, opts, reporter, report_compute(settings))
+    if pieces is None:
+        return None
+    import pandas as pd
+
+    with pieces as summary, reporter.progress("computing customer values"):
+        found = compute_in_pieces(summary, compute)
+        frame = pd.concat(list(found.pieces), ignore_index=True)
+    values = CustomerValues(
+        frame, found.as_of, found.warnings, found.purchase_model, found.spend_model, found.choice
+    )
+    return build_log_report(source, values, settings, step=reporter.progress)
 
 
 def read_subscriptions(path: str, opts: RunOptions) -> SubscriptionLog | CohortCounts:

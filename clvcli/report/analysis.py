@@ -14,14 +14,14 @@ import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from clvcli import __version__
 from clvcli.core.cac import CacSettings, cac_table, channel_mismatch, require_amounts
-from clvcli.core.cohorts import cohort_table
+from clvcli.core.cohorts import cohort_table, log_cohort_table
 from clvcli.core.compute import ComputeSettings, CustomerValues, compute_clv
 from clvcli.core.fitting import fitted_report, parameter_frame, statistics_frame
 from clvcli.core.funnel import funnel
@@ -36,6 +36,9 @@ from clvcli.core.validation import (
 from clvcli.errors import ModelError, UsageError
 from clvcli.io.readers import Transactions
 from clvcli.io.subscriptions import CohortCounts, SubscriptionLog
+
+if TYPE_CHECKING:
+    from clvcli.core.log import EngineLog
 
 TOP_SHARE = 0.10
 DEFAULT_TOP = 20
@@ -175,6 +178,12 @@ def _no_step(_: str) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
+def report_compute(settings: ReportSettings) -> ComputeSettings:
+    """The compute settings of a report: with intervals for its top customers."""
+    compute = settings.compute
+    return compute if compute.interval else replace(compute, interval=REPORT_INTERVAL)
+
+
 def build_report(
     transactions: Transactions,
     settings: ReportSettings,
@@ -185,11 +194,72 @@ def build_report(
     settings.check()
     if settings.costs is not None:
         require_amounts(transactions.has_amount, transactions.source)
-    compute = settings.compute
-    if not compute.interval:
-        compute = replace(compute, interval=REPORT_INTERVAL)
     with step("computing customer values"):
-        values = compute_clv(transactions, compute)
+        values = compute_clv(transactions, report_compute(settings))
+    with step("building cohorts"):
+        cohorts, cohort_warnings = cohort_table(
+            transactions,
+            metric="retention",
+            calendar=settings.cohort_calendar,
+            margin=settings.compute.margin,
+            as_of=values.as_of,
+        )
+    report = _assembled(
+        values, cohorts, cohort_warnings, settings, transactions.source, transactions.has_amount
+    )
+    if settings.costs is not None:
+        with step("comparing CLV with acquisition cost"):
+            _add_cac(report, transactions, settings.costs, values.as_of)
+    if settings.holdout_days is not None:
+        with step("fitting and predicting the holdout"):
+            try:
+                _add_validation(report, transactions, settings.holdout_days)
+            except ModelError as exc:  # the rest of the report still holds
+                report.warnings.append(f"{exc.message}; the report has no holdout check")
+    return report
+
+
+def build_log_report(
+    log: EngineLog,
+    values: CustomerValues,
+    settings: ReportSettings,
+    *,
+    step: Step = _no_step,
+) -> ReportData | None:
+    """:func:`build_report` for a log its engine reads as it is, from the compute
+    table the engine's summary gave (``values``, computed with
+    :func:`report_compute`'s settings): the cohorts and the CAC margins by month come
+    from the engine too. No holdout check: its tracking curve needs the transactions.
+    None when the reader is needed."""
+    settings.check()
+    if settings.holdout_days is not None:
+        raise UsageError("a report on the engine has no holdout check", None)
+    with step("building cohorts"):
+        cohorts = log_cohort_table(
+            log,
+            metric="retention",
+            calendar=settings.cohort_calendar,
+            margin=settings.compute.margin,
+        )
+    if cohorts is None:
+        return None
+    report = _assembled(values, cohorts, [], settings, log.path, True)
+    if settings.costs is not None:
+        with step("comparing CLV with acquisition cost"):
+            _add_cac(report, log, settings.costs, values.as_of)
+    return report
+
+
+def _assembled(
+    values: CustomerValues,
+    cohorts: pd.DataFrame,
+    cohort_warnings: list[str],
+    settings: ReportSettings,
+    source: str,
+    has_amount: bool,
+) -> ReportData:
+    """The report of a compute table and its cohorts, before CAC and validation."""
+    compute = report_compute(settings)
     if values.choice is not None:
         # The report names, and checks on the holdout, the model --model auto chose.
         compute = replace(compute, model=values.choice.model)
@@ -204,22 +274,14 @@ def build_report(
             period=_period(compute),
             as_of=values.as_of,
         )
-    with step("building cohorts"):
-        cohorts, cohort_warnings = cohort_table(
-            transactions,
-            metric="retention",
-            calendar=settings.cohort_calendar,
-            margin=compute.margin,
-            as_of=values.as_of,
-        )
     warnings.extend(w for w in cohort_warnings if w not in warnings)
-    if transactions.has_amount:
+    if has_amount:
         top = select_customers(frame, top=settings.top)
     else:  # no money to rank by: those expected to buy the most (or who bought most)
         rank = "expected_purchases" if frame["expected_purchases"].notna().any() else "orders"
         top = frame.sort_values(rank, ascending=False, kind="stable").head(settings.top)
-    report = ReportData(
-        source=transactions.source,
+    return ReportData(
+        source=source,
         as_of=values.as_of,
         settings=settings,
         period=_period(compute),
@@ -231,25 +293,17 @@ def build_report(
         fit=fit,
         warnings=warnings,
         values=values,
-        has_amount=transactions.has_amount,
+        has_amount=has_amount,
     )
-    if settings.costs is not None:
-        with step("comparing CLV with acquisition cost"):
-            _add_cac(report, transactions, settings.costs, values.as_of)
-    if settings.holdout_days is not None:
-        with step("fitting and predicting the holdout"):
-            try:
-                _add_validation(report, transactions, settings.holdout_days)
-            except ModelError as exc:  # the rest of the report still holds
-                report.warnings.append(f"{exc.message}; the report has no holdout check")
-    return report
 
 
 def _period(compute: ComputeSettings) -> str:
     return compute.saved["period"] if compute.saved is not None else compute.period
 
 
-def _add_cac(report: ReportData, transactions: Transactions, costs: Costs, as_of: int) -> None:
+def _add_cac(
+    report: ReportData, transactions: Transactions | EngineLog, costs: Costs, as_of: int
+) -> None:
     """CAC against CLV per channel (when the costs name channels) and per month cohort."""
     horizon = report.settings.compute.horizon
     cac = replace(
