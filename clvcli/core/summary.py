@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clvcli.contract import LITT_COLUMN, CustomerTable, as_seconds, days_per
-from clvcli.core.money import sums_by_group
+from clvcli.core.money import money_scale, sums_by_group
 from clvcli.core.occasions import Occasions, purchase_occasions
 from clvcli.errors import InputError, UsageError
 from clvcli.io.readers import Transactions, id_column
@@ -81,7 +81,9 @@ def customer_table(
     refund_only = _customers_with_rows(transactions, n) - len(buyers)
     warnings += refund_only_warnings(source, refund_only)
     has_amount = transactions.has_amount
-    spend = sums_by_group(transactions.customer, transactions.amount, n)
+    # One scale for every sum of the log's money, as DuckDB's summary has.
+    scale = money_scale(transactions.amount)
+    spend = sums_by_group(transactions.customer, transactions.amount, n, scale)
     spend = spend if everyone else spend[buyers]
     if not has_amount:
         spend[:] = np.nan  # counted purchases, unknown money
@@ -96,7 +98,7 @@ def customer_table(
     frequency = orders - 1
     litt = log_inter_purchase_times(occasions, n, unit)
     litt = litt if everyone else litt[buyers]
-    repeat_total = sums_by_group(occasions.customer, occasions.value, n)
+    repeat_total = sums_by_group(occasions.customer, occasions.value, n, scale)
     repeat_total = repeat_total if everyone else repeat_total[buyers]
     repeat_total -= occasions.value[starts]
     del occasions, starts

@@ -607,6 +607,7 @@ def _log_query(
         with_litt=litt,
         total="FSUM",
         scale=scale,
+        split_spend=scale is None,
     )
 
 

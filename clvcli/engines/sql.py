@@ -123,6 +123,7 @@ def summary_sql(
     with_litt: bool = False,
     total: str = "SUM",
     scale: float | None = None,
+    split_spend: bool = False,
 ) -> str:
     """The query in DuckDB's dialect; ``as_of`` is an ISO date (default: the last date).
 
@@ -139,7 +140,9 @@ def summary_sql(
     ``scale``, for amounts checked to be whole units of 1 / scale (cents: 100; see
     :mod:`clvcli.core.money`): money is added as whole numbers of units, each day's
     net and each sum then divided by the scale, as the reader adds it, so the two give
-    the same bits.
+    the same bits. ``split_spend`` (clv's own DuckDB path, amounts in no scale): the
+    total spend adds the amounts' whole parts exactly and their rests once, as the
+    reader does, rather than each day's rounded net.
     """
     if as_of is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         raise UsageError(f"--as-of for SQL must be an ISO date, not '{as_of}'")
@@ -170,6 +173,16 @@ def summary_sql(
         purchase_units = "CASE WHEN is_purchase = 1 THEN GREATEST(net_units, 0) ELSE 0 END"
         occasion_total = f"CAST(SUM({purchase_units}) AS DOUBLE) / {units}"
         spend = f"CAST(SUM(net_units) AS DOUBLE) / {units}"
+    elif split_spend:
+        # Total spend from the amounts themselves, not from each day's rounded net:
+        # their whole parts added exactly, then the rest, rounded once, as the reader
+        # adds amounts in no scale's units (a customer's total once differed by 0.02
+        # at 8.5e13).
+        net_units = (
+            f"\n    SUM(ROUND({amount})) AS net_whole,"
+            f"\n    FSUM({amount} - ROUND({amount})) AS net_rest,"
+        )
+        spend = "SUM(net_whole) + FSUM(net_rest)"
     return f"""WITH daily AS (
   SELECT
     {customer_id} AS customer_id,
@@ -187,7 +200,9 @@ days AS (
   SELECT
     daily.customer_id,
     daily.day,
-    daily.net,{" daily.net_units," if scale is not None else ""}
+    daily.net,{" daily.net_units," if scale is not None else ""}{
+        " daily.net_whole, daily.net_rest," if scale is None and split_spend else ""
+    }
     CASE WHEN daily.net > 0.000001 OR (daily.refunded = 0 AND daily.net > -0.000001)
       THEN 1 ELSE 0 END AS is_purchase
   FROM daily CROSS JOIN bounds

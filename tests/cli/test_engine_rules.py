@@ -167,6 +167,32 @@ def test_a_fit_that_fails_says_what_the_reader_says(clv, tmp_path, monkeypatch):
     assert direct.stderr == read.stderr.replace("log.csv", "log.parquet")
 
 
+# Logs a differential run of the two paths found a cent apart.
+APART = {
+    "totals past exact cents": "customer_id,date,amount\nA,2023-01-02,36063718908910.52\n"
+    "A,2023-01-09,41548934045420.53\nA,2023-02-11,13754383470969.39\n",
+    "a sub-cent refund beside huge amounts": "customer_id,date,amount\nA,2023-01-02,100.00\n"
+    "A,2023-01-09,11914799306.52\nA,2023-02-11,10350143891.53\nB,2023-01-05,10.00\n"
+    "B,2023-01-20,-0.000001\n",
+    "a day of two huge amounts": "customer_id,date,amount\nC,2018-09-20,33987179051170.0117\n"
+    "C,2018-09-20,28189047470439.0000\nC,2018-10-11,21688697510087.9297\n"
+    "C,2019-06-05,1575765472603.1599\n",
+}
+
+
+@pytest.mark.parametrize("case", APART)
+def test_money_in_no_scale_is_the_same_on_both_paths(clv, tmp_path, monkeypatch, case):
+    log = tmp_path / "log.csv"
+    log.write_text(APART[case], encoding="utf-8")
+    outputs = []
+    for direct in ("1", str(10**12)):
+        monkeypatch.setenv("CLV_DIRECT_ROWS", direct)
+        result = clv("summary", log, "-q")
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+
+
 # Commands that want some customers of the table, or a few of its columns.
 CUT_DOWN = (
     ("segment", "--stage", "loyal,repeat"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import numpy as np
@@ -67,4 +68,19 @@ def test_every_block_of_a_long_column_is_checked():
     cents = np.full(300_000, 1.25)
     assert sums_by_group(groups, cents, 1)[0] == 375_000.0
     large = np.full(300_000, 1e9 + 0.01)  # 3e16 cents in all, 6.6e15 per block
-    assert sums_by_group(groups, large, 1)[0] == np.bincount(groups, weights=large)[0]
+    assert sums_by_group(groups, large, 1)[0] == math.fsum(large)  # not in cents
+
+
+def test_amounts_in_no_scale_are_summed_to_the_nearest_float():
+    """Amounts past exact sums of units (1e13 with four decimals) are added as their
+    whole parts, exactly, plus their rests: the nearest float to the exact sum of the
+    floats, as DuckDB's compensated sum gives it, where a plain sum was two floats off."""
+    amounts = np.array(
+        [33987179051170.0117, 28189047470439.0, 21688697510087.9297, 1575765472603.1599]
+    )
+    total = sums_by_group(np.zeros(4, dtype=np.int64), amounts, 1)[0]
+    assert total == math.fsum(amounts) and f"{total:.2f}" == "85440689504300.09"
+    runs = sums_of_runs(amounts, np.array([0, 2]))
+    groups = np.array([0, 0, 1, 1])
+    assert runs.tolist() == sums_by_group(groups, amounts, 2).tolist()
+    assert runs[1] == math.fsum(amounts[2:])
